@@ -1,0 +1,40 @@
+#pragma once
+// Small helpers over RapidJSON: typed lookups that report the JSON path of what is missing,
+// and a writer that always produces valid UTF-8 JSON.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace helmgate::core::json {
+
+using Value = rapidjson::Value;
+using Document = rapidjson::Document;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Parses text; on failure returns a message "offset N: reason".
+std::optional<std::string> parse(Document& doc, std::string_view text);
+
+// Walks a dotted path ("pull_request.head.sha"); nullptr when any step is missing or not an object.
+const Value* find(const Value& root, std::string_view dotted_path);
+
+std::optional<std::string> get_string(const Value& root, std::string_view dotted_path);
+std::optional<int64_t> get_int(const Value& root, std::string_view dotted_path);
+std::optional<bool> get_bool(const Value& root, std::string_view dotted_path);
+
+std::string to_string(const Value& v);
+
+inline void write_str(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+inline void kv(Writer& w, std::string_view k, std::string_view v) { write_str(w, k); write_str(w, v); }
+inline void kv(Writer& w, std::string_view k, int64_t v) { write_str(w, k); w.Int64(v); }
+inline void kv(Writer& w, std::string_view k, bool v) { write_str(w, k); w.Bool(v); }
+inline void kv(Writer& w, std::string_view k, const char* v) { kv(w, k, std::string_view(v)); }
+
+// Escapes a string as a JSON string literal (with quotes).
+std::string quote(std::string_view s);
+
+}  // namespace helmgate::core::json
