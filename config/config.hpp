@@ -1,0 +1,105 @@
+#pragma once
+// Server configuration: one YAML file, secrets only through environment variables named in it.
+// Loading is strict: an unknown key, a wrong type or a bad value stops startup with
+// "<file>:<line>:<col>: <key path>: <reason>".
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/event.hpp"
+
+namespace helmgate::config {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Forge {
+  std::string name;  // webhook route: POST /webhooks/<name>
+  core::ForgeKind kind = core::ForgeKind::github;
+  std::string api_url;
+  std::string webhook_secret_env;
+  std::string token_env;
+  // Resolved from the environment by resolve_secrets(); never printed.
+  std::string webhook_secret;
+  std::string token;
+};
+
+struct Cluster {
+  std::string name;
+  std::vector<std::string> paths;  // directories in the repo that deploy to this cluster
+  std::string kubeconfig;          // file path
+  std::string kubeconfig_env;      // or an environment variable holding the kubeconfig text
+  std::string kube_version;        // e.g. "1.35.7"; for rendering and deprecation checks
+  bool auto_apply = true;
+  bool prune = true;
+  std::vector<std::string> requires_clusters;  // "requires": apply only after these applied the commit
+};
+
+struct Repo {
+  std::string name;  // "owner/name" as the forge reports it
+  std::string url;   // clone URL
+  std::string forge; // forge name
+  std::string deploy_branch = "main";
+  std::vector<Cluster> clusters;  // empty: discover from clusters/ (Flux layout) or one "default"
+};
+
+struct QueueSettings {
+  std::string key_prefix = "helmgate";
+  std::chrono::milliseconds visibility_timeout{60'000};
+  int max_attempts = 5;
+  std::chrono::milliseconds backoff_base{2'000};
+  std::chrono::milliseconds backoff_max{300'000};
+  std::chrono::seconds retention{7 * 24 * 3600};
+  std::chrono::seconds dedupe_ttl{72 * 3600};
+};
+
+struct ServerSettings {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;  // 0: one per core
+  uint64_t max_body_bytes = 25ull * 1024 * 1024;  // GitHub caps payloads at 25 MB
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{30'000};
+};
+
+struct Config {
+  std::string source;  // file the config came from (for messages)
+  ServerSettings server;
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string redis_url_env;  // when set, the URL (with its password) comes from this variable
+  QueueSettings queue;
+  int workers = 0;  // in-process workers started by `serve`
+  std::string api_token_env = "HELMGATE_API_TOKEN";
+  std::string api_token;  // resolved; never printed
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::vector<Forge> forges;
+  std::vector<Repo> repos;
+
+  const Forge* find_forge(std::string_view name) const;
+  const Repo* find_repo(std::string_view forge, std::string_view full_name) const;
+};
+
+// Parses and validates; throws ConfigError naming file, line, key path and reason.
+Config load_file(const std::string& path);
+Config load_string(const std::string& yaml, const std::string& source_name = "<config>");
+
+// Reads the secrets named by *_env keys from the environment. Throws ConfigError naming the key
+// and the variable (never the value) when a required one is unset.
+struct SecretNeeds {
+  bool webhook_secrets = true;
+  bool api_token = true;
+  bool forge_tokens = false;
+};
+void resolve_secrets(Config& cfg, SecretNeeds needs);
+
+// "10s", "250ms", "5m", "2h", "7d", or a bare number of seconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace helmgate::config

@@ -1,0 +1,55 @@
+#pragma once
+// Method + path routing with "{name}" path parameters. Handlers answer asynchronously: they get a
+// Responder and must call it exactly once, from any thread.
+#include <boost/beast/http.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace helmgate::http {
+
+namespace beast_http = boost::beast::http;
+using Request = beast_http::request<beast_http::string_body>;
+using Response = beast_http::response<beast_http::string_body>;
+using Responder = std::function<void(Response)>;
+
+struct Context {
+  Request request;
+  std::map<std::string, std::string, std::less<>> params;  // from "{name}" segments
+  std::string route;                                         // the matched pattern
+  std::string_view path() const;                             // target without the query
+  std::string query(std::string_view key) const;             // decoded query parameter ("" if absent)
+  std::string header(std::string_view name) const;
+};
+
+using Handler = std::function<void(std::shared_ptr<Context>, Responder)>;
+
+class Router {
+ public:
+  void add(beast_http::verb method, std::string pattern, Handler handler);
+  // Fills ctx->params and ctx->route. Returns nullptr and sets *status to 404 or 405 when nothing matches.
+  const Handler* match(Context& ctx, unsigned* status) const;
+
+ private:
+  struct Route {
+    beast_http::verb method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// Response helpers: every answer is JSON with a stable shape.
+Response json_response(unsigned status, std::string body, unsigned version = 11, bool keep_alive = true);
+// {"error": "<reason>"} with the given status.
+Response error_response(unsigned status, std::string_view reason, unsigned version = 11, bool keep_alive = true);
+Response text_response(unsigned status, std::string body, std::string_view content_type);
+
+std::string url_decode(std::string_view s);
+
+}  // namespace helmgate::http

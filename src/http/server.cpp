@@ -1,0 +1,317 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace helmgate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+void parse_listen(const std::string& listen, std::string& host, uint16_t& port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("'" + listen + "' must be host:port");
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  std::string p = listen.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoi(p) > 65535) {
+    throw std::invalid_argument("'" + listen + "': port must be a number from 0 to 65535");
+  }
+  port = static_cast<uint16_t>(std::stoi(p));
+}
+
+class Session;
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(ServerOptions o, Router r) : opts(std::move(o)), router(std::move(r)), acceptor(ioc), grace(ioc) {}
+
+  ServerOptions opts;
+  Router router;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::steady_timer grace;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  RequestObserver observer;
+  std::atomic<bool> draining{false};
+
+  std::mutex mu;
+  std::map<uint64_t, std::weak_ptr<Session>> sessions;
+  uint64_t next_session = 0;
+
+  void accept();
+  void begin_shutdown();
+  void session_closed(uint64_t id);
+  void finish_if_drained();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<Server::Impl> server, uint64_t id)
+      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {}
+
+  ~Session() { server_->session_closed(id_); }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  // Runs on the session's strand: an idle keep-alive connection is closed now; one with a request in
+  // progress closes after its response.
+  void drain() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->stream_.socket().close();
+    });
+  }
+
+ private:
+  void read_header() {
+    if (server_->draining) return close();
+    parser_.emplace();
+    parser_->body_limit(server_->opts.max_body_bytes);
+    parser_->header_limit(64 * 1024);
+    idle_ = buffer_.size() == 0;
+    stream_.expires_after(requests_ == 0 ? server_->opts.header_timeout : server_->opts.idle_timeout);
+    beast::http::async_read_header(stream_, buffer_, *parser_,
+                                   [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    idle_ = false;
+    if (ec) return on_read_error(ec, true);
+    started_ = std::chrono::steady_clock::now();
+    ++requests_;
+    auto& req = parser_->get();
+    if (beast::iequals(req[beast::http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<beast::http::response<beast::http::empty_body>>(beast::http::status::continue_,
+                                                                                   req.version());
+      beast::http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+        if (wec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(server_->opts.body_timeout);
+    beast::http::async_read(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+  }
+
+  void on_read_error(beast::error_code ec, bool in_header) {
+    if (ec == beast::http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+      return close();
+    }
+    if (ec == beast::http::error::body_limit) {
+      return reply_and_close(413, "request body exceeds the limit of " +
+                                      std::to_string(server_->opts.max_body_bytes) + " bytes");
+    }
+    if (ec == beast::http::error::header_limit) return reply_and_close(431, "request headers too large");
+    if (ec == beast::error::timeout) {
+      // An idle keep-alive connection timing out is normal; a half-sent request gets a 408.
+      if (in_header && buffer_.size() == 0) return close();
+      return reply_and_close(408, "request not received in time");
+    }
+    return reply_and_close(400, std::string("malformed HTTP request: ") + ec.message());
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return on_read_error(ec, false);
+    auto ctx = std::make_shared<Context>();
+    ctx->request = parser_->release();
+    version_ = ctx->request.version();
+    keep_alive_ = ctx->request.keep_alive();
+    unsigned status = 0;
+    const Handler* h = server_->router.match(*ctx, &status);
+    if (h == nullptr) {
+      route_.clear();
+      return write(error_response(status, status == 404 ? "no such route" : "method not allowed", version_));
+    }
+    route_ = ctx->route;
+    // The handler may answer from another thread (e.g. after Redis replied); the guard keeps the
+    // io_context running until it does, and the strand brings the answer back to this connection.
+    auto guard = asio::make_work_guard(server_->ioc);
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder respond = [self = shared_from_this(), guard, answered](Response res) mutable {
+      if (answered->exchange(true)) return;
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+      guard.reset();
+    };
+    try {
+      (*h)(ctx, std::move(respond));
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler for {} threw: {}", route_, e.what());
+      if (!answered->exchange(true)) write(error_response(500, "internal error", version_));
+    }
+  }
+
+  void reply_and_close(unsigned status, const std::string& reason) {
+    keep_alive_ = false;
+    route_.clear();
+    write(error_response(status, reason, version_, false));
+  }
+
+  void write(Response res) {
+    bool keep = keep_alive_ && !server_->draining;
+    res.version(version_);
+    res.keep_alive(keep);
+    status_ = res.result_int();
+    auto msg = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(server_->opts.body_timeout);
+    beast::http::async_write(stream_, *msg, [self = shared_from_this(), msg, keep](beast::error_code ec, size_t) {
+      self->on_write(ec, keep);
+    });
+  }
+
+  void on_write(beast::error_code ec, bool keep) {
+    if (server_->observer) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      server_->observer(route_, status_, secs);
+    }
+    if (ec || !keep) return close();
+    read_header();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::shared_ptr<Server::Impl> server_;
+  uint64_t id_;
+  bool idle_ = true;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  unsigned status_ = 0;
+  uint64_t requests_ = 0;
+  std::string route_;
+  std::chrono::steady_clock::time_point started_{};
+};
+
+void Server::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      spdlog::warn("http: accept failed: {}", ec.message());
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::shared_ptr<Session> s;
+      {
+        std::lock_guard lock(self->mu);
+        uint64_t id = ++self->next_session;
+        s = std::make_shared<Session>(std::move(socket), self, id);
+        self->sessions[id] = s;
+      }
+      s->start();
+    }
+    if (!self->draining) self->accept();
+  });
+}
+
+void Server::Impl::session_closed(uint64_t id) {
+  std::lock_guard lock(mu);
+  sessions.erase(id);
+  if (draining && sessions.empty()) {
+    asio::post(ioc, [self = shared_from_this()] { self->finish_if_drained(); });
+  }
+}
+
+void Server::Impl::finish_if_drained() {
+  std::lock_guard lock(mu);
+  if (!sessions.empty()) return;
+  guard.reset();
+  grace.cancel();
+}
+
+void Server::Impl::begin_shutdown() {
+  if (draining.exchange(true)) return;
+  spdlog::info("http: shutting down: no new connections, finishing in-flight requests (grace {} ms)",
+               opts.shutdown_grace.count());
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mu);
+    for (auto& [id, weak] : sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->drain();
+  live.clear();
+  grace.expires_after(opts.shutdown_grace);
+  grace.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec) return;  // cancelled: drained in time
+    spdlog::warn("http: grace period over, closing remaining connections");
+    self->ioc.stop();
+  });
+  finish_if_drained();
+}
+
+Server::Server(ServerOptions opts, Router router) : impl_(std::make_shared<Impl>(std::move(opts), std::move(router))) {}
+
+Server::~Server() {
+  if (!impl_->ioc.stopped()) impl_->ioc.stop();
+}
+
+void Server::listen() {
+  auto& o = impl_->opts;
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->ioc);
+  auto results = resolver.resolve(o.host, std::to_string(o.port), tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    throw std::system_error(ec, "cannot resolve listen address '" + o.host + "'");
+  }
+  tcp::endpoint ep = results.begin()->endpoint();
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep, ec);
+  if (ec) throw std::system_error(ec, "cannot listen on " + o.host + ":" + std::to_string(o.port));
+  a.listen(asio::socket_base::max_listen_connections);
+  impl_->guard.emplace(asio::make_work_guard(impl_->ioc));
+  impl_->accept();
+}
+
+uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::set_observer(RequestObserver obs) { impl_->observer = std::move(obs); }
+
+void Server::run() {
+  int n = impl_->opts.threads > 0 ? impl_->opts.threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::shutdown() {
+  asio::post(impl_->ioc, [impl = impl_] { impl->begin_shutdown(); });
+}
+
+asio::io_context& Server::io_context() { return impl_->ioc; }
+
+}  // namespace helmgate::http

@@ -1,0 +1,61 @@
+#pragma once
+// HTTP/1.1 server on Boost.Beast: keep-alive, a body limit, separate header/body/idle timeouts, a
+// strand per connection, and graceful shutdown that lets in-flight requests finish.
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/router.hpp"
+
+namespace helmgate::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: pick a free port (see Server::port())
+  int threads = 0;       // 0: one per core
+  uint64_t max_body_bytes = 25ull * 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{30'000};
+};
+
+// Called after each response is written: route pattern ("" when unmatched), status, seconds taken.
+using RequestObserver = std::function<void(const std::string& route, unsigned status, double seconds)>;
+
+class Server {
+ public:
+  Server(ServerOptions opts, Router router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; throws std::system_error naming the address when it cannot.
+  void listen();
+  uint16_t port() const;
+  void set_observer(RequestObserver obs);
+
+  // Runs the I/O threads; returns after shutdown() has drained (or the grace period ran out).
+  void run();
+  // Thread-safe and signal-safe to request from any thread: stop accepting, finish in-flight
+  // requests, close idle keep-alive connections, then stop.
+  void shutdown();
+
+  boost::asio::io_context& io_context();
+
+  struct Impl;  // public so the connection sessions in server.cpp can refer to it
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Parses "host:port" / ":port" / "[::1]:port"; throws std::invalid_argument with the reason.
+void parse_listen(const std::string& listen, std::string& host, uint16_t& port);
+
+}  // namespace helmgate::http
