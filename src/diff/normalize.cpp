@@ -1,0 +1,365 @@
+#include "diff/normalize.hpp"
+
+#include <fnmatch.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "core/redact.hpp"
+
+namespace helmgate::diff {
+
+namespace {
+
+std::string base64_encode(std::string_view in) {
+  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
+                 static_cast<uint8_t>(in[i + 2]);
+    out += tbl[(v >> 18) & 63];
+    out += tbl[(v >> 12) & 63];
+    out += tbl[(v >> 6) & 63];
+    out += tbl[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
+    out += tbl[(v >> 18) & 63];
+    out += tbl[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
+    out += tbl[(v >> 18) & 63];
+    out += tbl[(v >> 12) & 63];
+    out += tbl[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// Decodes base64, ignoring whitespace; nullopt when it is not base64 (the marker is then taken over the
+// raw text, which still hides it).
+std::optional<std::string> base64_decode(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else if (c == '=' || std::isspace(static_cast<unsigned char>(c)) != 0) {
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+bool needs_quotes(const std::string& s, bool was_quoted) {
+  if (s.empty()) return true;
+  if (std::isspace(static_cast<unsigned char>(s.front())) != 0 ||
+      std::isspace(static_cast<unsigned char>(s.back())) != 0) {
+    return true;
+  }
+  if (std::string_view("-?:,[]{}#&*!|>'\"%@`").find(s.front()) != std::string_view::npos) return true;
+  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos || s.back() == ':') return true;
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  if (was_quoted) {
+    // A quoted "true", "1" or "~" must stay a string when printed.
+    static const char* kLiterals[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "True", "False",
+                                      "TRUE", "FALSE", "Yes", "No", "NULL", "Null", "y", "n", "Y", "N"};
+    for (const char* l : kLiterals) {
+      if (s == l) return true;
+    }
+    bool numeric = std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '+' || c == 'e' ||
+             c == 'E' || c == '_' || c == 'x' || c == 'o';
+    });
+    if (numeric) return true;
+  }
+  return false;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string scalar_text(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  bool quoted = n.Tag() == "!";
+  return needs_quotes(s, quoted) ? quote(s) : s;
+}
+
+void emit(const YAML::Node& n, int indent, std::string& out);
+
+void emit_block_scalar(const std::string& s, int indent, std::string& out) {
+  bool trailing_nl = !s.empty() && s.back() == '\n';
+  out += trailing_nl ? "|" : "|-";
+  out += '\n';
+  std::string pad(static_cast<size_t>(indent), ' ');
+  std::istringstream in(s);
+  std::string line;
+  while (std::getline(in, line)) {
+    out += line.empty() ? "" : pad + line;
+    out += '\n';
+  }
+}
+
+bool is_multiline(const YAML::Node& n) {
+  return n.IsScalar() && n.Scalar().find('\n') != std::string::npos &&
+         n.Scalar().find_first_of("\r\t") == std::string::npos && n.Scalar().front() != ' ';
+}
+
+void emit_value_after_key(const YAML::Node& v, int indent, std::string& out) {
+  if (v.IsMap() && v.size() > 0) {
+    out += '\n';
+    emit(v, indent + 2, out);
+  } else if (v.IsSequence() && v.size() > 0) {
+    out += '\n';
+    emit(v, indent, out);
+  } else if (v.IsMap()) {
+    out += " {}\n";
+  } else if (v.IsSequence()) {
+    out += " []\n";
+  } else if (v.IsNull() || !v.IsDefined()) {
+    out += " null\n";
+  } else if (is_multiline(v)) {
+    out += ' ';
+    emit_block_scalar(v.Scalar(), indent + 2, out);
+  } else {
+    out += ' ' + scalar_text(v) + '\n';
+  }
+}
+
+void emit(const YAML::Node& n, int indent, std::string& out) {
+  std::string pad(static_cast<size_t>(indent), ' ');
+  if (n.IsMap()) {
+    std::vector<std::pair<std::string, YAML::Node>> items;
+    for (const auto& kv : n) items.emplace_back(kv.first.IsScalar() ? kv.first.Scalar() : "?", kv.second);
+    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, v] : items) {
+      out += pad + (needs_quotes(k, false) ? quote(k) : k) + ':';
+      emit_value_after_key(v, indent, out);
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (item.IsMap() && item.size() > 0) {
+        // "- " then the map's first key on the same line, the rest indented under it.
+        std::string sub;
+        emit(item, indent + 2, sub);
+        out += pad + "- " + sub.substr(static_cast<size_t>(indent) + 2);
+      } else if (item.IsSequence() && item.size() > 0) {
+        std::string sub;
+        emit(item, indent + 2, sub);
+        out += pad + "- " + sub.substr(static_cast<size_t>(indent) + 2);
+      } else {
+        out += pad + "-";
+        emit_value_after_key(item, indent, out);
+      }
+    }
+  } else if (n.IsScalar()) {
+    out += pad + scalar_text(n) + '\n';
+  } else {
+    out += pad + "null\n";
+  }
+}
+
+std::string unescape_pointer_token(std::string t) {
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '~' && i + 1 < t.size()) {
+      out += t[i + 1] == '1' ? '/' : '~';
+      ++i;
+    } else {
+      out += t[i];
+    }
+  }
+  return out;
+}
+
+void remove_pointer(YAML::Node root, std::string_view pointer) {
+  if (pointer.empty() || pointer.front() != '/') return;
+  std::vector<std::string> tokens;
+  size_t pos = 1;
+  while (pos <= pointer.size()) {
+    size_t next = pointer.find('/', pos);
+    if (next == std::string_view::npos) next = pointer.size();
+    tokens.push_back(unescape_pointer_token(std::string(pointer.substr(pos, next - pos))));
+    pos = next + 1;
+  }
+  YAML::Node cur = root;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (cur.IsMap() && cur[tokens[i]]) {
+      cur.reset(cur[tokens[i]]);
+    } else if (cur.IsSequence() && std::all_of(tokens[i].begin(), tokens[i].end(), ::isdigit) &&
+               !tokens[i].empty() && std::stoul(tokens[i]) < cur.size()) {
+      cur.reset(cur[std::stoul(tokens[i])]);
+    } else {
+      return;
+    }
+  }
+  if (cur.IsMap()) cur.remove(tokens.back());
+}
+
+void redact_secret(YAML::Node doc) {
+  // stringData is what the API server folds into data; compare both sides as data, by marker of the
+  // decoded value, so "stringData: x" and "data: base64(x)" compare equal and neither is shown.
+  YAML::Node data = doc["data"];
+  YAML::Node merged(YAML::NodeType::Map);
+  if (data && data.IsMap()) {
+    for (const auto& kv : data) {
+      std::string raw = kv.second.IsScalar() ? kv.second.Scalar() : "";
+      auto decoded = base64_decode(raw);
+      merged[kv.first.Scalar()] = core::secret_marker(decoded ? *decoded : raw);
+    }
+  }
+  YAML::Node sd = doc["stringData"];
+  if (sd && sd.IsMap()) {
+    for (const auto& kv : sd) {
+      merged[kv.first.Scalar()] = core::secret_marker(kv.second.IsScalar() ? kv.second.Scalar() : "");
+    }
+    doc.remove("stringData");
+  }
+  if ((data && data.IsMap()) || (sd && sd.IsMap())) doc["data"] = merged;
+  // kubectl's last-applied annotation would carry the values again.
+  if (doc["metadata"] && doc["metadata"]["annotations"] && doc["metadata"]["annotations"].IsMap()) {
+    doc["metadata"]["annotations"].remove("kubectl.kubernetes.io/last-applied-configuration");
+  }
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
+}
+
+void Redactor::add_sensitive(std::string_view value) {
+  // Very short values ("1", "true") would scrub half the manifest and protect nothing.
+  if (value.size() < 4) return;
+  std::string marker = core::secret_marker(value);
+  for (const auto& [needle, m] : values_) {
+    if (needle == value) return;
+  }
+  values_.emplace_back(std::string(value), marker);
+  if (value.size() >= 6) values_.emplace_back(base64_encode(value), marker);
+  std::sort(values_.begin(), values_.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+std::string Redactor::scrub(std::string text) const {
+  for (const auto& [needle, marker] : values_) {
+    size_t pos = 0;
+    while ((pos = text.find(needle, pos)) != std::string::npos) {
+      text.replace(pos, needle.size(), marker);
+      pos += marker.size();
+    }
+  }
+  return text;
+}
+
+std::string Resource::key() const {
+  return (group.empty() ? std::string("core") : group) + "/" + kind + "/" + namespace_ + "/" + name;
+}
+
+std::string canonical_yaml(const YAML::Node& node) {
+  std::string out;
+  emit(node, 0, out);
+  return out;
+}
+
+core::Result<std::vector<Resource>> parse_manifest(std::string_view yaml, const ParseOptions& options) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return core::Error(core::errc::bad_request,
+                       (options.source.empty() ? std::string("manifest") : options.source) + ":" +
+                           std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": invalid YAML: " + e.msg);
+  }
+  std::vector<Resource> out;
+  std::vector<YAML::Node> expanded;
+  for (auto& d : docs) {
+    // A List (kind: List) holds items; compare the items.
+    if (d.IsMap() && d["kind"] && d["kind"].IsScalar() && d["kind"].Scalar() == "List" && d["items"] &&
+        d["items"].IsSequence()) {
+      for (const auto& item : d["items"]) expanded.push_back(item);
+    } else {
+      expanded.push_back(d);
+    }
+  }
+  for (auto& doc : expanded) {
+    if (!doc.IsMap() || !doc["kind"] || !doc["metadata"] || !doc["metadata"].IsMap() ||
+        !doc["metadata"]["name"]) {
+      continue;
+    }
+    Resource r;
+    std::string api = doc["apiVersion"] && doc["apiVersion"].IsScalar() ? doc["apiVersion"].Scalar() : "";
+    if (auto slash = api.find('/'); slash != std::string::npos) {
+      r.group = api.substr(0, slash);
+      r.version = api.substr(slash + 1);
+    } else {
+      r.version = api;
+    }
+    r.kind = doc["kind"].Scalar();
+    r.name = doc["metadata"]["name"].Scalar();
+    if (doc["metadata"]["namespace"] && doc["metadata"]["namespace"].IsScalar()) {
+      r.namespace_ = doc["metadata"]["namespace"].Scalar();
+    }
+    doc.remove("status");
+    YAML::Node md = doc["metadata"];
+    for (const char* f : {"managedFields", "creationTimestamp", "resourceVersion", "uid", "generation",
+                          "selfLink"}) {
+      md.remove(f);
+    }
+    for (const auto& rule : options.ignore) {
+      if (glob_match(rule.group, r.group) && glob_match(rule.kind, r.kind)) remove_pointer(doc, rule.pointer);
+    }
+    if (r.group.empty() && r.kind == "Secret") redact_secret(doc);
+    r.text = canonical_yaml(doc);
+    if (options.redactor != nullptr) r.text = options.redactor->scrub(std::move(r.text));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace helmgate::diff

@@ -1,0 +1,37 @@
+#pragma once
+// Runs a child process from an argv vector (never a shell) with a clean environment, a timeout and caps on
+// what it may print. Used for `helm template` and `kubectl kustomize`.
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace helmgate::render {
+
+struct ProcessOptions {
+  std::vector<std::string> env;  // the child's whole environment ("K=V"); nothing is inherited
+  std::string cwd;               // empty: inherit
+  std::chrono::milliseconds timeout{60000};
+  size_t max_stdout = 64u << 20;
+  size_t max_stderr = 1u << 20;
+};
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  bool timed_out = false;
+  bool stdout_truncated = false;  // the child was killed when it went over max_stdout
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds elapsed{0};
+};
+
+// Fails only when the process cannot be started; a non-zero exit is a successful run with exit_code set.
+core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, const ProcessOptions& options);
+
+// "helm template x ./c" for messages.
+std::string describe_argv(const std::vector<std::string>& argv);
+
+}  // namespace helmgate::render

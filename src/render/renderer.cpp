@@ -1,0 +1,418 @@
+#include "render/renderer.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "core/redact.hpp"
+#include "render/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace helmgate::render {
+
+namespace {
+
+std::string unique_name(std::string_view prefix) {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t seed = std::random_device{}();
+  return std::string(prefix) + std::to_string(::getpid()) + "-" + std::to_string(seed % 100000) + "-" +
+         std::to_string(counter++);
+}
+
+bool write_file(const fs::path& p, std::string_view data) {
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  return static_cast<bool>(f);
+}
+
+std::string read_whole(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The last non-empty lines of a child's stderr: enough to say why, short enough for a report.
+std::string tail_lines(const std::string& s, size_t max_lines = 6) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) lines.push_back(l);
+  }
+  size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  std::string out;
+  for (size_t i = from; i < lines.size(); ++i) {
+    if (!out.empty()) out += '\n';
+    out += lines[i];
+  }
+  return out;
+}
+
+bool is_exact_version(std::string_view v) {
+  return !v.empty() && v.find_first_of("<>=~^*xX |,") == std::string_view::npos;
+}
+
+// RAII temp directory.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(fs::path p) : path(std::move(p)) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+}  // namespace
+
+core::Result<void> check_chart_dir(const std::string& dir, const std::string& shown) {
+  std::error_code ec;
+  fs::path root = fs::path(dir).lexically_normal();
+  if (fs::is_symlink(fs::symlink_status(root, ec))) {
+    return core::Error(core::errc::forbidden, "chart " + shown + " is a symlink; refusing to follow it");
+  }
+  if (!fs::is_directory(root, ec)) {
+    return core::Error(core::errc::not_found, "chart " + shown + ": directory not found");
+  }
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::none, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_symlink(ec)) {
+      return core::Error(core::errc::forbidden,
+                         "chart " + shown + ": refusing symlink " +
+                             fs::path(it->path()).lexically_relative(root).string() +
+                             " (chart files are untrusted; a symlink could read files outside the chart)");
+    }
+  }
+  for (const char* meta : {"Chart.yaml", "requirements.yaml"}) {
+    fs::path p = root / meta;
+    if (!fs::exists(p, ec)) continue;
+    YAML::Node doc;
+    try {
+      doc = YAML::LoadFile(p.string());
+    } catch (const YAML::Exception& e) {
+      return core::Error(core::errc::bad_request, "chart " + shown + "/" + meta + ":" +
+                                                      std::to_string(e.mark.line + 1) + ":" +
+                                                      std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    if (!doc.IsMap() || !doc["dependencies"] || !doc["dependencies"].IsSequence()) continue;
+    for (const auto& dep : doc["dependencies"]) {
+      if (!dep.IsMap() || !dep["repository"] || !dep["repository"].IsScalar()) continue;
+      std::string repo = dep["repository"].as<std::string>();
+      if (repo.rfind("file://", 0) != 0) continue;
+      fs::path target = (root / repo.substr(7)).lexically_normal();
+      auto rel = target.lexically_relative(root);
+      if (rel.empty() || *rel.begin() == "..") {
+        return core::Error(core::errc::forbidden,
+                           "chart " + shown + "/" + meta + ": dependency repository '" + repo +
+                               "' leaves the chart directory; vendor the dependency under charts/ instead");
+      }
+    }
+  }
+  return {};
+}
+
+std::string hash_dir(const std::string& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec)) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  std::string acc;
+  for (const auto& f : files) {
+    acc += f.lexically_relative(dir).string();
+    acc += '\0';
+    acc += core::sha256_hex(read_whole(f));
+    acc += '\n';
+  }
+  return core::sha256_hex(acc);
+}
+
+Renderer::Renderer(Options options) : opt_(std::move(options)) {
+  std::error_code ec;
+  fs::create_directories(opt_.work_dir, ec);
+  if (!opt_.cache_dir.empty()) fs::create_directories(opt_.cache_dir, ec);
+  if (opt_.concurrency == 0) opt_.concurrency = 1;
+}
+
+Renderer::~Renderer() = default;
+
+std::vector<std::string> Renderer::child_env() const {
+  // Nothing from our own environment: tokens and kubeconfigs must not reach chart tooling.
+  std::string home = (fs::path(opt_.work_dir) / "home").string();
+  return {"HOME=" + home,
+          "PATH=/usr/local/bin:/usr/bin:/bin",
+          "HELM_CACHE_HOME=" + home + "/cache",
+          "HELM_CONFIG_HOME=" + home + "/config",
+          "HELM_DATA_HOME=" + home + "/data",
+          "KUBECONFIG=/dev/null",
+          "LANG=C.UTF-8"};
+}
+
+const std::string& Renderer::helm_version() {
+  std::lock_guard lk(mu_);
+  if (helm_version_.empty()) {
+    ProcessOptions po;
+    po.env = child_env();
+    po.timeout = std::chrono::seconds(30);
+    auto r = run_process({opt_.helm, "version", "--template", "{{.Version}}"}, po);
+    helm_version_ = r.ok() && r->exit_code == 0 && !r->out.empty() ? r->out : "unknown";
+  }
+  return helm_version_;
+}
+
+std::string Renderer::lookup(const std::string& key) {
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = memory_.find(key); it != memory_.end()) return it->second;
+  }
+  if (opt_.cache_dir.empty()) return {};
+  fs::path p = fs::path(opt_.cache_dir) / key.substr(0, 2) / key;
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return {};
+  std::string m = read_whole(p);
+  // The stored file carries a trailing marker so a torn write is never taken for a render.
+  static constexpr std::string_view kEnd = "\n#helmgate-end\n";
+  if (m.size() < kEnd.size() || m.compare(m.size() - kEnd.size(), kEnd.size(), kEnd) != 0) return {};
+  m.resize(m.size() - kEnd.size());
+  std::lock_guard lk(mu_);
+  memory_.emplace(key, m);
+  return m;
+}
+
+void Renderer::store(const std::string& key, const std::string& manifest) {
+  {
+    std::lock_guard lk(mu_);
+    memory_[key] = manifest;
+  }
+  if (opt_.cache_dir.empty()) return;
+  fs::path dir = fs::path(opt_.cache_dir) / key.substr(0, 2);
+  fs::path tmp = dir / unique_name(".tmp-");
+  if (write_file(tmp, manifest + "\n#helmgate-end\n")) {
+    std::error_code ec;
+    fs::rename(tmp, dir / key, ec);
+  }
+}
+
+core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart) {
+  std::string id = chart.origin == ChartOrigin::oci ? chart.url + "\n" + chart.version
+                                                    : chart.url + "\n" + chart.chart + "\n" + chart.version;
+  std::string id_hash = core::sha256_hex(id).substr(0, 32);
+  std::shared_ptr<std::mutex> lock;
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = pulled_.find(id_hash); it != pulled_.end()) return it->second;
+    auto& l = pull_locks_[id_hash];
+    if (!l) l = std::make_shared<std::mutex>();
+    lock = l;
+  }
+  std::lock_guard pull_lk(*lock);
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = pulled_.find(id_hash); it != pulled_.end()) return it->second;
+  }
+  fs::path dest = fs::path(opt_.work_dir) / "charts" / id_hash;
+  auto find_tgz = [&]() -> std::string {
+    std::error_code ec;
+    if (!fs::is_directory(dest, ec)) return {};
+    for (const auto& e : fs::directory_iterator(dest, ec)) {
+      if (e.path().extension() == ".tgz") return e.path().string();
+    }
+    return {};
+  };
+  std::string tgz;
+  // An exact version never changes content, so an earlier pull is reused; a range is resolved again.
+  if (is_exact_version(chart.version)) tgz = find_tgz();
+  if (tgz.empty()) {
+    std::error_code ec;
+    fs::remove_all(dest, ec);
+    fs::create_directories(dest, ec);
+    std::vector<std::string> argv = {opt_.helm, "pull"};
+    std::string shown;
+    if (chart.origin == ChartOrigin::oci) {
+      argv.push_back(chart.url);
+      shown = chart.url;
+    } else {
+      argv.insert(argv.end(), {chart.chart, "--repo", chart.url});
+      shown = "chart '" + chart.chart + "' from " + core::redact_url(chart.url);
+    }
+    if (!chart.version.empty()) argv.insert(argv.end(), {"--version", chart.version});
+    argv.insert(argv.end(), {"--destination", dest.string()});
+    ProcessOptions po;
+    po.env = child_env();
+    po.timeout = opt_.timeout;
+    auto r = run_process(argv, po);
+    if (!r) return r.error();
+    if (r->timed_out || r->exit_code != 0) {
+      return core::Error(core::errc::unavailable,
+                         "fetching " + shown + (chart.version.empty() ? "" : " version " + chart.version) +
+                             " failed" + (r->timed_out ? " (timed out)" : "") + ": " + tail_lines(r->err, 3) +
+                             " (the chart repository must be reachable from the machine that renders)");
+    }
+    tgz = find_tgz();
+    if (tgz.empty()) return core::Error(core::errc::internal, "helm pull of " + shown + " produced no archive");
+  }
+  PulledChart pc{tgz, core::sha256_hex(read_whole(tgz))};
+  std::lock_guard lk(mu_);
+  pulled_[id_hash] = pc;
+  return pc;
+}
+
+core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, const std::string& chart_ref,
+                                                      const std::string& version) {
+  TempDir tmp(fs::path(opt_.work_dir) / "tmp" / unique_name("render-"));
+  fs::path values = tmp.path / "values.yaml";
+  if (!write_file(values, req.values_yaml)) {
+    return core::Error(core::errc::internal, "writing values file " + values.string());
+  }
+  std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
+  std::vector<std::string> argv = {opt_.helm, "template", req.release_name, chart_ref,
+                                   "--namespace", req.namespace_, "--kube-version", kube,
+                                   "--include-crds", "--skip-tests", "--values", values.string()};
+  if (!version.empty()) argv.insert(argv.end(), {"--version", version});
+  ProcessOptions po;
+  po.env = child_env();
+  po.timeout = opt_.timeout;
+  po.max_stdout = opt_.max_output;
+  po.cwd = tmp.path.string();
+  auto r = run_process(argv, po);
+  if (!r) return r.error();
+  std::string who = "helm template " + req.release_name + " (chart " + req.chart.shown + ")";
+  if (r->timed_out) {
+    return core::Error(core::errc::timeout, who + " timed out after " +
+                                                std::to_string(opt_.timeout.count() / 1000) +
+                                                " s (a chart that loops or is very large)");
+  }
+  if (r->stdout_truncated) {
+    return core::Error(core::errc::payload_too_large,
+                       who + " printed more than " + std::to_string(opt_.max_output) + " bytes; refusing");
+  }
+  if (r->exit_code != 0) return core::Error(core::errc::bad_request, who + " failed: " + tail_lines(r->err));
+  std::string manifest = std::move(r->out);
+  if (!req.post_render_kustomization.empty()) {
+    fs::path pr = tmp.path / "post-render";
+    if (!write_file(pr / "resources.yaml", manifest) ||
+        !write_file(pr / "kustomization.yaml", "resources:\n- resources.yaml\n" + req.post_render_kustomization)) {
+      return core::Error(core::errc::internal, "writing post-render kustomization in " + pr.string());
+    }
+    auto k = kustomize_build(pr.string());
+    if (!k) return core::Error(k.error().code, who + ": postRenderers kustomize failed: " + k.error().message);
+    manifest = std::move(k.value());
+  }
+  return manifest;
+}
+
+core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
+  auto start = std::chrono::steady_clock::now();
+  std::string chart_id, chart_ref, version;
+  switch (req.chart.origin) {
+    case ChartOrigin::local_dir: {
+      if (auto ok = check_chart_dir(req.chart.dir, req.chart.shown); !ok) return ok.error();
+      chart_id = "dir:" + (req.chart.content_id.empty() ? hash_dir(req.chart.dir) : req.chart.content_id);
+      chart_ref = req.chart.dir;
+      break;
+    }
+    case ChartOrigin::helm_repository:
+    case ChartOrigin::oci: {
+      auto p = pull(req.chart);
+      if (!p) return p.error();
+      chart_id = "archive:" + p->digest;
+      chart_ref = p->path;
+      break;
+    }
+  }
+  std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
+  std::string material = "helmgate-render-v1\n" + chart_id + "\n" + req.release_name + "\n" + req.namespace_ +
+                         "\n" + kube + "\n" + helm_version() + "\n" + core::sha256_hex(req.values_yaml) + "\n" +
+                         core::sha256_hex(req.post_render_kustomization);
+  RenderResult res;
+  res.key = core::sha256_hex(material);
+  std::string cached = lookup(res.key);
+  if (!cached.empty()) {
+    std::lock_guard lk(mu_);
+    ++stats_.cache_hits;
+    res.manifest = std::move(cached);
+    res.cache_hit = true;
+  } else {
+    auto m = run_helm_template(req, chart_ref, version);
+    if (!m) return m.error();
+    {
+      std::lock_guard lk(mu_);
+      ++stats_.renders;
+    }
+    // An empty render is valid; store a comment so the cache can tell it from a miss.
+    res.manifest = m->empty() ? "# (no resources)\n" : std::move(m.value());
+    store(res.key, res.manifest);
+  }
+  res.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  return res;
+}
+
+std::vector<core::Result<RenderResult>> Renderer::render_all(const std::vector<RenderRequest>& reqs) {
+  std::vector<std::optional<core::Result<RenderResult>>> slots(reqs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < reqs.size(); i = next++) slots[i].emplace(render(reqs[i]));
+  };
+  size_t n = std::min(opt_.concurrency, reqs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; ++i) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  std::vector<core::Result<RenderResult>> out;
+  out.reserve(reqs.size());
+  for (auto& s : slots) out.push_back(std::move(*s));
+  return out;
+}
+
+core::Result<std::string> Renderer::kustomize_build(const std::string& dir, const std::string& cache_key) {
+  if (!cache_key.empty()) {
+    std::lock_guard lk(mu_);
+    if (auto it = kustomize_memory_.find(cache_key); it != kustomize_memory_.end()) return it->second;
+  }
+  if (opt_.kubectl.empty()) {
+    return core::Error(core::errc::invalid_config, "kustomize build of " + dir + " needs kubectl (set its path)");
+  }
+  ProcessOptions po;
+  po.env = child_env();
+  po.timeout = opt_.timeout;
+  po.max_stdout = opt_.max_output;
+  auto r = run_process({opt_.kubectl, "kustomize", dir}, po);
+  if (!r) return r.error();
+  {
+    std::lock_guard lk(mu_);
+    ++stats_.kustomize_runs;
+  }
+  if (r->timed_out) return core::Error(core::errc::timeout, "kustomize build " + dir + " timed out");
+  if (r->stdout_truncated) return core::Error(core::errc::payload_too_large, "kustomize build " + dir + " too large");
+  if (r->exit_code != 0) return core::Error(core::errc::bad_request, tail_lines(r->err));
+  if (!cache_key.empty()) {
+    std::lock_guard lk(mu_);
+    kustomize_memory_[cache_key] = r->out;
+  }
+  return std::move(r->out);
+}
+
+Renderer::Stats Renderer::stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+}  // namespace helmgate::render

@@ -1,0 +1,113 @@
+#pragma once
+// `helm template` behind a content-addressed cache and a pool of concurrent child processes.
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace helmgate::render {
+
+enum class ChartOrigin {
+  local_dir,        // a directory on disk (materialized from Git)
+  helm_repository,  // an HTTP(S) chart repository: url + chart + version
+  oci,              // oci://registry/path (chart name is the last path element) + version/tag
+};
+
+struct ChartSource {
+  ChartOrigin origin = ChartOrigin::local_dir;
+  std::string dir;         // local_dir: where the chart files are
+  std::string content_id;  // local_dir: a content hash (Git tree id) of the chart; computed when empty
+  std::string shown;       // how to name the chart in errors ("charts/podinfo@abc123")
+  std::string url;         // helm_repository / oci
+  std::string chart;       // helm_repository: chart name
+  std::string version;     // version or constraint; empty = latest
+};
+
+struct RenderRequest {
+  ChartSource chart;
+  std::string release_name;
+  std::string namespace_;
+  std::string values_yaml;  // merged values, written to a file passed with -f
+  std::string kube_version;  // empty: Options::kube_version
+  // Flux postRenderers: kustomization.yaml fields (patches, images, ...) applied to the rendered output.
+  std::string post_render_kustomization;
+};
+
+struct RenderResult {
+  std::string manifest;
+  std::string key;  // the cache key
+  bool cache_hit = false;
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct Options {
+  std::string helm;      // path to the helm binary
+  std::string kubectl;   // path to kubectl (for kustomize); may be empty when not needed
+  std::string work_dir;  // temp files, helm's HOME, pulled charts
+  std::string cache_dir;  // on-disk render cache; empty: memory only
+  size_t concurrency = 2;
+  std::chrono::milliseconds timeout{120000};
+  size_t max_output = 64u << 20;
+  std::string kube_version = "1.33.0";
+};
+
+class Renderer {
+ public:
+  explicit Renderer(Options options);
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+
+  core::Result<RenderResult> render(const RenderRequest& req);
+  // Renders every request on up to Options::concurrency child processes; results keep the order.
+  std::vector<core::Result<RenderResult>> render_all(const std::vector<RenderRequest>& reqs);
+
+  // `kubectl kustomize dir`, cached in memory by cache_key when it is not empty.
+  core::Result<std::string> kustomize_build(const std::string& dir, const std::string& cache_key = {});
+
+  // "v4.1.4"; part of every cache key.
+  const std::string& helm_version();
+
+  struct Stats {
+    size_t renders = 0;     // helm template runs
+    size_t cache_hits = 0;  // memory or disk
+    size_t kustomize_runs = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct PulledChart {
+    std::string path;    // .tgz
+    std::string digest;  // sha256 of the archive
+  };
+  core::Result<PulledChart> pull(const ChartSource& chart);
+  core::Result<std::string> run_helm_template(const RenderRequest& req, const std::string& chart_ref,
+                                              const std::string& version);
+  std::vector<std::string> child_env() const;
+  std::string lookup(const std::string& key);
+  void store(const std::string& key, const std::string& manifest);
+
+  Options opt_;
+  std::string helm_version_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::string> memory_;
+  std::unordered_map<std::string, std::string> kustomize_memory_;
+  std::map<std::string, std::shared_ptr<std::mutex>> pull_locks_;
+  std::map<std::string, PulledChart> pulled_;
+  Stats stats_;
+};
+
+// Refuses a chart directory holding a symlink, or naming a dependency path that leaves the chart
+// directory (file://../x): chart files are untrusted input.
+core::Result<void> check_chart_dir(const std::string& dir, const std::string& shown);
+
+// A content hash of every file under dir (names + bytes); used when the caller has no Git tree id.
+std::string hash_dir(const std::string& dir);
+
+}  // namespace helmgate::render
