@@ -47,11 +47,18 @@ class Redis {
   core::Result<std::vector<ReplyPtr>> pipeline(const std::vector<std::vector<std::string>>& cmds);
   // Blocking command with its own timeout (BLMOVE ...), so the socket timeout does not cut it short.
   core::Result<ReplyPtr> blocking_command(const std::vector<std::string>& argv, std::chrono::milliseconds block);
+  // A pipeline whose last command may block for up to `block`.
+  core::Result<std::vector<ReplyPtr>> pipeline(const std::vector<std::vector<std::string>>& cmds,
+                                               std::chrono::milliseconds block);
+
+  // Drops the connection; the next command reconnects.
+  void disconnect() { ctx_.reset(); }
 
   const RedisUrl& url() const { return url_; }
 
  private:
   core::Result<void> ensure_connected();
+  core::Error io_error(std::string_view what);
   RedisUrl url_;
   std::chrono::milliseconds timeout_;
   ContextPtr ctx_;

@@ -1,0 +1,218 @@
+#include <openssl/evp.h>
+
+#include <array>
+#include <charconv>
+#include <random>
+
+#include "queue/internal.hpp"
+#include "queue/lua_scripts.hpp"
+
+namespace helmgate::queue::detail {
+namespace {
+
+using core::errc;
+using core::Error;
+
+std::string sha1_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha1(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(hex[md[i] >> 4]);
+    out.push_back(hex[md[i] & 0xf]);
+  }
+  return out;
+}
+
+int64_t to_int(const std::string& s) {
+  int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+}  // namespace
+
+Keys::Keys(std::string_view prefix)
+    : tag("{" + std::string(prefix) + "}"),
+      wait(tag + ":wait"),
+      delayed(tag + ":delayed"),
+      leases(tag + ":leases"),
+      dead(tag + ":dead"),
+      index(tag + ":index"),
+      counts(tag + ":counts"),
+      duration(tag + ":duration"),
+      expiring(tag + ":expiring"),
+      workers(tag + ":workers"),
+      seq(tag + ":seq") {}
+
+std::vector<std::string> Keys::fixed() const {
+  return {wait, delayed, leases, dead, index, counts, duration, expiring, workers, seq};
+}
+
+const Script& script(ScriptId id) {
+  static const std::array<Script, 7> table = [] {
+    auto make = [](std::string_view name, std::string_view src) { return Script{name, src, sha1_hex(src)}; };
+    return std::array<Script, 7>{make("enqueue", lua::enqueue),   make("claim", lua::claim),
+                                 make("heartbeat", lua::heartbeat), make("complete", lua::complete),
+                                 make("fail", lua::fail),           make("reap", lua::reap),
+                                 make("release", lua::release)};
+  }();
+  return table.at(static_cast<size_t>(id));
+}
+
+std::vector<std::string> base_args(const Keys& keys, const Options& opts) {
+  return {keys.tag, std::to_string(std::max<int64_t>(1, opts.retention.count()))};
+}
+
+std::vector<std::string> evalsha_argv(const Script& s, const std::vector<std::string>& keys,
+                                      const std::vector<std::string>& args) {
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.emplace_back("EVALSHA");
+  argv.push_back(s.sha);
+  argv.push_back(std::to_string(keys.size()));
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+bool is_noscript(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT");
+}
+
+bool is_noscript(const core::Error& e) { return e.message.find("NOSCRIPT") != std::string::npos; }
+
+core::Result<void> load_script(Redis& redis, const Script& s) {
+  auto r = redis.command({"SCRIPT", "LOAD", std::string(s.source)});
+  if (!r) return r.error();
+  if (reply_string(r->get()) != s.sha) {
+    return Error(errc::internal, "Redis returned an unexpected SHA1 for the " + std::string(s.name) + " script");
+  }
+  return {};
+}
+
+core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args) {
+  const Script& s = script(id);
+  auto argv = evalsha_argv(s, keys, args);
+  auto r = redis.command(argv);
+  if (r || !is_noscript(r.error())) return r;
+  // Scripts vanish when Redis restarts (or SCRIPT FLUSH): load it again. NOSCRIPT means nothing ran.
+  auto loaded = load_script(redis, s);
+  if (loaded) return redis.command(argv);
+  if (loaded.error().code == make_error_code(errc::unavailable)) return loaded.error();
+  argv[0] = "EVAL";
+  argv[1] = std::string(s.source);
+  return redis.command(argv);
+}
+
+core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts, std::span<const core::JobSpec> jobs,
+                                           std::string_view dedupe_id) {
+  ScriptCall call;
+  call.keys = keys.fixed();
+  call.keys.push_back(keys.dedupe(dedupe_id));
+  call.args = base_args(keys, opts);
+  call.args.push_back(std::to_string(std::max(1, opts.max_attempts)));
+  call.args.push_back(std::to_string(std::max<int64_t>(1, opts.dedupe_ttl.count())));
+  call.args.emplace_back(dedupe_id.empty() ? "0" : "1");
+  call.args.push_back(std::to_string(jobs.size()));
+  for (const auto& spec : jobs) {
+    if (spec.kind.empty()) return Error(errc::bad_request, "cannot enqueue a job without a kind");
+    std::string ck = spec.coalesce_key();
+    call.keys.push_back(keys.coalesce(ck));
+    call.args.push_back(spec.to_json());
+    call.args.push_back(spec.kind);
+    call.args.push_back(spec.repo);
+    call.args.push_back(spec.head_sha);
+    call.args.push_back(spec.replay_of);
+    call.args.push_back(spec.delivery_id);
+    call.args.emplace_back(ck.empty() ? "0" : "1");
+  }
+  return call;
+}
+
+core::Result<EnqueueOutcome> parse_enqueue_reply(const redisReply* r) {
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+    if (r != nullptr && r->type == REDIS_REPLY_ERROR) {
+      return Error(errc::internal, "the enqueue script failed: " + reply_string(r));
+    }
+    return Error(errc::internal, "unexpected reply from the enqueue script");
+  }
+  EnqueueOutcome out;
+  out.duplicate = r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 1;
+  out.ids = split_csv(reply_string(r->element[1]));
+  out.superseded = split_csv(reply_string(r->element[2]));
+  return out;
+}
+
+core::Result<JobRecord> parse_job_hash(const redisReply* r) {
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+    return Error(errc::internal, "unexpected reply for a job record");
+  }
+  JobRecord job;
+  std::string spec;
+  for (size_t i = 0; i + 1 < r->elements; i += 2) {
+    std::string k = reply_string(r->element[i]);
+    std::string v = reply_string(r->element[i + 1]);
+    if (k == "id") job.id = std::move(v);
+    else if (k == "spec") spec = std::move(v);
+    else if (k == "state") job.state = std::move(v);
+    else if (k == "attempts") job.attempts = static_cast<int>(to_int(v));
+    else if (k == "max_attempts") job.max_attempts = static_cast<int>(to_int(v));
+    else if (k == "created_ms") job.created_ms = to_int(v);
+    else if (k == "updated_ms") job.updated_ms = to_int(v);
+    else if (k == "started_ms") job.started_ms = to_int(v);
+    else if (k == "finished_ms") job.finished_ms = to_int(v);
+    else if (k == "next_run_ms") job.next_run_ms = to_int(v);
+    else if (k == "worker") job.worker = std::move(v);
+    else if (k == "result") job.result = std::move(v);
+    else if (k == "error") job.error = std::move(v);
+    else if (k == "replay_of") job.replay_of = std::move(v);
+    else if (k == "superseded_by") job.superseded_by = std::move(v);
+  }
+  if (job.id.empty()) return Error(errc::not_found, "job record is missing");
+  auto parsed = core::JobSpec::from_json(spec);
+  if (!parsed) return Error(errc::internal, "job " + job.id + " has a corrupt spec: " + parsed.error().message);
+  job.spec = std::move(parsed.value());
+  return job;
+}
+
+std::string reply_string(const redisReply* r) {
+  if (r == nullptr) return {};
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR: return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER: return std::to_string(r->integer);
+    default: return {};
+  }
+}
+
+std::vector<std::string> split_csv(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    out.emplace_back(s.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string random_token() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 2; ++i) {
+    uint64_t v = rng();
+    for (int j = 0; j < 16; ++j) {
+      out.push_back(hex[v & 0xf]);
+      v >>= 4;
+    }
+  }
+  return out;
+}
+
+}  // namespace helmgate::queue::detail
