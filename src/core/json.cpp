@@ -18,7 +18,9 @@ const Value* find(const Value& root, std::string_view dotted_path) {
     size_t dot = dotted_path.find('.');
     std::string_view key = dotted_path.substr(0, dot);
     if (!cur->IsObject()) return nullptr;
-    auto it = cur->FindMember(rapidjson::StringRef(key.data(), key.size()));
+    // A Value key: FindMember(const char*) would read up to the NUL, past this path segment.
+    const Value name(rapidjson::StringRef(key.data(), key.size()));
+    auto it = cur->FindMember(name);
     if (it == cur->MemberEnd()) return nullptr;
     cur = &it->value;
     dotted_path = dot == std::string_view::npos ? std::string_view{} : dotted_path.substr(dot + 1);

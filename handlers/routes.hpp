@@ -1,0 +1,24 @@
+#pragma once
+// The HTTP surface: webhooks, the jobs API, health and metrics.
+#include "config/config.hpp"
+#include "handlers/queue_runner.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "queue/queue.hpp"
+
+namespace helmgate::handlers {
+
+struct App {
+  const config::Config& cfg;
+  queue::AsyncEnqueuer& enqueuer;
+  QueueRunner& queries;
+  http::RequestMetrics& requests;
+};
+
+// POST /webhooks/<forge name>, GET/POST /api/v1/jobs..., GET /healthz, /readyz, /metrics.
+void install_routes(http::Router& router, App& app);
+
+// A job record as the API shows it (also used by `helmgate jobs`).
+std::string job_to_json(const queue::JobRecord& job, bool with_log);
+
+}  // namespace helmgate::handlers

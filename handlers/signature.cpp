@@ -1,0 +1,70 @@
+#include "handlers/signature.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+
+namespace helmgate::handlers {
+namespace {
+
+int hex_nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+using Digest = std::array<unsigned char, 32>;
+
+Digest hmac(std::string_view secret, std::string_view body) {
+  Digest out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(body.data()),
+       body.size(), out.data(), &len);
+  return out;
+}
+
+}  // namespace
+
+bool verify_hmac_sha256(std::string_view secret, std::string_view body, std::string_view provided,
+                        bool require_prefix, std::string* why) {
+  auto fail = [&](const char* reason) {
+    if (why != nullptr) *why = reason;
+    return false;
+  };
+  constexpr std::string_view prefix = "sha256=";
+  if (provided.substr(0, prefix.size()) == prefix) {
+    provided.remove_prefix(prefix.size());
+  } else if (require_prefix) {
+    return fail("signature header must start with 'sha256='");
+  }
+  if (provided.size() != 64) return fail("signature must be 64 hex digits of HMAC-SHA256");
+  Digest given{};
+  for (size_t i = 0; i < given.size(); ++i) {
+    int hi = hex_nibble(provided[2 * i]);
+    int lo = hex_nibble(provided[2 * i + 1]);
+    if (hi < 0 || lo < 0) return fail("signature is not hexadecimal");
+    given[i] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  Digest expected = hmac(secret, body);
+  // CRYPTO_memcmp takes the same time wherever the first difference is.
+  if (CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
+    return fail("signature does not match the payload (check the webhook secret)");
+  }
+  return true;
+}
+
+std::string sign_sha256(std::string_view secret, std::string_view body) {
+  Digest d = hmac(secret, body);
+  static const char* hex = "0123456789abcdef";
+  std::string out = "sha256=";
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 0xf];
+  }
+  return out;
+}
+
+}  // namespace helmgate::handlers

@@ -1,0 +1,37 @@
+#include "cmd/api_client.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/json.hpp"
+
+namespace helmgate::cmd {
+
+std::optional<http::ClientResponse> api_call(const Args& args, const std::string& method, const std::string& path,
+                                             const char* command) {
+  const char* env_server = std::getenv("HELMGATE_SERVER");
+  std::string server = args.get("server", env_server != nullptr ? env_server : "http://127.0.0.1:8080");
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  std::string token_env = args.get("token-env", "HELMGATE_API_TOKEN");
+  const char* token = std::getenv(token_env.c_str());
+  if (token == nullptr || *token == '\0') {
+    std::fprintf(stderr, "helmgate %s: environment variable %s is not set (it must hold the API token)\n", command,
+                 token_env.c_str());
+    return std::nullopt;
+  }
+  auto r = http::request(method, server + path, {{"Authorization", std::string("Bearer ") + token}});
+  if (!r) {
+    std::fprintf(stderr, "helmgate %s: %s\n", command, r.error().message.c_str());
+    return std::nullopt;
+  }
+  if (r->status >= 400) {
+    core::json::Document doc;
+    std::string msg = r->body;
+    if (!core::json::parse(doc, r->body) && doc.IsObject()) msg = core::json::get_string(doc, "error").value_or(msg);
+    std::fprintf(stderr, "helmgate %s: server answered %u: %s\n", command, r->status, msg.c_str());
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace helmgate::cmd

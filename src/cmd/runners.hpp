@@ -1,0 +1,14 @@
+#pragma once
+// The job runners this binary knows, by kind. Kinds without a runner here fail their jobs with
+// "no runner for kind X" (the queue's Worker does that), so nothing is dropped silently.
+#include "config/config.hpp"
+#include "queue/queue.hpp"
+
+namespace helmgate::cmd {
+
+queue::RunnerTable make_runners(const config::Config& cfg);
+
+// queue::Options from the configuration's queue section.
+queue::Options queue_options(const config::Config& cfg);
+
+}  // namespace helmgate::cmd

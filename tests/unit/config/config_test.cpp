@@ -1,0 +1,94 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "config/config.hpp"
+#include "support/support.hpp"
+
+using namespace helmgate;
+
+namespace {
+std::string error_of(const std::string& yaml) {
+  try {
+    config::load_string(yaml, "helmgate.yaml");
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the example configuration loads", "[unit][config]") {
+  auto cfg = config::load_file(test::source_dir() + "/config/examples/helmgate.yaml");
+  CHECK(cfg.forges.size() == 2);
+  REQUIRE(cfg.repos.size() >= 1);
+  CHECK(cfg.find_forge("github") != nullptr);
+  CHECK(cfg.find_forge("gitea")->kind == core::ForgeKind::gitea);
+  CHECK(cfg.server.max_body_bytes == 25ull * 1024 * 1024);
+}
+
+TEST_CASE("defaults apply to an empty file", "[unit][config]") {
+  auto cfg = config::load_string("");
+  CHECK(cfg.server.listen == "127.0.0.1:8080");
+  CHECK(cfg.queue.max_attempts == 5);
+  CHECK(cfg.queue.key_prefix == "helmgate");
+}
+
+TEST_CASE("errors name file, line, key path and reason", "[unit][config]") {
+  CHECK(error_of("server:\n  listen: 1.2.3.4:80\n  bogus: 1\n") ==
+        "helmgate.yaml:3:3: server.bogus: unknown key (allowed: listen, threads, max_body_bytes, header_timeout, "
+        "body_timeout, idle_timeout, shutdown_grace)");
+  CHECK(error_of("queue:\n  max_attempts: zero\n") == "helmgate.yaml:2:17: queue.max_attempts: must be an integer");
+  CHECK(error_of("queue:\n  visibility_timeout: 10 minutes\n").find("queue.visibility_timeout: must be a positive duration") !=
+        std::string::npos);
+  CHECK(error_of("forges:\n  - kind: gitlab\n    webhook_secret_env: S\n") ==
+        "helmgate.yaml:2:11: forges[0].kind: must be github or gitea (got 'gitlab')");
+  CHECK(error_of("forges:\n  - kind: github\n").find("forges[0].webhook_secret_env: is required") != std::string::npos);
+  CHECK(error_of("repos:\n  - name: a/b\n    forge: nope\n").find("repos[0].forge: names unknown forge 'nope'") !=
+        std::string::npos);
+  CHECK(error_of("redis:\n  url: redis://:hunter2@127.0.0.1:6379\n").find("must not contain a password") !=
+        std::string::npos);
+  CHECK(error_of("redis:\n  url: redis://:hunter2@127.0.0.1:6379\n").find("hunter2") == std::string::npos);
+  CHECK(error_of("server: [1, 2\n").find("helmgate.yaml:") == 0);
+  CHECK(error_of("server: [1, 2\n").find("invalid YAML") != std::string::npos);
+  CHECK(error_of(R"(
+forges: [{kind: github, webhook_secret_env: S}]
+repos:
+  - name: a/b
+    forge: github
+    clusters:
+      - {name: prod, requires: [dev]}
+)").find("requires: names unknown cluster 'dev'") != std::string::npos);
+}
+
+TEST_CASE("durations", "[unit][config]") {
+  using std::chrono::milliseconds;
+  CHECK(config::parse_duration("250ms") == milliseconds(250));
+  CHECK(config::parse_duration("30s") == milliseconds(30'000));
+  CHECK(config::parse_duration("30") == milliseconds(30'000));
+  CHECK(config::parse_duration("5m") == milliseconds(300'000));
+  CHECK(config::parse_duration("2h") == milliseconds(7'200'000));
+  CHECK(config::parse_duration("7d") == milliseconds(604'800'000));
+  CHECK_FALSE(config::parse_duration("5 m"));
+  CHECK_FALSE(config::parse_duration("m"));
+  CHECK_FALSE(config::parse_duration("-1s"));
+}
+
+TEST_CASE("secrets come from the environment and are never echoed", "[unit][config]") {
+  auto cfg = config::load_string("forges: [{kind: github, webhook_secret_env: HG_TEST_WH_SECRET}]\n"
+                                 "api: {token_env: HG_TEST_API_TOKEN}\n", "c.yaml");
+  ::unsetenv("HG_TEST_WH_SECRET");
+  ::setenv("HG_TEST_API_TOKEN", "tok-123", 1);
+  try {
+    config::resolve_secrets(cfg, {});
+    FAIL("expected an error");
+  } catch (const config::ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          "c.yaml: forges[0].webhook_secret_env: environment variable HG_TEST_WH_SECRET is not set (it must hold "
+          "the secret; the file never does)");
+  }
+  ::setenv("HG_TEST_WH_SECRET", "wh-secret-value", 1);
+  config::resolve_secrets(cfg, {});
+  CHECK(cfg.forges[0].webhook_secret == "wh-secret-value");
+  CHECK(cfg.api_token == "tok-123");
+}
