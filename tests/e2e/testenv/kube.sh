@@ -66,7 +66,7 @@ EOF2
 
   # RBAC: the restricted identity cannot write outside team-a (HTTP 403)...
   expect_fail "$c: restricted write to $ns" "${kr[@]}" -n "$ns" create configmap denied --from-literal=a=b
-  contains "$OUT" "Forbidden" "$c: restricted write"
+  contains "$OUT" "is forbidden" "$c: restricted write"
   contains "$OUT" "team-a-deployer" "$c: denial names the user"
   token=$("$K" --kubeconfig "$restr_kc" config view --raw -o jsonpath='{.users[0].user.token}')
   server=$("$K" --kubeconfig "$restr_kc" config view --raw -o jsonpath='{.clusters[0].cluster.server}')
@@ -79,7 +79,7 @@ EOF2
     -H "Authorization: Bearer wrong-$token" "$server/api/v1/namespaces")
   [ "$code" = 401 ] || fail "$c: a wrong token answered $code, expected 401"
   expect_fail "$c: restricted cluster-scoped write" "${kr[@]}" create namespace "nope-$RUN_ID"
-  contains "$OUT" "Forbidden" "$c: restricted namespace create"
+  contains "$OUT" "is forbidden" "$c: restricted namespace create"
   # ...and may write inside team-a (server-side apply included).
   expect_ok "$c: restricted write in team-a" "${kr[@]}" -n team-a apply --server-side -f - <<<"apiVersion: v1
 kind: ConfigMap
