@@ -174,10 +174,16 @@ void emit_value_after_key(const YAML::Node& v, int indent, std::string& out) {
 void emit(const YAML::Node& n, int indent, std::string& out) {
   std::string pad(static_cast<size_t>(indent), ' ');
   if (n.IsMap()) {
-    std::vector<std::pair<std::string, YAML::Node>> items;
-    for (const auto& kv : n) items.emplace_back(kv.first.IsScalar() ? kv.first.Scalar() : "?", kv.second);
-    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [k, v] : items) {
+    // Sort indices, never YAML::Node values: assigning a Node writes through to the document it refers to.
+    std::vector<YAML::Node> values;
+    std::vector<std::pair<std::string, size_t>> order;
+    for (const auto& kv : n) {
+      order.emplace_back(kv.first.IsScalar() ? kv.first.Scalar() : "?", values.size());
+      values.push_back(kv.second);
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [k, idx] : order) {
+      const YAML::Node& v = values[idx];
       out += pad + (needs_quotes(k, false) ? quote(k) : k) + ':';
       emit_value_after_key(v, indent, out);
     }

@@ -1,0 +1,809 @@
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <set>
+
+#include "core/redact.hpp"
+#include "release/release.hpp"
+#include "release/yaml_util.hpp"
+
+namespace fs = std::filesystem;
+
+namespace helmgate::release {
+
+using detail::scalar;
+
+namespace {
+
+struct Doc {
+  YAML::Node node;
+  std::string file;  // repository path when known
+  int line = 0;
+};
+using Docs = std::vector<Doc>;
+
+std::string clean(std::string p) {
+  while (p.rfind("./", 0) == 0) p.erase(0, 2);
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  if (p == ".") p.clear();
+  return fs::path(p).lexically_normal().generic_string() == "." ? std::string()
+                                                                 : fs::path(p).lexically_normal().generic_string();
+}
+
+std::string join(const std::string& dir, const std::string& rel) {
+  if (dir.empty()) return clean(rel);
+  return clean((fs::path(dir) / rel).lexically_normal().generic_string());
+}
+
+bool is_yaml(const std::string& p) {
+  return p.size() > 5 && (p.compare(p.size() - 5, 5, ".yaml") == 0 || p.compare(p.size() - 4, 4, ".yml") == 0);
+}
+
+const char* kKustomizationNames[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
+
+struct ParseFailure {
+  std::string message;
+  Location where;
+};
+
+// Parses a file's documents with their lines; a syntax error names the file, line and column.
+std::variant<Docs, ParseFailure> parse_file(const std::string& path, const std::string& text) {
+  Docs out;
+  try {
+    for (auto& n : YAML::LoadAll(text)) {
+      if (!n.IsMap()) continue;
+      out.push_back({n, path, n.Mark().line + 1});
+    }
+  } catch (const YAML::Exception& e) {
+    return ParseFailure{"invalid YAML: " + e.msg, {path, e.mark.line + 1, e.mark.column + 1}};
+  }
+  return out;
+}
+
+}  // namespace
+
+class DocCache {
+ public:
+  std::shared_ptr<const Docs> get(const std::string& key) {
+    std::lock_guard lk(mu_);
+    auto it = docs_.find(key);
+    return it == docs_.end() ? nullptr : it->second;
+  }
+  void put(const std::string& key, std::shared_ptr<const Docs> d) {
+    std::lock_guard lk(mu_);
+    docs_[key] = std::move(d);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Docs>> docs_;
+};
+
+std::shared_ptr<DocCache> make_doc_cache() { return std::make_shared<DocCache>(); }
+
+bool Discovery::root_failed(const std::string& cluster, const std::string& root) const {
+  return std::find(failed_roots.begin(), failed_roots.end(), std::make_pair(cluster, root)) != failed_roots.end();
+}
+
+std::string ChartRef::describe() const {
+  switch (kind) {
+    case ChartKind::repo_dir: return path + " (this repository)";
+    case ChartKind::helm_repository: return name + (version.empty() ? "" : "@" + version) + " from " + core::redact_url(url);
+    case ChartKind::oci: return core::redact_url(url) + (version.empty() ? "" : ":" + version);
+    case ChartKind::remote_git: return core::redact_url(url) + "//" + path + (version.empty() ? "" : "@" + version);
+  }
+  return {};
+}
+
+std::string ValuesSource::label() const {
+  std::string s = kind + " " + (namespace_.empty() ? "" : namespace_ + "/") + name;
+  if (!key.empty()) s += "[" + key + "]";
+  if (!target_path.empty()) s += " -> " + target_path;
+  return s;
+}
+
+core::Result<std::vector<ClusterSpec>> default_clusters(const git::Repository& repo, const std::string& commit) {
+  auto entries = repo.list(commit, "clusters", false);
+  if (!entries) return entries.error();
+  std::vector<ClusterSpec> out;
+  for (const auto& e : *entries) {
+    if (e.is_tree) out.push_back({e.path, {"clusters/" + e.path}, {}});
+  }
+  if (out.empty()) out.push_back({"default", {""}, {}});
+  return out;
+}
+
+namespace {
+
+class Discoverer {
+ public:
+  Discoverer(const git::Repository& repo, std::string commit, const DiscoverOptions& opt, Discovery& out)
+      : repo_(repo), commit_(std::move(commit)), opt_(opt), out_(out) {}
+
+  void run_cluster(const ClusterSpec& cluster) {
+    cluster_ = &cluster;
+    objects_.clear();
+    found_.clear();
+    std::deque<std::string> roots(cluster.paths.begin(), cluster.paths.end());
+    std::set<std::string> visited;
+    std::vector<Doc> flux_kustomizations;
+    while (true) {
+      while (!roots.empty()) {
+        std::string root = clean(roots.front());
+        roots.pop_front();
+        if (!visited.insert(root).second) continue;
+        std::vector<std::string> inputs;
+        auto docs = load_root(root, inputs);
+        if (!docs) {
+          out_.failed_roots.emplace_back(cluster.name, root);
+          continue;
+        }
+        for (const auto& d : **docs) {
+          index(d);
+          found_.push_back({d, root, inputs});
+          if (scalar(d.node, "kind") == "Kustomization") flux_kustomizations.push_back(d);
+        }
+      }
+      // Followed only once everything seen so far is indexed: the GitRepository or ArtifactGenerator a
+      // Flux Kustomization names may sit in a file read after it.
+      for (const auto& d : flux_kustomizations) {
+        for (auto& next : follow(d)) {
+          if (visited.count(clean(next)) == 0) roots.push_back(next);
+        }
+      }
+      if (roots.empty()) break;
+    }
+    for (const auto& f : found_) {
+      std::string api = scalar(f.doc.node, "apiVersion");
+      if (scalar(f.doc.node, "kind") != "HelmRelease") continue;
+      if (api.rfind("helm.toolkit.fluxcd.io/", 0) == 0 || api.rfind("helm.fluxcd.io/", 0) == 0) {
+        out_.releases.push_back(build_release(f.doc, f.root, f.inputs));
+      }
+    }
+  }
+
+ private:
+  struct Found {
+    Doc doc;
+    std::string root;
+    std::vector<std::string> inputs;
+  };
+
+  void problem(const std::string& message, Location where = {}) {
+    out_.problems.push_back({cluster_->name, message, std::move(where)});
+  }
+
+  static std::string obj_key(const std::string& kind, const std::string& ns, const std::string& name) {
+    return kind + "/" + ns + "/" + name;
+  }
+
+  void index(const Doc& d) {
+    std::string kind = scalar(d.node, "kind");
+    static const std::set<std::string> kinds = {"HelmRepository", "GitRepository", "OCIRepository", "ConfigMap",
+                                                "Secret", "ArtifactGenerator", "HelmChart"};
+    if (kinds.count(kind) == 0) return;
+    YAML::Node md = detail::get(d.node, "metadata");
+    // erase + emplace: assigning over a Doc would write through the YAML::Node into a cached document.
+    std::string key = obj_key(kind, scalar(md, "namespace"), scalar(md, "name"));
+    objects_.erase(key);
+    objects_.emplace(key, d);
+  }
+
+  const Doc* find_object(const std::string& kind, const std::string& ns, const std::string& name) const {
+    auto it = objects_.find(obj_key(kind, ns, name));
+    if (it == objects_.end() && ns.empty()) it = objects_.find(obj_key(kind, "default", name));
+    if (it == objects_.end()) {
+      // Objects without a namespace in the files take the namespace of what refers to them.
+      it = objects_.find(obj_key(kind, "", name));
+    }
+    return it == objects_.end() ? nullptr : &it->second;
+  }
+
+  // Paths in this repository that a Flux Kustomization applies to the same cluster.
+  std::vector<std::string> follow(const Doc& d) {
+    std::vector<std::string> out;
+    if (scalar(d.node, "kind") != "Kustomization" ||
+        scalar(d.node, "apiVersion").rfind("kustomize.toolkit.fluxcd.io/", 0) != 0) {
+      return out;
+    }
+    YAML::Node spec = detail::get(d.node, "spec");
+    std::string path = clean(scalar(spec, "path"));
+    std::string src_kind = scalar(detail::get(spec, "sourceRef"), "kind");
+    std::string src_name = scalar(detail::get(spec, "sourceRef"), "name");
+    if (src_kind == "GitRepository") {
+      std::string ns = scalar(detail::get(spec, "sourceRef"), "namespace", scalar(detail::get(d.node, "metadata"), "namespace"));
+      const Doc* gr = find_object("GitRepository", ns, src_name);
+      bool self = src_name == "flux-system" ||
+                  (gr != nullptr && is_self_url(scalar(detail::get(gr->node, "spec"), "url")));
+      if (self) out.push_back(path);
+    } else if (src_kind == "ExternalArtifact") {
+      // Flux ArtifactGenerator: an artifact copies repository paths under a new root; map back.
+      for (const auto& [key, gen] : objects_) {
+        if (key.rfind("ArtifactGenerator/", 0) != 0) continue;
+        for (const auto& art : detail::get(detail::get(gen.node, "spec"), "artifacts")) {
+          if (scalar(art, "name") != src_name) continue;
+          for (const auto& cp : detail::get(art, "copy")) {
+            std::string from = scalar(cp, "from"), to = scalar(cp, "to");
+            if (to.rfind("@artifact/", 0) != 0 || from.empty() || from[0] != '@') continue;
+            std::string to_rel = clean(to.substr(10));
+            std::string from_rel = from.substr(from.find('/') == std::string::npos ? from.size() : from.find('/') + 1);
+            if (auto star = from_rel.find("/**"); star != std::string::npos) from_rel = from_rel.substr(0, star);
+            from_rel = clean(from_rel);
+            if (to_rel.empty() || path == to_rel || path.rfind(to_rel + "/", 0) == 0) {
+              std::string rest = to_rel.empty() ? path : clean(path.substr(to_rel.size()));
+              out.push_back(join(from_rel, rest));
+              break;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  bool is_self_url(const std::string& url) const {
+    if (url.empty()) return false;
+    std::string c = git::canonical_url(url);
+    return std::any_of(opt_.self_urls.begin(), opt_.self_urls.end(),
+                       [&](const std::string& s) { return git::canonical_url(s) == c; });
+  }
+
+  // Files a kustomization reaches (resources, components, patches, generators), for the cache key and
+  // for saying which changed file affected a release.
+  void kustomize_closure(const std::string& dir, std::set<std::string>& files, std::set<std::string>& seen_dirs,
+                         std::vector<ParseFailure>& failures) {
+    if (!seen_dirs.insert(dir).second) return;
+    std::string kfile;
+    std::optional<std::string> text;
+    for (const char* name : kKustomizationNames) {
+      auto t = repo_.read_file(commit_, join(dir, name));
+      if (t.ok() && t->has_value()) {
+        kfile = join(dir, name);
+        text = **t;
+        break;
+      }
+    }
+    if (!text) {
+      // A plain directory used as a resource: every file in it counts.
+      auto entries = repo_.list(commit_, dir, true);
+      if (entries) {
+        for (const auto& e : *entries) {
+          if (!e.is_tree) files.insert(join(dir, e.path));
+        }
+      }
+      return;
+    }
+    files.insert(kfile);
+    auto parsed = parse_file(kfile, *text);
+    if (auto* f = std::get_if<ParseFailure>(&parsed)) {
+      failures.push_back(*f);
+      return;
+    }
+    auto& docs = std::get<Docs>(parsed);
+    if (docs.empty()) return;
+    const YAML::Node& k = docs.front().node;
+    auto add_path = [&](const std::string& rel) {
+      if (rel.find("://") != std::string::npos || rel.rfind("git@", 0) == 0) return;
+      std::string p = join(dir, rel);
+      if (repo_.is_dir(commit_, p)) {
+        kustomize_closure(p, files, seen_dirs, failures);
+      } else {
+        files.insert(p);
+        if (is_yaml(p)) {
+          auto t = repo_.read_file(commit_, p);
+          if (t.ok() && t->has_value()) {
+            auto pf = parse_file(p, **t);
+            if (auto* f = std::get_if<ParseFailure>(&pf)) failures.push_back(*f);
+          }
+        }
+      }
+    };
+    for (const char* list : {"resources", "bases", "components", "crds", "patchesStrategicMerge"}) {
+      if (k[list] && k[list].IsSequence()) {
+        for (const auto& r : k[list]) {
+          if (r.IsScalar() && r.Scalar().find('\n') == std::string::npos) add_path(r.Scalar());
+        }
+      }
+    }
+    for (const char* list : {"patches", "patchesJson6902"}) {
+      if (k[list] && k[list].IsSequence()) {
+        for (const auto& p : k[list]) {
+          if (p.IsMap() && detail::get(p, "path")) add_path(detail::get(p, "path").Scalar());
+        }
+      }
+    }
+    for (const char* list : {"configMapGenerator", "secretGenerator"}) {
+      if (k[list] && k[list].IsSequence()) {
+        for (const auto& g : k[list]) {
+          for (const char* field : {"files", "envs"}) {
+            if (!g[field] || !g[field].IsSequence()) continue;
+            for (const auto& f : g[field]) {
+              std::string s = f.Scalar();
+              if (auto eq = s.find('='); eq != std::string::npos) s = s.substr(eq + 1);
+              add_path(s);
+            }
+          }
+          if (detail::get(g, "env")) add_path(detail::get(g, "env").Scalar());
+        }
+      }
+    }
+  }
+
+  core::Result<std::shared_ptr<const Docs>> kustomize_root(const std::string& dir, std::vector<std::string>& inputs) {
+    std::set<std::string> files, dirs;
+    std::vector<ParseFailure> failures;
+    kustomize_closure(dir, files, dirs, failures);
+    inputs.assign(files.begin(), files.end());
+    if (!failures.empty()) {
+      for (const auto& f : failures) problem(f.message, f.where);
+      return core::Error(core::errc::bad_request, "kustomization " + dir + " has invalid files");
+    }
+    std::string key_material = "kustomize\n" + dir + "\n";
+    for (const auto& f : files) {
+      auto id = repo_.object_id(commit_, f);
+      key_material += f + "=" + (id.ok() && id->has_value() ? **id : std::string("-")) + "\n";
+    }
+    std::string key = core::sha256_hex(key_material);
+    if (opt_.cache) {
+      if (auto hit = opt_.cache->get(key)) return hit;
+    }
+    if (tree_dir_.empty()) {
+      auto m = repo_.materialize(commit_, "", opt_.work_root);
+      if (!m) {
+        problem("cannot materialize the repository for kustomize: " + m.error().message);
+        return m.error();
+      }
+      tree_dir_ = *m;
+    }
+    if (!opt_.kustomize) {
+      problem("kustomize is not available to build " + dir);
+      return core::Error(core::errc::invalid_config, "no kustomize");
+    }
+    auto built = opt_.kustomize((fs::path(tree_dir_) / dir).string(), key);
+    if (!built) {
+      problem("kustomize build " + (dir.empty() ? std::string(".") : dir) + " failed: " + built.error().message,
+              {dir.empty() ? std::string("kustomization.yaml") : dir + "/kustomization.yaml", 0, 0});
+      return built.error();
+    }
+    auto parsed = parse_file(dir, *built);
+    if (auto* f = std::get_if<ParseFailure>(&parsed)) {
+      problem("kustomize output for " + dir + " is not valid YAML: " + f->message);
+      return core::Error(core::errc::bad_request, f->message);
+    }
+    auto docs = std::make_shared<Docs>(std::move(std::get<Docs>(parsed)));
+    // kustomize output has no file positions; point the documents discovery uses back to the file that
+    // declares them (parsing the closure once, and only when there is something to point at).
+    std::map<std::string, std::pair<std::string, int>> declared;
+    bool indexed = false;
+    for (auto& d : *docs) {
+      d.file.clear();
+      d.line = 0;
+      std::string kind = scalar(d.node, "kind");
+      if (kind != "HelmRelease" && kLocated.count(kind) == 0) continue;
+      if (!indexed) {
+        index_declarations(files, declared);
+        indexed = true;
+      }
+      auto it = declared.find(kind + "/" + scalar(detail::get(d.node, "metadata"), "name"));
+      if (it != declared.end()) {
+        d.file = it->second.first;
+        d.line = it->second.second;
+      }
+    }
+    if (opt_.cache) opt_.cache->put(key, docs);
+    return std::shared_ptr<const Docs>(docs);
+  }
+
+  inline static const std::set<std::string> kLocated = {"HelmRepository", "GitRepository", "OCIRepository",
+                                                        "ConfigMap", "Secret"};
+
+  void index_declarations(const std::set<std::string>& files,
+                          std::map<std::string, std::pair<std::string, int>>& declared) {
+    for (const auto& f : files) {
+      if (!is_yaml(f)) continue;
+      auto t = repo_.read_file(commit_, f);
+      if (!t.ok() || !t->has_value()) continue;
+      auto pf = parse_file(f, **t);
+      auto* docs = std::get_if<Docs>(&pf);
+      if (docs == nullptr) continue;
+      for (const auto& x : *docs) {
+        std::string kind = scalar(x.node, "kind");
+        // A full declaration wins over patches, which usually lack spec.chart / spec.chartRef.
+        bool full = kind != "HelmRelease" || detail::get(detail::get(detail::get(x.node, "spec"), "chart"), "spec") || detail::get(detail::get(x.node, "spec"), "chartRef") ||
+                    detail::get(detail::get(detail::get(x.node, "spec"), "chart"), "git") || detail::get(detail::get(detail::get(x.node, "spec"), "chart"), "repository");
+        if (!full) continue;
+        declared.emplace(kind + "/" + scalar(detail::get(x.node, "metadata"), "name"), std::make_pair(x.file, x.line));
+      }
+    }
+  }
+
+  // A cluster path or followed path: a kustomization is built; otherwise every YAML file below it is read,
+  // and subdirectories holding a kustomization are built (what Flux's kustomize-controller does).
+  core::Result<std::shared_ptr<const Docs>> load_root(const std::string& root, std::vector<std::string>& inputs) {
+    if (!root.empty() && !repo_.is_dir(commit_, root)) {
+      auto t = repo_.read_file(commit_, root);
+      if (t.ok() && t->has_value()) {
+        inputs.push_back(root);
+        auto pf = parse_file(root, **t);
+        if (auto* f = std::get_if<ParseFailure>(&pf)) {
+          problem(f->message, f->where);
+          return core::Error(core::errc::bad_request, f->message);
+        }
+        return std::shared_ptr<const Docs>(std::make_shared<Docs>(std::get<Docs>(pf)));
+      }
+      problem("path '" + root + "' does not exist at " + commit_.substr(0, 12) +
+                  " (check the cluster paths or the Flux Kustomization spec.path)",
+              {root, 0, 0});
+      return core::Error(core::errc::not_found, "missing " + root);
+    }
+    for (const char* name : kKustomizationNames) {
+      auto t = repo_.read_file(commit_, join(root, name));
+      if (t.ok() && t->has_value()) return kustomize_root(root, inputs);
+    }
+    auto entries = repo_.list(commit_, root, false);
+    if (!entries) {
+      problem(entries.error().message, {root, 0, 0});
+      return entries.error();
+    }
+    auto docs = std::make_shared<Docs>();
+    bool failed = false;
+    for (const auto& e : *entries) {
+      std::string p = join(root, e.path);
+      if (e.is_tree) {
+        std::vector<std::string> sub_inputs;
+        auto sub = load_root(p, sub_inputs);
+        inputs.insert(inputs.end(), sub_inputs.begin(), sub_inputs.end());
+        if (!sub) {
+          failed = true;
+          continue;
+        }
+        docs->insert(docs->end(), (*sub)->begin(), (*sub)->end());
+        continue;
+      }
+      if (!is_yaml(p) || e.mode == git::kModeSymlink) continue;
+      auto t = repo_.read_file(commit_, p);
+      if (!t.ok() || !t->has_value()) continue;
+      inputs.push_back(p);
+      auto pf = parse_file(p, **t);
+      if (auto* f = std::get_if<ParseFailure>(&pf)) {
+        problem(f->message, f->where);
+        failed = true;
+        continue;
+      }
+      auto& d = std::get<Docs>(pf);
+      docs->insert(docs->end(), d.begin(), d.end());
+    }
+    if (failed) return core::Error(core::errc::bad_request, "invalid files under " + root);
+    return std::shared_ptr<const Docs>(docs);
+  }
+
+  void add_values_source(Release& r, YAML::Node& merged, ValuesSource vs, Location where) {
+    const Doc* obj = find_object(vs.kind, vs.namespace_, vs.name);
+    std::string value;
+    bool have = false;
+    if (obj != nullptr) {
+      if (vs.kind == "ConfigMap") {
+        YAML::Node data = detail::get(obj->node, "data");
+        if (data && data[vs.key] && data[vs.key].IsScalar()) {
+          value = data[vs.key].Scalar();
+          have = true;
+        }
+      } else {
+        YAML::Node sd = detail::get(obj->node, "stringData");
+        YAML::Node data = detail::get(obj->node, "data");
+        if (sd && sd[vs.key] && sd[vs.key].IsScalar()) {
+          value = sd[vs.key].Scalar();
+          have = true;
+        } else if (data && data[vs.key] && data[vs.key].IsScalar()) {
+          value = base64_decode(data[vs.key].Scalar());
+          have = true;
+        }
+      }
+      if (!obj->file.empty()) r.inputs.push_back(obj->file);
+    }
+    vs.found = have;
+    vs.content_id = have ? core::sha256_hex(value).substr(0, 16) : "";
+    if (!have) {
+      if (!vs.optional) {
+        r.errors.push_back({cluster_->name,
+                            "valuesFrom " + vs.label() + " not found in the repository (add it next to the "
+                                "HelmRelease, or mark it optional: true)",
+                            where});
+      }
+      r.values_from.push_back(vs);
+      return;
+    }
+    YAML::Node parsed;
+    if (!vs.target_path.empty()) {
+      YAML::Node root(YAML::NodeType::Map);
+      detail::set_path(root, vs.target_path, YAML::Node(value));
+      parsed = root;
+    } else {
+      try {
+        parsed = YAML::Load(value);
+      } catch (const YAML::Exception& e) {
+        Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + " is not valid YAML: " + e.msg, at});
+      }
+    }
+    if (vs.kind == "Secret") {
+      if (!vs.target_path.empty()) {
+        r.sensitive.push_back(value);
+      } else {
+        detail::collect_leaves(parsed, r.sensitive);
+      }
+    }
+    if (parsed.IsMap()) detail::deep_merge(merged, parsed);
+    r.values_from.push_back(vs);
+  }
+
+  static std::string base64_decode(const std::string& in) {
+    std::string out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+      int v;
+      if (c >= 'A' && c <= 'Z') {
+        v = c - 'A';
+      } else if (c >= 'a' && c <= 'z') {
+        v = c - 'a' + 26;
+      } else if (c >= '0' && c <= '9') {
+        v = c - '0' + 52;
+      } else if (c == '+' || c == '-') {
+        v = 62;
+      } else if (c == '/' || c == '_') {
+        v = 63;
+      } else {
+        continue;
+      }
+      acc = (acc << 6) | static_cast<uint32_t>(v);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out += static_cast<char>((acc >> bits) & 0xff);
+      }
+    }
+    return out;
+  }
+
+  void resolve_repo_chart(Release& r, const std::string& path, const std::string& why) {
+    r.chart.kind = ChartKind::repo_dir;
+    r.chart.path = clean(path);
+    auto id = repo_.object_id(commit_, r.chart.path);
+    if (!id.ok() || !id->has_value() || !repo_.is_dir(commit_, r.chart.path)) {
+      r.errors.push_back({cluster_->name,
+                          "chart directory '" + r.chart.path + "' does not exist in the repository at " +
+                              commit_.substr(0, 12),
+                          r.where});
+      return;
+    }
+    r.chart.content_id = **id;
+    if (!why.empty()) r.notes.push_back(why);
+  }
+
+  Release build_release(const Doc& d, const std::string& root, const std::vector<std::string>& inputs) {
+    Release r;
+    const YAML::Node& n = d.node;
+    YAML::Node spec = detail::get(n, "spec");
+    r.cluster = cluster_->name;
+    r.kube_version = cluster_->kube_version;
+    r.api_version = scalar(n, "apiVersion");
+    r.name = scalar(detail::get(n, "metadata"), "name");
+    r.namespace_ = scalar(detail::get(n, "metadata"), "namespace", "default");
+    r.root = root;
+    r.inputs = inputs;
+    r.where = {d.file, d.line, 0};
+    r.spec = std::make_shared<YAML::Node>(YAML::Clone(n));
+    bool v1 = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
+    std::string target_ns = scalar(spec, "targetNamespace");
+    r.target_namespace = target_ns.empty() ? r.namespace_ : target_ns;
+    r.release_name = scalar(spec, "releaseName");
+    if (r.release_name.empty()) {
+      if (v1) {
+        r.release_name = r.namespace_ + "-" + r.name;
+      } else {
+        r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
+      }
+    }
+
+    YAML::Node chart = detail::get(spec, "chart");
+    if (v1) {
+      if (detail::get(chart, "git")) {
+        std::string url = scalar(chart, "git"), path = scalar(chart, "path"), ref = scalar(chart, "ref", "master");
+        bool configured = !opt_.self_urls.empty();
+        if (configured ? is_self_url(url) : repo_.is_dir(commit_, clean(path))) {
+          resolve_repo_chart(r, path,
+                             "chart.git " + url + " resolved to this repository at " + commit_.substr(0, 12) +
+                                 (configured ? " (the URL names the configured repository)"
+                                             : " (path " + clean(path) + " exists here; no configuration)") +
+                                 "; chart.ref '" + ref + "' is not used");
+        } else {
+          r.chart.kind = ChartKind::remote_git;
+          r.chart.url = url;
+          r.chart.path = clean(path);
+          r.chart.version = ref;
+          r.chart.content_id = detail::digest(chart);
+        }
+      } else if (detail::get(chart, "repository")) {
+        r.chart.kind = ChartKind::helm_repository;
+        r.chart.url = scalar(chart, "repository");
+        r.chart.name = scalar(chart, "name");
+        r.chart.version = scalar(chart, "version");
+        r.chart.content_id = detail::digest(chart);
+        if (r.chart.url.rfind("oci://", 0) == 0) {
+          r.chart.kind = ChartKind::oci;
+          r.chart.url += "/" + r.chart.name;
+        }
+      } else {
+        r.errors.push_back({cluster_->name, "spec.chart needs git+path or repository+name", r.where});
+      }
+    } else if (detail::get(spec, "chartRef")) {
+      YAML::Node ref = detail::get(spec, "chartRef");
+      std::string kind = scalar(ref, "kind"), name = scalar(ref, "name");
+      std::string ns = scalar(ref, "namespace", r.namespace_);
+      const Doc* src = find_object(kind, ns, name);
+      if (kind != "OCIRepository" || src == nullptr) {
+        r.errors.push_back({cluster_->name,
+                            "spec.chartRef " + kind + " " + ns + "/" + name +
+                                (src == nullptr ? " not found in the cluster's manifests" : " is not supported yet"),
+                            r.where});
+      } else {
+        YAML::Node s = detail::get(src->node, "spec");
+        r.chart.kind = ChartKind::oci;
+        r.chart.url = scalar(s, "url");
+        r.chart.version = scalar(detail::get(s, "ref"), "tag", scalar(detail::get(s, "ref"), "semver", scalar(detail::get(s, "ref"), "digest")));
+        r.chart.content_id = detail::digest(s);
+        if (!src->file.empty()) r.inputs.push_back(src->file);
+      }
+    } else {
+      YAML::Node cs = detail::get(chart, "spec");
+      std::string chart_name = scalar(cs, "chart");
+      r.chart.version = scalar(cs, "version");
+      YAML::Node sref = detail::get(cs, "sourceRef");
+      std::string kind = scalar(sref, "kind", "HelmRepository"), name = scalar(sref, "name");
+      std::string ns = scalar(sref, "namespace", r.namespace_);
+      const Doc* src = find_object(kind, ns, name);
+      if (kind == "GitRepository") {
+        bool self = name == "flux-system" || (src != nullptr && is_self_url(scalar(detail::get(src->node, "spec"), "url")));
+        if (self) {
+          resolve_repo_chart(r, chart_name, "");
+        } else if (src != nullptr) {
+          r.chart.kind = ChartKind::remote_git;
+          r.chart.url = scalar(detail::get(src->node, "spec"), "url");
+          r.chart.path = clean(chart_name);
+          YAML::Node gref = detail::get(detail::get(src->node, "spec"), "ref");
+          r.chart.version = scalar(gref, "commit", scalar(gref, "tag", scalar(gref, "branch", "HEAD")));
+          r.chart.content_id = detail::digest(detail::get(src->node, "spec"));
+        } else {
+          r.errors.push_back({cluster_->name, "GitRepository " + ns + "/" + name + " not found", r.where});
+        }
+      } else if (kind == "HelmRepository") {
+        if (src == nullptr) {
+          r.errors.push_back({cluster_->name,
+                              "HelmRepository " + ns + "/" + name +
+                                  " referenced by spec.chart.spec.sourceRef is not declared for this cluster",
+                              r.where});
+        } else {
+          YAML::Node s = detail::get(src->node, "spec");
+          std::string url = scalar(s, "url");
+          r.chart.url = url;
+          r.chart.name = chart_name;
+          r.chart.content_id = detail::digest(s);
+          r.chart.kind = (scalar(s, "type") == "oci" || url.rfind("oci://", 0) == 0) ? ChartKind::oci
+                                                                                      : ChartKind::helm_repository;
+          if (r.chart.kind == ChartKind::oci) {
+            if (r.chart.url.rfind("oci://", 0) != 0) r.chart.url = "oci://" + r.chart.url;
+            while (!r.chart.url.empty() && r.chart.url.back() == '/') r.chart.url.pop_back();
+            r.chart.url += "/" + chart_name;
+          }
+          if (!src->file.empty()) r.inputs.push_back(src->file);
+        }
+      } else {
+        r.errors.push_back({cluster_->name, "chart source kind " + kind + " is not supported", r.where});
+      }
+      r.chart.content_id += "|" + chart_name + "|" + r.chart.version;
+    }
+
+    // Values: valuesFrom in order, then spec.values on top (Flux and helm-operator both merge this way).
+    YAML::Node merged(YAML::NodeType::Map);
+    if (detail::get(spec, "valuesFrom") && detail::get(spec, "valuesFrom").IsSequence()) {
+      for (const auto& vf : detail::get(spec, "valuesFrom")) {
+        ValuesSource vs;
+        if (v1) {
+          YAML::Node ref;
+          if (detail::get(vf, "configMapKeyRef")) {
+            vs.kind = "ConfigMap";
+            ref = detail::get(vf, "configMapKeyRef");
+          } else if (detail::get(vf, "secretKeyRef")) {
+            vs.kind = "Secret";
+            ref = detail::get(vf, "secretKeyRef");
+          } else if (detail::get(vf, "chartFileRef")) {
+            std::string p = scalar(detail::get(vf, "chartFileRef"), "path");
+            if (r.chart.kind == ChartKind::repo_dir) {
+              auto t = repo_.read_file(commit_, join(r.chart.path, p));
+              if (t.ok() && t->has_value()) {
+                try {
+                  YAML::Node parsed = YAML::Load(**t);
+                  detail::deep_merge(merged, parsed);
+                } catch (const YAML::Exception& e) {
+                  r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid YAML: " + e.msg,
+                                      {join(r.chart.path, p), e.mark.line + 1, e.mark.column + 1}});
+                }
+              }
+            }
+            continue;
+          } else {
+            r.errors.push_back({cluster_->name, "valuesFrom entry of an unsupported kind (externalSourceRef)", r.where});
+            continue;
+          }
+          vs.name = scalar(ref, "name");
+          vs.namespace_ = scalar(ref, "namespace", r.namespace_);
+          vs.key = scalar(ref, "key", "values.yaml");
+          vs.optional = scalar(ref, "optional") == "true";
+        } else {
+          vs.kind = scalar(vf, "kind");
+          vs.name = scalar(vf, "name");
+          vs.namespace_ = r.namespace_;
+          vs.key = scalar(vf, "valuesKey", "values.yaml");
+          vs.target_path = scalar(vf, "targetPath");
+          vs.optional = scalar(vf, "optional") == "true";
+          if (vs.kind != "ConfigMap" && vs.kind != "Secret") {
+            r.errors.push_back({cluster_->name, "valuesFrom kind '" + vs.kind + "' is not ConfigMap or Secret", r.where});
+            continue;
+          }
+        }
+        add_values_source(r, merged, vs, r.where);
+      }
+    }
+    if (detail::get(spec, "values") && detail::get(spec, "values").IsMap()) detail::deep_merge(merged, detail::get(spec, "values"));
+    r.values_yaml = detail::dump(merged);
+
+    // Flux postRenderers: the kustomize fields are applied to helm's output as one kustomization.
+    if (detail::get(spec, "postRenderers") && detail::get(spec, "postRenderers").IsSequence()) {
+      YAML::Node k(YAML::NodeType::Map);
+      for (const auto& pr : detail::get(spec, "postRenderers")) {
+        YAML::Node kz = detail::get(pr, "kustomize");
+        if (!kz || !kz.IsMap()) continue;
+        for (const auto& field : kz) {
+          std::string f = field.first.Scalar();
+          if (!field.second.IsSequence()) continue;
+          if (!k[f]) k[f] = YAML::Node(YAML::NodeType::Sequence);
+          for (const auto& item : field.second) k[f].push_back(YAML::Clone(item));
+        }
+      }
+      if (k.size() > 0) r.post_render_kustomization = detail::dump(k);
+    }
+    std::sort(r.inputs.begin(), r.inputs.end());
+    r.inputs.erase(std::unique(r.inputs.begin(), r.inputs.end()), r.inputs.end());
+    return r;
+  }
+
+  const git::Repository& repo_;
+  std::string commit_;
+  const DiscoverOptions& opt_;
+  Discovery& out_;
+  const ClusterSpec* cluster_ = nullptr;
+  std::map<std::string, Doc> objects_;
+  std::vector<Found> found_;
+  std::string tree_dir_;
+};
+
+}  // namespace
+
+Discovery discover(const git::Repository& repo, const std::string& commit, const DiscoverOptions& options) {
+  Discovery out;
+  out.commit = commit;
+  Discoverer d(repo, commit, options, out);
+  for (const auto& c : options.clusters) d.run_cluster(c);
+  std::sort(out.releases.begin(), out.releases.end(), [](const Release& a, const Release& b) { return a.id() < b.id(); });
+  // The same release reached twice (two paths include one base) is one release.
+  out.releases.erase(std::unique(out.releases.begin(), out.releases.end(),
+                                 [](const Release& a, const Release& b) { return a.id() == b.id(); }),
+                     out.releases.end());
+  return out;
+}
+
+}  // namespace helmgate::release

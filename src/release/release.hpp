@@ -1,0 +1,128 @@
+#pragma once
+// HelmReleases as declared in Git: discovery at a commit (Flux v2/v2beta1/v2beta2 and helm-operator v1,
+// kustomize overlays and Flux Kustomizations followed) and the affected set between two commits.
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "git/repository.hpp"
+
+namespace helmgate::release {
+
+struct Location {
+  std::string file;  // repository path
+  int line = 0;      // 1-based, 0 unknown
+  int column = 0;
+};
+
+struct Problem {
+  std::string cluster;
+  std::string message;
+  Location where;
+};
+
+enum class ChartKind {
+  repo_dir,         // a chart directory in the repository being previewed
+  helm_repository,  // HTTP(S) chart repository
+  oci,              // oci:// reference (url includes the chart)
+  remote_git,       // a chart directory in another Git repository
+};
+
+struct ChartRef {
+  ChartKind kind = ChartKind::repo_dir;
+  std::string path;        // repo_dir / remote_git: directory of the chart
+  std::string url;         // helm_repository / oci / remote_git
+  std::string name;        // helm_repository: chart name
+  std::string version;     // chart version or constraint; remote_git: the Git ref
+  std::string content_id;  // repo_dir: Git tree id; otherwise a digest of the source definition
+  std::string describe() const;
+};
+
+struct ValuesSource {
+  std::string kind;  // ConfigMap | Secret | ChartFile
+  std::string namespace_, name, key, target_path;
+  bool optional = false;
+  bool found = false;
+  std::string content_id;  // digest of the value that was read
+  std::string label() const;  // "ConfigMap podinfo/podinfo-values[values.yaml]"
+};
+
+struct Release {
+  std::string cluster;
+  std::string api_version;
+  std::string namespace_;  // of the HelmRelease object
+  std::string name;
+  std::string release_name;      // effective Helm release name
+  std::string target_namespace;  // effective namespace of the rendered resources
+  std::string kube_version;      // of the cluster (may be empty)
+  ChartRef chart;
+  std::string values_yaml;             // merged values (valuesFrom in order, then spec.values)
+  std::vector<std::string> sensitive;  // values that came from Secrets: to be scrubbed from any output
+  std::vector<ValuesSource> values_from;
+  std::string post_render_kustomization;  // kustomization.yaml fields from spec.postRenderers
+  std::string root;                       // the cluster path or Flux Kustomization path it came from
+  std::vector<std::string> inputs;        // repository files that reach it (kustomize closure, values)
+  Location where;
+  std::vector<std::string> notes;
+  std::vector<Problem> errors;  // resolution errors (missing valuesFrom, unsupported source)
+  std::shared_ptr<const void> spec;  // the effective HelmRelease document (YAML::Node), for comparisons
+  std::string id() const { return cluster + "/" + namespace_ + "/" + name; }
+};
+
+struct ClusterSpec {
+  std::string name;
+  std::vector<std::string> paths;
+  std::string kube_version;
+};
+
+struct Discovery {
+  std::string commit;
+  std::vector<Release> releases;
+  std::vector<Problem> problems;
+  std::vector<std::pair<std::string, std::string>> failed_roots;  // (cluster, root) that could not be read
+  bool root_failed(const std::string& cluster, const std::string& root) const;
+};
+
+// Kustomize builds (a directory on disk -> multi-document YAML); the caller wires a runner in, so this
+// library does not depend on the render library. cache_key identifies the build's inputs by content.
+using KustomizeFn = std::function<core::Result<std::string>(const std::string& dir, const std::string& cache_key)>;
+
+// Parsed documents shared between discoveries (base and head) keyed by content.
+class DocCache;
+
+struct DiscoverOptions {
+  std::vector<ClusterSpec> clusters;
+  std::string work_root;  // materialized trees go here
+  KustomizeFn kustomize;
+  // URL spellings of the repository being previewed; empty means "no configuration": a chart.git URL
+  // then resolves to this repository when its path exists here.
+  std::vector<std::string> self_urls;
+  std::shared_ptr<DocCache> cache;  // optional
+};
+
+std::shared_ptr<DocCache> make_doc_cache();
+
+// Without configuration: each directory under clusters/ is a cluster, else the repository root is one
+// cluster named "default".
+core::Result<std::vector<ClusterSpec>> default_clusters(const git::Repository& repo, const std::string& commit);
+
+Discovery discover(const git::Repository& repo, const std::string& commit, const DiscoverOptions& options);
+
+struct Affected {
+  std::string id;
+  const Release* base = nullptr;  // null: added
+  const Release* head = nullptr;  // null: removed (or head could not be discovered: head_failed)
+  bool head_failed = false;
+  std::vector<std::string> reasons;
+};
+
+// Releases whose effective inputs differ between base and head, with the reasons; changed_paths adds
+// which changed files reached each one.
+std::vector<Affected> affected(const Discovery& base, const Discovery& head,
+                               const std::vector<std::string>& changed_paths);
+
+}  // namespace helmgate::release

@@ -1,0 +1,34 @@
+#pragma once
+// YAML helpers for discovery: merging values the way Helm and Flux do, and comparing documents.
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+namespace helmgate::release::detail {
+
+// Maps merge key by key, recursively; anything else in src replaces dst.
+void deep_merge(YAML::Node& dst, const YAML::Node& src);
+// Sets a value at a Helm-style path "a.b.c" ("\." escapes a dot; "a[0]" indexes a list).
+bool set_path(YAML::Node& root, const std::string& path, const YAML::Node& value);
+// Every scalar leaf.
+void collect_leaves(const YAML::Node& n, std::vector<std::string>& out);
+bool node_equal(const YAML::Node& a, const YAML::Node& b);
+// Dotted paths where a and b differ, at most max entries.
+void diff_paths(const YAML::Node& a, const YAML::Node& b, const std::string& prefix, std::vector<std::string>& out,
+                size_t max);
+std::string dump(const YAML::Node& n);
+// A digest of a node's content independent of key order.
+std::string digest(const YAML::Node& n);
+std::string scalar(const YAML::Node& n, const char* key, const std::string& fallback = {});
+// n[key] that never throws: an undefined node (falsy) when n is not a map or lacks the key, so lookups
+// can be chained through documents of any shape.
+inline YAML::Node get(const YAML::Node& n, const char* key) {
+  if (n.IsDefined() && n.IsMap()) {
+    YAML::Node v = n[key];
+    if (v.IsDefined()) return v;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+}  // namespace helmgate::release::detail
