@@ -58,8 +58,8 @@ git clone -q "http://$HELMGATE_TEST_GITEA_USER:$HELMGATE_TEST_GITEA_TOKEN@${G#ht
   [ -f LICENSE ] || exit 3
   echo "run $RUN_ID" >"e2e-$RUN_ID.txt"
   git add . && git -c user.name=e2e -c user.email=e2e@example.invalid commit -q -m "e2e push $RUN_ID"
-  git push -q origin main
-) || fail "commit/push failed"
+  git push -q origin main 2>"$WORK/push.log"
+) || fail "commit/push failed: $(cat "$WORK/push.log" 2>/dev/null)"
 sha=$(git -C "$WORK/clone" rev-parse HEAD)
 
 # Wait for the push delivery.

@@ -3,6 +3,7 @@
 # and the stamped server version.
 . "$(dirname "$0")/lib.sh"
 require_env HELMGATE_KUBECTL HELMGATE_TEST_KUBE_VERSION HELMGATE_TEST_KUBE_CA \
+  HELMGATE_TEST_KUBE_CLIENT_CERT HELMGATE_TEST_KUBE_CLIENT_KEY \
   HELMGATE_TEST_KUBECONFIG_DEV HELMGATE_TEST_KUBECONFIG_STAGING HELMGATE_TEST_KUBECONFIG_PROD \
   HELMGATE_TEST_KUBECONFIG_DEV_RESTRICTED HELMGATE_TEST_KUBECONFIG_STAGING_RESTRICTED \
   HELMGATE_TEST_KUBECONFIG_PROD_RESTRICTED
@@ -78,6 +79,10 @@ EOF2
   code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$HELMGATE_TEST_KUBE_CA" \
     -H "Authorization: Bearer wrong-$token" "$server/api/v1/namespaces")
   [ "$code" = 401 ] || fail "$c: a wrong token answered $code, expected 401"
+  # The admin client certificate (test CA) authenticates too; TLS is verified against the test CA.
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$HELMGATE_TEST_KUBE_CA" \
+    --cert "$HELMGATE_TEST_KUBE_CLIENT_CERT" --key "$HELMGATE_TEST_KUBE_CLIENT_KEY" "$server/api/v1/namespaces")
+  [ "$code" = 200 ] || fail "$c: client-certificate request answered $code, expected 200"
   expect_fail "$c: restricted cluster-scoped write" "${kr[@]}" create namespace "nope-$RUN_ID"
   contains "$OUT" "is forbidden" "$c: restricted namespace create"
   # ...and may write inside team-a (server-side apply included).
