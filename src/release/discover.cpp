@@ -453,6 +453,10 @@ class Discoverer {
     for (const auto& e : *entries) {
       std::string p = join(root, e.path);
       if (e.is_tree) {
+        // A chart's templates are Go templates, not manifests; charts are read by the renderer.
+        if (auto chart_yaml = repo_.read_file(commit_, join(p, "Chart.yaml")); chart_yaml.ok() && chart_yaml->has_value()) {
+          continue;
+        }
         std::vector<std::string> sub_inputs;
         auto sub = load_root(p, sub_inputs);
         inputs.insert(inputs.end(), sub_inputs.begin(), sub_inputs.end());
