@@ -31,7 +31,7 @@ std::optional<http::ClientResponse> api_call(const Args& args, const std::string
     std::fprintf(stderr, "helmgate %s: server answered %u: %s\n", command, r->status, msg.c_str());
     return std::nullopt;
   }
-  return r;
+  return std::move(*r);
 }
 
 }  // namespace helmgate::cmd

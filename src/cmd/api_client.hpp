@@ -1,5 +1,6 @@
 #pragma once
 // Shared by `helmgate jobs` and `helmgate replay`: where the API is and how to authenticate.
+#include <optional>
 #include <string>
 
 #include "cmd/args.hpp"
