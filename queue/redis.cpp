@@ -1,6 +1,9 @@
 #include "queue/redis.hpp"
 
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <cerrno>
 
 #include <charconv>
 #include <optional>
@@ -64,7 +67,27 @@ std::vector<const char*> argv_ptrs(const std::vector<std::string>& argv, std::ve
 
 std::string reply_text(const redisReply* r) { return std::string(r->str, r->len); }
 
+// True when the peer has closed the socket (EOF or a reset) and no reply is pending.
+bool server_closed(int fd) {
+  char byte = 0;
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+  return false;
+}
+
 }  // namespace
+
+core::Error error_from_reply(const redisReply* r, std::string_view what) {
+  std::string msg = r != nullptr && r->str != nullptr ? reply_text(r) : std::string("unexpected reply");
+  for (std::string_view transient : {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
+                                     "NOREPLICAS"}) {
+    if (std::string_view(msg).starts_with(transient)) {
+      return Error(errc::unavailable, "Redis cannot serve " + std::string(what) + " right now: " + msg);
+    }
+  }
+  return Error(errc::internal, "Redis " + std::string(what) + " failed: " + msg);
+}
 
 core::Result<RedisUrl> RedisUrl::parse(std::string_view url) {
   constexpr std::string_view scheme = "redis://";
@@ -157,6 +180,10 @@ core::Error Redis::io_error(std::string_view what) {
 }
 
 core::Result<void> Redis::ensure_connected() {
+  // A connection the server closed while we were idle (Redis restarted, idle timeout) would fail
+  // the next command although Redis is back; notice that before sending anything, when it is
+  // certain that nothing was executed.
+  if (ctx_ && server_closed(ctx_->fd)) ctx_.reset();
   if (ctx_) return {};
   ContextPtr c(redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(timeout_)));
   if (!c) return Error(errc::unavailable, "cannot allocate a Redis connection");
@@ -202,10 +229,7 @@ core::Result<ReplyPtr> Redis::command(const std::vector<std::string>& argv) {
   ReplyPtr r(static_cast<redisReply*>(
       redisCommandArgv(ctx_.get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data())));
   if (!r) return io_error(argv.empty() ? "command" : argv.front());
-  if (r->type == REDIS_REPLY_ERROR) {
-    return Error(errc::internal, "Redis " + (argv.empty() ? std::string() : argv.front()) + " failed: " +
-                                     reply_text(r.get()));
-  }
+  if (r->type == REDIS_REPLY_ERROR) return error_from_reply(r.get(), argv.empty() ? "command" : argv.front());
   return r;
 }
 

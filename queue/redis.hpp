@@ -35,6 +35,10 @@ struct ContextDeleter {
 };
 using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
+// The error for an error reply: errc::unavailable when the server cannot serve right now (LOADING,
+// BUSY, READONLY/MASTERDOWN during a failover, TRYAGAIN/CLUSTERDOWN), errc::internal otherwise.
+core::Error error_from_reply(const redisReply* r, std::string_view what);
+
 // One connection; reconnects on the next command after an I/O error. Not thread-safe.
 class Redis {
  public:

@@ -135,9 +135,7 @@ core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts
 
 core::Result<EnqueueOutcome> parse_enqueue_reply(const redisReply* r) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-    if (r != nullptr && r->type == REDIS_REPLY_ERROR) {
-      return Error(errc::internal, "the enqueue script failed: " + reply_string(r));
-    }
+    if (r != nullptr && r->type == REDIS_REPLY_ERROR) return error_from_reply(r, "the enqueue script");
     return Error(errc::internal, "unexpected reply from the enqueue script");
   }
   EnqueueOutcome out;

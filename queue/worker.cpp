@@ -138,16 +138,32 @@ struct Worker::Impl {
     const auto register_cmd =
         detail::evalsha_argv(hb, keys.fixed(), args({std::to_string(opts.visibility_timeout.count()), "1", name}));
     std::optional<std::string> unclaimed;  // fetched into our list but not yet claimed
+    std::string token;                     // kept across claim retries: a lost reply is then harmless
     int failures = 0;
+    // Our fetched list may hold ids we never learned about: a BLMOVE whose reply was lost with the
+    // connection, or a previous process with the same worker id that died. Return them to the wait
+    // list before fetching (at start and after every fetch failure); a live fetcher is never reaped.
+    bool recover = true;
     for (;;) {
       if (!unclaimed) {
         if (stopping) break;
+        if (recover) {
+          auto a = args({name});
+          auto r = detail::run_script(redis, detail::ScriptId::release, keys.fixed(), a);
+          if (!r) {
+            redis_trouble(failures, r.error(), "recovering fetched jobs");
+            continue;
+          }
+          if ((*r)->integer > 0) spdlog::info("worker {}: returned {} fetched job(s) to the queue", name, (*r)->integer);
+          recover = false;
+        }
         // Registering in the same round trip as the fetch guarantees the reaper knows this fetcher
         // (and so can recover its list) before anything lands in it.
         auto r = redis.pipeline(
             {register_cmd, {"BLMOVE", keys.wait, fetched, "RIGHT", "LEFT", std::string(kFetchBlockSeconds)}},
             kFetchBlock);
         if (!r) {
+          recover = true;
           redis_trouble(failures, r.error(), "fetching a job");
           continue;
         }
@@ -160,9 +176,9 @@ struct Worker::Impl {
         failures = 0;
         if (moved->type != REDIS_REPLY_STRING) continue;  // timed out: nothing waiting
         unclaimed = detail::reply_string(moved);
+        token = detail::random_token();
       }
       const std::string id = *unclaimed;
-      const std::string token = detail::random_token();
       std::vector<std::string> claim_keys = keys.fixed();
       claim_keys.push_back(fetched);
       auto c = detail::run_script(redis, detail::ScriptId::claim, claim_keys,
@@ -247,7 +263,9 @@ struct Worker::Impl {
 
   static void report(const JobRecord& job, const RunOutcome& outcome, long long code, int64_t delay) {
     const auto& kind = job.spec.kind;
-    if (code == 0) {
+    if (code == 4) {
+      spdlog::info("job {} ({}): outcome recorded (confirmed after a reconnect)", job.id, kind);
+    } else if (code == 0) {
       spdlog::warn("job {} ({}): lease lost (this worker missed its heartbeats and the job was given to another "
                    "worker); outcome discarded",
                    job.id, kind);

@@ -2,10 +2,13 @@
 -- KEYS[11] the fetcher's list. ARGV[3] id, ARGV[4] lease token, ARGV[5] visibility timeout (ms),
 -- ARGV[6] fetcher name. Returns the job hash (flat), or nil when the job is no longer claimable
 -- (superseded, already active elsewhere, expired): the fetched entry is dropped either way.
+-- Retrying with the same token after a lost reply is safe.
 local id, token, vt, fetcher = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 redis.call('LREM', KEYS[11], 1, id)
 local jk = job_key(id)
-local f = redis.call('HMGET', jk, 'state', 'kind')
+local f = redis.call('HMGET', jk, 'state', 'kind', 'lease')
+-- Same token again: our earlier claim ran but its reply was lost (connection dropped).
+if f[3] == token then return redis.call('HGETALL', jk) end
 if f[1] ~= 'queued' then return false end
 local now = now_ms()
 redis.call('HINCRBY', jk, 'attempts', 1)

@@ -35,6 +35,13 @@ local function observe_duration(ms)
   redis.call('HINCRBY', K_DURATION, 'sum_ms', ms)
 end
 
+-- The lease holder reported its outcome: remember the token, so that the same report sent again
+-- (its reply was lost with the connection) is recognised instead of rejected as "lease lost".
+local function end_lease(jk, token)
+  redis.call('HDEL', jk, 'lease')
+  redis.call('HSET', jk, 'ended_lease', token)
+end
+
 -- A record reached a terminal state: it expires after the retention, and the reaper drops it from
 -- the indexes at the same time.
 local function finish(id, now)

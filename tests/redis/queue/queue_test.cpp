@@ -10,7 +10,7 @@ namespace {
 
 using core::errc;
 
-int64_t llen(Redis& r, const std::string& key) { return (*r.command({"LLEN", key}))->integer; }
+int64_t llen(Redis& r, const std::string& key) { return r.command({"LLEN", key}).value()->integer; }
 
 TEST_CASE("enqueue stores the job, get and list read it back with filters", "[redis][queue]") {
   test::RedisServer server;
@@ -167,11 +167,11 @@ TEST_CASE("a newer head supersedes a job waiting for its retry", "[redis][queue]
 
   std::string new_id = enqueue_one(q, preview(3, "bbb"));
   CHECK(state_of(q, old_id) == "superseded");
-  CHECK((*redis.command({"ZCARD", keys.delayed}))->integer == 0);
+  CHECK(redis.command({"ZCARD", keys.delayed}).value()->integer == 0);
   CHECK(must_get(q, old_id).superseded_by == new_id);
 }
 
-TEST_CASE("replay creates a new job with replay_of; unknown and unfinished jobs are refused", "[redis][queue]") {
+TEST_CASE("replay creates a new job with replay_of and refuses unknown or unfinished jobs", "[redis][queue]") {
   test::RedisServer server;
   Options opts = fast_options();
   Queue q(url_of(server), opts);
@@ -290,7 +290,7 @@ TEST_CASE("the reaper returns what silent workers fetched but never claimed", "[
   CHECK(*moved == 1);
   CHECK(llen(redis, keys.wait) == 1);
   CHECK(llen(redis, keys.fetched("ghost#0")) == 0);
-  CHECK((*redis.command({"ZCARD", keys.workers}))->integer == 0);
+  CHECK(redis.command({"ZCARD", keys.workers}).value()->integer == 0);
   CHECK(state_of(q, id) == "queued");
 }
 
@@ -318,9 +318,9 @@ TEST_CASE("finished records leave the indexes after the retention", "[redis][que
 
   REQUIRE(wait_until([&] {
     REQUIRE(q.reap().ok());
-    return (*redis.command({"ZCARD", keys.index}))->integer == 0;
+    return redis.command({"ZCARD", keys.index}).value()->integer == 0;
   }, 5s));
-  CHECK((*redis.command({"ZCARD", keys.dead}))->integer == 0);
+  CHECK(redis.command({"ZCARD", keys.dead}).value()->integer == 0);
   CHECK(state_of(q, id) == "<missing>");
   auto replay = q.replay(id);
   REQUIRE_FALSE(replay.ok());
@@ -355,6 +355,52 @@ TEST_CASE("queue calls fail with unavailable while Redis is down", "[redis][queu
   CHECK_FALSE(q.reap().ok());
   server.start();
   CHECK(q.enqueue(std::span<const core::JobSpec>(&spec, 1), "d").ok());
+}
+
+}  // namespace
+}  // namespace helmgate::queue::testing
+
+namespace helmgate::queue::testing {
+namespace {
+
+TEST_CASE("a script sent again after its reply was lost is recognised, not applied twice", "[redis][queue]") {
+  test::RedisServer server;
+  Options opts = fast_options();
+  Queue q(url_of(server), opts);
+  Redis redis(url_of(server));
+  detail::Keys keys(opts.key_prefix);
+  std::string id = enqueue_one(q, job_of_kind("apply"));
+  REQUIRE(redis.command({"LMOVE", keys.wait, keys.fetched("w"), "RIGHT", "LEFT"}).ok());
+  auto ck = keys.fixed();
+  ck.push_back(keys.fetched("w"));
+  auto args = detail::base_args(keys, opts);
+  args.insert(args.end(), {id, "tok", "10000", "w"});
+  for (int i = 0; i < 2; ++i) {
+    auto c = detail::run_script(redis, detail::ScriptId::claim, ck, args);
+    REQUIRE(c.ok());
+    CHECK((*c)->type == REDIS_REPLY_ARRAY);
+  }
+  CHECK(must_get(q, id).attempts == 1);
+  // Another fetcher that meets the same id (e.g. a stale copy in the wait list) does not get it.
+  auto other = args;
+  other[3] = "other-token";
+  auto c = detail::run_script(redis, detail::ScriptId::claim, ck, other);
+  REQUIRE(c.ok());
+  CHECK((*c)->type == REDIS_REPLY_NIL);
+
+  args = detail::base_args(keys, opts);
+  args.insert(args.end(), {id, "tok", "{}"});
+  auto first = detail::run_script(redis, detail::ScriptId::complete, keys.fixed(), args);
+  auto again = detail::run_script(redis, detail::ScriptId::complete, keys.fixed(), args);
+  REQUIRE(first.ok());
+  REQUIRE(again.ok());
+  CHECK((*first)->integer == 1);
+  CHECK((*again)->integer == 4);
+  CHECK(detail::reply_string(redis.command({"HGET", keys.job(id), "completions"})->get()) == "1");
+  auto s = q.stats();
+  REQUIRE(s.ok());
+  CHECK(s->by_state_kind[{"succeeded", "apply"}] == 1);
+  CHECK(s->duration_count == 1);
 }
 
 }  // namespace

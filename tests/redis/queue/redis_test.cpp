@@ -64,7 +64,7 @@ TEST_CASE("Redis authenticates, selects the database and never reports the passw
   REQUIRE(db3.ok());
   CHECK((*db3)->integer == 1);
   REQUIRE(redis.command({"SELECT", "0"}).ok());
-  CHECK((*redis.command({"DBSIZE"}))->integer == 0);
+  CHECK(redis.command({"DBSIZE"}).value()->integer == 0);
 
   auto bad = RedisUrl::parse("redis://:wrongpass@127.0.0.1:" + std::to_string(server.port()));
   Redis wrong(*bad);

@@ -280,7 +280,7 @@ TEST_CASE("stop() is prompt and lets the running job finish", "[redis][queue]") 
   std::this_thread::sleep_for(100ms);
   CHECK(state_of(q, later) == "queued");
   Redis redis(url_of(server));
-  CHECK((*redis.command({"ZCARD", "{t}:workers"}))->integer == 0);
+  CHECK(redis.command({"ZCARD", "{t}:workers"}).value()->integer == 0);
 }
 
 TEST_CASE("stats keep per-state counts and a duration histogram", "[redis][queue]") {
