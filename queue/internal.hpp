@@ -52,8 +52,8 @@ core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<s
 struct ScriptCall {
   std::vector<std::string> keys, args;
 };
-core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts, std::span<const core::JobSpec> jobs,
-                                           std::string_view dedupe_id);
+core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts,
+                                           std::span<const core::JobSpec> jobs, std::string_view dedupe_id);
 core::Result<EnqueueOutcome> parse_enqueue_reply(const redisReply* r);
 
 // A job hash as HGETALL returns it (flat field/value array).

@@ -15,7 +15,8 @@ using core::errc;
 using core::Error;
 
 // Upper bounds of the duration histogram. Keep in sync with BUCKETS_MS in lua/common.lua.
-constexpr std::array<int64_t, 10> kDurationBucketsMs{100, 500, 1000, 2000, 5000, 10000, 30000, 60000, 120000, 300000};
+constexpr std::array<int64_t, 10> kDurationBucketsMs{100,   500,   1000,  2000,   5000,
+                                                     10000, 30000, 60000, 120000, 300000};
 
 // How many index entries list() examines at most when filters reject most of them.
 constexpr size_t kListScanLimit = 20000;
@@ -46,14 +47,17 @@ Queue::~Queue() = default;
 Queue::Queue(Queue&&) noexcept = default;
 Queue& Queue::operator=(Queue&&) noexcept = default;
 
-const Options& Queue::options() const { return impl_->opts; }
+const Options& Queue::options() const {
+  return impl_->opts;
+}
 
 core::Result<EnqueueOutcome> Queue::enqueue(std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
   if (jobs.empty()) return EnqueueOutcome{};
   auto call = detail::make_enqueue_call(impl_->keys, impl_->opts, jobs, dedupe_id);
   if (!call) return call.error();
   auto r = detail::run_script(impl_->redis, detail::ScriptId::enqueue, call->keys, call->args);
-  if (!r) return Error(r.error().code, "could not enqueue " + jobs.front().kind + " job: " + r.error().message);
+  if (!r)
+    return Error(r.error().code, "could not enqueue " + jobs.front().kind + " job: " + r.error().message);
   auto out = detail::parse_enqueue_reply(r->get());
   if (out && !out->duplicate) {
     for (size_t i = 0; i < out->ids.size() && i < jobs.size(); ++i) {
@@ -125,7 +129,8 @@ core::Result<std::string> Queue::replay(std::string_view id) {
   }
   const JobRecord& rec = **job;
   if (!core::is_terminal_state(rec.state)) {
-    return Error(errc::conflict, "job " + rec.id + " is still " + rec.state + "; replay it once it has finished");
+    return Error(errc::conflict,
+                 "job " + rec.id + " is still " + rec.state + "; replay it once it has finished");
   }
   core::JobSpec spec = rec.spec;
   spec.replay_of = rec.id;
@@ -146,7 +151,8 @@ core::Result<Stats> Queue::stats() {
                                   {"HGETALL", k.duration}});
   if (!r) return Error(r.error().code, "could not read queue statistics: " + r.error().message);
   for (const auto& rep : *r) {
-    if (rep->type == REDIS_REPLY_ERROR) return Error(errc::internal, "reading statistics: " + detail::reply_string(rep.get()));
+    if (rep->type == REDIS_REPLY_ERROR)
+      return Error(errc::internal, "reading statistics: " + detail::reply_string(rep.get()));
   }
   Stats s;
   const redisReply* counts = (*r)[0].get();
@@ -154,7 +160,8 @@ core::Result<Stats> Queue::stats() {
     std::string field = detail::reply_string(counts->element[i]);
     auto bar = field.find('|');
     if (bar == std::string::npos) continue;
-    s.by_state_kind[{field.substr(0, bar), field.substr(bar + 1)}] = to_int(detail::reply_string(counts->element[i + 1]));
+    s.by_state_kind[{field.substr(0, bar), field.substr(bar + 1)}] =
+        to_int(detail::reply_string(counts->element[i + 1]));
   }
   s.waiting = (*r)[1]->integer;
   s.delayed = (*r)[2]->integer;
@@ -189,9 +196,15 @@ core::Result<int64_t> Queue::reap() {
   auto args = detail::base_args(impl_->keys, impl_->opts);
   args.push_back(std::to_string(impl_->opts.worker_timeout.count()));
   args.emplace_back("500");
-  auto r = detail::run_script(impl_->redis, detail::ScriptId::reap, impl_->keys.fixed(), args);
-  if (!r) return Error(r.error().code, "the queue reaper failed: " + r.error().message);
-  return (*r)->integer;
+  int64_t total = 0;
+  // Each call does bounded work so Redis is never blocked long; catch up on a backlog in rounds.
+  for (int round = 0; round < 20; ++round) {
+    auto r = detail::run_script(impl_->redis, detail::ScriptId::reap, impl_->keys.fixed(), args);
+    if (!r) return Error(r.error().code, "the queue reaper failed: " + r.error().message);
+    total += (*r)->integer;
+    if ((*r)->integer < 500) break;
+  }
+  return total;
 }
 
 }  // namespace helmgate::queue

@@ -22,14 +22,14 @@
 namespace helmgate::queue {
 
 struct Options {
-  std::string key_prefix = "helmgate";                        // keys: "{helmgate}:..."
-  std::chrono::milliseconds visibility_timeout{60'000};       // lease length; heartbeat renews at 1/3
-  int max_attempts = 5;                                       // then dead-lettered
-  std::chrono::milliseconds backoff_base{2'000};              // attempt n waits base*2^(n-1) +- jitter
+  std::string key_prefix = "helmgate";                   // keys: "{helmgate}:..."
+  std::chrono::milliseconds visibility_timeout{60'000};  // lease length; heartbeat renews at 1/3
+  int max_attempts = 5;                                  // then dead-lettered
+  std::chrono::milliseconds backoff_base{2'000};         // attempt n waits base*2^(n-1) +- jitter
   std::chrono::milliseconds backoff_max{300'000};
-  std::chrono::seconds retention{7 * 24 * 3600};              // finished job records kept this long
-  std::chrono::seconds dedupe_ttl{72 * 3600};                 // delivery ids remembered this long
-  std::chrono::milliseconds worker_timeout{30'000};           // a worker silent this long is dead
+  std::chrono::seconds retention{7 * 24 * 3600};     // finished job records kept this long
+  std::chrono::seconds dedupe_ttl{72 * 3600};        // delivery ids remembered this long
+  std::chrono::milliseconds worker_timeout{30'000};  // a worker silent this long is dead
 };
 
 struct JobRecord {
@@ -39,7 +39,7 @@ struct JobRecord {
   int attempts = 0;
   int max_attempts = 0;
   int64_t created_ms = 0, updated_ms = 0, started_ms = 0, finished_ms = 0, next_run_ms = 0;
-  std::string worker;
+  std::string worker;  // fetcher that ran the last attempt: "<worker_id>#<thread>"
   std::string result;  // JSON text set by the runner on success (may be empty)
   std::string error;   // last error message
   std::string replay_of;
@@ -59,8 +59,12 @@ struct ListFilter {
 };
 
 struct Stats {
-  std::map<std::pair<std::string, std::string>, int64_t> by_state_kind;  // (state, kind) -> count
+  // (state, kind) -> how many times a job entered that state since the queue's keys were created:
+  // monotonic counters (Prometheus helmgate_jobs_total{state,kind}). "succeeded" is written only
+  // by the completion script, so it counts completions exactly.
+  std::map<std::pair<std::string, std::string>, int64_t> by_state_kind;
   int64_t waiting = 0, delayed = 0, active = 0, dead = 0;
+  // Run time of every finished attempt (claim to complete/fail), as a Prometheus histogram.
   std::vector<double> duration_buckets_s;  // upper bounds, ascending (+Inf implied)
   std::vector<int64_t> duration_counts;    // cumulative counts per bucket, then +Inf
   double duration_sum_s = 0;
@@ -84,7 +88,8 @@ class Queue {
 
   core::Result<std::optional<JobRecord>> get(std::string_view id, bool with_log = true);
   core::Result<std::vector<JobRecord>> list(const ListFilter& filter);  // newest first
-  // New job with the same spec and replay_of = id. errc::not_found if the job is unknown.
+  // New job with the same spec and replay_of = id. errc::not_found if the job is unknown (or expired),
+  // errc::conflict while it is still queued/active/retrying.
   core::Result<std::string> replay(std::string_view id);
   core::Result<Stats> stats();
   core::Result<void> ping();
@@ -133,7 +138,9 @@ struct RunOutcome {
   std::string result;  // JSON on success
   std::string error;   // reason on failure
 
-  static RunOutcome ok(std::string result_json = {}) { return {Status::succeeded, std::move(result_json), {}}; }
+  static RunOutcome ok(std::string result_json = {}) {
+    return {Status::succeeded, std::move(result_json), {}};
+  }
   static RunOutcome retry_later(std::string why) { return {Status::retry, {}, std::move(why)}; }
   static RunOutcome fail(std::string why) { return {Status::permanent_failure, {}, std::move(why)}; }
 };

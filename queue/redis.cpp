@@ -4,7 +4,6 @@
 #include <sys/time.h>
 
 #include <cerrno>
-
 #include <charconv>
 #include <optional>
 #include <utility>
@@ -49,8 +48,8 @@ std::optional<std::string> percent_decode(std::string_view s) {
 }
 
 Error bad_url(std::string_view why) {
-  return Error(errc::invalid_config,
-               "invalid Redis URL: " + std::string(why) + " (expected redis://[[user]:password@]host[:port][/db])");
+  return Error(errc::invalid_config, "invalid Redis URL: " + std::string(why) +
+                                         " (expected redis://[[user]:password@]host[:port][/db])");
 }
 
 std::vector<const char*> argv_ptrs(const std::vector<std::string>& argv, std::vector<size_t>& lens) {
@@ -65,7 +64,9 @@ std::vector<const char*> argv_ptrs(const std::vector<std::string>& argv, std::ve
   return ptrs;
 }
 
-std::string reply_text(const redisReply* r) { return std::string(r->str, r->len); }
+std::string reply_text(const redisReply* r) {
+  return std::string(r->str, r->len);
+}
 
 // True when the peer has closed the socket (EOF or a reset) and no reply is pending.
 bool server_closed(int fd) {
@@ -80,8 +81,8 @@ bool server_closed(int fd) {
 
 core::Error error_from_reply(const redisReply* r, std::string_view what) {
   std::string msg = r != nullptr && r->str != nullptr ? reply_text(r) : std::string("unexpected reply");
-  for (std::string_view transient : {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
-                                     "NOREPLICAS"}) {
+  for (std::string_view transient :
+       {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"}) {
     if (std::string_view(msg).starts_with(transient)) {
       return Error(errc::unavailable, "Redis cannot serve " + std::string(what) + " right now: " + msg);
     }
@@ -91,7 +92,8 @@ core::Error error_from_reply(const redisReply* r, std::string_view what) {
 
 core::Result<RedisUrl> RedisUrl::parse(std::string_view url) {
   constexpr std::string_view scheme = "redis://";
-  if (url.starts_with("rediss://")) return bad_url("TLS (rediss://) is not supported; use redis:// on a trusted network");
+  if (url.starts_with("rediss://"))
+    return bad_url("TLS (rediss://) is not supported; use redis:// on a trusted network");
   if (!url.starts_with(scheme)) return bad_url("it must start with redis://");
   std::string_view rest = url.substr(scheme.size());
   RedisUrl out;
@@ -144,7 +146,8 @@ core::Result<RedisUrl> RedisUrl::parse(std::string_view url) {
   out.host = std::string(host);
   if (!port.empty()) {
     auto p = parse_int(port);
-    if (!p || *p < 1 || *p > 65535) return bad_url("port \"" + std::string(port) + "\" is not a number in 1..65535");
+    if (!p || *p < 1 || *p > 65535)
+      return bad_url("port \"" + std::string(port) + "\" is not a number in 1..65535");
     out.port = *p;
   } else if (authority.ends_with(':')) {
     return bad_url("the port after ':' is empty");
@@ -175,8 +178,8 @@ Redis::Redis(RedisUrl url, std::chrono::milliseconds timeout) : url_(std::move(u
 core::Error Redis::io_error(std::string_view what) {
   std::string detail = ctx_ && ctx_->err != 0 ? std::string(ctx_->errstr) : std::string("connection lost");
   ctx_.reset();  // reconnect on the next command
-  return Error(errc::unavailable, "Redis at " + url_.display() + " is unavailable (" + std::string(what) + ": " +
-                                      detail + "); check that Redis is running and reachable");
+  return Error(errc::unavailable, "Redis at " + url_.display() + " is unavailable (" + std::string(what) +
+                                      ": " + detail + "); check that Redis is running and reachable");
 }
 
 core::Result<void> Redis::ensure_connected() {
@@ -205,7 +208,8 @@ core::Result<void> Redis::ensure_connected() {
     }
     if (r->type == REDIS_REPLY_ERROR) {
       return Error(errc::unavailable, "Redis at " + url_.display() + " rejected " + std::string(what) + ": " +
-                                          reply_text(r.get()) + "; check the credentials/database in the Redis URL");
+                                          reply_text(r.get()) +
+                                          "; check the credentials/database in the Redis URL");
     }
     return {};
   };
@@ -216,7 +220,8 @@ core::Result<void> Redis::ensure_connected() {
     if (auto r = run(auth, "AUTH"); !r) return r.error();
   }
   if (url_.db != 0) {
-    if (auto r = run({"SELECT", std::to_string(url_.db)}, "SELECT " + std::to_string(url_.db)); !r) return r.error();
+    if (auto r = run({"SELECT", std::to_string(url_.db)}, "SELECT " + std::to_string(url_.db)); !r)
+      return r.error();
   }
   ctx_ = std::move(c);
   return {};
@@ -238,7 +243,8 @@ core::Result<std::vector<ReplyPtr>> Redis::pipeline(const std::vector<std::vecto
   std::vector<size_t> lens;
   for (const auto& argv : cmds) {
     auto ptrs = argv_ptrs(argv, lens);
-    if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) != REDIS_OK) {
+    if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) !=
+        REDIS_OK) {
       return io_error("pipeline");
     }
   }
@@ -261,7 +267,8 @@ core::Result<std::vector<ReplyPtr>> Redis::pipeline(const std::vector<std::vecto
   return out;
 }
 
-core::Result<ReplyPtr> Redis::blocking_command(const std::vector<std::string>& argv, std::chrono::milliseconds block) {
+core::Result<ReplyPtr> Redis::blocking_command(const std::vector<std::string>& argv,
+                                               std::chrono::milliseconds block) {
   if (auto c = ensure_connected(); !c) return c.error();
   redisSetTimeout(ctx_.get(), to_timeval(block + timeout_));
   auto out = command(argv);

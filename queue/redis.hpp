@@ -50,7 +50,8 @@ class Redis {
   // Several commands in one round trip; replies in order.
   core::Result<std::vector<ReplyPtr>> pipeline(const std::vector<std::vector<std::string>>& cmds);
   // Blocking command with its own timeout (BLMOVE ...), so the socket timeout does not cut it short.
-  core::Result<ReplyPtr> blocking_command(const std::vector<std::string>& argv, std::chrono::milliseconds block);
+  core::Result<ReplyPtr> blocking_command(const std::vector<std::string>& argv,
+                                          std::chrono::milliseconds block);
   // A pipeline whose last command may block for up to `block`.
   core::Result<std::vector<ReplyPtr>> pipeline(const std::vector<std::vector<std::string>>& cmds,
                                                std::chrono::milliseconds block);

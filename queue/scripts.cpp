@@ -54,7 +54,7 @@ std::vector<std::string> Keys::fixed() const {
 const Script& script(ScriptId id) {
   static const std::array<Script, 7> table = [] {
     auto make = [](std::string_view name, std::string_view src) { return Script{name, src, sha1_hex(src)}; };
-    return std::array<Script, 7>{make("enqueue", lua::enqueue),   make("claim", lua::claim),
+    return std::array<Script, 7>{make("enqueue", lua::enqueue),     make("claim", lua::claim),
                                  make("heartbeat", lua::heartbeat), make("complete", lua::complete),
                                  make("fail", lua::fail),           make("reap", lua::reap),
                                  make("release", lua::release)};
@@ -79,16 +79,20 @@ std::vector<std::string> evalsha_argv(const Script& s, const std::vector<std::st
 }
 
 bool is_noscript(const redisReply* r) {
-  return r != nullptr && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT");
+  return r != nullptr && r->type == REDIS_REPLY_ERROR &&
+         std::string_view(r->str, r->len).starts_with("NOSCRIPT");
 }
 
-bool is_noscript(const core::Error& e) { return e.message.find("NOSCRIPT") != std::string::npos; }
+bool is_noscript(const core::Error& e) {
+  return e.message.find("NOSCRIPT") != std::string::npos;
+}
 
 core::Result<void> load_script(Redis& redis, const Script& s) {
   auto r = redis.command({"SCRIPT", "LOAD", std::string(s.source)});
   if (!r) return r.error();
   if (reply_string(r->get()) != s.sha) {
-    return Error(errc::internal, "Redis returned an unexpected SHA1 for the " + std::string(s.name) + " script");
+    return Error(errc::internal,
+                 "Redis returned an unexpected SHA1 for the " + std::string(s.name) + " script");
   }
   return {};
 }
@@ -108,8 +112,8 @@ core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<s
   return redis.command(argv);
 }
 
-core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts, std::span<const core::JobSpec> jobs,
-                                           std::string_view dedupe_id) {
+core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts,
+                                           std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
   ScriptCall call;
   call.keys = keys.fixed();
   call.keys.push_back(keys.dedupe(dedupe_id));
@@ -154,25 +158,41 @@ core::Result<JobRecord> parse_job_hash(const redisReply* r) {
   for (size_t i = 0; i + 1 < r->elements; i += 2) {
     std::string k = reply_string(r->element[i]);
     std::string v = reply_string(r->element[i + 1]);
-    if (k == "id") job.id = std::move(v);
-    else if (k == "spec") spec = std::move(v);
-    else if (k == "state") job.state = std::move(v);
-    else if (k == "attempts") job.attempts = static_cast<int>(to_int(v));
-    else if (k == "max_attempts") job.max_attempts = static_cast<int>(to_int(v));
-    else if (k == "created_ms") job.created_ms = to_int(v);
-    else if (k == "updated_ms") job.updated_ms = to_int(v);
-    else if (k == "started_ms") job.started_ms = to_int(v);
-    else if (k == "finished_ms") job.finished_ms = to_int(v);
-    else if (k == "next_run_ms") job.next_run_ms = to_int(v);
-    else if (k == "worker") job.worker = std::move(v);
-    else if (k == "result") job.result = std::move(v);
-    else if (k == "error") job.error = std::move(v);
-    else if (k == "replay_of") job.replay_of = std::move(v);
-    else if (k == "superseded_by") job.superseded_by = std::move(v);
+    if (k == "id")
+      job.id = std::move(v);
+    else if (k == "spec")
+      spec = std::move(v);
+    else if (k == "state")
+      job.state = std::move(v);
+    else if (k == "attempts")
+      job.attempts = static_cast<int>(to_int(v));
+    else if (k == "max_attempts")
+      job.max_attempts = static_cast<int>(to_int(v));
+    else if (k == "created_ms")
+      job.created_ms = to_int(v);
+    else if (k == "updated_ms")
+      job.updated_ms = to_int(v);
+    else if (k == "started_ms")
+      job.started_ms = to_int(v);
+    else if (k == "finished_ms")
+      job.finished_ms = to_int(v);
+    else if (k == "next_run_ms")
+      job.next_run_ms = to_int(v);
+    else if (k == "worker")
+      job.worker = std::move(v);
+    else if (k == "result")
+      job.result = std::move(v);
+    else if (k == "error")
+      job.error = std::move(v);
+    else if (k == "replay_of")
+      job.replay_of = std::move(v);
+    else if (k == "superseded_by")
+      job.superseded_by = std::move(v);
   }
   if (job.id.empty()) return Error(errc::not_found, "job record is missing");
   auto parsed = core::JobSpec::from_json(spec);
-  if (!parsed) return Error(errc::internal, "job " + job.id + " has a corrupt spec: " + parsed.error().message);
+  if (!parsed)
+    return Error(errc::internal, "job " + job.id + " has a corrupt spec: " + parsed.error().message);
   job.spec = std::move(parsed.value());
   return job;
 }
@@ -182,9 +202,12 @@ std::string reply_string(const redisReply* r) {
   switch (r->type) {
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
-    case REDIS_REPLY_ERROR: return std::string(r->str, r->len);
-    case REDIS_REPLY_INTEGER: return std::to_string(r->integer);
-    default: return {};
+    case REDIS_REPLY_ERROR:
+      return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    default:
+      return {};
   }
 }
 

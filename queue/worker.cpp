@@ -52,13 +52,17 @@ struct LeaseState {
 class Context final : public JobContext {
  public:
   Context(Redis& redis, const detail::Keys& keys, const JobRecord& job, std::shared_ptr<LeaseState> state)
-      : redis_(redis), log_key_(keys.log(job.id)), job_key_(keys.job(job.id)), job_(job), state_(std::move(state)) {}
+      : redis_(redis),
+        log_key_(keys.log(job.id)),
+        job_key_(keys.job(job.id)),
+        job_(job),
+        state_(std::move(state)) {}
 
   const JobRecord& job() const override { return job_; }
 
   void log(std::string_view line) override {
-    auto r = redis_.pipeline({{"RPUSH", log_key_, std::string(line)},
-                              {"LTRIM", log_key_, std::to_string(-kMaxLogLines), "-1"}});
+    auto r = redis_.pipeline(
+        {{"RPUSH", log_key_, std::string(line)}, {"LTRIM", log_key_, std::to_string(-kMaxLogLines), "-1"}});
     if (!r) spdlog::warn("job {}: could not append to the job log: {}", job_.id, r.error().message);
   }
 
@@ -85,7 +89,11 @@ class Context final : public JobContext {
 
 struct Worker::Impl {
   Impl(RedisUrl u, Options o, WorkerOptions w, RunnerTable r)
-      : url(std::move(u)), opts(std::move(o)), wopts(std::move(w)), runners(std::move(r)), keys(opts.key_prefix) {
+      : url(std::move(u)),
+        opts(std::move(o)),
+        wopts(std::move(w)),
+        runners(std::move(r)),
+        keys(opts.key_prefix) {
     if (wopts.worker_id.empty()) wopts.worker_id = default_worker_id();
     wopts.concurrency = std::max(1, wopts.concurrency);
     for (int i = 0; i < wopts.concurrency; ++i) fetchers.push_back(wopts.worker_id + "#" + std::to_string(i));
@@ -135,8 +143,8 @@ struct Worker::Impl {
     const std::string& name = fetchers[n];
     const std::string fetched = keys.fetched(name);
     const auto& hb = detail::script(detail::ScriptId::heartbeat);
-    const auto register_cmd =
-        detail::evalsha_argv(hb, keys.fixed(), args({std::to_string(opts.visibility_timeout.count()), "1", name}));
+    const auto register_cmd = detail::evalsha_argv(
+        hb, keys.fixed(), args({std::to_string(opts.visibility_timeout.count()), "1", name}));
     std::optional<std::string> unclaimed;  // fetched into our list but not yet claimed
     std::string token;                     // kept across claim retries: a lost reply is then harmless
     int failures = 0;
@@ -154,7 +162,8 @@ struct Worker::Impl {
             redis_trouble(failures, r.error(), "recovering fetched jobs");
             continue;
           }
-          if ((*r)->integer > 0) spdlog::info("worker {}: returned {} fetched job(s) to the queue", name, (*r)->integer);
+          if ((*r)->integer > 0)
+            spdlog::info("worker {}: returned {} fetched job(s) to the queue", name, (*r)->integer);
           recover = false;
         }
         // Registering in the same round trip as the fetch guarantees the reaper knows this fetcher
@@ -214,8 +223,8 @@ struct Worker::Impl {
       outcome = RunOutcome::fail(parsed.error().message);
     } else {
       job = std::move(parsed.value());
-      spdlog::info("job {} ({} {}) started on {} (attempt {}/{})", job.id, job.spec.kind, job.spec.repo, fetcher,
-                   job.attempts, job.max_attempts);
+      spdlog::info("job {} ({} {}) started on {} (attempt {}/{})", job.id, job.spec.kind, job.spec.repo,
+                   fetcher, job.attempts, job.max_attempts);
       auto it = runners.find(job.spec.kind);
       if (it == runners.end()) {
         outcome = RunOutcome::fail("no runner for kind " + job.spec.kind);
@@ -246,17 +255,20 @@ struct Worker::Impl {
     const auto give_up = Clock::now() + opts.visibility_timeout;
     int failures = 0;
     for (;;) {
-      auto r = detail::run_script(redis, ok ? detail::ScriptId::complete : detail::ScriptId::fail, keys.fixed(), a);
+      auto r = detail::run_script(redis, ok ? detail::ScriptId::complete : detail::ScriptId::fail,
+                                  keys.fixed(), a);
       if (r) {
         report(job, outcome, (*r)->integer, delay);
         return;
       }
       if (r.error().code != make_error_code(errc::unavailable) || Clock::now() > give_up) {
-        spdlog::error("job {} ({}): could not record its outcome: {}; its lease will expire and it will run again",
-                      job.id, job.spec.kind, r.error().message);
+        spdlog::error(
+            "job {} ({}): could not record its outcome: {}; its lease will expire and it will run again",
+            job.id, job.spec.kind, r.error().message);
         return;
       }
-      if (failures++ % 20 == 0) spdlog::warn("job {}: recording its outcome failed, retrying: {}", job.id, r.error().message);
+      if (failures++ % 20 == 0)
+        spdlog::warn("job {}: recording its outcome failed, retrying: {}", job.id, r.error().message);
       std::this_thread::sleep_for(std::min(1000ms, 50ms * (1 << std::min(failures, 5))));
     }
   }
@@ -266,16 +278,18 @@ struct Worker::Impl {
     if (code == 4) {
       spdlog::info("job {} ({}): outcome recorded (confirmed after a reconnect)", job.id, kind);
     } else if (code == 0) {
-      spdlog::warn("job {} ({}): lease lost (this worker missed its heartbeats and the job was given to another "
-                   "worker); outcome discarded",
-                   job.id, kind);
+      spdlog::warn(
+          "job {} ({}): lease lost (this worker missed its heartbeats and the job was given to another "
+          "worker); outcome discarded",
+          job.id, kind);
     } else if (code == 2) {
-      spdlog::info("job {} ({}) finished after being superseded by a newer job; outcome discarded", job.id, kind);
+      spdlog::info("job {} ({}) finished after being superseded by a newer job; outcome discarded", job.id,
+                   kind);
     } else if (outcome.status == RunOutcome::Status::succeeded) {
       spdlog::info("job {} ({}) succeeded", job.id, kind);
     } else if (code == 3) {
-      spdlog::error("job {} ({}) dead-lettered after attempt {}/{}: {}", job.id, kind, job.attempts, job.max_attempts,
-                    outcome.error);
+      spdlog::error("job {} ({}) dead-lettered after attempt {}/{}: {}", job.id, kind, job.attempts,
+                    job.max_attempts, outcome.error);
     } else {
       spdlog::warn("job {} ({}) failed (attempt {}/{}), retrying in {} ms: {}", job.id, kind, job.attempts,
                    job.max_attempts, delay, outcome.error);
@@ -284,9 +298,11 @@ struct Worker::Impl {
 
   void keeper_loop() {
     Redis redis(url);
+    Queue reaper(url, opts);
     const auto hb_every = std::clamp<std::chrono::milliseconds>(
         std::min(opts.visibility_timeout / 3, opts.worker_timeout / 3), 20ms, 20000ms);
-    const auto reap_every = std::clamp<std::chrono::milliseconds>(opts.visibility_timeout / 2, 20ms, kReapEvery);
+    const auto reap_every =
+        std::clamp<std::chrono::milliseconds>(opts.visibility_timeout / 2, 20ms, kReapEvery);
     auto next_hb = Clock::now();
     // Spread the reapers of many workers over the period.
     auto next_reap = Clock::now() + std::chrono::milliseconds(std::random_device{}() % reap_every.count());
@@ -305,12 +321,11 @@ struct Worker::Impl {
       }
       if (now >= next_reap) {
         lock.unlock();
-        auto a = args({std::to_string(opts.worker_timeout.count()), "500"});
-        auto r = detail::run_script(redis, detail::ScriptId::reap, keys.fixed(), a);
-        if (!r) {
-          if (failures++ % 20 == 0) spdlog::warn("worker {}: the reaper failed: {}", wopts.worker_id, r.error().message);
-        } else if ((*r)->integer > 0) {
-          spdlog::debug("worker {}: the reaper moved {} job(s)", wopts.worker_id, (*r)->integer);
+        auto moved = reaper.reap();
+        if (!moved) {
+          if (failures++ % 20 == 0) spdlog::warn("worker {}: {}", wopts.worker_id, moved.error().message);
+        } else if (*moved > 0) {
+          spdlog::debug("worker {}: the reaper moved {} job(s)", wopts.worker_id, *moved);
         }
         lock.lock();
         next_reap = now + reap_every;
@@ -334,7 +349,8 @@ struct Worker::Impl {
     }
     auto r = detail::run_script(redis, detail::ScriptId::heartbeat, keys.fixed(), a);
     if (!r) {
-      if (failures++ % 20 == 0) spdlog::warn("worker {}: heartbeat failed: {}", wopts.worker_id, r.error().message);
+      if (failures++ % 20 == 0)
+        spdlog::warn("worker {}: heartbeat failed: {}", wopts.worker_id, r.error().message);
       return;
     }
     const redisReply* codes = r->get();
@@ -342,7 +358,8 @@ struct Worker::Impl {
       const auto& [id, h] = snapshot[i];
       long long code = codes->element[i]->integer;
       if (code == 0 && !h.state->lost.exchange(true)) {
-        spdlog::warn("job {}: lease lost; another worker may run it, this run's outcome will be discarded", id);
+        spdlog::warn("job {}: lease lost; another worker may run it, this run's outcome will be discarded",
+                     id);
       }
       if (code == 2) h.state->superseded = true;
     }

@@ -55,9 +55,23 @@ class RedisServer {
 
   // (Re)starts on the same port and data directory; returns once it answers PING (AOF loaded).
   void start() {
-    std::vector<std::string> argv{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                  "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", dir_,
-                                  "--daemonize", "no", "--logfile", dir_ + "/redis.log"};
+    std::vector<std::string> argv{"/usr/bin/redis-server",
+                                  "--port",
+                                  std::to_string(port_),
+                                  "--bind",
+                                  "127.0.0.1",
+                                  "--save",
+                                  "",
+                                  "--appendonly",
+                                  "yes",
+                                  "--appendfsync",
+                                  "everysec",
+                                  "--dir",
+                                  dir_,
+                                  "--daemonize",
+                                  "no",
+                                  "--logfile",
+                                  dir_ + "/redis.log"};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     proc_.start(argv);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);

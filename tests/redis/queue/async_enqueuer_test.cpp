@@ -1,7 +1,6 @@
 // AsyncEnqueuer: many producer threads, pipelined batches, and Redis going away.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -24,8 +23,10 @@ struct Tally {
       if (!r.ok()) {
         std::lock_guard lock(mu);
         last_error = r.error().message;
-        if (r.error().code == core::make_error_code(core::errc::unavailable)) ++unavailable;
-        else ++other;
+        if (r.error().code == core::make_error_code(core::errc::unavailable))
+          ++unavailable;
+        else
+          ++other;
         return;
       }
       if (r->duplicate) {
@@ -60,12 +61,13 @@ TEST_CASE("AsyncEnqueuer takes enqueues from many threads, pipelined", "[redis][
       });
     }
     for (auto& p : producers) p.join();
-    REQUIRE(wait_until([&] { return tally.total() == kThreads * (kPerThread + kPerThread / kDupEvery); }, 60s));
+    REQUIRE(
+        wait_until([&] { return tally.total() == kThreads * (kPerThread + kPerThread / kDupEvery); }, 60s));
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   int enqueues = kThreads * (kPerThread + kPerThread / kDupEvery);
-  std::fprintf(stderr, "AsyncEnqueuer: %d enqueues from %d threads in %.3f s = %.0f/s\n", enqueues, kThreads, secs,
-               enqueues / secs);
+  std::fprintf(stderr, "AsyncEnqueuer: %d enqueues from %d threads in %.3f s = %.0f/s\n", enqueues, kThreads,
+               secs, enqueues / secs);
   INFO(tally.last_error);
   CHECK(tally.unavailable == 0);
   CHECK(tally.other == 0);
@@ -99,7 +101,8 @@ TEST_CASE("AsyncEnqueuer answers every callback with unavailable while Redis is 
   for (int t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        enq.enqueue({job_of_kind("apply")}, "down-" + std::to_string(t) + "-" + std::to_string(i), tally.callback());
+        enq.enqueue({job_of_kind("apply")}, "down-" + std::to_string(t) + "-" + std::to_string(i),
+                    tally.callback());
       }
     });
   }
@@ -121,7 +124,8 @@ TEST_CASE("AsyncEnqueuer's destructor answers everything still pending", "[redis
   Tally tally;
   {
     AsyncEnqueuer enq(url_of(server), fast_options());
-    for (int i = 0; i < 3000; ++i) enq.enqueue({job_of_kind("apply")}, "p-" + std::to_string(i), tally.callback());
+    for (int i = 0; i < 3000; ++i)
+      enq.enqueue({job_of_kind("apply")}, "p-" + std::to_string(i), tally.callback());
   }
   CHECK(tally.total() == 3000);
   CHECK(tally.ok == 3000);

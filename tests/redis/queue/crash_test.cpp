@@ -1,8 +1,7 @@
 // The queue's acceptance tests: workers SIGKILLed mid-run and Redis restarted lose nothing and
 // record no job as completed twice.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdio>
 
 #include "fixture.hpp"
@@ -15,7 +14,8 @@ namespace {
 int64_t integer(Redis& r, const std::vector<std::string>& cmd) {
   auto rep = r.command(cmd);
   REQUIRE(rep.ok());
-  return (*rep)->type == REDIS_REPLY_INTEGER ? (*rep)->integer : std::stoll("0" + detail::reply_string(rep->get()));
+  return (*rep)->type == REDIS_REPLY_INTEGER ? (*rep)->integer
+                                             : std::stoll("0" + detail::reply_string(rep->get()));
 }
 
 // Every id 1..n: state and how many times the completion script recorded it.
@@ -61,10 +61,10 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
   int spawned = 0;
   auto spawn = [&] {
     std::string id = "cw-" + std::to_string(spawned++);
-    return test::ChildProcess({QUEUE_CRASH_WORKER, server.url(), opts.key_prefix, "2",
-                               std::to_string(opts.visibility_timeout.count()),
-                               std::to_string(opts.worker_timeout.count()), id},
-                              server.dir() + "/" + id + ".log");
+    return test::ChildProcess(
+        {QUEUE_CRASH_WORKER, server.url(), opts.key_prefix, "2",
+         std::to_string(opts.visibility_timeout.count()), std::to_string(opts.worker_timeout.count()), id},
+        server.dir() + "/" + id + ".log");
   };
   auto t0 = std::chrono::steady_clock::now();
   std::vector<test::ChildProcess> workers;
@@ -110,12 +110,13 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
   REQUIRE(runs.ok());
   int64_t executions = 0;
   for (const auto& r : *runs) executions += std::stoll(detail::reply_string(r.get()));
-  std::fprintf(stderr,
-               "crash test: %d jobs, 3 workers SIGKILLed (%lld leases held at the first kill), done in %.1f s; "
-               "%lld executions (%lld re-run after a kill), %lld lease requeues counted\n",
-               kJobs, static_cast<long long>(active_at_kill), secs, static_cast<long long>(executions),
-               static_cast<long long>(executions - kJobs),
-               static_cast<long long>(s->by_state_kind[{"queued", "crash"}] - kJobs));
+  std::fprintf(
+      stderr,
+      "crash test: %d jobs, 3 workers SIGKILLed (%lld leases held at the first kill), done in %.1f s; "
+      "%lld executions (%lld re-run after a kill), %lld lease requeues counted\n",
+      kJobs, static_cast<long long>(active_at_kill), secs, static_cast<long long>(executions),
+      static_cast<long long>(executions - kJobs),
+      static_cast<long long>(s->by_state_kind[{"queued", "crash"}] - kJobs));
   CHECK(executions >= kJobs);
 }
 
@@ -157,8 +158,8 @@ TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][q
     for (int i = 1; i <= kJobs; ++i) {
       auto j = q.get(std::to_string(i), false);
       if (j.ok() && j->has_value() && (*j)->state != "succeeded") {
-        UNSCOPED_INFO("job " << i << " is " << (*j)->state << " (attempts " << (*j)->attempts << ", error: "
-                             << (*j)->error << ")");
+        UNSCOPED_INFO("job " << i << " is " << (*j)->state << " (attempts " << (*j)->attempts
+                             << ", error: " << (*j)->error << ")");
       }
     }
   }

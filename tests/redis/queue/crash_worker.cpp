@@ -15,7 +15,8 @@ using namespace helmgate;
 
 int main(int argc, char** argv) {
   if (argc != 7) {
-    std::fprintf(stderr, "usage: %s <redis-url> <prefix> <concurrency> <visibility-ms> <worker-timeout-ms> <id>\n",
+    std::fprintf(stderr,
+                 "usage: %s <redis-url> <prefix> <concurrency> <visibility-ms> <worker-timeout-ms> <id>\n",
                  argv[0]);
     return 2;
   }

@@ -1,7 +1,6 @@
 #pragma once
 // Helpers shared by the queue tests: fast timings, job specs, polling.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <functional>
 #include <string>

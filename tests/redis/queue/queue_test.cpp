@@ -10,7 +10,9 @@ namespace {
 
 using core::errc;
 
-int64_t llen(Redis& r, const std::string& key) { return r.command({"LLEN", key}).value()->integer; }
+int64_t llen(Redis& r, const std::string& key) {
+  return r.command({"LLEN", key}).value()->integer;
+}
 
 TEST_CASE("enqueue stores the job, get and list read it back with filters", "[redis][queue]") {
   test::RedisServer server;
@@ -171,7 +173,8 @@ TEST_CASE("a newer head supersedes a job waiting for its retry", "[redis][queue]
   CHECK(must_get(q, old_id).superseded_by == new_id);
 }
 
-TEST_CASE("replay creates a new job with replay_of and refuses unknown or unfinished jobs", "[redis][queue]") {
+TEST_CASE("replay creates a new job with replay_of and refuses unknown or unfinished jobs",
+          "[redis][queue]") {
   test::RedisServer server;
   Options opts = fast_options();
   Queue q(url_of(server), opts);
@@ -316,10 +319,12 @@ TEST_CASE("finished records leave the indexes after the retention", "[redis][que
   CHECK((*ttl)->integer > 0);
   CHECK((*ttl)->integer <= 1000);
 
-  REQUIRE(wait_until([&] {
-    REQUIRE(q.reap().ok());
-    return redis.command({"ZCARD", keys.index}).value()->integer == 0;
-  }, 5s));
+  REQUIRE(wait_until(
+      [&] {
+        REQUIRE(q.reap().ok());
+        return redis.command({"ZCARD", keys.index}).value()->integer == 0;
+      },
+      5s));
   CHECK(redis.command({"ZCARD", keys.dead}).value()->integer == 0);
   CHECK(state_of(q, id) == "<missing>");
   auto replay = q.replay(id);

@@ -1,8 +1,9 @@
 // RedisUrl parsing and the Redis connection wrapper, against a real redis-server.
+#include "queue/redis.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "fixture.hpp"
-#include "queue/redis.hpp"
 
 namespace helmgate::queue::testing {
 namespace {
@@ -34,9 +35,9 @@ TEST_CASE("RedisUrl parses every documented form", "[redis][queue]") {
 }
 
 TEST_CASE("RedisUrl rejects malformed URLs with a clear error", "[redis][queue]") {
-  for (const char* bad : {"localhost:6379", "http://x", "rediss://x", "redis://", "redis://h:0", "redis://h:70000",
-                          "redis://h:abc", "redis://h/x", "redis://h/-1", "redis://[::1", "redis://h:",
-                          "redis://:%zz@h"}) {
+  for (const char* bad :
+       {"localhost:6379", "http://x", "rediss://x", "redis://", "redis://h:0", "redis://h:70000",
+        "redis://h:abc", "redis://h/x", "redis://h/-1", "redis://[::1", "redis://h:", "redis://:%zz@h"}) {
     auto u = RedisUrl::parse(bad);
     INFO(bad);
     REQUIRE_FALSE(u.ok());

@@ -1,7 +1,6 @@
 // Workers against a real Redis: runs, retries, dead letters, supersede while active, stop.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <mutex>
 
 #include "fixture.hpp"
@@ -10,7 +9,9 @@
 namespace helmgate::queue::testing {
 namespace {
 
-WorkerOptions wopts(std::string id, int concurrency = 1) { return WorkerOptions{std::move(id), concurrency}; }
+WorkerOptions wopts(std::string id, int concurrency = 1) {
+  return WorkerOptions{std::move(id), concurrency};
+}
 
 TEST_CASE("a worker runs a job, keeps its log and result", "[redis][queue]") {
   test::RedisServer server;
@@ -298,7 +299,8 @@ TEST_CASE("stats keep per-state counts and a duration histogram", "[redis][queue
   w.start();
   REQUIRE(wait_until([&] {
     auto s = q.stats();
-    return s.ok() && s->by_state_kind[{"succeeded", "apply"}] == 5 && s->by_state_kind[{"dead", "broken"}] == 2;
+    return s.ok() && s->by_state_kind[{"succeeded", "apply"}] == 5 &&
+           s->by_state_kind[{"dead", "broken"}] == 2;
   }));
   auto s = q.stats();
   REQUIRE(s.ok());
