@@ -16,7 +16,7 @@ using core::Error;
 
 // Enqueues sent in one pipeline; large enough to amortise the round trip, small enough that one
 // slow batch does not hold many webhook replies.
-constexpr size_t kMaxBatch = 512;
+constexpr size_t max_batch = 512;
 
 }  // namespace
 
@@ -56,7 +56,7 @@ struct AsyncEnqueuer::Impl {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stopping || !pending.empty(); });
         if (pending.empty()) return;  // stopping, and everything was answered
-        while (!pending.empty() && batch.size() < kMaxBatch) {
+        while (!pending.empty() && batch.size() < max_batch) {
           batch.push_back(std::move(pending.front()));
           pending.pop_front();
         }

@@ -15,12 +15,12 @@ using core::errc;
 using core::Error;
 
 // Upper bounds of the duration histogram. Keep in sync with BUCKETS_MS in lua/common.lua.
-constexpr std::array<int64_t, 10> kDurationBucketsMs{100,   500,   1000,  2000,   5000,
+constexpr std::array<int64_t, 10> duration_buckets_ms{100,   500,   1000,  2000,   5000,
                                                      10000, 30000, 60000, 120000, 300000};
 
 // How many index entries list() examines at most when filters reject most of them.
-constexpr size_t kListScanLimit = 20000;
-constexpr size_t kListPage = 200;
+constexpr size_t list_scan_limit = 20000;
+constexpr size_t list_page = 200;
 
 int64_t to_int(std::string_view s) {
   int64_t v = 0;
@@ -91,9 +91,9 @@ core::Result<std::vector<JobRecord>> Queue::list(const ListFilter& filter) {
   if (filter.limit == 0) return out;
   // Dead letters have their own index; everything else walks the main one, newest first.
   const std::string& source = filter.state == core::state::dead ? impl_->keys.dead : impl_->keys.index;
-  for (size_t start = 0; start < kListScanLimit && out.size() < filter.limit; start += kListPage) {
+  for (size_t start = 0; start < list_scan_limit && out.size() < filter.limit; start += list_page) {
     auto ids = impl_->redis.command(
-        {"ZREVRANGE", source, std::to_string(start), std::to_string(start + kListPage - 1)});
+        {"ZREVRANGE", source, std::to_string(start), std::to_string(start + list_page - 1)});
     if (!ids) return Error(ids.error().code, "could not list jobs: " + ids.error().message);
     const redisReply* arr = ids->get();
     if (arr->type != REDIS_REPLY_ARRAY || arr->elements == 0) break;
@@ -115,7 +115,7 @@ core::Result<std::vector<JobRecord>> Queue::list(const ListFilter& filter) {
       out.push_back(std::move(job.value()));
       if (out.size() >= filter.limit) break;
     }
-    if (arr->elements < kListPage) break;
+    if (arr->elements < list_page) break;
   }
   return out;
 }
@@ -174,7 +174,7 @@ core::Result<Stats> Queue::stats() {
     hist[detail::reply_string(d->element[i])] = to_int(detail::reply_string(d->element[i + 1]));
   }
   int64_t cumulative = 0;
-  for (int64_t b : kDurationBucketsMs) {
+  for (int64_t b : duration_buckets_ms) {
     s.duration_buckets_s.push_back(static_cast<double>(b) / 1000.0);
     cumulative += hist["le:" + std::to_string(b)];
     s.duration_counts.push_back(cumulative);

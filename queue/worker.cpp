@@ -22,10 +22,10 @@ using core::errc;
 using core::Error;
 
 // BLMOVE waits at most this long, so stop() takes effect promptly.
-constexpr std::string_view kFetchBlockSeconds = "0.5";
-constexpr auto kFetchBlock = 500ms;
-constexpr auto kReapEvery = 1000ms;
-constexpr int kMaxLogLines = 2000;
+constexpr std::string_view fetch_block_seconds = "0.5";
+constexpr auto fetch_block = 500ms;
+constexpr auto reap_every_max = 1000ms;
+constexpr int max_log_lines = 2000;
 
 std::string default_worker_id() {
   static std::atomic<int> counter{0};
@@ -62,7 +62,7 @@ class Context final : public JobContext {
 
   void log(std::string_view line) override {
     auto r = redis_.pipeline(
-        {{"RPUSH", log_key_, std::string(line)}, {"LTRIM", log_key_, std::to_string(-kMaxLogLines), "-1"}});
+        {{"RPUSH", log_key_, std::string(line)}, {"LTRIM", log_key_, std::to_string(-max_log_lines), "-1"}});
     if (!r) spdlog::warn("job {}: could not append to the job log: {}", job_.id, r.error().message);
   }
 
@@ -169,8 +169,8 @@ struct Worker::Impl {
         // Registering in the same round trip as the fetch guarantees the reaper knows this fetcher
         // (and so can recover its list) before anything lands in it.
         auto r = redis.pipeline(
-            {register_cmd, {"BLMOVE", keys.wait, fetched, "RIGHT", "LEFT", std::string(kFetchBlockSeconds)}},
-            kFetchBlock);
+            {register_cmd, {"BLMOVE", keys.wait, fetched, "RIGHT", "LEFT", std::string(fetch_block_seconds)}},
+            fetch_block);
         if (!r) {
           recover = true;
           redis_trouble(failures, r.error(), "fetching a job");
@@ -302,7 +302,7 @@ struct Worker::Impl {
     const auto hb_every = std::clamp<std::chrono::milliseconds>(
         std::min(opts.visibility_timeout / 3, opts.worker_timeout / 3), 20ms, 20000ms);
     const auto reap_every =
-        std::clamp<std::chrono::milliseconds>(opts.visibility_timeout / 2, 20ms, kReapEvery);
+        std::clamp<std::chrono::milliseconds>(opts.visibility_timeout / 2, 20ms, reap_every_max);
     auto next_hb = Clock::now();
     // Spread the reapers of many workers over the period.
     auto next_reap = Clock::now() + std::chrono::milliseconds(std::random_device{}() % reap_every.count());

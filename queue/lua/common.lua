@@ -22,7 +22,7 @@ local function count(state, kind)
   redis.call('HINCRBY', K_COUNTS, state .. '|' .. (kind or ''), 1)
 end
 
--- Keep in sync with kDurationBucketsMs in queue/queue.cpp.
+-- Keep in sync with duration_buckets_ms in queue/queue.cpp.
 local BUCKETS_MS = {100, 500, 1000, 2000, 5000, 10000, 30000, 60000, 120000, 300000}
 local function observe_duration(ms)
   if ms < 0 then ms = 0 end

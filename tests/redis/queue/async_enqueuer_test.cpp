@@ -42,44 +42,44 @@ struct Tally {
 
 TEST_CASE("AsyncEnqueuer takes enqueues from many threads, pipelined", "[redis][queue]") {
   test::RedisServer server;
-  constexpr int kThreads = 4, kPerThread = 5000, kDupEvery = 10;
+  constexpr int thread_count = 4, per_thread = 5000, dup_every = 10;
   Tally tally;
   auto t0 = std::chrono::steady_clock::now();
   {
     AsyncEnqueuer enq(url_of(server), fast_options());
     std::vector<std::thread> producers;
-    for (int t = 0; t < kThreads; ++t) {
+    for (int t = 0; t < thread_count; ++t) {
       producers.emplace_back([&, t] {
-        for (int i = 0; i < kPerThread; ++i) {
+        for (int i = 0; i < per_thread; ++i) {
           std::string delivery = "d-" + std::to_string(t) + "-" + std::to_string(i);
-          auto spec = preview(t * kPerThread + i + 1, "sha" + std::to_string(i));
+          auto spec = preview(t * per_thread + i + 1, "sha" + std::to_string(i));
           spec.delivery_id = delivery;
           enq.enqueue({spec}, delivery, tally.callback());
           // A forge redelivery of an earlier webhook.
-          if (i % kDupEvery == 0) enq.enqueue({spec}, delivery, tally.callback());
+          if (i % dup_every == 0) enq.enqueue({spec}, delivery, tally.callback());
         }
       });
     }
     for (auto& p : producers) p.join();
     REQUIRE(
-        wait_until([&] { return tally.total() == kThreads * (kPerThread + kPerThread / kDupEvery); }, 60s));
+        wait_until([&] { return tally.total() == thread_count * (per_thread + per_thread / dup_every); }, 60s));
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  int enqueues = kThreads * (kPerThread + kPerThread / kDupEvery);
-  std::fprintf(stderr, "AsyncEnqueuer: %d enqueues from %d threads in %.3f s = %.0f/s\n", enqueues, kThreads,
+  int enqueues = thread_count * (per_thread + per_thread / dup_every);
+  std::fprintf(stderr, "AsyncEnqueuer: %d enqueues from %d threads in %.3f s = %.0f/s\n", enqueues, thread_count,
                secs, enqueues / secs);
   INFO(tally.last_error);
   CHECK(tally.unavailable == 0);
   CHECK(tally.other == 0);
-  CHECK(tally.ok == kThreads * kPerThread);
-  CHECK(tally.duplicate == kThreads * kPerThread / kDupEvery);
-  CHECK(tally.ids.size() == static_cast<size_t>(kThreads * kPerThread));
+  CHECK(tally.ok == thread_count * per_thread);
+  CHECK(tally.duplicate == thread_count * per_thread / dup_every);
+  CHECK(tally.ids.size() == static_cast<size_t>(thread_count * per_thread));
 
   Queue q(url_of(server), fast_options());
   auto s = q.stats();
   REQUIRE(s.ok());
-  CHECK(s->waiting == kThreads * kPerThread);
-  CHECK(s->by_state_kind[{"queued", "preview"}] == kThreads * kPerThread);
+  CHECK(s->waiting == thread_count * per_thread);
+  CHECK(s->by_state_kind[{"queued", "preview"}] == thread_count * per_thread);
   // Loose bound: the machine is shared; the measured rate is printed above.
   CHECK(enqueues / secs > 2000);
 }
@@ -96,19 +96,19 @@ TEST_CASE("AsyncEnqueuer answers every callback with unavailable while Redis is 
   }
   server.kill();
   Tally tally;
-  constexpr int kThreads = 3, kPerThread = 400;
+  constexpr int thread_count = 3, per_thread = 400;
   std::vector<std::thread> producers;
-  for (int t = 0; t < kThreads; ++t) {
+  for (int t = 0; t < thread_count; ++t) {
     producers.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
+      for (int i = 0; i < per_thread; ++i) {
         enq.enqueue({job_of_kind("apply")}, "down-" + std::to_string(t) + "-" + std::to_string(i),
                     tally.callback());
       }
     });
   }
   for (auto& p : producers) p.join();
-  REQUIRE(wait_until([&] { return tally.total() == kThreads * kPerThread; }, 30s));
-  CHECK(tally.unavailable == kThreads * kPerThread);
+  REQUIRE(wait_until([&] { return tally.total() == thread_count * per_thread; }, 30s));
+  CHECK(tally.unavailable == thread_count * per_thread);
   CHECK(tally.ok == 0);
   CHECK(tally.last_error.find("Redis") != std::string::npos);
 

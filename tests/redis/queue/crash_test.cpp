@@ -49,14 +49,14 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
   Options opts = fast_options("crash");
   opts.visibility_timeout = 2000ms;
   opts.worker_timeout = 2000ms;
-  constexpr int kJobs = 10000;
+  constexpr int job_count = 10000;
   Queue q(url_of(server), opts);
   Redis redis(url_of(server));
   detail::Keys keys(opts.key_prefix);
 
   std::vector<core::JobSpec> batch(500, job_of_kind("crash"));
-  for (int i = 0; i < kJobs / 500; ++i) REQUIRE(q.enqueue(batch, {}).ok());
-  REQUIRE(integer(redis, {"LLEN", keys.wait}) == kJobs);
+  for (int i = 0; i < job_count / 500; ++i) REQUIRE(q.enqueue(batch, {}).ok());
+  REQUIRE(integer(redis, {"LLEN", keys.wait}) == job_count);
 
   int spawned = 0;
   auto spawn = [&] {
@@ -85,27 +85,27 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
     auto s = q.stats();
     return s.ok() ? s->by_state_kind[{"succeeded", "crash"}] : -1;
   };
-  bool finished = wait_until([&] { return succeeded() >= kJobs; }, 90s);
+  bool finished = wait_until([&] { return succeeded() >= job_count; }, 90s);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  INFO("succeeded " << succeeded() << " of " << kJobs);
+  INFO("succeeded " << succeeded() << " of " << job_count);
   REQUIRE(finished);
 
   for (auto& w : workers) CHECK(WEXITSTATUS(w.terminate()) == 0);
 
   auto s = q.stats();
   REQUIRE(s.ok());
-  CHECK(s->by_state_kind[{"succeeded", "crash"}] == kJobs);  // the completion transition ran exactly n times
+  CHECK(s->by_state_kind[{"succeeded", "crash"}] == job_count);  // the completion transition ran exactly n times
   CHECK(s->by_state_kind.count({"dead", "crash"}) == 0);
   CHECK(s->waiting == 0);
   CHECK(s->active == 0);
   CHECK(s->delayed == 0);
   CHECK(s->dead == 0);
-  CHECK(s->duration_count == kJobs);
-  CHECK(integer(redis, {"SCARD", "crash:done"}) == kJobs);
-  check_all_succeeded_once(redis, keys, kJobs);
+  CHECK(s->duration_count == job_count);
+  CHECK(integer(redis, {"SCARD", "crash:done"}) == job_count);
+  check_all_succeeded_once(redis, keys, job_count);
 
   std::vector<std::vector<std::string>> cmds;
-  for (int i = 1; i <= kJobs; ++i) cmds.push_back({"GET", "crash:runs:" + std::to_string(i)});
+  for (int i = 1; i <= job_count; ++i) cmds.push_back({"GET", "crash:runs:" + std::to_string(i)});
   auto runs = redis.pipeline(cmds);
   REQUIRE(runs.ok());
   int64_t executions = 0;
@@ -114,26 +114,26 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
       stderr,
       "crash test: %d jobs, 3 workers SIGKILLed (%lld leases held at the first kill), done in %.1f s; "
       "%lld executions (%lld re-run after a kill), %lld lease requeues counted\n",
-      kJobs, static_cast<long long>(active_at_kill), secs, static_cast<long long>(executions),
-      static_cast<long long>(executions - kJobs),
-      static_cast<long long>(s->by_state_kind[{"queued", "crash"}] - kJobs));
-  CHECK(executions >= kJobs);
+      job_count, static_cast<long long>(active_at_kill), secs, static_cast<long long>(executions),
+      static_cast<long long>(executions - job_count),
+      static_cast<long long>(s->by_state_kind[{"queued", "crash"}] - job_count));
+  CHECK(executions >= job_count);
 }
 
 TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][queue][crash]") {
   test::RedisServer server;
   Options opts = fast_options("restart");
-  constexpr int kJobs = 2000;
+  constexpr int job_count = 2000;
   Queue q(url_of(server), opts);
   Redis redis(url_of(server));
   detail::Keys keys(opts.key_prefix);
   std::vector<core::JobSpec> batch(500, job_of_kind("restart"));
-  for (int i = 0; i < kJobs / 500; ++i) REQUIRE(q.enqueue(batch, {}).ok());
+  for (int i = 0; i < job_count / 500; ++i) REQUIRE(q.enqueue(batch, {}).ok());
 
   server.stop();  // SIGTERM: Redis fsyncs the AOF
   server.start();
-  CHECK(integer(redis, {"LLEN", keys.wait}) == kJobs);
-  CHECK(state_of(q, std::to_string(kJobs)) == "queued");
+  CHECK(integer(redis, {"LLEN", keys.wait}) == job_count);
+  CHECK(state_of(q, std::to_string(job_count)) == "queued");
 
   const RedisUrl url = url_of(server);
   RunnerTable runners;
@@ -145,17 +145,17 @@ TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][q
   };
   Worker worker(url, opts, WorkerOptions{"rw", 4}, runners);
   worker.start();
-  REQUIRE(wait_until([&] { return integer(redis, {"SCARD", "restart:done"}) >= kJobs / 4; }, 60s));
+  REQUIRE(wait_until([&] { return integer(redis, {"SCARD", "restart:done"}) >= job_count / 4; }, 60s));
   server.stop();
   server.start();
   bool finished = wait_until(
       [&] {
         auto s = q.stats();
-        return s.ok() && s->by_state_kind[{"succeeded", "restart"}] >= kJobs;
+        return s.ok() && s->by_state_kind[{"succeeded", "restart"}] >= job_count;
       },
       60s);
   if (!finished) {
-    for (int i = 1; i <= kJobs; ++i) {
+    for (int i = 1; i <= job_count; ++i) {
       auto j = q.get(std::to_string(i), false);
       if (j.ok() && j->has_value() && (*j)->state != "succeeded") {
         UNSCOPED_INFO("job " << i << " is " << (*j)->state << " (attempts " << (*j)->attempts
@@ -166,11 +166,11 @@ TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][q
   REQUIRE(finished);
   worker.stop();
   worker.join();
-  CHECK(integer(redis, {"SCARD", "restart:done"}) == kJobs);
-  check_all_succeeded_once(redis, keys, kJobs);
+  CHECK(integer(redis, {"SCARD", "restart:done"}) == job_count);
+  check_all_succeeded_once(redis, keys, job_count);
   auto s = q.stats();
   REQUIRE(s.ok());
-  CHECK(s->by_state_kind[{"succeeded", "restart"}] == kJobs);
+  CHECK(s->by_state_kind[{"succeeded", "restart"}] == job_count);
   CHECK(s->waiting == 0);
   CHECK(s->active == 0);
 }
