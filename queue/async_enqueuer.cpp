@@ -65,6 +65,18 @@ struct AsyncEnqueuer::Impl {
     }
   }
 
+  // Redis just failed: whatever else is waiting would meet the same fate, one connect timeout per
+  // batch, so answer it all now; the next enqueue tries a fresh connection.
+  void fail_pending(const Error& err) {
+    std::deque<Item> rest;
+    {
+      std::lock_guard lock(mu);
+      rest.swap(pending);
+    }
+    if (!rest.empty()) spdlog::warn("queue: {} more pending enqueue(s) failed: {}", rest.size(), err.message);
+    for (auto& item : rest) call(item.done, err);
+  }
+
   void process(std::vector<Item>& batch) {
     std::vector<size_t> todo;  // indexes into batch still waiting for an answer
     std::vector<std::vector<std::string>> cmds;
@@ -89,6 +101,7 @@ struct AsyncEnqueuer::Impl {
         Error err(errc::unavailable, "could not enqueue the job: " + replies.error().message);
         spdlog::warn("queue: {} enqueue(s) failed: {}", todo.size(), replies.error().message);
         for (size_t i : todo) call(batch[i].done, err);
+        fail_pending(err);
         return;
       }
       std::vector<size_t> again;
@@ -108,6 +121,7 @@ struct AsyncEnqueuer::Impl {
         if (auto loaded = detail::load_script(redis, detail::script(detail::ScriptId::enqueue)); !loaded) {
           Error err(errc::unavailable, "could not enqueue the job: " + loaded.error().message);
           for (size_t i : todo) call(batch[i].done, err);
+          fail_pending(err);
           return;
         }
       }
