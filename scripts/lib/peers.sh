@@ -22,7 +22,6 @@ peers_go_env() {
   export GOCACHE=$HELMGATE_CACHE/go/build
   export GOPATH=$HELMGATE_CACHE/go/path
   export GOFLAGS=-mod=mod
-  export GOPROXY=${GOPROXY:-https://proxy.golang.org}
   command -v go >/dev/null || export PATH=/usr/local/go/bin:$PATH
   command -v go >/dev/null || die "go is not installed (expected /usr/local/go/bin/go)"
 }
