@@ -214,9 +214,11 @@ void handle_replay(App& app, const std::shared_ptr<Context>& ctx, Responder resp
 }
 
 void write_queue_metrics(http::PromWriter& w, const queue::Stats& s) {
-  w.family("helmgate_jobs", "gauge", "Jobs by state and kind (records within the retention period).");
+  // The queue counts transitions into each state (never decremented), so this is a counter:
+  // rate(helmgate_jobs_total{state="dead"}[5m]) is the dead-letter rate. Current depths are below.
+  w.family("helmgate_jobs_total", "counter", "Jobs that entered each state, by kind.");
   for (const auto& [key, n] : s.by_state_kind) {
-    w.sample("helmgate_jobs", {{"state", key.first}, {"kind", key.second}}, static_cast<double>(n));
+    w.sample("helmgate_jobs_total", {{"state", key.first}, {"kind", key.second}}, static_cast<double>(n));
   }
   w.family("helmgate_queue_depth", "gauge", "Jobs waiting in each queue list.");
   w.sample("helmgate_queue_depth", {{"queue", "waiting"}}, static_cast<double>(s.waiting));

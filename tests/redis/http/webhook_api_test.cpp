@@ -240,7 +240,7 @@ TEST_CASE("metrics expose requests by route and code, jobs by state and kind, qu
   REQUIRE(m.status == 200);
   CHECK(m.body.find("helmgate_http_requests_total{route=\"/webhooks/github\",code=\"202\"} 1") != std::string::npos);
   CHECK(m.body.find("helmgate_http_requests_total{route=\"/webhooks/github\",code=\"401\"} 1") != std::string::npos);
-  CHECK(m.body.find("helmgate_jobs{state=\"queued\",kind=\"preview\"} 1") != std::string::npos);
+  CHECK(m.body.find("helmgate_jobs_total{state=\"queued\",kind=\"preview\"} 1") != std::string::npos);
   CHECK(m.body.find("helmgate_queue_depth{queue=\"waiting\"} 1") != std::string::npos);
   CHECK(m.body.find("helmgate_job_duration_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
   CHECK(m.body.find("helmgate_redis_up 1") != std::string::npos);
