@@ -36,24 +36,34 @@ if d.get("Error"): sys.exit("go mod download: " + d["Error"])
 print(d[sys.argv[1]])' "$2"
 }
 
-# Runs "$@" (a build function) under a lock, logging to $log; on failure dies with the log tail.
+PEERS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Runs a build function under a lock, logging to $HELMGATE_CACHE/build/<peer>.log; on failure exits 1 after
+# printing the log tail. The build runs in a fresh bash process: errexit is then in force for every step,
+# whatever context the caller is in (bash ignores `set -e` inside anything called from `if`, `&&` or `||`).
 _peers_locked_build() { # name peer_dir build_fn
   local name=$1 peer=$2 fn=$3
   mkdir -p "$HELMGATE_CACHE/locks" "$HELMGATE_CACHE/build"
-  local logf="$HELMGATE_CACHE/build/$(basename "$peer").log"
-  (
-    flock 9
-    [ -f "$peer/.complete" ] && exit 0
+  local logf; logf="$HELMGATE_CACHE/build/$(basename "$peer").log"
+  local lockf; lockf="$HELMGATE_CACHE/locks/$(basename "$peer").lock"
+  exec {lockfd}>"$lockf"
+  flock "$lockfd"
+  if [ ! -f "$peer/.complete" ]; then
     log "building $name ($(basename "$peer")); log: $logf"
-    local t0=$SECONDS
-    if ! ( set -euo pipefail; peers_go_env; "$fn" "$peer" ) >"$logf" 2>&1; then
-      printf '[%s] error: building %s failed; last lines of %s:\n' "$(basename "$0")" "$name" "$logf" >&2
-      tail -n 30 "$logf" >&2
+    local t0=$SECONDS rc=0
+    HELMGATE_CACHE=$HELMGATE_CACHE HELMGATE_KUBE_VERSION=$KUBE_VERSION HELMGATE_GITEA_VERSION=$GITEA_VERSION \
+      bash -c 'set -euo pipefail; . "$1/common.sh"; . "$1/peers.sh"; peers_go_env; "$2" "$3"' \
+      peers-build "$PEERS_LIB_DIR" "$fn" "$peer" >"$logf" 2>&1 </dev/null || rc=$?
+    if [ $rc -ne 0 ] || [ ! -f "$peer/.complete" ]; then
+      exec {lockfd}>&-
+      printf '[%s] error: building %s failed (exit %s); last lines of %s:\n' "$(basename "$0")" "$name" "$rc" "$logf" >&2
+      tail -n 30 "$logf" | sed 's/^/    /' >&2
       exit 1
     fi
     echo "built in $((SECONDS - t0))s" >>"$logf"
     log "$name built in $((SECONDS - t0))s"
-  ) 9>"$HELMGATE_CACHE/locks/$(basename "$peer").lock" || exit 1
+  fi
+  exec {lockfd}>&-
 }
 
 # --- kube-apiserver + etcd --------------------------------------------------------------------------
@@ -65,7 +75,8 @@ _build_kube() { # peer_dir
   rm -rf "$w"; mkdir -p "$w"; cd "$w"
   go mod init example.invalid/helmgate-kubepeer
   # Every "k8s.io/* v0.0.0" requirement of k8s.io/kubernetes becomes a replace to the published staging version.
-  go mod edit -json "$(_go_mod_field "k8s.io/kubernetes@$kver" GoMod)" >k8s-gomod.json
+  local kgomod; kgomod=$(_go_mod_field "k8s.io/kubernetes@$kver" GoMod)
+  go mod edit -json "$kgomod" >k8s-gomod.json
   local args kgo
   args=$(python3 - "$sver" <<'PY'
 import json, sys
@@ -114,6 +125,8 @@ EOF
 ensure_kube_peer() {
   local peer; peer=$(kube_peer_dir)
   [ -f "$peer/.complete" ] || _peers_locked_build "kube-apiserver+etcd $KUBE_VERSION" "$peer" _build_kube
+  [ -x "$peer/bin/kube-apiserver" ] && [ -x "$peer/bin/etcd" ] ||
+    die "$peer is marked complete but lacks bin/kube-apiserver or bin/etcd; remove it to rebuild"
   echo "$peer"
 }
 
@@ -124,7 +137,8 @@ _build_gitea() { # peer_dir
   local w=$HELMGATE_CACHE/build/gitea-$gv
   rm -rf "$w"; mkdir -p "$w"; cd "$w"
   go mod init example.invalid/helmgate-giteapeer
-  go mod edit -json "$(_go_mod_field "$gm@$gv" GoMod)" >upstream-gomod.json
+  local ugomod; ugomod=$(_go_mod_field "$gm@$gv" GoMod)
+  go mod edit -json "$ugomod" >upstream-gomod.json
   local ggo; ggo=$(python3 -c 'import json;print(json.load(open("upstream-gomod.json"))["Go"])')
   case "$(go env GOVERSION)" in
     go1.2[6-9]*|go1.[3-9]*) ;;
@@ -158,7 +172,9 @@ PY
   echo "gitea compiled in $((SECONDS - t0))s"
   "$tmp/bin/gitea" --version
   # Templates, options and public files are read from disk (no bindata): the module dir holds them.
-  printf 'GITEA_VERSION=%s\nGITEA_SRC=%s\n' "$gv" "$(_go_mod_field "$gm@$gv" Dir)" >"$tmp/versions"
+  local src; src=$(_go_mod_field "$gm@$gv" Dir)
+  [ -d "$src/templates" ] || { echo "no templates/ in $src"; return 1; }
+  printf 'GITEA_VERSION=%s\nGITEA_SRC=%s\n' "$gv" "$src" >"$tmp/versions"
   touch "$tmp/.complete"
   rm -rf "$peer"; mv "$tmp" "$peer"
 }
@@ -167,6 +183,7 @@ PY
 ensure_gitea_peer() {
   local peer; peer=$(gitea_peer_dir)
   [ -f "$peer/.complete" ] || _peers_locked_build "gitea $GITEA_VERSION" "$peer" _build_gitea
+  [ -x "$peer/bin/gitea" ] || die "$peer is marked complete but lacks bin/gitea; remove it to rebuild"
   # The static root lives in GOMODCACHE; if someone cleaned it, fetch it again.
   local src; src=$(sed -n 's/^GITEA_SRC=//p' "$peer/versions")
   if [ ! -d "$src/templates" ]; then

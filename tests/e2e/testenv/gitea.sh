@@ -54,10 +54,10 @@ hook_id=$(json 'd["id"]' <<<"$hook")
 git clone -q "http://$HELMGATE_TEST_GITEA_USER:$HELMGATE_TEST_GITEA_TOKEN@${G#http://}/$REPO.git" "$WORK/clone" ||
   fail "git clone failed"
 (
-  cd "$WORK/clone"
-  [ -f LICENSE ] || exit 3
-  echo "run $RUN_ID" >"e2e-$RUN_ID.txt"
-  git add . && git -c user.name=e2e -c user.email=e2e@example.invalid commit -q -m "e2e push $RUN_ID"
+  cd "$WORK/clone" &&
+  [ -f LICENSE ] &&
+  echo "run $RUN_ID" >"e2e-$RUN_ID.txt" &&
+  git add . && git -c user.name=e2e -c user.email=e2e@example.invalid commit -q -m "e2e push $RUN_ID" &&
   git push -q origin main 2>"$WORK/push.log"
 ) || fail "commit/push failed: $(cat "$WORK/push.log" 2>/dev/null)"
 sha=$(git -C "$WORK/clone" rev-parse HEAD)
