@@ -46,6 +46,7 @@ _peers_locked_build() { # name peer_dir build_fn
   mkdir -p "$HELMGATE_CACHE/locks" "$HELMGATE_CACHE/build"
   local logf; logf="$HELMGATE_CACHE/build/$(basename "$peer").log"
   local lockf; lockf="$HELMGATE_CACHE/locks/$(basename "$peer").lock"
+  local lockfd
   exec {lockfd}>"$lockf"
   flock "$lockfd"
   if [ ! -f "$peer/.complete" ]; then

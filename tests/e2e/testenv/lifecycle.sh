@@ -40,3 +40,27 @@ for f in "$HELMGATE_TESTENV_DIR"/pids/*; do
   [ -z "$bad" ] || fail "$(basename "$f") listens beyond loopback: $bad"
 done
 pass "status, refused second up, env names, redis AOF, loopback only"
+
+# A second, independent environment in another run dir: up works next to the first one (builds are cached),
+# and down stops exactly its own recorded processes, never a process whose pid was recycled.
+second=$(mktemp -d)
+foreign_pid=""
+trap '[ -z "$foreign_pid" ] || kill "$foreign_pid" 2>/dev/null || true; HELMGATE_TESTENV_DIR="$second" "$T" down >/dev/null 2>&1 || true; rm -rf "$second"' EXIT
+expect_ok "second environment up" env HELMGATE_TESTENV_DIR="$second" "$T" up
+pids=()
+for f in "$second"/pids/*; do read -r pid _ <"$f"; pids+=("$pid"); done
+[ ${#pids[@]} -eq 6 ] || fail "expected 6 recorded processes in the second environment, found ${#pids[@]}"
+port2=$(sed -n 's/^REDIS_PORT=//p' "$second/state.env")
+[ "$port2" != "$port" ] || fail "both environments use redis port $port"
+# A process recorded with a different start time stands for a recycled pid: down must leave it alone.
+sleep 300 &
+foreign_pid=$!
+echo "$foreign_pid 1" >"$second/pids/foreign"
+expect_ok "second environment down" env HELMGATE_TESTENV_DIR="$second" "$T" down
+for pid in "${pids[@]}"; do
+  ! kill -0 "$pid" 2>/dev/null || fail "pid $pid still runs after down"
+done
+kill -0 "$foreign_pid" 2>/dev/null || fail "down killed a process it did not start (pid $foreign_pid)"
+[ -z "$(ls -A "$second/pids")" ] || fail "pid files left after down: $(ls "$second/pids")"
+expect_ok "first environment still healthy" "$T" status
+pass "independent second environment; down stops exactly its own processes"
