@@ -28,6 +28,7 @@ options:
   --listen ADDR      override server.listen (host:port, port 0 picks a free one)
   --workers N        run N job workers in this process (overrides `workers:`)
   --log-level LEVEL  trace, debug, info, warn, error (overrides log.level)
+  --check            validate the configuration (and that its secrets are set), then exit
 
 Secrets come from the environment variables the configuration names (webhook_secret_env,
 api.token_env, redis.url_env). SIGTERM/SIGINT: stop accepting, finish in-flight requests and jobs.
@@ -36,7 +37,7 @@ api.token_env, redis.url_env). SIGTERM/SIGINT: stop accepting, finish in-flight 
 
 int serve(int argc, char** argv) {
   try {
-    Args args(argc, argv, {"config", "listen", "workers", "log-level"}, {});
+    Args args(argc, argv, {"config", "listen", "workers", "log-level"}, {"check"});
     if (args.help()) {
       std::fputs(kServeHelp, stdout);
       return 0;
@@ -46,14 +47,22 @@ int serve(int argc, char** argv) {
     config::resolve_secrets(cfg, {.webhook_secrets = true, .api_token = true, .forge_tokens = false});
     if (args.has("listen")) cfg.server.listen = args.get("listen");
     cfg.workers = args.get_int("workers", cfg.workers, 0, 256);
-    setup_logging(args.get("log-level", cfg.log_level), cfg.log_format);
-
     auto url = queue::RedisUrl::parse(cfg.redis_url);
     if (!url) throw config::ConfigError(cfg.source + ": redis.url: " + url.error().message);
+    http::ServerOptions sopts;
+    try {
+      http::parse_listen(cfg.server.listen, sopts.host, sopts.port);
+    } catch (const std::invalid_argument& e) {
+      throw config::ConfigError(cfg.source + ": server.listen: " + e.what());
+    }
+    if (args.has("check")) {
+      std::printf("%s: configuration OK (%zu forge(s), %zu repo(s))\n", cfg.source.c_str(), cfg.forges.size(),
+                  cfg.repos.size());
+      return 0;
+    }
+    setup_logging(args.get("log-level", cfg.log_level), cfg.log_format);
     queue::Options qopts = queue_options(cfg);
 
-    http::ServerOptions sopts;
-    http::parse_listen(cfg.server.listen, sopts.host, sopts.port);
     sopts.threads = cfg.server.threads;
     sopts.max_body_bytes = cfg.server.max_body_bytes;
     sopts.header_timeout = cfg.server.header_timeout;
