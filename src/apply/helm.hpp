@@ -1,0 +1,55 @@
+#pragma once
+// Running helm against one cluster: argv only (never a shell), a clean environment with helm's homes in
+// a work directory, a timeout, and messages that never carry values (they may hold Secret data).
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "render/process.hpp"
+
+namespace helmgate::apply {
+
+struct HelmEnv {
+  std::string helm;        // binary
+  std::string kubeconfig;  // file (0600 when helmgate wrote it)
+  std::string cluster;     // for messages
+  std::string work_dir;    // helm's cache/config/data homes live here
+  std::chrono::milliseconds timeout{300'000};
+};
+
+// Runs `helm <args> --kubeconfig <file>`; a non-zero exit is an error carrying helm's stderr (trimmed).
+core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std::string> args, const std::string& what);
+
+struct HelmRelease {
+  std::string name, namespace_, status;
+  int revision = 0;
+};
+// `helm list -A -a -o json`, keyed "namespace/name".
+core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& env);
+
+// What an action needs to know about a release.
+struct ReleaseSpec {
+  std::string id;            // cluster/namespace/name of the HelmRelease object
+  std::string release_name;  // helm release
+  std::string namespace_;    // target namespace
+  std::vector<std::string> chart_args;  // chart reference and its flags: {dir} or {name, --repo, url, --version, v}
+  std::string values_yaml;   // merged values (may hold Secret data: written 0600, removed after)
+  bool create_namespace = false;
+  std::string digest;
+};
+
+struct ActionResult {
+  std::string outcome;  // installed | upgraded | uninstalled | failed
+  std::string reason;
+  int revision = 0;
+  std::chrono::milliseconds elapsed{0};
+};
+
+}  // namespace helmgate::apply
+
+namespace helmgate::apply {
+// `helm upgrade --install` with the values in a private file; shared by the install and upgrade actions.
+core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, bool create_namespace, const std::string& what);
+}  // namespace helmgate::apply

@@ -1,0 +1,37 @@
+// determine_release_action, table-style: every combination of what Git wants and what the cluster has.
+#include <catch2/catch.hpp>
+
+#include "apply/decision.hpp"
+
+using namespace helmgate::apply;
+
+TEST_CASE("determine_release_action: the decision table", "[unit]") {
+  struct Row {
+    const char* name;
+    Desired desired;
+    Observed observed;
+    bool prune;
+    Action want;
+    const char* reason_has;
+  };
+  const Row rows[] = {
+      {"new release", {true, "d1"}, {false, "", ""}, true, Action::install, "not installed"},
+      {"new release, prune off", {true, "d1"}, {false, "", ""}, false, Action::install, "not installed"},
+      {"unchanged render", {true, "d1"}, {true, "deployed", "d1"}, true, Action::none, "unchanged"},
+      {"changed render", {true, "d2"}, {true, "deployed", "d1"}, true, Action::upgrade, "render changed"},
+      {"installed by someone else", {true, "d1"}, {true, "deployed", ""}, true, Action::upgrade, "never applied"},
+      {"last helm run failed", {true, "d1"}, {true, "failed", "d1"}, true, Action::upgrade, "failed"},
+      {"interrupted upgrade", {true, "d1"}, {true, "pending-upgrade", "d1"}, true, Action::upgrade, "pending-upgrade"},
+      {"recorded but deleted behind our back", {true, "d1"}, {false, "", "d1"}, true, Action::install, "not installed"},
+      {"removed from Git", {false, ""}, {true, "deployed", "d1"}, true, Action::uninstall, "removed from Git"},
+      {"removed from Git, failed release", {false, ""}, {true, "failed", ""}, true, Action::uninstall, "removed"},
+      {"removed from Git, prune off", {false, ""}, {true, "deployed", "d1"}, false, Action::none, "prune is off"},
+      {"removed and already gone", {false, ""}, {false, "", ""}, true, Action::none, "not installed"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    Decision d = determine_release_action(row.desired, row.observed, row.prune);
+    CHECK(to_string(d.action) == to_string(row.want));
+    CHECK(d.reason.find(row.reason_has) != std::string::npos);
+  }
+}
