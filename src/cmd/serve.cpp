@@ -70,10 +70,12 @@ int serve(int argc, char** argv) {
     sopts.idle_timeout = cfg.server.idle_timeout;
     sopts.shutdown_grace = cfg.server.shutdown_grace;
 
-    queue::AsyncEnqueuer enqueuer(*url, qopts);
-    handlers::QueueRunner queries(*url, qopts, 2);
+    // Held in optionals so they can be drained while the server's io_context still exists: their
+    // callbacks answer requests by posting to it.
+    std::optional<queue::AsyncEnqueuer> enqueuer(std::in_place, *url, qopts);
+    std::optional<handlers::QueueRunner> queries(std::in_place, *url, qopts, 2);
     http::RequestMetrics requests;
-    handlers::App app{cfg, enqueuer, queries, requests};
+    handlers::App app{cfg, *enqueuer, *queries, requests};
     http::Router router;
     handlers::install_routes(router, app);
 
@@ -114,6 +116,8 @@ int serve(int argc, char** argv) {
     std::fflush(stdout);
 
     server.run();
+    queries.reset();
+    enqueuer.reset();
     if (worker) {
       spdlog::info("waiting for in-process jobs to finish");
       worker->stop();

@@ -47,6 +47,9 @@ forges:
   ~Harness() {
     server->shutdown();
     thread.join();
+    // Drain the callbacks that answer requests while the server's io_context still exists.
+    queries.reset();
+    enqueuer.reset();
   }
 
   std::string base() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
