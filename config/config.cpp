@@ -184,12 +184,19 @@ void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cl
 }
 
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo) {
-  r.expect_map(n, p, {"name", "url", "forge", "deploy_branch", "clusters"});
+  r.expect_map(n, p, {"name", "url", "forge", "deploy_branch", "clusters", "sensitive_values"});
   repo.name = r.str(n, p, "name", "", true);
   if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
   repo.url = r.str(n, p, "url", "");
   repo.forge = r.str(n, p, "forge", "", true);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
+  repo.sensitive_values = r.strings(n, p, "sensitive_values");
+  for (const auto& v : repo.sensitive_values) {
+    if (v.empty() || v.front() == '.' || v.back() == '.' || v.find("..") != std::string::npos) {
+      r.fail(n["sensitive_values"], p + ".sensitive_values",
+             "'" + v + "' must be a dotted Helm values path such as auth.password or *.apiKey");
+    }
+  }
   if (YAML::Node cs = n["clusters"]) {
     if (!cs.IsSequence()) r.fail(cs, p + ".clusters", "must be a list");
     std::set<std::string> names;

@@ -46,6 +46,9 @@ struct Repo {
   std::string forge; // forge name
   std::string deploy_branch = "main";
   std::vector<Cluster> clusters;  // empty: discover from clusters/ (Flux layout) or one "default"
+  // Helm values paths ("auth.password", "*.apiKey") whose values are scrubbed from every preview like
+  // Secret data: values that are not in a Secret but must not appear in a PR comment.
+  std::vector<std::string> sensitive_values;
 };
 
 struct QueueSettings {

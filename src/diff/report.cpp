@@ -191,6 +191,7 @@ std::vector<std::string> to_markdown_parts(const Report& report, size_t limit) {
          }())) +
          "\n\n");
   for (const auto& e : report.errors) md.add("> **Error** " + html_escape(problem_line(e)) + "\n\n");
+  for (const auto& n : report.notes) md.add("> **Note** " + html_escape(problem_line(n)) + "\n\n");
   if (!report.releases.empty()) {
     std::string header = "| Cluster | Release | Status | Resources (+ ~ -) | Why |\n|---|---|---|---|---|\n";
     md.add(header);
@@ -247,6 +248,7 @@ std::string to_text(const Report& report, bool color) {
   std::string out = bold + "helmgate preview: " + headline(report) + reset + "\n";
   out += "base " + short_sha(report.base) + " -> head " + short_sha(report.head) + "\n";
   for (const auto& e : report.errors) out += red + "error: " + reset + problem_line(e) + "\n";
+  for (const auto& n : report.notes) out += yellow + "note: " + reset + problem_line(n) + "\n";
   for (const auto& r : report.releases) {
     out += "\n" + bold + "== " + r.cluster + " " + release_id(r) + " (" + std::string(to_string(r.status)) + ", " +
            counts(r) + ")" + reset + "\n";
@@ -304,6 +306,10 @@ std::string to_json(const Report& report) {
   core::json::write_str(w, "errors");
   w.StartArray();
   for (const auto& e : report.errors) problem(e);
+  w.EndArray();
+  core::json::write_str(w, "notes");
+  w.StartArray();
+  for (const auto& n : report.notes) problem(n);
   w.EndArray();
   core::json::write_str(w, "releases");
   w.StartArray();

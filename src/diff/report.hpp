@@ -42,6 +42,9 @@ struct Report {
   std::vector<std::string> clusters;
   std::vector<ReleaseReport> releases;  // affected ones, sorted by cluster, namespace, name
   std::vector<Problem> errors;          // not tied to one release (a cluster path that failed to build)
+  // Not errors, but something the preview could not look at (a tenant repository that was not
+  // reachable), so a reader knows the report is incomplete rather than assuming "no change".
+  std::vector<Problem> notes;
   size_t unaffected = 0;                // releases discovered but not touched by the change
   bool has_changes() const;
   bool has_errors() const;

@@ -110,8 +110,8 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
     Affected a;
     a.id = id;
     a.head = rh;
-    a.reasons.push_back(base.root_failed(rh->cluster, rh->root) ? "its manifests could not be read at base"
-                                                                 : "HelmRelease added");
+    a.base_failed = base.root_failed(rh->cluster, rh->root);
+    a.reasons.push_back(a.base_failed ? "its manifests could not be read at base" : "HelmRelease added");
     with_files(a, *rh);
     out.push_back(std::move(a));
   }

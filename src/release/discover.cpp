@@ -1,8 +1,13 @@
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <thread>
+#include <optional>
+#include <variant>
 #include <set>
 
 #include "core/redact.hpp"
@@ -121,29 +126,43 @@ namespace {
 class Discoverer {
  public:
   Discoverer(const git::Repository& repo, std::string commit, const DiscoverOptions& opt, Discovery& out)
-      : repo_(repo), commit_(std::move(commit)), opt_(opt), out_(out) {}
+      : opt_(opt), out_(out) {
+    Source self;
+    self.repo = &repo;
+    self.commit = std::move(commit);
+    sources_.push_back(std::move(self));
+    use(0);
+  }
 
   void run_cluster(const ClusterSpec& cluster) {
     cluster_ = &cluster;
     objects_.clear();
     found_.clear();
-    std::deque<std::string> roots(cluster.paths.begin(), cluster.paths.end());
+    std::deque<Root> roots;
+    for (const auto& p : cluster.paths) roots.push_back({0, clean(p), nullptr});
     std::set<std::string> visited;
     std::vector<Doc> flux_kustomizations;
     while (true) {
       while (!roots.empty()) {
-        std::string root = clean(roots.front());
+        Root root = std::move(roots.front());
         roots.pop_front();
-        if (!visited.insert(root).second) continue;
+        if (!visited.insert(root.key()).second) continue;
+        use(root.source);
         std::vector<std::string> inputs;
-        auto docs = load_root(root, inputs);
+        auto docs = load_root(root.path, inputs);
+        if (docs && root.transform) docs = apply_transform(**docs, *root.transform);
+        const std::string root_id = src_->prefix + root.path;
+        if (!src_->prefix.empty()) {
+          for (auto& i : inputs) i = src_->prefix + i;
+        }
+        if (root.transform && !root.transform->file.empty()) inputs.push_back(root.transform->file);
         if (!docs) {
-          out_.failed_roots.emplace_back(cluster.name, root);
+          out_.failed_roots.emplace_back(cluster.name, root_id);
           continue;
         }
         for (const auto& d : **docs) {
           index(d);
-          found_.push_back({d, root, inputs});
+          found_.push_back({d, root_id, inputs, root.source, root.transform});
           if (scalar(d.node, "kind") == "Kustomization") flux_kustomizations.push_back(d);
         }
       }
@@ -151,7 +170,7 @@ class Discoverer {
       // Flux Kustomization names may sit in a file read after it.
       for (const auto& d : flux_kustomizations) {
         for (auto& next : follow(d)) {
-          if (visited.count(clean(next)) == 0) roots.push_back(next);
+          if (visited.count(next.key()) == 0) roots.push_back(std::move(next));
         }
       }
       if (roots.empty()) break;
@@ -160,20 +179,74 @@ class Discoverer {
       std::string api = scalar(f.doc.node, "apiVersion");
       if (scalar(f.doc.node, "kind") != "HelmRelease") continue;
       if (api.rfind("helm.toolkit.fluxcd.io/", 0) == 0 || api.rfind("helm.fluxcd.io/", 0) == 0) {
-        out_.releases.push_back(build_release(f.doc, f.root, f.inputs));
+        use(f.source);
+        Release r = build_release(f.doc, f.root, f.inputs);
+        if (f.transform) r.sensitive.insert(r.sensitive.end(), f.transform->sensitive.begin(), f.transform->sensitive.end());
+        if (!src_->prefix.empty()) {
+          r.where.file = src_->prefix + r.where.file;
+          r.notes.push_back("declared in " + src_->label + " at commit " + src_->commit.substr(0, 12));
+        }
+        out_.releases.push_back(std::move(r));
       }
     }
+    use(0);
   }
 
  private:
+  // Where documents come from: this repository (index 0), or a tenant repository a Flux Kustomization
+  // applies through its own GitRepository.
+  struct Source {
+    const git::Repository* repo = nullptr;
+    std::shared_ptr<const git::Repository> owned;
+    std::string commit;
+    std::string tree_dir;  // materialized for kustomize, on first use
+    std::string prefix;    // "" for this repository; "<url>@<ref>//" for a tenant's, so paths never collide
+    std::string label;     // "GitRepository apps/dev-team (https://…, branch dev-team)"
+  };
+
+  // What a Flux Kustomization does to the documents of its path before they are applied.
+  struct Transform {
+    std::string target_namespace;
+    YAML::Node patches;  // spec.patches, in kustomize's own format
+    bool substitute = false;
+    std::map<std::string, std::string> vars;  // postBuild.substitute over postBuild.substituteFrom
+    std::vector<std::string> sensitive;       // vars that came from Secrets
+    std::string file;                         // where the Kustomization is declared
+    std::string digest;
+  };
+
+  struct Root {
+    size_t source = 0;
+    std::string path;
+    std::shared_ptr<const Transform> transform;
+    std::string key() const {
+      return std::to_string(source) + ":" + path + (transform ? "#" + transform->digest : std::string());
+    }
+  };
+
   struct Found {
     Doc doc;
     std::string root;
     std::vector<std::string> inputs;
+    size_t source = 0;
+    std::shared_ptr<const Transform> transform;
   };
 
+  void use(size_t i) {
+    src_ = &sources_[i];
+    repo_ = src_->repo;
+    commit_ = src_->commit;
+  }
+
   void problem(const std::string& message, Location where = {}) {
-    out_.problems.push_back({cluster_->name, message, std::move(where)});
+    std::string m = src_->prefix.empty() ? message : "in " + src_->label + ": " + message;
+    if (!src_->prefix.empty() && !where.file.empty()) where.file = src_->prefix + where.file;
+    out_.problems.push_back({cluster_->name, m, std::move(where)});
+  }
+
+  void note(const std::string& message, Location where = {}) {
+    if (!noted_.insert(cluster_->name + "\n" + message).second) return;
+    out_.notes.push_back({cluster_->name, message, std::move(where)});
   }
 
   static std::string obj_key(const std::string& kind, const std::string& ns, const std::string& name) {
@@ -202,23 +275,39 @@ class Discoverer {
     return it == objects_.end() ? nullptr : &it->second;
   }
 
-  // Paths in this repository that a Flux Kustomization applies to the same cluster.
-  std::vector<std::string> follow(const Doc& d) {
-    std::vector<std::string> out;
+  // The roots a Flux Kustomization applies to the same cluster: a path in this repository, in a tenant
+  // repository (its own GitRepository), or in an ArtifactGenerator's artifact mapped back to this one.
+  // A source that cannot be followed becomes a note naming it, never a silent gap.
+  std::vector<Root> follow(const Doc& d) {
+    std::vector<Root> out;
     if (scalar(d.node, "kind") != "Kustomization" ||
         scalar(d.node, "apiVersion").rfind("kustomize.toolkit.fluxcd.io/", 0) != 0) {
       return out;
     }
+    YAML::Node md = detail::get(d.node, "metadata");
     YAML::Node spec = detail::get(d.node, "spec");
+    const std::string ks = scalar(md, "namespace", "default") + "/" + scalar(md, "name");
+    const Location at{d.file, d.line, 0};
     std::string path = clean(scalar(spec, "path"));
-    std::string src_kind = scalar(detail::get(spec, "sourceRef"), "kind");
-    std::string src_name = scalar(detail::get(spec, "sourceRef"), "name");
+    YAML::Node sref = detail::get(spec, "sourceRef");
+    std::string src_kind = scalar(sref, "kind");
+    std::string src_name = scalar(sref, "name");
+    auto transform = transform_of(d, ks);
     if (src_kind == "GitRepository") {
-      std::string ns = scalar(detail::get(spec, "sourceRef"), "namespace", scalar(detail::get(d.node, "metadata"), "namespace"));
+      std::string ns = scalar(sref, "namespace", scalar(md, "namespace"));
       const Doc* gr = find_object("GitRepository", ns, src_name);
-      bool self = src_name == "flux-system" ||
-                  (gr != nullptr && is_self_url(scalar(detail::get(gr->node, "spec"), "url")));
-      if (self) out.push_back(path);
+      std::string url = gr != nullptr ? scalar(detail::get(gr->node, "spec"), "url") : std::string();
+      bool self = src_name == "flux-system" || (gr != nullptr && is_self_url(url));
+      if (self) {
+        out.push_back({0, path, transform});
+      } else if (gr == nullptr) {
+        note("Flux Kustomization " + ks + " applies GitRepository " + ns + "/" + src_name +
+                 ", which is not declared in this cluster's manifests; its path '" + path +
+                 "' is not in this preview",
+             at);
+      } else if (auto idx = open_tenant(*gr, ns + "/" + src_name, ks, at)) {
+        out.push_back({*idx, path, transform});
+      }
     } else if (src_kind == "ExternalArtifact") {
       // Flux ArtifactGenerator: an artifact copies repository paths under a new root; map back.
       for (const auto& [key, gen] : objects_) {
@@ -234,14 +323,183 @@ class Discoverer {
             from_rel = clean(from_rel);
             if (to_rel.empty() || path == to_rel || path.rfind(to_rel + "/", 0) == 0) {
               std::string rest = to_rel.empty() ? path : clean(path.substr(to_rel.size()));
-              out.push_back(join(from_rel, rest));
+              out.push_back({0, join(from_rel, rest), transform});
               break;
             }
           }
         }
       }
+    } else if (!src_kind.empty()) {
+      std::string ns = scalar(sref, "namespace", scalar(md, "namespace"));
+      const Doc* src = find_object(src_kind, ns, src_name);
+      std::string url = src != nullptr ? scalar(detail::get(src->node, "spec"), "url") : std::string();
+      note("Flux Kustomization " + ks + " applies " + src_kind + " " + ns + "/" + src_name +
+               (url.empty() ? std::string() : " (" + core::redact_url(url) + ")") +
+               "; sources of this kind are not previewed, so releases declared there are not in this report",
+           at);
     }
     return out;
+  }
+
+  // Opens a tenant repository once per (URL, ref) for this discovery; nullopt after a note saying why not.
+  std::optional<size_t> open_tenant(const Doc& gr, const std::string& gr_id, const std::string& ks, const Location& at) {
+    YAML::Node gspec = detail::get(gr.node, "spec");
+    std::string url = scalar(gspec, "url");
+    YAML::Node ref = detail::get(gspec, "ref");
+    std::string ref_kind, ref_value;
+    for (const char* k : {"commit", "tag", "branch", "name", "semver"}) {
+      if (!scalar(ref, k).empty()) {
+        ref_kind = k;
+        ref_value = scalar(ref, k);
+        break;
+      }
+    }
+    if (ref_kind.empty()) {
+      ref_kind = "branch";
+      ref_value = "master";  // Flux's default for a GitRepository without spec.ref
+    }
+    const std::string shown_url = core::redact_url(url);
+    const std::string label = "GitRepository " + gr_id + " (" + shown_url + ", " + ref_kind + " " + ref_value + ")";
+    const std::string cache_key = git::canonical_url(url) + "@" + ref_kind + "=" + ref_value;
+    if (auto it = tenant_index_.find(cache_key); it != tenant_index_.end()) return it->second;
+    auto skipped = [&](const std::string& why) -> std::optional<size_t> {
+      note("Flux Kustomization " + ks + " applies " + label + ", which " + why +
+               "; releases declared there are not in this preview",
+           at);
+      return std::nullopt;
+    };
+    if (ref_kind == "semver") return skipped("selects a tag by semver range (not supported yet)");
+    if (!opt_.open_source) return skipped("is not followed here (no repository access configured)");
+    auto repo = opt_.open_source(url);
+    if (!repo) return skipped("could not be fetched: " + repo.error().message);
+    core::Result<std::string> commit = core::Error(core::errc::not_found, "");
+    if (ref_kind == "commit") {
+      commit = (*repo)->resolve(ref_value);
+    } else if (ref_kind == "tag") {
+      commit = (*repo)->resolve("refs/tags/" + ref_value);
+    } else {
+      commit = (*repo)->resolve(ref_value);
+      if (!commit && ref_kind == "branch") commit = (*repo)->resolve("origin/" + ref_value);
+    }
+    if (!commit) return skipped("has no " + ref_kind + " '" + ref_value + "' (" + commit.error().message + ")");
+    Source s;
+    s.owned = *repo;
+    s.repo = s.owned.get();
+    s.commit = *commit;
+    s.prefix = shown_url + "@" + ref_value + "//";
+    s.label = label;
+    sources_.push_back(std::move(s));
+    tenant_index_[cache_key] = sources_.size() - 1;
+    return sources_.size() - 1;
+  }
+
+  // spec.targetNamespace, spec.patches and spec.postBuild of a Flux Kustomization; null when it has none.
+  std::shared_ptr<const Transform> transform_of(const Doc& d, const std::string& ks) {
+    YAML::Node spec = detail::get(d.node, "spec");
+    auto t = std::make_shared<Transform>();
+    t->target_namespace = scalar(spec, "targetNamespace");
+    if (YAML::Node p = detail::get(spec, "patches"); p && p.IsSequence() && p.size() > 0) t->patches = p;
+    YAML::Node post = detail::get(spec, "postBuild");
+    if (post && post.IsMap()) {
+      t->substitute = true;
+      std::string ns = scalar(detail::get(d.node, "metadata"), "namespace");
+      YAML::Node from = detail::get(post, "substituteFrom");
+      for (const auto& f : from) {
+        std::string kind = scalar(f, "kind"), name = scalar(f, "name");
+        bool optional = scalar(f, "optional") == "true";
+        const Doc* obj = (kind == "ConfigMap" || kind == "Secret") ? find_object(kind, ns, name) : nullptr;
+        if (obj == nullptr) {
+          if (!optional) {
+            problem("Flux Kustomization " + ks + ": postBuild.substituteFrom " + kind + " " + ns + "/" + name +
+                        " is not in this cluster's manifests (add it to the repository, or mark it optional: true)",
+                    {d.file, d.line, 0});
+          }
+          continue;
+        }
+        if (!obj->file.empty()) t->file = obj->file;
+        for (const char* field : {"data", "stringData"}) {
+          YAML::Node data = detail::get(obj->node, field);
+          if (!data || !data.IsMap()) continue;
+          for (const auto& kv : data) {
+            if (!kv.second.IsScalar()) continue;
+            std::string v = kind == "Secret" && std::string(field) == "data" ? base64_decode(kv.second.Scalar())
+                                                                             : kv.second.Scalar();
+            if (kind == "Secret") t->sensitive.push_back(v);
+            t->vars[kv.first.Scalar()] = v;
+          }
+        }
+      }
+      // Inline values win over substituteFrom, as in kustomize-controller.
+      YAML::Node sub = detail::get(post, "substitute");
+      if (sub && sub.IsMap()) {
+        for (const auto& kv : sub) {
+          if (kv.second.IsScalar()) t->vars[kv.first.Scalar()] = kv.second.Scalar();
+        }
+      }
+    }
+    if (t->target_namespace.empty() && !t->patches.IsSequence() && !t->substitute) return nullptr;
+    if (!d.file.empty()) t->file = d.file;
+    std::string material = t->target_namespace + "\n" + (t->patches.IsSequence() ? detail::dump(t->patches) : std::string()) +
+                           "\n" + (t->substitute ? "subst" : "");
+    for (const auto& [k, v] : t->vars) material += "\n" + k + "=" + v;
+    t->digest = core::sha256_hex(material).substr(0, 16);
+    return t;
+  }
+
+  // What kustomize-controller does after reading a path: an overlay with the Kustomization's namespace and
+  // patches over the documents (built by kustomize), then ${var} substitution per document.
+  core::Result<std::shared_ptr<const Docs>> apply_transform(const Docs& in, const Transform& t) {
+    std::string text;
+    for (const auto& d : in) text += "---\n" + detail::dump(d.node) + "\n";
+    if (!t.target_namespace.empty() || t.patches.IsSequence()) {
+      YAML::Node k(YAML::NodeType::Map);
+      k["apiVersion"] = "kustomize.config.k8s.io/v1beta1";
+      k["kind"] = "Kustomization";
+      if (!t.target_namespace.empty()) k["namespace"] = t.target_namespace;
+      k["resources"].push_back("resources.yaml");
+      if (t.patches.IsSequence()) k["patches"] = YAML::Clone(t.patches);
+      const std::string kz = detail::dump(k);
+      const std::string key = core::sha256_hex("flux-kustomization\n" + kz + "\n" + text);
+      fs::path dir = fs::path(opt_.work_root) / "flux-kustomizations" / key.substr(0, 32);
+      // Base and head discovery run at once and may build the same overlay: each writes its own files
+      // and renames them into place, so kustomize never reads a half-written one.
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      const std::string tmp = ".tmp-" + std::to_string(::getpid()) + "-" +
+                              std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+      for (const auto& [name, content] : {std::pair<const char*, const std::string*>{"kustomization.yaml", &kz},
+                                          {"resources.yaml", &text}}) {
+        std::ofstream(dir / (name + tmp), std::ios::trunc) << *content;
+        fs::rename(dir / (name + tmp), dir / name, ec);
+      }
+      if (!opt_.kustomize) return core::Error(core::errc::invalid_config, "no kustomize");
+      auto built = opt_.kustomize(dir.string(), key);
+      if (!built) {
+        problem("applying the targetNamespace/patches of the Flux Kustomization declared in " + t.file +
+                    " failed: " + built.error().message + " (check spec.patches)",
+                {t.file, 0, 0});
+        return built.error();
+      }
+      text = *built;
+    }
+    if (t.substitute) text = detail::flux_substitute(text, t.vars);
+    auto parsed = parse_file(t.file, text);
+    if (auto* f = std::get_if<ParseFailure>(&parsed)) {
+      problem("the documents of the Flux Kustomization declared in " + t.file +
+                  " are not valid YAML after postBuild substitution: " + f->message + " (check the substituted values)",
+              {t.file, 0, 0});
+      return core::Error(core::errc::bad_request, f->message);
+    }
+    // Positions survive by identity: the transformed document points at the file its original came from.
+    std::map<std::string, const Doc*> origin;
+    for (const auto& d : in) origin.emplace(scalar(d.node, "kind") + "/" + scalar(detail::get(d.node, "metadata"), "name"), &d);
+    auto docs = std::make_shared<Docs>(std::move(std::get<Docs>(parsed)));
+    for (auto& d : *docs) {
+      auto it = origin.find(scalar(d.node, "kind") + "/" + scalar(detail::get(d.node, "metadata"), "name"));
+      d.file = it != origin.end() ? it->second->file : std::string();
+      d.line = it != origin.end() ? it->second->line : 0;
+    }
+    return std::shared_ptr<const Docs>(docs);
   }
 
   bool is_self_url(const std::string& url) const {
@@ -259,7 +517,7 @@ class Discoverer {
     std::string kfile;
     std::optional<std::string> text;
     for (const char* name : kKustomizationNames) {
-      auto t = repo_.read_file(commit_, join(dir, name));
+      auto t = repo_->read_file(commit_, join(dir, name));
       if (t.ok() && t->has_value()) {
         kfile = join(dir, name);
         text = **t;
@@ -268,7 +526,7 @@ class Discoverer {
     }
     if (!text) {
       // A plain directory used as a resource: every file in it counts.
-      auto entries = repo_.list(commit_, dir, true);
+      auto entries = repo_->list(commit_, dir, true);
       if (entries) {
         for (const auto& e : *entries) {
           if (!e.is_tree) files.insert(join(dir, e.path));
@@ -288,12 +546,12 @@ class Discoverer {
     auto add_path = [&](const std::string& rel) {
       if (rel.find("://") != std::string::npos || rel.rfind("git@", 0) == 0) return;
       std::string p = join(dir, rel);
-      if (repo_.is_dir(commit_, p)) {
+      if (repo_->is_dir(commit_, p)) {
         kustomize_closure(p, files, seen_dirs, failures);
       } else {
         files.insert(p);
         if (is_yaml(p)) {
-          auto t = repo_.read_file(commit_, p);
+          auto t = repo_->read_file(commit_, p);
           if (t.ok() && t->has_value()) {
             auto pf = parse_file(p, **t);
             if (auto* f = std::get_if<ParseFailure>(&pf)) failures.push_back(*f);
@@ -343,26 +601,26 @@ class Discoverer {
     }
     std::string key_material = "kustomize\n" + dir + "\n";
     for (const auto& f : files) {
-      auto id = repo_.object_id(commit_, f);
+      auto id = repo_->object_id(commit_, f);
       key_material += f + "=" + (id.ok() && id->has_value() ? **id : std::string("-")) + "\n";
     }
     std::string key = core::sha256_hex(key_material);
     if (opt_.cache) {
       if (auto hit = opt_.cache->get(key)) return hit;
     }
-    if (tree_dir_.empty()) {
-      auto m = repo_.materialize(commit_, "", opt_.work_root);
+    if (src_->tree_dir.empty()) {
+      auto m = repo_->materialize(commit_, "", opt_.work_root);
       if (!m) {
         problem("cannot materialize the repository for kustomize: " + m.error().message);
         return m.error();
       }
-      tree_dir_ = *m;
+      src_->tree_dir = *m;
     }
     if (!opt_.kustomize) {
       problem("kustomize is not available to build " + dir);
       return core::Error(core::errc::invalid_config, "no kustomize");
     }
-    auto built = opt_.kustomize((fs::path(tree_dir_) / dir).string(), key);
+    auto built = opt_.kustomize((fs::path(src_->tree_dir) / dir).string(), key);
     if (!built) {
       problem("kustomize build " + (dir.empty() ? std::string(".") : dir) + " failed: " + built.error().message,
               {dir.empty() ? std::string("kustomization.yaml") : dir + "/kustomization.yaml", 0, 0});
@@ -397,14 +655,14 @@ class Discoverer {
     return std::shared_ptr<const Docs>(docs);
   }
 
-  inline static const std::set<std::string> kLocated = {"HelmRepository", "GitRepository", "OCIRepository",
+  inline static const std::set<std::string> kLocated = {"HelmRepository", "GitRepository", "OCIRepository", "Kustomization",
                                                         "ConfigMap", "Secret"};
 
   void index_declarations(const std::set<std::string>& files,
                           std::map<std::string, std::pair<std::string, int>>& declared) {
     for (const auto& f : files) {
       if (!is_yaml(f)) continue;
-      auto t = repo_.read_file(commit_, f);
+      auto t = repo_->read_file(commit_, f);
       if (!t.ok() || !t->has_value()) continue;
       auto pf = parse_file(f, **t);
       auto* docs = std::get_if<Docs>(&pf);
@@ -412,6 +670,7 @@ class Discoverer {
       for (const auto& x : *docs) {
         std::string kind = scalar(x.node, "kind");
         // A full declaration wins over patches, which usually lack spec.chart / spec.chartRef.
+        if (kind == "Kustomization" && !detail::get(detail::get(x.node, "spec"), "sourceRef")) continue;
         bool full = kind != "HelmRelease" || detail::get(detail::get(detail::get(x.node, "spec"), "chart"), "spec") || detail::get(detail::get(x.node, "spec"), "chartRef") ||
                     detail::get(detail::get(detail::get(x.node, "spec"), "chart"), "git") || detail::get(detail::get(detail::get(x.node, "spec"), "chart"), "repository");
         if (!full) continue;
@@ -423,8 +682,8 @@ class Discoverer {
   // A cluster path or followed path: a kustomization is built; otherwise every YAML file below it is read,
   // and subdirectories holding a kustomization are built (what Flux's kustomize-controller does).
   core::Result<std::shared_ptr<const Docs>> load_root(const std::string& root, std::vector<std::string>& inputs) {
-    if (!root.empty() && !repo_.is_dir(commit_, root)) {
-      auto t = repo_.read_file(commit_, root);
+    if (!root.empty() && !repo_->is_dir(commit_, root)) {
+      auto t = repo_->read_file(commit_, root);
       if (t.ok() && t->has_value()) {
         inputs.push_back(root);
         auto pf = parse_file(root, **t);
@@ -440,10 +699,10 @@ class Discoverer {
       return core::Error(core::errc::not_found, "missing " + root);
     }
     for (const char* name : kKustomizationNames) {
-      auto t = repo_.read_file(commit_, join(root, name));
+      auto t = repo_->read_file(commit_, join(root, name));
       if (t.ok() && t->has_value()) return kustomize_root(root, inputs);
     }
-    auto entries = repo_.list(commit_, root, false);
+    auto entries = repo_->list(commit_, root, false);
     if (!entries) {
       problem(entries.error().message, {root, 0, 0});
       return entries.error();
@@ -454,7 +713,7 @@ class Discoverer {
       std::string p = join(root, e.path);
       if (e.is_tree) {
         // A chart's templates are Go templates, not manifests; charts are read by the renderer.
-        if (auto chart_yaml = repo_.read_file(commit_, join(p, "Chart.yaml")); chart_yaml.ok() && chart_yaml->has_value()) {
+        if (auto chart_yaml = repo_->read_file(commit_, join(p, "Chart.yaml")); chart_yaml.ok() && chart_yaml->has_value()) {
           continue;
         }
         std::vector<std::string> sub_inputs;
@@ -468,7 +727,7 @@ class Discoverer {
         continue;
       }
       if (!is_yaml(p) || e.mode == git::kModeSymlink) continue;
-      auto t = repo_.read_file(commit_, p);
+      auto t = repo_->read_file(commit_, p);
       if (!t.ok() || !t->has_value()) continue;
       inputs.push_back(p);
       auto pf = parse_file(p, **t);
@@ -576,8 +835,8 @@ class Discoverer {
   void resolve_repo_chart(Release& r, const std::string& path, const std::string& why) {
     r.chart.kind = ChartKind::repo_dir;
     r.chart.path = clean(path);
-    auto id = repo_.object_id(commit_, r.chart.path);
-    if (!id.ok() || !id->has_value() || !repo_.is_dir(commit_, r.chart.path)) {
+    auto id = repo_->object_id(commit_, r.chart.path);
+    if (!id.ok() || !id->has_value() || !repo_->is_dir(commit_, r.chart.path)) {
       r.errors.push_back({cluster_->name,
                           "chart directory '" + r.chart.path + "' does not exist in the repository at " +
                               commit_.substr(0, 12),
@@ -618,7 +877,7 @@ class Discoverer {
       if (detail::get(chart, "git")) {
         std::string url = scalar(chart, "git"), path = scalar(chart, "path"), ref = scalar(chart, "ref", "master");
         bool configured = !opt_.self_urls.empty();
-        if (configured ? is_self_url(url) : repo_.is_dir(commit_, clean(path))) {
+        if (configured ? is_self_url(url) : repo_->is_dir(commit_, clean(path))) {
           resolve_repo_chart(r, path,
                              "chart.git " + url + " resolved to this repository at " + commit_.substr(0, 12) +
                                  (configured ? " (the URL names the configured repository)"
@@ -727,7 +986,7 @@ class Discoverer {
           } else if (detail::get(vf, "chartFileRef")) {
             std::string p = scalar(detail::get(vf, "chartFileRef"), "path");
             if (r.chart.kind == ChartKind::repo_dir) {
-              auto t = repo_.read_file(commit_, join(r.chart.path, p));
+              auto t = repo_->read_file(commit_, join(r.chart.path, p));
               if (t.ok() && t->has_value()) {
                 try {
                   YAML::Node parsed = YAML::Load(**t);
@@ -785,14 +1044,17 @@ class Discoverer {
     return r;
   }
 
-  const git::Repository& repo_;
-  std::string commit_;
   const DiscoverOptions& opt_;
   Discovery& out_;
+  std::deque<Source> sources_;  // stable addresses: src_ points into it
+  std::map<std::string, size_t> tenant_index_;
+  std::set<std::string> noted_;
+  Source* src_ = nullptr;
+  const git::Repository* repo_ = nullptr;
+  std::string commit_;
   const ClusterSpec* cluster_ = nullptr;
   std::map<std::string, Doc> objects_;
   std::vector<Found> found_;
-  std::string tree_dir_;
 };
 
 }  // namespace

@@ -83,6 +83,9 @@ struct Discovery {
   std::string commit;
   std::vector<Release> releases;
   std::vector<Problem> problems;
+  // What discovery did not follow and why (a tenant GitRepository that could not be fetched): shown in
+  // the report so a missing release is never silent, without failing the preview.
+  std::vector<Problem> notes;
   std::vector<std::pair<std::string, std::string>> failed_roots;  // (cluster, root) that could not be read
   bool root_failed(const std::string& cluster, const std::string& root) const;
 };
@@ -102,6 +105,9 @@ struct DiscoverOptions {
   // then resolves to this repository when its path exists here.
   std::vector<std::string> self_urls;
   std::shared_ptr<DocCache> cache;  // optional
+  // Opens another Git repository (a tenant's GitRepository URL) through the mirror cache; null: such
+  // sources are not followed and a note names them.
+  std::function<core::Result<std::shared_ptr<const git::Repository>>(const std::string& url)> open_source;
 };
 
 std::shared_ptr<DocCache> make_doc_cache();
@@ -117,6 +123,7 @@ struct Affected {
   const Release* base = nullptr;  // null: added
   const Release* head = nullptr;  // null: removed (or head could not be discovered: head_failed)
   bool head_failed = false;
+  bool base_failed = false;  // added only because base could not be discovered
   std::vector<std::string> reasons;
 };
 

@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <cctype>
 #include <map>
+#include <optional>
 
 #include "core/redact.hpp"
 #include "release/yaml_util.hpp"
@@ -167,6 +169,71 @@ std::string scalar(const YAML::Node& n, const char* key, const std::string& fall
   if (!n.IsDefined() || !n.IsMap()) return fallback;
   YAML::Node v = n[key];
   return v.IsDefined() && v.IsScalar() ? v.Scalar() : fallback;
+}
+
+}  // namespace helmgate::release::detail
+
+namespace helmgate::release::detail {
+
+namespace {
+
+bool var_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool var_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+std::string substitute_one(const std::string& doc, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  out.reserve(doc.size());
+  for (size_t i = 0; i < doc.size(); ++i) {
+    if (doc[i] != '$' || i + 1 >= doc.size()) {
+      out += doc[i];
+      continue;
+    }
+    if (doc[i + 1] == '$' && i + 2 < doc.size() && doc[i + 2] == '{') {
+      out += '$';  // "$${x}" escapes to a literal "${x}"
+      ++i;
+      continue;
+    }
+    if (doc[i + 1] != '{' || i + 2 >= doc.size() || !var_start(doc[i + 2])) {
+      out += doc[i];
+      continue;
+    }
+    size_t j = i + 2;
+    while (j < doc.size() && var_char(doc[j])) ++j;
+    std::string name = doc.substr(i + 2, j - i - 2);
+    std::optional<std::string> fallback;
+    if (j + 1 < doc.size() && doc[j] == ':' && (doc[j + 1] == '=' || doc[j + 1] == '-')) {
+      size_t close = doc.find('}', j + 2);
+      if (close == std::string::npos) {
+        out += doc[i];
+        continue;
+      }
+      fallback = doc.substr(j + 2, close - j - 2);
+      j = close;
+    } else if (j >= doc.size() || doc[j] != '}') {
+      out += doc[i];  // not a variable reference kustomize-controller would touch
+      continue;
+    }
+    auto it = vars.find(name);
+    out += it != vars.end() ? it->second : fallback.value_or("");
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string flux_substitute(const std::string& text, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t next = text.find("\n---", pos);
+    size_t end = next == std::string::npos ? text.size() : next + 1;
+    std::string doc = text.substr(pos, end - pos);
+    bool disabled = doc.find("kustomize.toolkit.fluxcd.io/substitute: disabled") != std::string::npos;
+    out += disabled ? doc : substitute_one(doc, vars);
+    pos = end;
+  }
+  return out;
 }
 
 }  // namespace helmgate::release::detail

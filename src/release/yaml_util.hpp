@@ -2,6 +2,7 @@
 // YAML helpers for discovery: merging values the way Helm and Flux do, and comparing documents.
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ std::string dump(const YAML::Node& n);
 // A digest of a node's content independent of key order.
 std::string digest(const YAML::Node& n);
 std::string scalar(const YAML::Node& n, const char* key, const std::string& fallback = {});
+// Flux postBuild substitution over multi-document YAML: ${name}, ${name:=default} and ${name:-default};
+// an unset name without a default becomes "" (kustomize-controller's non-strict mode). Documents
+// annotated kustomize.toolkit.fluxcd.io/substitute: disabled are left alone; $${x} is a literal ${x}.
+std::string flux_substitute(const std::string& text, const std::map<std::string, std::string>& vars);
 // n[key] that never throws: an undefined node (falsy) when n is not a map or lacks the key, so lookups
 // can be chained through documents of any shape.
 inline YAML::Node get(const YAML::Node& n, const char* key) {

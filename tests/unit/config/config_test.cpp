@@ -92,3 +92,21 @@ TEST_CASE("secrets come from the environment and are never echoed", "[unit][conf
   CHECK(cfg.forges[0].webhook_secret == "wh-secret-value");
   CHECK(cfg.api_token == "tok-123");
 }
+
+TEST_CASE("a repository may mark values paths sensitive", "[unit][config]") {
+  auto cfg = config::load_string(R"(
+forges: [{kind: github, webhook_secret_env: S}]
+repos:
+  - name: a/b
+    forge: github
+    sensitive_values: [auth.password, "*.apiKey"]
+)");
+  REQUIRE(cfg.repos.size() == 1);
+  CHECK(cfg.repos[0].sensitive_values == std::vector<std::string>{"auth.password", "*.apiKey"});
+  CHECK(error_of("forges: [{kind: github, webhook_secret_env: S}]\nrepos:\n  - name: a/b\n    forge: github\n"
+                 "    sensitive_values: [auth..password]\n")
+            .find("repos[0].sensitive_values: 'auth..password' must be a dotted Helm values path") != std::string::npos);
+  CHECK(error_of("forges: [{kind: github, webhook_secret_env: S}]\nrepos:\n  - name: a/b\n    forge: github\n"
+                 "    sensitive_values: password\n")
+            .find("repos[0].sensitive_values: must be a list of strings") != std::string::npos);
+}

@@ -1,0 +1,427 @@
+#include "runners/preview_pipeline.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "diff/normalize.hpp"
+#include "git/repository.hpp"
+#include "release/release.hpp"
+#include "runners/preview_sensitive.hpp"
+
+namespace fs = std::filesystem;
+
+namespace helmgate::runners {
+
+namespace {
+
+std::optional<std::string> find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return std::nullopt;
+  std::string p = path;
+  size_t pos = 0;
+  while (pos <= p.size()) {
+    size_t next = p.find(':', pos);
+    if (next == std::string::npos) next = p.size();
+    fs::path cand = fs::path(p.substr(pos, next - pos)) / name;
+    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
+    pos = next + 1;
+  }
+  return std::nullopt;
+}
+
+std::string tool(const std::string& given, const char* env, const char* name) {
+  if (!given.empty()) return given;
+  if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return v;
+  return find_on_path(name).value_or("");
+}
+
+diff::Problem to_problem(const release::Problem& p) {
+  return {p.message, p.where.file, p.where.line, p.where.column};
+}
+
+render::Renderer::Stats minus(const render::Renderer::Stats& a, const render::Renderer::Stats& b) {
+  return {a.renders - b.renders, a.cache_hits - b.cache_hits, a.kustomize_runs - b.kustomize_runs};
+}
+
+// Which revision the change is compared with when none is given: where head left the deploy branch.
+core::Result<std::string> default_base(const git::Repository& repo, const std::string& head,
+                                       const std::optional<config::Repo>& cfg) {
+  std::vector<std::string> candidates;
+  if (cfg) candidates = {cfg->deploy_branch, "origin/" + cfg->deploy_branch};
+  for (const char* c : {"main", "origin/main", "master", "origin/master"}) candidates.emplace_back(c);
+  for (const auto& c : candidates) {
+    if (auto mb = repo.merge_base(head, c); mb.ok()) return *mb;
+  }
+  return core::Error(core::errc::not_found,
+                     "no deploy branch (main/master) in " + repo.path() + " to compare with; pass a base revision");
+}
+
+// One chart to render for one side of one affected release, or why it cannot be prepared.
+struct Prepared {
+  std::optional<render::RenderRequest> request;
+  std::string error;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PreviewRequest& req, git::MirrorCache& mirrors, git::Repository& repo, render::Renderer& renderer,
+           std::string root)
+      : req_(req), mirrors_(mirrors), repo_(repo), renderer_(renderer), root_(std::move(root)) {}
+
+  core::Result<diff::Report> run(const std::string& base, const std::string& head,
+                                 const std::vector<release::ClusterSpec>& clusters, size_t& releases_total) {
+    diff::Report report;
+    report.repo = req_.repo;
+    report.base = base;
+    report.head = head;
+    for (const auto& c : clusters) report.clusters.push_back(c.name);
+
+    auto changed = repo_.changed_paths(base, head);
+    if (!changed) return changed.error();
+
+    release::DiscoverOptions dopt;
+    dopt.clusters = clusters;
+    dopt.work_root = root_ + "/work/trees";
+    dopt.cache = release::make_doc_cache();
+    dopt.kustomize = [this](const std::string& dir, const std::string& key) {
+      return renderer_.kustomize_build(dir, key);
+    };
+    dopt.open_source = [this](const std::string& url) { return open_tenant(url); };
+    if (req_.repo_config) dopt.self_urls = {req_.repo_config->url};
+    auto base_f = std::async(std::launch::async, [&] { return release::discover(repo_, base, dopt); });
+    release::Discovery head_d = release::discover(repo_, head, dopt);
+    release::Discovery base_d = base_f.get();
+    releases_total = head_d.releases.size();
+    for (const auto& p : head_d.problems) {
+      auto pr = to_problem(p);
+      pr.message = "[" + p.cluster + " @ head] " + pr.message;
+      report.errors.push_back(pr);
+    }
+    for (const auto& n : head_d.notes) {
+      auto pr = to_problem(n);
+      pr.message = "[" + n.cluster + "] " + pr.message;
+      report.notes.push_back(pr);
+    }
+    if (changed->empty()) return report;
+
+    auto aff = release::affected(base_d, head_d, *changed);
+    report.unaffected = head_d.releases.size() > aff.size() ? head_d.releases.size() - aff.size() : 0;
+    std::vector<std::string> sensitive_paths;
+    if (req_.repo_config) sensitive_paths = req_.repo_config->sensitive_values;
+    for (const auto& x : aff) {
+      for (const auto* r : {x.base, x.head}) {
+        if (r == nullptr) continue;
+        for (const auto& s : r->sensitive) redactor_.add_sensitive(s);
+        for (const auto& s : preview_sensitive_values(r->values_yaml, sensitive_paths)) redactor_.add_sensitive(s);
+      }
+    }
+
+    std::vector<render::RenderRequest> reqs;
+    std::map<std::pair<size_t, bool>, size_t> job_of;
+    std::map<std::pair<size_t, bool>, std::string> prep_errors;
+    for (size_t i = 0; i < aff.size(); ++i) {
+      for (bool is_head : {false, true}) {
+        const release::Release* r = is_head ? aff[i].head : aff[i].base;
+        if (r == nullptr || !r->errors.empty()) continue;
+        Prepared p = prepare(*r, is_head ? head : base);
+        if (!p.request) {
+          prep_errors[{i, is_head}] = p.error;
+          continue;
+        }
+        job_of[{i, is_head}] = reqs.size();
+        reqs.push_back(std::move(*p.request));
+      }
+    }
+    if (!reqs.empty() && renderer_options_helm_missing_) {
+      return core::Error(core::errc::invalid_config, "helm not found: set HELMGATE_HELM or put helm on PATH");
+    }
+    auto results = renderer_.render_all(reqs);
+
+    for (size_t i = 0; i < aff.size(); ++i) {
+      report.releases.push_back(release_report(aff[i], i, results, job_of, prep_errors));
+    }
+    return report;
+  }
+
+  const diff::Redactor& redactor() const { return redactor_; }
+
+  // Tenant repositories are fetched once per preview: base and head discovery run concurrently and must
+  // see the same commit of the same mirror.
+  core::Result<std::shared_ptr<const git::Repository>> open_tenant(const std::string& url) {
+    std::lock_guard lk(tenants_mu_);
+    auto it = tenants_.find(url);
+    if (it == tenants_.end()) {
+      auto r = mirrors_.open(url);
+      core::Result<std::shared_ptr<const git::Repository>> v =
+          r ? core::Result<std::shared_ptr<const git::Repository>>(std::make_shared<const git::Repository>(std::move(*r)))
+            : core::Result<std::shared_ptr<const git::Repository>>(r.error());
+      it = tenants_.emplace(url, std::move(v)).first;
+    }
+    return it->second;
+  }
+  bool renderer_options_helm_missing_ = false;
+
+ private:
+  Prepared prepare(const release::Release& r, const std::string& commit) {
+    render::RenderRequest req;
+    req.release_name = r.release_name;
+    req.namespace_ = r.target_namespace;
+    req.values_yaml = r.values_yaml;
+    req.kube_version = r.kube_version;
+    req.post_render_kustomization = r.post_render_kustomization;
+    req.chart.shown = r.chart.describe();
+    switch (r.chart.kind) {
+      case release::ChartKind::repo_dir: {
+        auto dir = repo_.materialize(commit, r.chart.path, root_ + "/work/trees");
+        if (!dir) return {std::nullopt, dir.error().message};
+        req.chart.origin = render::ChartOrigin::local_dir;
+        req.chart.dir = *dir;
+        req.chart.content_id = r.chart.content_id;
+        break;
+      }
+      case release::ChartKind::remote_git: {
+        auto other = mirrors_.open(r.chart.url);
+        if (!other) return {std::nullopt, "chart repository " + r.chart.url + ": " + other.error().message};
+        auto rev = other->resolve(r.chart.version);
+        if (!rev) rev = other->resolve("origin/" + r.chart.version);
+        if (!rev) {
+          return {std::nullopt, "chart ref " + r.chart.version + " in " + r.chart.url + ": " + rev.error().message};
+        }
+        auto dir = other->materialize(*rev, r.chart.path, root_ + "/work/trees");
+        if (!dir) return {std::nullopt, dir.error().message};
+        req.chart.origin = render::ChartOrigin::local_dir;
+        req.chart.dir = *dir;
+        req.chart.content_id = fs::path(*dir).filename().string();
+        break;
+      }
+      case release::ChartKind::helm_repository:
+        req.chart.origin = render::ChartOrigin::helm_repository;
+        req.chart.url = r.chart.url;
+        req.chart.chart = r.chart.name;
+        req.chart.version = r.chart.version;
+        break;
+      case release::ChartKind::oci:
+        req.chart.origin = render::ChartOrigin::oci;
+        req.chart.url = r.chart.url;
+        req.chart.version = r.chart.version;
+        break;
+    }
+    return {std::move(req), {}};
+  }
+
+  diff::ReleaseReport release_report(const release::Affected& x, size_t i,
+                                     const std::vector<core::Result<render::RenderResult>>& results,
+                                     const std::map<std::pair<size_t, bool>, size_t>& job_of,
+                                     const std::map<std::pair<size_t, bool>, std::string>& prep_errors) {
+    const release::Release* any = x.head != nullptr ? x.head : x.base;
+    diff::ReleaseReport rr;
+    rr.cluster = any->cluster;
+    rr.namespace_ = any->namespace_;
+    rr.name = any->name;
+    rr.release_name = any->release_name;
+    rr.target_namespace = any->target_namespace;
+    rr.chart = any->chart.describe();
+    rr.reasons = x.reasons;
+    rr.notes = any->notes;
+    rr.status = x.base == nullptr   ? diff::ReleaseStatus::added
+                : x.head == nullptr ? (x.head_failed ? diff::ReleaseStatus::error : diff::ReleaseStatus::removed)
+                                    : diff::ReleaseStatus::changed;
+    if (x.head_failed) {
+      rr.errors.push_back({"the manifests of this release could not be read at head; see the errors above", "", 0, 0});
+    }
+    std::vector<diff::Resource> sides[2];
+    // A side whose manifests could not be read is unknown, not empty: no "everything removed/added".
+    bool side_ok[2] = {!x.base_failed, !x.head_failed};
+    for (bool is_head : {false, true}) {
+      const release::Release* r = is_head ? x.head : x.base;
+      if (r == nullptr) continue;
+      std::string label = is_head ? "head" : "base";
+      for (const auto& e : r->errors) {
+        auto p = to_problem(e);
+        p.message = redactor_.scrub("[" + label + "] " + p.message);
+        rr.errors.push_back(p);
+        side_ok[is_head] = false;
+      }
+      if (auto pe = prep_errors.find({i, is_head}); pe != prep_errors.end()) {
+        rr.errors.push_back({redactor_.scrub("[" + label + "] " + pe->second), r->where.file, r->where.line, 0});
+        side_ok[is_head] = false;
+        continue;
+      }
+      auto it = job_of.find({i, is_head});
+      if (it == job_of.end()) continue;
+      const auto& res = results[it->second];
+      if (!res) {
+        rr.errors.push_back({redactor_.scrub("[" + label + "] " + res.error().message), r->where.file, r->where.line, 0});
+        side_ok[is_head] = false;
+        continue;
+      }
+      diff::ParseOptions po;
+      po.redactor = &redactor_;
+      po.source = "helm template " + r->release_name + " (" + label + ")";
+      auto parsed = diff::parse_manifest(res->manifest, po);
+      if (!parsed) {
+        rr.errors.push_back({redactor_.scrub(parsed.error().message), r->where.file, r->where.line, 0});
+        side_ok[is_head] = false;
+        continue;
+      }
+      sides[is_head] = std::move(parsed.value());
+    }
+    // A side that failed to render must not show up as "everything removed/added".
+    if (side_ok[0] && side_ok[1]) rr.resources = diff::diff_resources(sides[0], sides[1]);
+    if (!rr.errors.empty()) rr.status = diff::ReleaseStatus::error;
+    return rr;
+  }
+
+  const PreviewRequest& req_;
+  git::MirrorCache& mirrors_;
+  git::Repository& repo_;
+  render::Renderer& renderer_;
+  std::string root_;
+  diff::Redactor redactor_;
+  std::mutex tenants_mu_;
+  std::map<std::string, core::Result<std::shared_ptr<const git::Repository>>> tenants_;
+};
+
+// Scrubbing can lengthen a part (a marker is longer than a short value), so a part that outgrew the limit
+// makes the whole split run again with the overflow taken off the limit.
+std::vector<std::string> markdown_parts(const diff::Report& report, size_t limit, const diff::Redactor& redactor) {
+  if (limit == 0) return {redactor.scrub(diff::to_markdown(report))};
+  size_t budget = limit;
+  std::vector<std::string> parts;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    parts = diff::to_markdown_parts(report, budget);
+    size_t over = 0;
+    for (auto& p : parts) {
+      p = redactor.scrub(std::move(p));
+      if (p.size() > limit) over = std::max(over, p.size() - limit);
+    }
+    if (over == 0 || budget <= over + 1024) break;
+    budget -= over + 64;
+  }
+  return parts;
+}
+
+}  // namespace
+
+int PreviewResult::exit_status() const {
+  if (report.has_errors()) return 1;
+  return report.has_changes() ? 2 : 0;
+}
+
+std::string default_cache_dir() {
+  if (const char* v = std::getenv("HELMGATE_CACHE_DIR"); v != nullptr && *v != '\0') return v;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::string(x) + "/helmgate";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::string(h) + "/.cache/helmgate";
+  return "/tmp/helmgate-cache";
+}
+
+std::string preview_join_markdown(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += "\n<!-- helmgate: next comment -->\n\n";
+    out += parts[i];
+  }
+  return out;
+}
+
+core::Result<std::optional<config::Repo>> preview_select_repo(const config::Config& cfg, const std::string& repo) {
+  if (cfg.repos.empty()) return std::optional<config::Repo>();
+  if (cfg.repos.size() == 1) return std::optional<config::Repo>(cfg.repos.front());
+  for (const auto& r : cfg.repos) {
+    if (git::canonical_url(r.url) == git::canonical_url(repo)) return std::optional<config::Repo>(r);
+  }
+  return core::Error(core::errc::invalid_config, cfg.source + " declares " + std::to_string(cfg.repos.size()) +
+                                                     " repositories and none has the URL " + repo +
+                                                     "; pass the URL of one of them as the repository");
+}
+
+core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
+  const std::string root = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
+  const auto& cfg = request.repo_config;
+
+  git::MirrorCache mirrors(root + "/mirrors");
+  auto repo = mirrors.open(request.repo);
+  if (!repo) return repo.error();
+  auto head = repo->resolve(request.head);
+  if (!head) return head.error();
+  std::string base;
+  if (!request.base.empty()) {
+    auto b = repo->resolve(request.base);
+    if (!b) return b.error();
+    base = *b;
+  } else {
+    auto b = default_base(*repo, *head, cfg);
+    if (!b) return b.error();
+    base = *b;
+  }
+
+  std::vector<release::ClusterSpec> clusters;
+  if (cfg && !cfg->clusters.empty()) {
+    for (const auto& c : cfg->clusters) clusters.push_back({c.name, c.paths, c.kube_version});
+  } else {
+    auto dc = release::default_clusters(*repo, *head);
+    if (!dc) return dc.error();
+    clusters = *dc;
+  }
+  if (!request.only_clusters.empty()) {
+    std::vector<release::ClusterSpec> keep;
+    for (const auto& c : clusters) {
+      if (std::find(request.only_clusters.begin(), request.only_clusters.end(), c.name) != request.only_clusters.end()) {
+        keep.push_back(c);
+      }
+    }
+    if (keep.empty()) {
+      std::string names;
+      for (const auto& c : clusters) names += (names.empty() ? "" : ", ") + c.name;
+      return core::Error(core::errc::not_found, "no cluster named " + request.only_clusters.front() + " (known: " +
+                                                    names + ")");
+    }
+    clusters = keep;
+  }
+
+  std::unique_ptr<render::Renderer> own;
+  render::Renderer* renderer = request.renderer;
+  render::Options ropt;
+  ropt.helm = tool(request.helm, "HELMGATE_HELM", "helm");
+  ropt.kubectl = tool(request.kubectl, "HELMGATE_KUBECTL", "kubectl");
+  if (renderer == nullptr) {
+    ropt.work_dir = root + "/work";
+    ropt.cache_dir = root + "/renders";
+    ropt.concurrency = request.concurrency != 0 ? request.concurrency : std::max(1u, std::thread::hardware_concurrency());
+    own = std::make_unique<render::Renderer>(ropt);
+    renderer = own.get();
+  }
+  const auto stats_before = renderer->stats();
+
+  Pipeline pipeline(request, mirrors, *repo, *renderer, root);
+  pipeline.renderer_options_helm_missing_ = request.renderer == nullptr && ropt.helm.empty();
+  PreviewResult result;
+  auto report = pipeline.run(base, *head, clusters, result.releases_total);
+  if (!report) return report.error();
+  result.report = std::move(*report);
+  result.render_stats = minus(renderer->stats(), stats_before);
+
+  // Last line of defence: no value that came from a Secret or a sensitive path leaves the process.
+  const auto& redactor = pipeline.redactor();
+  for (auto f : request.formats) {
+    switch (f) {
+      case PreviewFormat::markdown:
+        result.markdown_parts = markdown_parts(result.report, request.max_part_bytes, redactor);
+        break;
+      case PreviewFormat::text: result.text = redactor.scrub(diff::to_text(result.report, request.color)); break;
+      case PreviewFormat::json: result.json = redactor.scrub(diff::to_json(result.report)); break;
+    }
+  }
+  return result;
+}
+
+}  // namespace helmgate::runners

@@ -1,0 +1,63 @@
+#pragma once
+// The preview pipeline: discover releases at base and head, keep those the change touches, render them
+// (cache, pool), diff, redact, and render the reports. `helmgate preview` and the worker's preview job
+// runner both call run_preview(); neither re-implements a step.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "diff/report.hpp"
+#include "render/renderer.hpp"
+
+namespace helmgate::runners {
+
+enum class PreviewFormat { markdown, text, json };
+
+struct PreviewRequest {
+  std::string repo = ".";     // a local clone, a bare repository, file:// or a remote URL
+  std::string base;           // revision; empty: merge-base of head with the deploy branch
+  std::string head = "HEAD";  // revision
+  std::vector<std::string> only_clusters;  // empty: every cluster
+  // The configured repository (clusters and their paths, kube versions, URL, deploy branch, sensitive
+  // values). Without it each directory under clusters/ is a cluster, or the root is one named "default".
+  std::optional<config::Repo> repo_config;
+  std::vector<PreviewFormat> formats = {PreviewFormat::markdown};
+  size_t max_part_bytes = 65536;  // markdown parts; 0 = one part
+  bool color = false;             // ANSI colours in the text report
+  size_t concurrency = 0;         // parallel helm renders; 0 = number of cores
+  std::string helm;               // binaries; empty: $HELMGATE_HELM / $HELMGATE_KUBECTL, then PATH
+  std::string kubectl;
+  std::string cache_dir;  // mirrors/, work/ and renders/ go below; empty: default_cache_dir()
+  // A long-lived renderer (the worker keeps one so its memory cache outlives a job); null: one per call.
+  render::Renderer* renderer = nullptr;
+};
+
+struct PreviewResult {
+  diff::Report report;                     // affected releases, their diffs and errors
+  std::vector<std::string> markdown_parts;  // when markdown was asked for; each part fits max_part_bytes
+  std::string text;                         // when text was asked for
+  std::string json;                         // when json was asked for
+  render::Renderer::Stats render_stats;     // helm runs and cache hits of this call
+  size_t releases_total = 0;                // discovered at head (affected + unaffected)
+  // 0 no changes, 2 changes, 1 errors (like `helm diff --detailed-exitcode`).
+  int exit_status() const;
+};
+
+// Failures that leave nothing to report (repository unreadable, revision unknown, helm missing) are
+// errors; anything tied to a release or a file (render failure, invalid YAML) is in the report.
+core::Result<PreviewResult> run_preview(const PreviewRequest& request);
+
+// The entry of a configuration that describes `repo` (by URL, any spelling; or the only one). nullopt
+// when the configuration has no repositories; an error when it has several and none matches.
+core::Result<std::optional<config::Repo>> preview_select_repo(const config::Config& cfg, const std::string& repo);
+
+// $HELMGATE_CACHE_DIR, else $XDG_CACHE_HOME/helmgate, else ~/.cache/helmgate.
+std::string default_cache_dir();
+
+// Markdown parts joined the way the CLI prints them (a marker line between comments).
+std::string preview_join_markdown(const std::vector<std::string>& parts);
+
+}  // namespace helmgate::runners

@@ -1,0 +1,60 @@
+#include "runners/preview_sensitive.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+namespace helmgate::runners {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '\\' && i + 1 < path.size()) {
+      out.back() += path[++i];  // "\." is a dot inside a key, as in Helm's --set
+    } else if (path[i] == '.') {
+      out.emplace_back();
+    } else {
+      out.back() += path[i];
+    }
+  }
+  return out;
+}
+
+void leaves(const YAML::Node& n, std::vector<std::string>& out) {
+  if (n.IsScalar()) {
+    // Very short values ("1", "a") would scrub unrelated text everywhere; they protect nothing anyway.
+    if (n.Scalar().size() >= 4) out.push_back(n.Scalar());
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) leaves(kv.second, out);
+  } else if (n.IsSequence()) {
+    for (const auto& x : n) leaves(x, out);
+  }
+}
+
+void walk(const YAML::Node& n, const std::vector<std::string>& parts, size_t i, std::vector<std::string>& out) {
+  if (i == parts.size()) {
+    leaves(n, out);
+    return;
+  }
+  if (!n.IsMap()) return;
+  for (const auto& kv : n) {
+    if (parts[i] == "*" || kv.first.Scalar() == parts[i]) walk(kv.second, parts, i + 1, out);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> preview_sensitive_values(const std::string& values_yaml, const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  if (paths.empty()) return out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(values_yaml);
+  } catch (const YAML::Exception&) {
+    return out;
+  }
+  for (const auto& p : paths) walk(root, split_path(p), 0, out);
+  return out;
+}
+
+}  // namespace helmgate::runners
