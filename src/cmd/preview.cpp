@@ -30,6 +30,7 @@ options:
   --format markdown|text|json   default: text on a terminal, markdown otherwise
   --max-comment-bytes N     split markdown into parts of at most N bytes (default 65536; 0 = no split)
   --concurrency N           parallel helm renders (default: number of cores)
+  --stats                   print releases, helm runs and cache hits to stderr (for benchmarks)
   -h, --help                this help
 
 environment: HELMGATE_HELM, HELMGATE_KUBECTL (binaries; else found on PATH), HELMGATE_CACHE_DIR
@@ -49,6 +50,7 @@ int fail(const std::string& msg) {
 int preview(int argc, char** argv) {
   runners::PreviewRequest req;
   std::string format, config_file;
+  bool stats = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -58,6 +60,10 @@ int preview(int argc, char** argv) {
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (arg == "--stats") {
+      stats = true;
+      continue;
     }
     if (arg != "--repo" && arg != "--base" && arg != "--head" && arg != "--cluster" && arg != "--config" &&
         arg != "--format" && arg != "--max-comment-bytes" && arg != "--concurrency") {
@@ -112,6 +118,11 @@ int preview(int argc, char** argv) {
                                              : runners::preview_join_markdown(result->markdown_parts);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
+  if (stats) {
+    std::fprintf(stderr, "helmgate preview: releases=%zu affected=%zu renders=%zu cache_hits=%zu kustomize_runs=%zu\n",
+                 result->releases_total, result->report.releases.size(), result->render_stats.renders,
+                 result->render_stats.cache_hits, result->render_stats.kustomize_runs);
+  }
   return result->exit_status();
 }
 
