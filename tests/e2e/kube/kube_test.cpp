@@ -117,7 +117,7 @@ TEST_CASE("client: keep-alive pool, a wrong token is 401 without leaking it, unr
   CHECK(d.error().message.find("connect") != std::string::npos);
 }
 
-TEST_CASE("discovery and dry-run: 422 invalid, 403 forbidden, missing CRD; dry-run persists nothing", "[e2e]") {
+TEST_CASE("discovery and dry-run: 422 invalid, 403 forbidden, missing CRD - dry-run persists nothing", "[e2e]") {
   kube::Client c("dev", admin());
   auto dep = c.resource_type("apps/v1", "Deployment");
   REQUIRE(dep.ok());

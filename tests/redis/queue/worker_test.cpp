@@ -187,7 +187,7 @@ TEST_CASE("an active job superseded by a newer head sees the flag and stays supe
   CHECK(s->active == 0);
 }
 
-TEST_CASE("after a lease expires another worker completes the job; the stale worker is rejected",
+TEST_CASE("after a lease expires another worker completes the job - the stale worker is rejected",
           "[redis][queue]") {
   test::RedisServer server;
   Options opts = fast_options();

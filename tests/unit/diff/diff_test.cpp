@@ -80,7 +80,7 @@ TEST_CASE("invalid YAML names line and column", "[unit]") {
   CHECK(std::regex_search(r.error().message, std::regex(":[23]:[0-9]+: invalid YAML")));
 }
 
-TEST_CASE("Secret values never appear; a changed secret shows as changed", "[unit]") {
+TEST_CASE("Secret values never appear - a changed secret shows as changed", "[unit]") {
   diff::Redactor red;
   red.add_sensitive(kCanary);
   diff::ParseOptions o;

@@ -136,7 +136,7 @@ TEST_CASE("closed, labeled and other PR actions need no job", "[unit][handlers]"
   }
 }
 
-TEST_CASE("a push to the deploy branch becomes an apply job; other branches and deletions do not",
+TEST_CASE("a push to the deploy branch becomes an apply job - other branches and deletions do not",
           "[unit][handlers]") {
   auto body = test::read_file(test::corpus("gitea-webhooks/go-scm/push.json"));
   auto ev = handlers::parse_webhook({core::ForgeKind::gitea, "gitea", "push", "", body});
@@ -169,7 +169,7 @@ repos:
   CHECK(handlers::decide_jobs(*dev, open_config()).jobs.empty());
 }
 
-TEST_CASE("a /helmgate comment on a PR becomes a command job; other comments do not", "[unit][handlers]") {
+TEST_CASE("a /helmgate comment on a PR becomes a command job - other comments do not", "[unit][handlers]") {
   auto body = test::read_file(test::corpus("gitea-webhooks/go-scm/pull_request_comment_created.json"));
   auto ev = handlers::parse_webhook({core::ForgeKind::gitea, "gitea", "issue_comment", "", body});
   REQUIRE(ev.ok());

@@ -157,7 +157,7 @@ TEST_CASE("flux2-kustomize-helm-example: overlays, valuesFrom Secret, invalid YA
   }
 }
 
-TEST_CASE("helm-operator-get-started: chart.git resolves to this repository; a template change affects its users",
+TEST_CASE("helm-operator-get-started: chart.git resolves to this repository - a template change affects its users",
           "[unit]") {
   TempRepo t("hop");
   t.copy_from(test::corpus("helm-operator-get-started"), {"charts", "namespaces", "releases", "LICENSE"});
