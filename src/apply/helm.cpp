@@ -46,7 +46,7 @@ core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std
 }
 
 core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& env) {
-  auto r = run_helm(env, {"list", "--all-namespaces", "--all", "--max", "0", "-o", "json"}, "helm list");
+  auto r = run_helm(env, {"list", "--all-namespaces", "--max", "100000", "-o", "json"}, "helm list");
   if (!r) return r.error();
   rapidjson::Document doc;
   doc.Parse(r->out.data(), r->out.size());

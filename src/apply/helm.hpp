@@ -26,7 +26,7 @@ struct HelmRelease {
   std::string name, namespace_, status;
   int revision = 0;
 };
-// `helm list -A -a -o json`, keyed "namespace/name".
+// `helm list -A -o json` (helm 4 lists every status by default), keyed "namespace/name".
 core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& env);
 
 // What an action needs to know about a release.

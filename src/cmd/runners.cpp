@@ -1,11 +1,14 @@
 #include "cmd/runners.hpp"
 
+#include "runners/apply_runner.hpp"
+
 namespace helmgate::cmd {
 
-queue::RunnerTable make_runners(const config::Config& /*cfg*/) {
-  // The preview, apply and command runners join here as the release engine, cluster and forge
-  // components land; until then every job fails clearly instead of vanishing.
-  return {};
+queue::RunnerTable make_runners(const config::Config& cfg) {
+  // Kinds without a runner yet (preview, command) fail clearly ("no runner for kind X") instead of vanishing.
+  queue::RunnerTable table;
+  table.emplace(std::string(core::kind::apply), runners::make_apply_runner(cfg));
+  return table;
 }
 
 queue::Options queue_options(const config::Config& cfg) {

@@ -1,0 +1,298 @@
+// Apply on merge, end to end: a Git repository built from the corpora (podinfo chart kept in the repo,
+// helm-operator v1 HelmReleases), the apply runner, real kube-apiservers (dev, staging, prod), real
+// Redis and the real helm binary. Needs `eval "$(scripts/testenv env)"`.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "config/config.hpp"
+#include "core/json.hpp"
+#include "git/repository.hpp"
+#include "kube/client.hpp"
+#include "render/process.hpp"
+#include "runners/apply_runner.hpp"
+#include "support/support.hpp"
+
+namespace fs = std::filesystem;
+using namespace helmgate;
+
+namespace {
+
+const std::string kRunId = std::to_string(::getpid()) + "x" + std::to_string(::time(nullptr) % 100000);
+const std::string kRepoUrl = "https://git.example.invalid/platform/fleet.git";
+
+struct Ctx : queue::JobContext {
+  queue::JobRecord rec;
+  std::vector<std::string> lines;
+  std::mutex mu;
+  const queue::JobRecord& job() const override { return rec; }
+  void log(std::string_view line) override {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  }
+  bool superseded() const override { return false; }
+};
+
+struct Repo {
+  fs::path dir = fs::temp_directory_path() / ("hg-apply-" + kRunId);
+  Repo() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    git({"init", "-q", "-b", "main"});
+    fs::create_directories(dir / "charts");
+    fs::copy(test::corpus("charts/podinfo-6.14.1"), dir / "charts/podinfo", fs::copy_options::recursive);
+  }
+  ~Repo() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  void git(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"/usr/bin/git", "-C", dir.string(), "-c", "user.email=t@example.com", "-c",
+                               "user.name=test", "-c", "commit.gpgsign=false"});
+    render::ProcessOptions po;
+    po.env = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
+    auto r = render::run_process(args, po);
+    REQUIRE(r.ok());
+    INFO(r->err);
+    REQUIRE(r->exit_code == 0);
+  }
+  void release(const std::string& path, const std::string& name, int replicas) const {
+    fs::create_directories((dir / path).parent_path());
+    std::ofstream(dir / path, std::ios::trunc)
+        << "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: " << name << "\n  namespace: hg-"
+        << kRunId << "\nspec:\n  releaseName: " << name << "\n  chart:\n    git: " << kRepoUrl
+        << "\n    path: charts/podinfo\n    ref: main\n  values:\n    replicaCount: " << replicas << "\n";
+  }
+  std::string commit(const std::string& msg) const {
+    git({"add", "-A"});
+    git({"commit", "-q", "--allow-empty", "-m", msg});
+    return git::Repository::open(dir.string())->resolve("HEAD").value();
+  }
+};
+
+std::string config_yaml(const std::string& prefix, const std::string& clusters) {
+  std::string url = test::require_env("HELMGATE_TEST_REDIS_URL");
+  return "redis: {url: \"" + url + "\"}\nqueue: {key_prefix: " + prefix +
+         "}\nforges:\n- {name: gitea, kind: gitea, api_url: \"http://127.0.0.1:1\", webhook_secret_env: HG_UNUSED}\n"
+         "repos:\n- name: platform/fleet\n  url: " + kRepoUrl + "\n  forge: gitea\n  clusters:\n" + clusters;
+}
+
+std::string cluster_yaml(const std::string& name, const std::string& path, const std::string& kubeconfig,
+                         const std::string& extra = "") {
+  return "  - {name: " + name + ", paths: [" + path + "], kubeconfig: \"" + kubeconfig + "\", kube_version: \"" +
+         test::require_env("HELMGATE_TEST_KUBE_VERSION") + "\"" + extra + "}\n";
+}
+
+std::string fleet_clusters() {
+  return cluster_yaml("dev", "releases/dev", test::require_env("HELMGATE_TEST_KUBECONFIG_DEV")) +
+         cluster_yaml("staging", "releases/staging", test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING")) +
+         cluster_yaml("prod", "releases/prod", test::require_env("HELMGATE_TEST_KUBECONFIG_PROD"), ", requires: [dev]");
+}
+
+struct Run {
+  queue::RunOutcome outcome;
+  core::json::Document doc;
+  std::vector<std::string> log;
+  // cluster -> release name -> outcome
+  std::map<std::string, std::map<std::string, std::string>> outcomes;
+  std::map<std::string, std::string> status;
+};
+
+Run apply(queue::Runner& runner, const std::string& repo_dir, const std::string& before, const std::string& after,
+          const std::string& replay_of = "") {
+  Ctx ctx;
+  static int n = 0;
+  ctx.rec.id = "job-" + kRunId + "-" + std::to_string(++n);
+  ctx.rec.spec.kind = "apply";
+  ctx.rec.spec.forge = "gitea";
+  ctx.rec.spec.repo = "platform/fleet";
+  ctx.rec.spec.clone_url = repo_dir;
+  ctx.rec.spec.ref = "refs/heads/main";
+  ctx.rec.spec.before = before;
+  ctx.rec.spec.after = after;
+  ctx.rec.spec.replay_of = replay_of;
+  Run r;
+  r.outcome = runner(ctx);
+  r.log = ctx.lines;
+  std::string json;
+  for (const auto& l : ctx.lines) {
+    if (l.rfind("apply result: ", 0) == 0) json = l.substr(14);
+  }
+  INFO(r.outcome.error);
+  REQUIRE_FALSE(json.empty());
+  REQUIRE_FALSE(core::json::parse(r.doc, json).has_value());
+  for (const auto& c : r.doc["clusters"].GetArray()) {
+    std::string name = c["name"].GetString();
+    r.status[name] = c["status"].GetString();
+    for (const auto& rel : c["releases"].GetArray()) r.outcomes[name][rel["release"].GetString()] = rel["outcome"].GetString();
+  }
+  return r;
+}
+
+std::string helm(const std::vector<std::string>& args, const char* cluster) {
+  std::vector<std::string> argv = {test::require_env("HELMGATE_HELM")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--kubeconfig", test::require_env((std::string("HELMGATE_TEST_KUBECONFIG_") + cluster).c_str())});
+  render::ProcessOptions po;
+  po.env = {"HOME=" + fs::temp_directory_path().string(), "PATH=/usr/bin:/bin"};
+  auto r = render::run_process(argv, po);
+  REQUIRE(r.ok());
+  INFO(r->err);
+  REQUIRE(r->exit_code == 0);
+  return r->out;
+}
+
+// Helm's revision of a release, 0 when not installed.
+int revision(const char* cluster, const std::string& name) {
+  std::string out = helm({"list", "-n", "hg-" + kRunId, "-o", "json"}, cluster);
+  core::json::Document d;
+  REQUIRE_FALSE(core::json::parse(d, out).has_value());
+  for (const auto& r : d.GetArray()) {
+    if (std::string(r["name"].GetString()) == name) {
+      return r["revision"].IsString() ? std::atoi(r["revision"].GetString()) : r["revision"].GetInt();
+    }
+  }
+  return 0;
+}
+
+int64_t replicas(const char* cluster, const std::string& name) {
+  auto kc = kube::load_kubeconfig_file(test::require_env((std::string("HELMGATE_TEST_KUBECONFIG_") + cluster).c_str()));
+  REQUIRE(kc.ok());
+  kube::Client c(cluster, *kc);
+  auto live = c.get({"apps/v1", "Deployment", "hg-" + kRunId, name + "-podinfo"});  // the chart's fullname
+  REQUIRE(live.ok());
+  REQUIRE(live->has_value());
+  core::json::Document d;
+  REQUIRE_FALSE(core::json::parse(d, **live).has_value());
+  return core::json::get_int(d, "spec.replicas").value_or(-1);
+}
+
+}  // namespace
+
+TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, out-of-order merges", "[e2e]") {
+  Repo repo;
+  auto cfg = config::load_string(config_yaml("hgapply" + kRunId, fleet_clusters()));
+  runners::ApplyRunnerOptions opt;
+  opt.cache_root = (repo.dir.parent_path() / ("hg-apply-cache-" + kRunId)).string();
+  auto runner = runners::make_apply_runner(cfg, opt);
+  const std::string zero(40, '0');
+
+  repo.release("releases/dev/web.yaml", "web", 1);
+  repo.release("releases/dev/api.yaml", "api", 1);
+  repo.release("releases/staging/web.yaml", "web", 2);
+  repo.release("releases/prod/web.yaml", "web", 3);
+  std::string c1 = repo.commit("four releases on three clusters");
+
+  SECTION("the whole flow") {
+    auto r1 = apply(runner, repo.dir.string(), zero, c1);
+    INFO(r1.outcome.error);
+    REQUIRE(r1.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(r1.status["dev"] == "applied");
+    CHECK(r1.status["staging"] == "applied");
+    CHECK(r1.status["prod"] == "applied");
+    CHECK(r1.outcomes["dev"]["web"] == "installed");
+    CHECK(r1.outcomes["dev"]["api"] == "installed");
+    CHECK(r1.outcomes["staging"]["web"] == "installed");
+    CHECK(r1.outcomes["prod"]["web"] == "installed");
+    // helm list on each cluster shows them (operators keep using helm).
+    CHECK(helm({"list", "-n", "hg-" + kRunId, "-q"}, "DEV").find("api") != std::string::npos);
+    CHECK(revision("DEV", "web") == 1);
+    CHECK(revision("STAGING", "web") == 1);
+    CHECK(revision("PROD", "web") == 1);
+    CHECK(replicas("PROD", "web") == 3);
+
+    // A values change upgrades only that release.
+    repo.release("releases/dev/api.yaml", "api", 2);
+    std::string c2 = repo.commit("api: 2 replicas");
+    auto r2 = apply(runner, repo.dir.string(), c1, c2);
+    REQUIRE(r2.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(r2.outcomes["dev"]["api"] == "upgraded");
+    CHECK(r2.outcomes["dev"].count("web") == 0);
+    CHECK(r2.outcomes["prod"].empty());
+    CHECK(revision("DEV", "api") == 2);
+    CHECK(revision("DEV", "web") == 1);
+    CHECK(replicas("DEV", "api") == 2);
+
+    // Replay of the same apply: nothing changes.
+    auto r3 = apply(runner, repo.dir.string(), c1, c2, "job-replayed");
+    REQUIRE(r3.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(r3.outcomes["dev"]["api"] == "unchanged");
+    CHECK(revision("DEV", "api") == 2);
+
+    // Removing a release from Git uninstalls it.
+    fs::remove(repo.dir / "releases/dev/web.yaml");
+    std::string c3 = repo.commit("remove dev web");
+    auto r4 = apply(runner, repo.dir.string(), c2, c3);
+    REQUIRE(r4.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(r4.outcomes["dev"]["web"] == "uninstalled");
+    CHECK(revision("DEV", "web") == 0);
+    CHECK(revision("DEV", "api") == 2);
+
+    // Two merges processed out of order: the newer one first, then the older one is superseded.
+    repo.release("releases/dev/api.yaml", "api", 3);
+    repo.release("releases/prod/web.yaml", "web", 4);
+    std::string c4 = repo.commit("api 3, prod web 4");
+    repo.release("releases/dev/api.yaml", "api", 5);
+    std::string c5 = repo.commit("api 5");
+    auto r5 = apply(runner, repo.dir.string(), c4, c5);
+    REQUIRE(r5.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(r5.outcomes["dev"]["api"] == "upgraded");
+    // The older merge's change to prod came along: the range starts at what prod last applied.
+    CHECK(r5.outcomes["prod"]["web"] == "upgraded");
+    auto r6 = apply(runner, repo.dir.string(), c3, c4);
+    REQUIRE(r6.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(r6.status["dev"] == "superseded");
+    CHECK(r6.status["staging"] == "superseded");
+    CHECK(r6.status["prod"] == "superseded");
+    CHECK(replicas("DEV", "api") == 5);
+    CHECK(replicas("PROD", "web") == 4);
+  }
+  for (const char* c : {"DEV", "STAGING", "PROD"}) {
+    for (const char* rel : {"web", "api"}) {
+      if (revision(c, rel) > 0) helm({"uninstall", rel, "-n", "hg-" + kRunId}, c);
+    }
+  }
+  fs::remove_all(opt.cache_root);
+}
+
+TEST_CASE("apply: a cluster that is down fails its own apply and retries - the others succeed - requires blocks", "[e2e]") {
+  Repo repo;
+  // A kubeconfig for a cluster nobody listens on.
+  std::string kc = test::read_file(test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING"));
+  kc = std::regex_replace(kc, std::regex("server: https://127.0.0.1:[0-9]+"), "server: https://127.0.0.1:1");
+  fs::path down_kc = fs::temp_directory_path() / ("hg-down-" + kRunId + ".kubeconfig");
+  std::ofstream(down_kc) << kc;
+  auto cfg = config::load_string(config_yaml(
+      "hgdown" + kRunId,
+      cluster_yaml("dev", "releases/dev", test::require_env("HELMGATE_TEST_KUBECONFIG_DEV")) +
+          cluster_yaml("down", "releases/down", down_kc.string()) +
+          cluster_yaml("prod", "releases/prod", test::require_env("HELMGATE_TEST_KUBECONFIG_PROD"), ", requires: [down]")));
+  runners::ApplyRunnerOptions opt;
+  opt.cache_root = (repo.dir.parent_path() / ("hg-down-cache-" + kRunId)).string();
+  opt.connect_timeout = std::chrono::milliseconds(2000);
+  auto runner = runners::make_apply_runner(cfg, opt);
+  repo.release("releases/dev/solo.yaml", "solo", 1);
+  repo.release("releases/down/solo.yaml", "solo", 1);
+  repo.release("releases/prod/solo.yaml", "solo", 1);
+  std::string c1 = repo.commit("one release per cluster");
+  auto r = apply(runner, repo.dir.string(), std::string(40, '0'), c1);
+  CHECK(r.outcome.status == queue::RunOutcome::Status::retry);  // the queue retries it with backoff
+  CHECK(r.outcome.error.find("down unreachable") != std::string::npos);
+  CHECK(r.status["dev"] == "applied");
+  CHECK(r.outcomes["dev"]["solo"] == "installed");
+  CHECK(r.status["down"] == "unreachable");
+  CHECK(r.status["prod"] == "blocked");
+  CHECK(revision("DEV", "solo") == 1);
+  CHECK(revision("PROD", "solo") == 0);
+  // The retry does not touch what already applied.
+  auto again = apply(runner, repo.dir.string(), std::string(40, '0'), c1);
+  CHECK(again.outcome.status == queue::RunOutcome::Status::retry);
+  CHECK(again.outcomes["dev"]["solo"] == "unchanged");
+  CHECK(revision("DEV", "solo") == 1);
+  helm({"uninstall", "solo", "-n", "hg-" + kRunId}, "DEV");
+  fs::remove(down_kc);
+  fs::remove_all(opt.cache_root);
+}
