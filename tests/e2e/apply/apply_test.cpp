@@ -296,3 +296,86 @@ TEST_CASE("apply: a cluster that is down fails its own apply and retries - the o
   fs::remove(down_kc);
   fs::remove_all(opt.cache_root);
 }
+
+// Not a test: bench/apply/run drives this hidden case ("[.bench]") and prints its table. A merge that
+// touches 10 releases on each of 3 clusters: helmgate across all clusters, each cluster alone, and the
+// same `helm upgrade --install` commands one after another.
+TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
+  const int n = std::atoi(std::getenv("HELMGATE_BENCH_RELEASES") != nullptr ? std::getenv("HELMGATE_BENCH_RELEASES") : "10");
+  const char* clusters[] = {"dev", "staging", "prod"};
+  Repo repo;
+  auto write_all = [&](int replicas) {
+    for (const char* c : clusters) {
+      for (int i = 0; i < n; ++i) repo.release(std::string("releases/") + c + "/r" + std::to_string(i) + ".yaml", "r" + std::to_string(i), replicas);
+    }
+  };
+  // No `requires` here: it orders prod after dev on purpose, and this measures the parallel case.
+  std::string all_clusters = cluster_yaml("dev", "releases/dev", test::require_env("HELMGATE_TEST_KUBECONFIG_DEV")) +
+                             cluster_yaml("staging", "releases/staging", test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING")) +
+                             cluster_yaml("prod", "releases/prod", test::require_env("HELMGATE_TEST_KUBECONFIG_PROD"));
+  auto cfg = config::load_string(config_yaml("hgbench" + kRunId, all_clusters));
+  runners::ApplyRunnerOptions opt;
+  opt.cache_root = (repo.dir.parent_path() / ("hg-bench-cache-" + kRunId)).string();
+  auto runner = runners::make_apply_runner(cfg, opt);
+  auto seconds = [](auto start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  write_all(1);
+  std::string prev = repo.commit("install");
+  auto r0 = apply(runner, repo.dir.string(), std::string(40, '0'), prev);
+  REQUIRE(r0.outcome.status == queue::RunOutcome::Status::succeeded);
+
+  // All three clusters in one job.
+  write_all(2);
+  std::string c = repo.commit("all clusters");
+  auto t = std::chrono::steady_clock::now();
+  auto r = apply(runner, repo.dir.string(), prev, c);
+  double all = seconds(t);
+  REQUIRE(r.outcome.status == queue::RunOutcome::Status::succeeded);
+  for (const char* cl : clusters) REQUIRE(r.outcomes[cl].size() == static_cast<size_t>(n));
+  prev = c;
+
+  // Each cluster alone (its own configuration, same change size).
+  std::map<std::string, double> alone;
+  int replicas = 3;
+  for (const char* cl : clusters) {
+    std::string up = cl;
+    for (auto& ch : up) ch = static_cast<char>(std::toupper(ch));
+    auto one = config::load_string(config_yaml(
+        "hgbench" + kRunId + cl,
+        cluster_yaml(cl, std::string("releases/") + cl, test::require_env(("HELMGATE_TEST_KUBECONFIG_" + up).c_str()))));
+    auto one_runner = runners::make_apply_runner(one, opt);
+    write_all(replicas++);
+    c = repo.commit(std::string("only ") + cl);
+    t = std::chrono::steady_clock::now();
+    auto ro = apply(one_runner, repo.dir.string(), prev, c);
+    alone[cl] = seconds(t);
+    REQUIRE(ro.outcome.status == queue::RunOutcome::Status::succeeded);
+    REQUIRE(ro.outcomes[cl].size() == static_cast<size_t>(n));
+    prev = c;
+  }
+
+  // The same helm commands, one after another.
+  fs::path values = repo.dir / "bench-values.yaml";
+  std::ofstream(values) << "replicaCount: 9\n";
+  t = std::chrono::steady_clock::now();
+  for (const char* cl : clusters) {
+    std::string up = cl;
+    for (auto& ch : up) ch = static_cast<char>(std::toupper(ch));
+    for (int i = 0; i < n; ++i) {
+      helm({"upgrade", "--install", "r" + std::to_string(i), (repo.dir / "charts/podinfo").string(), "--namespace",
+            "hg-" + kRunId, "--values", values.string(), "--history-max", "10", "--create-namespace"},
+           up.c_str());
+    }
+  }
+  double sequential = seconds(t);
+  double slowest = std::max({alone["dev"], alone["staging"], alone["prod"]});
+  std::printf("BENCH releases_per_cluster=%d clusters=3 all=%.2f dev=%.2f staging=%.2f prod=%.2f slowest=%.2f sequential=%.2f\n",
+              n, all, alone["dev"], alone["staging"], alone["prod"], slowest, sequential);
+  for (const char* cl : clusters) {
+    std::string up = cl;
+    for (auto& ch : up) ch = static_cast<char>(std::toupper(ch));
+    for (int i = 0; i < n; ++i) helm({"uninstall", "r" + std::to_string(i), "-n", "hg-" + kRunId}, up.c_str());
+  }
+  fs::remove_all(opt.cache_root);
+}
