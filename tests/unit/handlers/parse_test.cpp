@@ -212,6 +212,11 @@ TEST_CASE("malformed payloads are rejected with the reason", "[unit][handlers]")
   r = parse("pull_request", R"({"action":"opened","number":"7","repository":{"full_name":"a/b"}})");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("'number'") != std::string::npos);
+  r = parse("push", "{\"repository\":{\"full_name\":\"a/\xff\xfe\"},\"ref\":\"r\",\"before\":\"b\",\"after\":\"c\"}");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "push payload: field 'repository.full_name' is missing or is not valid UTF-8");
+  r = parse("push", "{\"repository\":{\"full_name\":\"a/\xc3\xa9\"},\"ref\":\"r\",\"before\":\"b\",\"after\":\"c\"}");
+  CHECK(r.ok());
   r = parse("", "{}");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message == "missing X-GitHub-Event header");

@@ -1,0 +1,60 @@
+#include <catch2/catch.hpp>
+
+#include "core/error.hpp"
+#include "core/job.hpp"
+#include "core/json.hpp"
+#include "core/redact.hpp"
+
+using namespace helmgate;
+
+TEST_CASE("valid_utf8 accepts UTF-8 and refuses everything else", "[unit][core]") {
+  CHECK(core::json::valid_utf8(""));
+  CHECK(core::json::valid_utf8("plain ascii"));
+  CHECK(core::json::valid_utf8("\xc3\xa9t\xc3\xa9 \xe2\x99\xa5 \xf0\x9f\x9a\x80"));  // été ♥ 🚀
+  CHECK_FALSE(core::json::valid_utf8("\xff"));
+  CHECK_FALSE(core::json::valid_utf8("\xc3"));              // truncated
+  CHECK_FALSE(core::json::valid_utf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(core::json::valid_utf8("\xed\xa0\x80"));      // UTF-16 surrogate
+  CHECK_FALSE(core::json::valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  CHECK_FALSE(core::json::valid_utf8("ok\xe2\x99"));        // truncated at the end
+}
+
+TEST_CASE("dotted lookups stop at each segment", "[unit][core]") {
+  core::json::Document doc;
+  REQUIRE_FALSE(core::json::parse(doc, R"({"a":{"b":{"c":"deep"}},"a.b":"flat","n":7})"));
+  CHECK(core::json::get_string(doc, "a.b.c") == "deep");
+  CHECK_FALSE(core::json::get_string(doc, "a.b"));  // an object, not a string
+  CHECK(core::json::get_int(doc, "n") == 7);
+  CHECK_FALSE(core::json::get_int(doc, "a.b.c"));
+  CHECK(core::json::parse(doc, "{\"x\": \"\xff\"}").has_value());            // strict parse refuses
+  CHECK_FALSE(core::json::parse_unvalidated(doc, "{\"x\": \"\xff\"}").has_value());
+}
+
+TEST_CASE("job specs survive a JSON round trip", "[unit][core]") {
+  core::JobSpec s;
+  s.kind = "preview";
+  s.forge = "github";
+  s.repo = "acme/fleet";
+  s.pr = 42;
+  s.head_sha = std::string(40, 'a');
+  s.command = "/helmgate preview \"dev\"\n";
+  auto back = core::JobSpec::from_json(s.to_json());
+  REQUIRE(back.ok());
+  CHECK(back->to_json() == s.to_json());
+  CHECK(back->coalesce_key() == "preview:github/acme/fleet#42");
+  auto bad = core::JobSpec::from_json("{\"repo\":\"x\"}");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "job spec: missing \"kind\"");
+  CHECK(core::http_status_for(bad.error().code) == 400);
+}
+
+TEST_CASE("credentials never survive redaction", "[unit][core]") {
+  CHECK(core::redact_url("redis://:hunter2@10.0.0.1:6379/0") == "redis://***@10.0.0.1:6379/0");
+  CHECK(core::redact_url("https://user:tok@git.example.com/a/b.git") == "https://***@git.example.com/a/b.git");
+  CHECK(core::redact_url("https://git.example.com/a@b") == "https://git.example.com/a@b");
+  auto m1 = core::secret_marker("hunter2", "k1");
+  CHECK(m1.find("hunter2") == std::string::npos);
+  CHECK(m1 == core::secret_marker("hunter2", "k1"));
+  CHECK(m1 != core::secret_marker("hunter3", "k1"));
+  CHECK(m1 != core::secret_marker("hunter2", "k2"));  // keyed: not a plain hash of the value
+}
