@@ -34,4 +34,17 @@ std::optional<http::ClientResponse> api_call(const Args& args, const std::string
   return std::move(*r);
 }
 
+std::optional<int> print_raw_or_parse(const Args& args, const http::ClientResponse& r, core::json::Document& doc,
+                                      const char* command) {
+  if (args.has("json")) {
+    std::printf("%s", r.body.c_str());
+    return 0;
+  }
+  if (core::json::parse(doc, r.body)) {
+    std::fprintf(stderr, "helmgate %s: the server sent invalid JSON\n", command);
+    return 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace helmgate::cmd

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cmd/args.hpp"
+#include "core/json.hpp"
 #include "http/client.hpp"
 
 namespace helmgate::cmd {
@@ -15,5 +16,10 @@ inline const char* kApiOptionsHelp =
 // Performs an authenticated API call; prints a clear error and returns nullopt on failure.
 std::optional<http::ClientResponse> api_call(const Args& args, const std::string& method, const std::string& path,
                                              const char* command);
+
+// With --json, prints the API's answer as it is and returns 0; otherwise parses it into doc and returns
+// nullopt so the caller formats it (or 1, with a message, when the answer is not JSON).
+std::optional<int> print_raw_or_parse(const Args& args, const http::ClientResponse& r, core::json::Document& doc,
+                                      const char* command);
 
 }  // namespace helmgate::cmd

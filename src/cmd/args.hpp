@@ -1,11 +1,15 @@
 #pragma once
 // A small, strict command-line parser shared by the subcommands: --key value, --key=value, flags,
 // positionals; an unknown option is an error that names it.
+#include <cstdio>
+#include <exception>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "config/config.hpp"
 
 namespace helmgate::cmd {
 
@@ -32,5 +36,23 @@ class Args {
 
 // Loads logging settings: level name, "text" or "json".
 void setup_logging(const std::string& level, const std::string& format);
+
+// Runs a subcommand body and maps what escapes it to the exit codes every subcommand shares:
+// 2 for a usage or configuration error, 1 for any other failure, each with one clear line on stderr.
+template <typename Body>
+int run_command(const char* name, Body&& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "helmgate %s: %s\n(see helmgate %s --help)\n", name, e.what(), name);
+    return 2;
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "helmgate %s: invalid configuration: %s\n", name, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "helmgate %s: %s\n", name, e.what());
+    return 1;
+  }
+}
 
 }  // namespace helmgate::cmd

@@ -36,7 +36,7 @@ std::string query_escape(const std::string& s) {
 }  // namespace
 
 int jobs(int argc, char** argv) {
-  try {
+  return run_command("jobs", [&]() -> int {
     Args args(argc, argv, {"server", "token-env", "state", "kind", "repo", "limit"}, {"json"});
     if (args.help()) {
       std::printf(
@@ -51,15 +51,8 @@ int jobs(int argc, char** argv) {
     if (args.positional().size() == 1) {
       auto r = api_call(args, "GET", "/api/v1/jobs/" + query_escape(args.positional()[0]), "jobs");
       if (!r) return 1;
-      if (args.has("json")) {
-        std::printf("%s", r->body.c_str());
-        return 0;
-      }
       json::Document doc;
-      if (json::parse(doc, r->body)) {
-        std::fprintf(stderr, "helmgate jobs: the server sent invalid JSON\n");
-        return 1;
-      }
+      if (auto done = print_raw_or_parse(args, *r, doc, "jobs")) return *done;
       for (const char* k : {"id", "kind", "state", "repo", "attempts", "max_attempts", "created_at", "started_at",
                             "finished_at", "next_run_at", "worker", "replay_of", "superseded_by", "error"}) {
         std::printf("%-14s %s\n", k, field(doc, k).c_str());
@@ -78,13 +71,9 @@ int jobs(int argc, char** argv) {
     }
     auto r = api_call(args, "GET", "/api/v1/jobs" + q, "jobs");
     if (!r) return 1;
-    if (args.has("json")) {
-      std::printf("%s", r->body.c_str());
-      return 0;
-    }
     json::Document doc;
-    const json::Value* list = nullptr;
-    if (!json::parse(doc, r->body)) list = json::find(doc, "jobs");
+    if (auto done = print_raw_or_parse(args, *r, doc, "jobs")) return *done;
+    const json::Value* list = json::find(doc, "jobs");
     if (list == nullptr || !list->IsArray()) {
       std::fprintf(stderr, "helmgate jobs: unexpected answer from the server\n");
       return 1;
@@ -96,14 +85,11 @@ int jobs(int argc, char** argv) {
                   (field(j, "attempts") + "/" + field(j, "max_attempts")).c_str(), field(j, "created_at").c_str());
     }
     return 0;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "helmgate jobs: %s\n(see helmgate jobs --help)\n", e.what());
-    return 2;
-  }
+  });
 }
 
 int replay(int argc, char** argv) {
-  try {
+  return run_command("replay", [&]() -> int {
     Args args(argc, argv, {"server", "token-env"}, {"json"});
     if (args.help()) {
       std::printf("usage: helmgate replay ID [options]\n\nRuns a job again as a new job (replay_of = ID).\n\noptions:\n%s",
@@ -113,21 +99,11 @@ int replay(int argc, char** argv) {
     if (args.positional().size() != 1) throw UsageError("exactly one job ID is required");
     auto r = api_call(args, "POST", "/api/v1/jobs/" + query_escape(args.positional()[0]) + "/replay", "replay");
     if (!r) return 1;
-    if (args.has("json")) {
-      std::printf("%s", r->body.c_str());
-      return 0;
-    }
     json::Document doc;
-    if (json::parse(doc, r->body)) {
-      std::fprintf(stderr, "helmgate replay: the server sent invalid JSON\n");
-      return 1;
-    }
+    if (auto done = print_raw_or_parse(args, *r, doc, "replay")) return *done;
     std::printf("job %s replays %s\n", field(doc, "job").c_str(), field(doc, "replay_of").c_str());
     return 0;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "helmgate replay: %s\n(see helmgate replay --help)\n", e.what());
-    return 2;
-  }
+  });
 }
 
 int version(int /*argc*/, char** /*argv*/) {

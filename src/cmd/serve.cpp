@@ -36,7 +36,7 @@ api.token_env, redis.url_env). SIGTERM/SIGINT: stop accepting, finish in-flight 
 }  // namespace
 
 int serve(int argc, char** argv) {
-  try {
+  return run_command("serve", [&]() -> int {
     Args args(argc, argv, {"config", "listen", "workers", "log-level"}, {"check"});
     if (args.help()) {
       std::fputs(kServeHelp, stdout);
@@ -125,16 +125,7 @@ int serve(int argc, char** argv) {
     }
     spdlog::info("stopped");
     return 0;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "helmgate serve: %s\n(see helmgate serve --help)\n", e.what());
-    return 2;
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "helmgate serve: invalid configuration: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "helmgate serve: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace helmgate::cmd

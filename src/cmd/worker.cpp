@@ -27,7 +27,7 @@ SIGTERM/SIGINT: stop fetching, let running jobs finish, exit.
 }  // namespace
 
 int worker(int argc, char** argv) {
-  try {
+  return run_command("worker", [&]() -> int {
     Args args(argc, argv, {"config", "concurrency", "log-level"}, {});
     if (args.help()) {
       std::fputs(kWorkerHelp, stdout);
@@ -60,16 +60,7 @@ int worker(int argc, char** argv) {
     w.join();
     spdlog::info("worker stopped");
     return 0;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "helmgate worker: %s\n(see helmgate worker --help)\n", e.what());
-    return 2;
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "helmgate worker: invalid configuration: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "helmgate worker: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace helmgate::cmd
