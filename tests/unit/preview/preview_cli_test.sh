@@ -2,7 +2,8 @@
 # Runs the real `helmgate preview` binary on a Git repository built from the flux2-kustomize-helm-example
 # corpus, with podinfo served from a local HTTP chart repository (helm package + helm repo index):
 # --help, exit codes, the JSON schema, markdown splitting, invalid YAML with file:line, a Secret canary
-# that must never be printed, and the markdown/JSON reports against golden files.
+# that must never be printed, a chart version bump, a removed release, and the markdown/JSON reports
+# against golden files.
 #
 # Golden files: tests/unit/preview/golden/. Regenerate them after an intended report change with
 #   HELMGATE_UPDATE_GOLDEN=1 ctest -R preview_cli      (then review `git diff tests/unit/preview/golden`)
@@ -36,6 +37,7 @@ pass() { echo "ok: $*"; }
 # --- a local HTTP chart repository holding the corpus podinfo chart
 mkdir -p "$TMP/charts"
 "$HELM" package -d "$TMP/charts" "$CORPUS/charts/podinfo-6.14.1" >/dev/null
+"$HELM" package -d "$TMP/charts" "$CORPUS/charts/_versions/podinfo-6.14.0" >/dev/null  # for the version bump
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 CHART_URL=http://127.0.0.1:$PORT
 "$HELM" repo index "$TMP/charts" --url "$CHART_URL"
@@ -212,6 +214,44 @@ fi
 run --base "$HEAD4" --head "$HEAD5" --format json
 python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["has_errors"]; assert any(e["file"]=="apps/staging/podinfo-values.yaml" and e["line"]>0 for e in r["errors"]), r["errors"]' <<<"$OUT" \
   && pass "json error has file and line" || fail "json error lacks file/line"
+
+# --- a chart version bump (6.14.0 -> 6.14.1 from the chart repository) in the production overlay (which,
+# like staging's, sets spec.chart.spec.version over the base): only production, image tag in the diff
+git -C "$REPO" show "$HEAD4:apps/staging/podinfo-values.yaml" >"$REPO/apps/staging/podinfo-values.yaml"
+sed -i 's#version: ">=1.0.0"#version: "6.14.0"#' "$REPO/apps/production/podinfo-values.yaml"
+grep -q 'version: "6.14.0"' "$REPO/apps/production/podinfo-values.yaml" || fail "could not pin the chart version"
+HEAD6=$(commit "pin podinfo 6.14.0 in production")
+sed -i 's#version: "6.14.0"#version: "6.14.1"#' "$REPO/apps/production/podinfo-values.yaml"
+HEAD7=$(commit "bump podinfo to 6.14.1 in production")
+run --base "$HEAD6" --head "$HEAD7" --format json
+[ "$RC" = 2 ] || fail "version bump: rc=$RC $ERR"
+cat >"$TMP/bump.py" <<'PY'
+import json, sys
+r = json.load(sys.stdin)
+rels = {(x["cluster"], x["name"]): x for x in r["releases"]}
+assert set(rels) == {("production", "podinfo")}, sorted(rels)
+rel = rels[("production", "podinfo")]
+assert rel["status"] == "changed", rel["status"]
+assert any("version" in reason for reason in rel["reasons"]), rel["reasons"]
+diffs = "".join(res.get("diff", "") for res in rel["resources"])
+assert "6.14.0" in diffs and "6.14.1" in diffs, "the diff does not show the version change"
+PY
+python3 "$TMP/bump.py" <<<"$OUT" && pass "chart version bump: only production, reason and image tag in the diff" \
+  || { fail "chart version bump"; head -c 1500 <<<"$OUT"; }
+
+# --- a release removed from a cluster: shown as removed with its resources
+sed -i '/- ..\/base\/podinfo/d; /^patches:/,$d' "$REPO/apps/staging/kustomization.yaml"
+printf 'resources: []\n' >>"$REPO/apps/staging/kustomization.yaml"
+HEAD8=$(commit "remove podinfo from staging")
+run --base "$HEAD7" --head "$HEAD8" --format json
+[ "$RC" = 2 ] || fail "release removed: rc=$RC $ERR"
+python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+[rel] = r["releases"]
+assert (rel["cluster"], rel["name"], rel["status"]) == ("staging", "podinfo", "removed"), (rel["cluster"], rel["status"])
+assert rel["summary"]["removed"] >= 3 and rel["summary"]["added"] == 0, rel["summary"]
+' <<<"$OUT" && pass "release removed from staging: removed with its resources" || fail "release removed: $(head -c 600 <<<"$OUT")"
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed"
