@@ -1,13 +1,19 @@
 #include "cmd/runners.hpp"
 
+#include "runners/apply_report.hpp"
 #include "runners/apply_runner.hpp"
+#include "runners/preview_runner.hpp"
 
 namespace helmgate::cmd {
 
 queue::RunnerTable make_runners(const config::Config& cfg) {
-  // Kinds without a runner yet (preview, command) fail clearly ("no runner for kind X") instead of vanishing.
+  // Kinds without a runner yet fail clearly ("no runner for kind X") instead of vanishing.
+  // One forge router for every runner: writes of one identity share one limiter.
+  auto forges = runners::make_forge_access(cfg);
   queue::RunnerTable table;
-  table.emplace(std::string(core::kind::apply), runners::make_apply_runner(cfg));
+  table.emplace(std::string(core::kind::apply),
+                runners::with_apply_report(runners::make_apply_runner(cfg), cfg, forges));
+  table.emplace(std::string(core::kind::preview), runners::make_preview_runner(cfg, forges));
   return table;
 }
 

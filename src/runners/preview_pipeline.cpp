@@ -1,6 +1,7 @@
 #include "runners/preview_pipeline.hpp"
 
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -65,6 +66,22 @@ core::Result<std::string> default_base(const git::Repository& repo, const std::s
                      "no deploy branch (main/master) in " + repo.path() + " to compare with; pass a base revision");
 }
 
+// Whether helm would create the release's namespace: helm-operator v1 always did; Flux v2 when
+// spec.install.createNamespace says so. Validation then does not report the namespace as missing.
+bool creates_namespace(const release::Release& r) {
+  bool create = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
+  if (!r.spec) return create;
+  try {
+    const auto& doc = *static_cast<const YAML::Node*>(r.spec.get());
+    YAML::Node spec = doc["spec"];
+    YAML::Node install = spec.IsMap() ? spec["install"] : YAML::Node();
+    YAML::Node cn = install.IsMap() ? install["createNamespace"] : YAML::Node();
+    if (cn.IsScalar()) create = cn.as<bool>();
+  } catch (const YAML::Exception&) {
+  }
+  return create;
+}
+
 // One chart to render for one side of one affected release, or why it cannot be prepared.
 struct Prepared {
   std::optional<render::RenderRequest> request;
@@ -78,7 +95,8 @@ class Pipeline {
       : req_(req), mirrors_(mirrors), repo_(repo), renderer_(renderer), root_(std::move(root)) {}
 
   core::Result<diff::Report> run(const std::string& base, const std::string& head,
-                                 const std::vector<release::ClusterSpec>& clusters, size_t& releases_total) {
+                                 const std::vector<release::ClusterSpec>& clusters, size_t& releases_total,
+                                 std::vector<HeadManifest>* head_manifests) {
     diff::Report report;
     report.repo = req_.repo;
     report.base = base;
@@ -148,6 +166,11 @@ class Pipeline {
 
     for (size_t i = 0; i < aff.size(); ++i) {
       report.releases.push_back(release_report(aff[i], i, results, job_of, prep_errors));
+      const release::Release* h = aff[i].head;
+      auto it = job_of.find({i, true});
+      if (head_manifests == nullptr || h == nullptr || it == job_of.end() || !results[it->second]) continue;
+      head_manifests->push_back({h->cluster, h->id(), h->release_name, h->target_namespace,
+                                 results[it->second]->manifest, creates_namespace(*h)});
     }
     return report;
   }
@@ -405,13 +428,15 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   Pipeline pipeline(request, mirrors, *repo, *renderer, root);
   pipeline.renderer_options_helm_missing_ = request.renderer == nullptr && ropt.helm.empty();
   PreviewResult result;
-  auto report = pipeline.run(base, *head, clusters, result.releases_total);
+  auto report = pipeline.run(base, *head, clusters, result.releases_total,
+                             request.keep_head_manifests ? &result.head_manifests : nullptr);
   if (!report) return report.error();
   result.report = std::move(*report);
   result.render_stats = minus(renderer->stats(), stats_before);
 
   // Last line of defence: no value that came from a Secret or a sensitive path leaves the process.
   const auto& redactor = pipeline.redactor();
+  result.redactor = redactor;
   for (auto f : request.formats) {
     switch (f) {
       case PreviewFormat::markdown:

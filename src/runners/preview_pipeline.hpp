@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "diff/normalize.hpp"
 #include "diff/report.hpp"
 #include "render/renderer.hpp"
 
@@ -33,6 +34,18 @@ struct PreviewRequest {
   std::string cache_dir;  // mirrors/, work/ and renders/ go below; empty: default_cache_dir()
   // A long-lived renderer (the worker keeps one so its memory cache outlives a job); null: one per call.
   render::Renderer* renderer = nullptr;
+  // Keep every affected release's head rendering (PreviewResult::head_manifests) for validation.
+  bool keep_head_manifests = false;
+};
+
+// One affected release as rendered at head: what validation dry-runs against its cluster.
+struct HeadManifest {
+  std::string cluster;
+  std::string id;  // release id (cluster/namespace/name)
+  std::string release_name;
+  std::string target_namespace;
+  std::string manifest;  // helm template output, unredacted: never print it
+  bool create_namespace = false;
 };
 
 struct PreviewResult {
@@ -42,6 +55,10 @@ struct PreviewResult {
   std::string json;                         // when json was asked for
   render::Renderer::Stats render_stats;     // helm runs and cache hits of this call
   size_t releases_total = 0;                // discovered at head (affected + unaffected)
+  std::vector<HeadManifest> head_manifests;  // when keep_head_manifests; releases that rendered at head
+  // Every Secret value and sensitive value the preview met: scrub anything else built from the
+  // manifests (validation findings, live diffs) with it before it leaves the process.
+  diff::Redactor redactor;
   // 0 no changes, 2 changes, 1 errors (like `helm diff --detailed-exitcode`).
   int exit_status() const;
 };

@@ -53,14 +53,14 @@ set +e; out=$(CLI_TEST_TOKEN= "$HG" jobs --token-env CLI_TEST_TOKEN 2>&1); rc=$?
 set +e; out=$(WRONG=nope "$HG" jobs --token-env WRONG 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "server answered 401" <<<"$out" || fail "jobs with a wrong token: $rc $out"
 
-# 3. a worker process runs it: no runner for this kind yet -> dead with the reason, never dropped
+# 3. a worker process runs it: the forge has no token to post with -> dead with the reason, never dropped
 "$HG" worker --config "$T/hg.yaml" 2>"$T/worker.log" & WORKER=$!; PIDS+=($WORKER)
 for _ in $(seq 100); do
   "$HG" jobs "$ID" --token-env CLI_TEST_TOKEN | grep -q '^state *dead' && break; sleep 0.1
 done
 "$HG" jobs "$ID" --token-env CLI_TEST_TOKEN >"$T/job.txt"
 grep -q '^state *dead' "$T/job.txt" || fail "job did not end dead: $(cat "$T/job.txt")"
-grep -q '^error *no runner for kind preview' "$T/job.txt" || fail "job error: $(cat "$T/job.txt")"
+grep -q '^error *preview: forges: .*needs a token' "$T/job.txt" || fail "job error: $(cat "$T/job.txt")"
 kill -TERM "$WORKER"; wait "$WORKER" || fail "worker exited non-zero on SIGTERM"
 grep -q "worker stopped" "$T/worker.log" || fail "worker log: $(cat "$T/worker.log")"
 

@@ -1,0 +1,392 @@
+#include "runners/preview_runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "core/json.hpp"
+#include "kube/client.hpp"
+#include "kube/kubeconfig.hpp"
+#include "runners/preview_pipeline.hpp"
+#include "runners/validate.hpp"
+
+namespace helmgate::runners {
+
+namespace fs = std::filesystem;
+
+core::Result<forge::ForgeClient*> ForgeAccess::client(std::string_view forge_name) const {
+  if (!router) return core::Error(core::errc::invalid_config, "forges: " + error);
+  return router->get(forge_name);
+}
+
+ForgeAccess make_forge_access(const config::Config& cfg) {
+  ForgeAccess access;
+  auto router = std::make_shared<forge::ForgeRouter>();
+  if (auto added = router->add_all(cfg.forges); !added) {
+    // No router at all rather than a partial one: a job for a forge that did load would work while
+    // another silently would not; every loop job instead fails with this reason.
+    access.error = added.error().message + " (set the forge's token_env variable for the worker)";
+    return access;
+  }
+  access.router = std::move(router);
+  return access;
+}
+
+std::string comment_url(const config::Forge* forge, const std::string& repo, int64_t pr, int64_t comment_id) {
+  if (forge == nullptr || comment_id == 0) return "";
+  std::string base = forge->api_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (forge->kind == core::ForgeKind::github) {
+    if (base.find("api.github.com") != std::string::npos) {
+      base = "https://github.com";
+    } else if (auto p = base.rfind("/api/v3"); p != std::string::npos) {
+      base.resize(p);
+    }
+  }
+  return base + "/" + repo + "/pull" + (forge->kind == core::ForgeKind::gitea ? "s/" : "/") +
+         std::to_string(pr) + "#issuecomment-" + std::to_string(comment_id);
+}
+
+namespace {
+
+// Closes what a cut left open so the part still renders: an unclosed ``` fence and <details> blocks.
+std::string close_open_blocks(std::string text) {
+  size_t fences = 0;
+  for (size_t p = text.find("```"); p != std::string::npos; p = text.find("```", p + 3)) ++fences;
+  if (fences % 2 == 1) text += "\n```\n";
+  auto count = [&](std::string_view needle) {
+    size_t n = 0;
+    for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + needle.size())) ++n;
+    return n;
+  };
+  size_t open = count("<details>"), closed = count("</details>");
+  for (size_t i = closed; i < open; ++i) text += "</details>\n";
+  return text;
+}
+
+std::string cut_utf8(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n));
+}
+
+}  // namespace
+
+std::vector<std::string> pack_parts(std::vector<std::string> parts, const std::vector<std::string>& sections,
+                                    size_t limit) {
+  for (const auto& section : sections) {
+    std::string s = section;
+    if (s.size() > limit) {
+      const std::string note =
+          "\n\n_(section cut at the comment size limit; the job's result holds all of it)_\n";
+      // Room for the note and for the closing lines close_open_blocks may add.
+      size_t room = limit > note.size() + 256 ? limit - note.size() - 256 : limit / 2;
+      s = close_open_blocks(cut_utf8(s, room)) + note;
+    }
+    if (!parts.empty() && parts.back().size() + 2 + s.size() <= limit) {
+      parts.back() += "\n\n" + s;
+    } else {
+      parts.push_back(std::move(s));
+    }
+  }
+  return parts;
+}
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+std::string find_tool(const char* env, const char* name) {
+  if (auto v = env_or(env, ""); !v.empty()) return v;
+  std::string path = env_or("PATH", "");
+  for (size_t pos = 0; pos <= path.size();) {
+    size_t next = path.find(':', pos);
+    if (next == std::string::npos) next = path.size();
+    fs::path cand = fs::path(path.substr(pos, next - pos)) / name;
+    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
+    pos = next + 1;
+  }
+  return "";
+}
+
+struct ClusterCounts {
+  size_t releases = 0, changed = 0, errors = 0;  // from the render diff
+  size_t findings = 0, finding_errors = 0, drifted = 0;
+  bool validated = false;
+  std::string validation_error;  // the cluster could not be reached or its kubeconfig read
+};
+
+struct Shared {
+  config::Config cfg;
+  ForgeAccess forges;
+  PreviewRunnerOptions opt;
+  std::unique_ptr<render::Renderer> renderer;  // one for every job, so its memory cache outlives a job
+};
+
+class PreviewJob {
+ public:
+  PreviewJob(Shared& s, queue::JobContext& ctx) : s_(s), ctx_(ctx), spec_(ctx.job().spec) {}
+
+  queue::RunOutcome run() {
+    if (spec_.pr <= 0 || spec_.head_sha.empty()) {
+      return queue::RunOutcome::fail("preview: the job names no pull request or head commit (pr, head_sha)");
+    }
+    repo_cfg_ = s_.cfg.find_repo(spec_.forge, spec_.repo);
+    forge_cfg_ = s_.cfg.find_forge(spec_.forge);
+    auto client = s_.forges.client(spec_.forge);
+    if (!client) return queue::RunOutcome::fail("preview: " + client.error().message);
+    forge_ = *client;
+    auto ref = forge::RepoRef::parse(spec_.repo);
+    if (!ref)
+      return queue::RunOutcome::fail("preview: repository name " + spec_.repo + ": " + ref.error().message);
+    repo_ = *ref;
+
+    // The configured URL wins: it is the one the operator gave credentials for (the webhook's clone
+    // URL may be an anonymous https one).
+    const std::string url =
+        repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? repo_cfg_->url : spec_.clone_url;
+    if (url.empty())
+      return queue::RunOutcome::fail("preview: no clone URL for " + spec_.repo + " (add repos[].url)");
+
+    std::vector<std::string> clusters;
+    if (repo_cfg_ != nullptr) {
+      for (const auto& c : repo_cfg_->clusters) clusters.push_back(c.name);
+    }
+    if (!ctx_.superseded()) {
+      for (const auto& c : clusters) set_status(c, forge::CommitState::pending, "rendering the change");
+    }
+
+    PreviewRequest req;
+    req.repo = url;
+    req.base = spec_.base_sha;
+    req.head = spec_.head_sha;
+    if (repo_cfg_ != nullptr) req.repo_config = *repo_cfg_;
+    req.formats = {PreviewFormat::markdown};
+    req.max_part_bytes = forge_->part_limit();
+    req.cache_dir = s_.opt.cache_root;
+    req.renderer = s_.renderer.get();
+    req.keep_head_manifests = true;
+    auto started = std::chrono::steady_clock::now();
+    auto result = run_preview(req);
+    if (!result) {
+      // The repository or a revision could not be read: likely transient (a fetch), so retry; the
+      // statuses say why meanwhile.
+      std::string why = result.error().message;
+      if (!ctx_.superseded()) {
+        for (const auto& c : clusters) set_status(c, forge::CommitState::error, "preview failed: " + why);
+      }
+      return queue::RunOutcome::retry_later("preview: " + why);
+    }
+    if (clusters.empty()) clusters = result->report.clusters;
+    auto render_ms = ms_since(started);
+    ctx_.log("rendered " + std::to_string(result->report.releases.size()) + " affected release(s) in " +
+             std::to_string(render_ms) + " ms (" + std::to_string(result->render_stats.renders) +
+             " helm runs, " + std::to_string(result->render_stats.cache_hits) + " cache hits)");
+
+    std::map<std::string, ClusterCounts> counts;
+    for (const auto& c : clusters) counts[c];
+    for (const auto& r : result->report.releases) {
+      auto& cc = counts[r.cluster];
+      ++cc.releases;
+      if (r.status == diff::ReleaseStatus::error) {
+        ++cc.errors;
+      } else if (r.status != diff::ReleaseStatus::unchanged) {
+        ++cc.changed;
+      }
+    }
+
+    std::vector<std::string> sections;
+    std::string validation_json = "[";
+    if (repo_cfg_ != nullptr) {
+      bool first = true;
+      for (const auto& c : repo_cfg_->clusters) {
+        if (ctx_.superseded()) break;
+        if (c.kubeconfig.empty() && c.kubeconfig_env.empty()) continue;
+        auto& cc = counts[c.name];
+        std::vector<RenderedRelease> releases;
+        for (const auto& h : result->head_manifests) {
+          if (h.cluster == c.name)
+            releases.push_back({h.id, h.release_name, h.target_namespace, h.manifest, h.create_namespace});
+        }
+        if (releases.empty()) continue;
+        auto v = validate(c, releases, result->redactor);
+        if (!v) {
+          cc.validation_error = result->redactor.scrub(v.error().message);
+          sections.push_back("### Cluster `" + c.name +
+                             "`: validation (server-side dry-run)\n\nNot validated: " + cc.validation_error +
+                             "\n");
+          continue;
+        }
+        cc.validated = true;
+        cc.findings = v->findings.size();
+        cc.finding_errors =
+            static_cast<size_t>(std::count_if(v->findings.begin(), v->findings.end(), [](const Finding& f) {
+              return f.severity == Severity::error;
+            }));
+        for (const auto& [rel, diffs] : v->live_diffs) cc.drifted += diffs.size();
+        sections.push_back(result->redactor.scrub(to_markdown(*v, c.name)));
+        validation_json += (first ? "" : ",") + result->redactor.scrub(to_json(*v, c.name));
+        first = false;
+      }
+    }
+    validation_json += "]";
+    if (!sections.empty()) {
+      sections.front() =
+          "## Validation against the clusters\n\nHead rendering dry-run on each target cluster "
+          "(server-side apply, dryRun=All) and compared with what the cluster runs now; "
+          "separate from the base-vs-head diff above.\n\n" +
+          sections.front();
+    }
+
+    if (ctx_.superseded()) {
+      ctx_.log("superseded by a newer push: nothing posted");
+      return queue::RunOutcome::ok(R"({"superseded":true})");
+    }
+
+    auto parts = pack_parts(result->markdown_parts, sections, forge_->part_limit());
+    auto upserted = forge_->upsert_comment(repo_, spec_.pr, s_.opt.marker_key, parts);
+    if (!upserted)
+      return queue::RunOutcome::retry_later("preview: posting the comment on PR #" +
+                                            std::to_string(spec_.pr) + ": " + upserted.error().message);
+    auto comment_ms = ms_since(started);
+    std::string url_first = upserted->comment_ids.empty() ? std::string()
+                                                          : comment_url(forge_cfg_, spec_.repo, spec_.pr,
+                                                                        upserted->comment_ids.front());
+    ctx_.log("preview comment: " + std::to_string(parts.size()) + " part(s), created " +
+             std::to_string(upserted->created) + ", updated " + std::to_string(upserted->updated) +
+             ", deleted " + std::to_string(upserted->deleted) + (url_first.empty() ? "" : " " + url_first));
+
+    for (const auto& c : clusters) {
+      const auto& cc = counts[c];
+      bool bad = cc.errors > 0 || cc.finding_errors > 0;
+      std::string d = std::to_string(cc.changed) + " release(s) changed";
+      if (cc.errors > 0) d += ", " + std::to_string(cc.errors) + " failed to render";
+      if (cc.validated) {
+        d += cc.finding_errors > 0 ? ", dry-run: " + std::to_string(cc.finding_errors) + " error(s)"
+                                   : ", dry-run ok";
+        if (cc.drifted > 0) d += ", " + std::to_string(cc.drifted) + " live difference(s)";
+      } else if (!cc.validation_error.empty()) {
+        d += ", not validated (cluster unreachable)";
+      }
+      set_status(c, bad ? forge::CommitState::failure : forge::CommitState::success, d);
+    }
+
+    rapidjson::StringBuffer sb;
+    core::json::Writer w(sb);
+    w.StartObject();
+    core::json::kv(w, "repo", spec_.repo);
+    core::json::kv(w, "pr", spec_.pr);
+    core::json::kv(w, "base", result->report.base);
+    core::json::kv(w, "head", result->report.head);
+    core::json::kv(w, "render_ms", render_ms);
+    core::json::kv(w, "comment_ms", comment_ms);
+    core::json::write_str(w, "comment_ids");
+    w.StartArray();
+    for (auto id : upserted->comment_ids) w.Int64(id);
+    w.EndArray();
+    core::json::kv(w, "comment_url", url_first);
+    core::json::write_str(w, "clusters");
+    w.StartObject();
+    for (const auto& [name, cc] : counts) {
+      core::json::write_str(w, name);
+      w.StartObject();
+      core::json::kv(w, "releases", static_cast<int64_t>(cc.releases));
+      core::json::kv(w, "changed", static_cast<int64_t>(cc.changed));
+      core::json::kv(w, "errors", static_cast<int64_t>(cc.errors));
+      core::json::kv(w, "validated", cc.validated);
+      core::json::kv(w, "findings", static_cast<int64_t>(cc.findings));
+      core::json::kv(w, "finding_errors", static_cast<int64_t>(cc.finding_errors));
+      core::json::kv(w, "live_differences", static_cast<int64_t>(cc.drifted));
+      if (!cc.validation_error.empty()) core::json::kv(w, "validation_error", cc.validation_error);
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+    std::string json = sb.GetString();
+    // Validation details go to the log, not the result: they can be long; the counts above suffice.
+    ctx_.log("validation: " + validation_json);
+    return queue::RunOutcome::ok(json);
+  }
+
+ private:
+  static int64_t ms_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+        .count();
+  }
+
+  void set_status(const std::string& cluster, forge::CommitState state, const std::string& description) {
+    forge::CommitStatus st;
+    st.context = "helmgate/" + cluster;
+    st.state = state;
+    st.description = forge::one_line(description, 140);
+    // A status that cannot be set does not fail the preview: the comment carries the same verdict.
+    if (auto r = forge_->set_status(repo_, spec_.head_sha, st); !r) {
+      ctx_.log("status " + st.context + " on " + spec_.head_sha.substr(0, 12) + ": " + r.error().message);
+    }
+  }
+
+  core::Result<ClusterValidation> validate(const config::Cluster& c,
+                                           const std::vector<RenderedRelease>& releases,
+                                           const diff::Redactor& redactor) {
+    core::Result<kube::Kubeconfig> kc = core::Error(core::errc::internal, "");
+    if (!c.kubeconfig.empty()) {
+      kc = kube::load_kubeconfig_file(c.kubeconfig);
+    } else {
+      std::string text = env_or(c.kubeconfig_env.c_str(), "");
+      if (text.empty()) {
+        return core::Error(core::errc::invalid_config, "cluster " + c.name + ": environment variable " +
+                                                           c.kubeconfig_env +
+                                                           " (kubeconfig_env) is not set for the worker");
+      }
+      kc = kube::load_kubeconfig_text(text, "$" + c.kubeconfig_env);
+    }
+    if (!kc) return kc.error();
+    kube::ClientOptions ko;
+    ko.connect_timeout = std::min(s_.opt.kube_timeout, std::chrono::milliseconds(5'000));
+    ko.request_timeout = s_.opt.kube_timeout;
+    kube::Client client(c.name, *kc, ko);
+    // One cheap request first: an unreachable cluster is one line in the report, not a finding per object.
+    if (auto v = client.server_version(); !v) return v.error();
+    ValidateOptions vo;
+    vo.cluster = c.name;
+    vo.kube_version = c.kube_version;
+    vo.redactor = &redactor;
+    return validate_cluster(&client, releases, vo);
+  }
+
+  Shared& s_;
+  queue::JobContext& ctx_;
+  const core::JobSpec& spec_;
+  const config::Repo* repo_cfg_ = nullptr;
+  const config::Forge* forge_cfg_ = nullptr;
+  forge::ForgeClient* forge_ = nullptr;
+  forge::RepoRef repo_;
+};
+
+}  // namespace
+
+queue::Runner make_preview_runner(const config::Config& cfg, ForgeAccess forges,
+                                  PreviewRunnerOptions options) {
+  auto s = std::make_shared<Shared>();
+  s->cfg = cfg;
+  s->forges = std::move(forges);
+  if (options.cache_root.empty()) options.cache_root = default_cache_dir();
+  s->opt = options;
+  render::Options ro;
+  ro.helm = options.helm.empty() ? find_tool("HELMGATE_HELM", "helm") : options.helm;
+  ro.kubectl = options.kubectl.empty() ? find_tool("HELMGATE_KUBECTL", "kubectl") : options.kubectl;
+  ro.work_dir = options.cache_root + "/work";
+  ro.cache_dir = options.cache_root + "/renders";
+  ro.concurrency = options.render_concurrency;
+  s->renderer = std::make_unique<render::Renderer>(ro);
+  return [s](queue::JobContext& ctx) { return PreviewJob(*s, ctx).run(); };
+}
+
+}  // namespace helmgate::runners
