@@ -164,7 +164,8 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
 }
 
 void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cluster& c) {
-  r.expect_map(n, p, {"name", "paths", "kubeconfig", "kubeconfig_env", "kube_version", "auto_apply", "prune", "requires"});
+  r.expect_map(n, p, {"name", "paths", "kubeconfig", "kubeconfig_env", "kube_version", "auto_apply", "prune", "requires",
+                       "allow_pr_apply"});
   c.name = r.str(n, p, "name", "", true);
   c.paths = r.strings(n, p, "paths");
   for (const auto& path : c.paths) {
@@ -181,6 +182,13 @@ void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cl
   c.auto_apply = r.boolean(n, p, "auto_apply", c.auto_apply);
   c.prune = r.boolean(n, p, "prune", c.prune);
   c.requires_clusters = r.strings(n, p, "requires");
+  // Strictly true or false: "yes"/"on" would be easy to misread for a switch that lets a PR comment
+  // deploy unmerged code.
+  if (YAML::Node a = n["allow_pr_apply"]) {
+    std::string v = a.IsScalar() ? a.Scalar() : "";
+    if (v != "true" && v != "false") r.fail(a, p + ".allow_pr_apply", "must be true or false");
+    c.allow_pr_apply = v == "true";
+  }
 }
 
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo) {

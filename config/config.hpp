@@ -38,6 +38,8 @@ struct Cluster {
   bool auto_apply = true;
   bool prune = true;
   std::vector<std::string> requires_clusters;  // "requires": apply only after these applied the commit
+  // `/helmgate apply` on a PR may deploy its head (before merge) to this cluster; off unless set.
+  bool allow_pr_apply = false;
 };
 
 struct Repo {

@@ -2,18 +2,22 @@
 
 #include "runners/apply_report.hpp"
 #include "runners/apply_runner.hpp"
+#include "runners/command_runner.hpp"
 #include "runners/preview_runner.hpp"
 
 namespace helmgate::cmd {
 
 queue::RunnerTable make_runners(const config::Config& cfg) {
-  // Kinds without a runner yet fail clearly ("no runner for kind X") instead of vanishing.
+  // A kind without a runner fails clearly ("no runner for kind X") instead of vanishing.
   // One forge router for every runner: writes of one identity share one limiter.
   auto forges = runners::make_forge_access(cfg);
   queue::RunnerTable table;
   table.emplace(std::string(core::kind::apply),
                 runners::with_apply_report(runners::make_apply_runner(cfg), cfg, forges));
-  table.emplace(std::string(core::kind::preview), runners::make_preview_runner(cfg, forges));
+  auto preview = runners::make_preview_runner(cfg, forges);
+  table.emplace(std::string(core::kind::preview), preview);
+  table.emplace(std::string(core::kind::command),
+                runners::make_command_runner(cfg, forges, {preview, queue_options(cfg), cfg.redis_url}));
   return table;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include "core/json.hpp"
 #include "kube/client.hpp"
@@ -155,9 +156,21 @@ class PreviewJob {
     if (url.empty())
       return queue::RunOutcome::fail("preview: no clone URL for " + spec_.repo + " (add repos[].url)");
 
+    // `/helmgate preview <cluster>` (a command job run as a preview): that cluster alone, in a comment
+    // of its own so the PR's full preview stays as it is.
+    std::string only;
+    if (!spec_.command.empty()) {
+      std::istringstream words(spec_.command);
+      std::string w1, w2, w3;
+      words >> w1 >> w2 >> w3;
+      if (w2 == "preview") only = w3;
+    }
+    const std::string marker_key = only.empty() ? s_.opt.marker_key : s_.opt.marker_key + "/" + only;
     std::vector<std::string> clusters;
     if (repo_cfg_ != nullptr) {
-      for (const auto& c : repo_cfg_->clusters) clusters.push_back(c.name);
+      for (const auto& c : repo_cfg_->clusters) {
+        if (only.empty() || c.name == only) clusters.push_back(c.name);
+      }
     }
     if (!ctx_.superseded()) {
       for (const auto& c : clusters) set_status(c, forge::CommitState::pending, "rendering the change");
@@ -173,6 +186,7 @@ class PreviewJob {
     req.cache_dir = s_.opt.cache_root;
     req.renderer = s_.renderer.get();
     req.keep_head_manifests = true;
+    if (!only.empty()) req.only_clusters = {only};
     auto started = std::chrono::steady_clock::now();
     auto result = run_preview(req);
     if (!result) {
@@ -208,6 +222,7 @@ class PreviewJob {
       bool first = true;
       for (const auto& c : repo_cfg_->clusters) {
         if (ctx_.superseded()) break;
+        if (!only.empty() && c.name != only) continue;
         if (c.kubeconfig.empty() && c.kubeconfig_env.empty()) continue;
         auto& cc = counts[c.name];
         std::vector<RenderedRelease> releases;
@@ -251,7 +266,7 @@ class PreviewJob {
     }
 
     auto parts = pack_parts(result->markdown_parts, sections, forge_->part_limit());
-    auto upserted = forge_->upsert_comment(repo_, spec_.pr, s_.opt.marker_key, parts);
+    auto upserted = forge_->upsert_comment(repo_, spec_.pr, marker_key, parts);
     if (!upserted)
       return queue::RunOutcome::retry_later("preview: posting the comment on PR #" +
                                             std::to_string(spec_.pr) + ": " + upserted.error().message);

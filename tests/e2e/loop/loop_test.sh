@@ -2,7 +2,7 @@
 # The whole loop against the real servers of scripts/testenv: the real `helmgate serve --workers 2`,
 # a fresh Gitea repository with a webhook to it, a PR (preview comment + statuses, updated in place on
 # the next push, a superseded job posting nothing), a command by a user without write permission
-# (refused; once the command runner exists), the merge (apply on dev/staging/prod, `helm list`, a comment on the merged PR), and a
+# (refused), the merge (apply on dev/staging/prod, `helm list`, a comment on the merged PR), and a
 # Secret canary that appears in no comment. Needs `eval "$(scripts/testenv env)"`.
 set -euo pipefail
 HG=${HELMGATE_BINARY_DIR:?}/helmgate
@@ -219,6 +219,17 @@ for id in $sup; do
 done
 echo "superseded preview job(s) $sup posted nothing"
 
+# --- 4. a command by a user without write permission is refused politely
+api POST /admin/users "{\"username\":\"$STRANGER\",\"email\":\"$STRANGER@example.com\",\"password\":\"Pw-$RUN-loop!\",\"must_change_password\":false}" >/dev/null
+curl -sS -f --max-time 20 -u "$STRANGER:Pw-$RUN-loop!" -H 'Content-Type: application/json' \
+  --data '{"body":"/helmgate apply dev"}' "$GITEA/api/v1/repos/$OWNER/$REPO/issues/$PR/comments" >/dev/null
+refusal() { comments "$PR" | python3 -c '
+import json,sys
+for c in json.load(sys.stdin):
+    if c["user"]["login"] != sys.argv[1] and "@"+sys.argv[1] in c["body"]: print(c["id"], c["body"].replace("\n"," "))' "$STRANGER"; }
+line=$(wait_for 60 "write permission" refusal) || fail "no refusal for $STRANGER: $(refusal)"
+echo "refused: ${line:0:160}"
+
 # --- 5. merge: apply on dev, staging, prod; a comment on the merged PR
 t0=$(now_ms)
 api POST "/repos/$OWNER/$REPO/pulls/$PR/merge" '{"Do":"merge"}' >/dev/null
@@ -240,7 +251,25 @@ for c in dev staging prod; do
 done
 st=$(wait_for 20 "helmgate/prod=success" statuses "$MERGE") || fail "statuses on the merge commit: $(statuses "$MERGE")"
 
-# --- 6. the canary appears in no comment and no job answer
+# --- 6. a replay by comment: the owner (write permission) replays the apply job; nothing changes
+APPLY_ID=$(hg_api "/jobs?kind=apply&limit=5" | json 'd["jobs"][0]["id"]')
+api POST "/repos/$OWNER/$REPO/issues/$PR/comments" "{\"body\":\"/helmgate replay $APPLY_ID\"}" >/dev/null
+replayed() { comments "$PR" | python3 -c '
+import json,sys
+for c in json.load(sys.stdin):
+    if c["body"].startswith("Replaying apply job"): print(c["id"], c["body"].replace("\n"," "))'; }
+line=$(wait_for 60 "as job" replayed) || fail "no reply to /helmgate replay $APPLY_ID"
+REPLAY_ID=$(sed -n 's/.* as job `\([^`]*\)`.*/\1/p' <<<"$line")
+replay_done() { hg_api "/jobs/$REPLAY_ID" | json 'd["state"]+" "+str(d["replay_of"])'; }
+wait_for 90 "^succeeded $APPLY_ID" replay_done >/dev/null || fail "replay job $REPLAY_ID: $(hg_api "/jobs/$REPLAY_ID")"
+for c in dev staging prod; do
+  kc_var=HELMGATE_TEST_KUBECONFIG_${c^^}
+  rev=$("$HELMGATE_HELM" list -n "$NS" --kubeconfig "${!kc_var}" -o json | json '[r["revision"] for r in d if r["name"]=="podinfo-'$c'"][0]')
+  [ "$rev" = 1 ] || fail "the replay changed podinfo-$c (revision $rev)"
+done
+echo "replay $REPLAY_ID of apply $APPLY_ID left every release at revision 1"
+
+# --- 7. the canary appears in no comment and no job answer
 all=$(comments "$PR")
 ! grep -q "$CANARY\|$CANARY2" <<<"$all" || fail "a Secret value appears in a comment"
 ! hg_api "/jobs?limit=50" | grep -q "$CANARY\|$CANARY2" || fail "a Secret value appears in the jobs API"

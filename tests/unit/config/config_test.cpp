@@ -110,3 +110,18 @@ repos:
                  "    sensitive_values: password\n")
             .find("repos[0].sensitive_values: must be a list of strings") != std::string::npos);
 }
+
+TEST_CASE("allow_pr_apply is off by default and strictly true or false", "[unit][config]") {
+  const std::string head = "forges: [{kind: github, webhook_secret_env: S}]\nrepos:\n  - name: a/b\n    forge: github\n"
+                           "    clusters:\n";
+  auto cfg = config::load_string(head + "      - {name: dev, allow_pr_apply: true}\n      - {name: prod}\n");
+  REQUIRE(cfg.repos[0].clusters.size() == 2);
+  CHECK(cfg.repos[0].clusters[0].allow_pr_apply);
+  CHECK_FALSE(cfg.repos[0].clusters[1].allow_pr_apply);
+  CHECK_FALSE(config::load_string(head + "      - {name: dev, allow_pr_apply: false}\n").repos[0].clusters[0].allow_pr_apply);
+  for (const char* bad : {"yes", "on", "1", "[true]", "\"\""}) {
+    INFO(bad);
+    CHECK(error_of(head + "      - {name: dev, allow_pr_apply: " + bad + "}\n")
+              .find("repos[0].clusters[0].allow_pr_apply: must be true or false") != std::string::npos);
+  }
+}
