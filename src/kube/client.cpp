@@ -380,6 +380,42 @@ core::Result<std::string> Client::apply(const ObjectRef& ref, const std::string&
   return std::move(r->body);
 }
 
+namespace {
+
+// yaml-cpp's emitter writes every scalar plain when it can, so `port: "9898"` would come out as
+// `port: 9898` and the API server would see a number where a string is required (annotations,
+// env values). A scalar that was quoted in helm's output (tag "!") stays quoted.
+void emit_preserving_quotes(YAML::Emitter& em, const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      em << YAML::BeginMap;
+      for (const auto& kv : n) {
+        em << YAML::Key;
+        emit_preserving_quotes(em, kv.first);
+        em << YAML::Value;
+        emit_preserving_quotes(em, kv.second);
+      }
+      em << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      em << YAML::BeginSeq;
+      for (const auto& item : n) emit_preserving_quotes(em, item);
+      em << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (n.Tag() == "!") {
+        em << YAML::DoubleQuoted << n.Scalar();
+      } else {
+        em << n.Scalar();
+      }
+      break;
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: em << YAML::Null; break;
+  }
+}
+
+}  // namespace
+
 core::Result<std::vector<ManifestObject>> split_manifest(std::string_view manifest, const std::string& source) {
   std::vector<ManifestObject> out;
   std::vector<YAML::Node> docs;
@@ -401,7 +437,7 @@ core::Result<std::vector<ManifestObject>> split_manifest(std::string_view manife
       o.ref.namespace_ = s(n["metadata"]["namespace"]);
     }
     YAML::Emitter em;
-    em << n;
+    emit_preserving_quotes(em, n);
     o.yaml = em.c_str();
     out.push_back(std::move(o));
   };
