@@ -3,7 +3,7 @@
 # a fresh Gitea repository with a webhook to it, a PR (preview comment + statuses, updated in place on
 # the next push, split into parts and back, a superseded job posting nothing), a command by a user without write permission
 # (refused), the merge (apply on dev/staging/prod, `helm list`, a comment on the merged PR), and a
-# Secret canary that appears in no comment. Needs `eval "$(scripts/testenv env)"`.
+# Secret canary that appears in no comment, and a worker killed mid-preview (one comment after recovery). Needs `eval "$(scripts/testenv env)"`.
 set -euo pipefail
 HG=${HELMGATE_BINARY_DIR:?}/helmgate
 SHARED=${HELMGATE_SHARED_DIR:-${HELMGATE_SOURCE_DIR:?}/../shared}
@@ -211,9 +211,10 @@ echo "big diff: $parts comment parts, then 1 again (surplus parts deleted)"
 # --- 3. two pushes back to back: the first one's job is superseded and posts nothing. Its commit
 # adds a release whose chart spins for seconds in its template, so that job is surely still running
 # when the next push (which drops that release again) arrives.
-mkdir -p "$T/repo/charts/slow/templates"
-printf 'apiVersion: v2\nname: slow\nversion: 0.1.0\n' >"$T/repo/charts/slow/Chart.yaml"
-cat >"$T/repo/charts/slow/templates/cm.yaml" <<'YAML'
+slow_chart() {
+  mkdir -p "$T/repo/charts/slow/templates"
+  printf 'apiVersion: v2\nname: slow\nversion: 0.1.0\n' >"$T/repo/charts/slow/Chart.yaml"
+  cat >"$T/repo/charts/slow/templates/cm.yaml" <<'YAML'
 {{- $n := 0 }}
 {{- range $i := until (int .Values.spin) }}{{- $n = add $n 1 }}{{- end }}
 apiVersion: v1
@@ -223,6 +224,8 @@ metadata:
 data:
   spun: {{ $n | quote }}
 YAML
+}
+slow_chart
 release dev slow slow "spin: 7000000"
 release staging podinfo podinfo "replicaCount: 2"
 git_ add -A && git_ commit -qm "podinfo: two replicas on staging; a slow release"
@@ -308,4 +311,41 @@ all=$(comments "$PR")
 ! grep -q "$CANARY\|$CANARY2" <<<"$all" || fail "a Secret value appears in a comment"
 ! hg_api "/jobs?limit=50" | grep -q "$CANARY\|$CANARY2" || fail "a Secret value appears in the jobs API"
 ! grep -q "$CANARY\|$CANARY2\|$HELMGATE_TEST_GITEA_TOKEN" "$T/serve.log" || fail "a secret appears in the serve log"
+# --- 8. a worker killed in the middle of a preview job: after recovery exactly one preview comment.
+# serve again on the same port (the webhook stays) without in-process workers, a short lease, and a
+# separate `helmgate worker` that is SIGKILLed while it renders a chart that spins for seconds.
+kill -TERM "$SERVE"; wait "$SERVE" || fail "serve exited non-zero on SIGTERM"
+sed -e "s/listen: \"127.0.0.1:0\"/listen: \"127.0.0.1:$HP\"/" -e "s/max_attempts: 3}/max_attempts: 3, visibility_timeout: 3s}/" \
+  "$T/hg.yaml" >"$T/hg2.yaml"
+"$HG" serve --config "$T/hg2.yaml" --workers 0 >"$T/serve2.out" 2>"$T/serve2.log" & SERVE=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/serve2.out" 2>/dev/null && break; sleep 0.05; done
+grep -q "^listening on 127.0.0.1:$HP" "$T/serve2.out" || fail "serve did not restart on port $HP: $(cat "$T/serve2.log")"
+"$HG" worker --config "$T/hg2.yaml" --concurrency 1 2>"$T/worker1.log" & W1=$!
+git_ checkout -q main && git_ pull -q origin main 2>/dev/null && git_ checkout -qb killed
+slow_chart
+release staging slow slow "spin: 9000000"
+git_ add -A && git_ commit -qm "a slow release on staging"
+HEADK=$(git_ rev-parse HEAD)
+git_ push -q origin killed
+PR2=$(api POST "/repos/$OWNER/$REPO/pulls" '{"head":"killed","base":"main","title":"loop: worker killed mid-preview"}' | json 'd["number"]')
+job_k() { hg_api "/jobs?kind=preview&limit=5" | python3 -c '
+import json,sys
+for j in json.load(sys.stdin)["jobs"]:
+    if j["spec"]["head_sha"]==sys.argv[1]: print(j["id"], j["state"], j["attempts"])' "$HEADK"; }
+line=$(wait_for 60 " active " job_k) || fail "the preview job of PR $PR2 never became active: $(job_k)"
+KID=${line%% *}
+sleep 1
+kill -KILL "$W1"; wait "$W1" 2>/dev/null || true
+"$HG" worker --config "$T/hg2.yaml" --concurrency 1 2>"$T/worker2.log" & W2=$!
+wait_for 90 "^$KID succeeded" job_k >/dev/null || { kill -TERM "$W2"; fail "job $KID did not recover: $(job_k)"; }
+kill -TERM "$W2"; wait "$W2" || true
+grep -q "job $KID (preview.*started" "$T/worker1.log" && grep -q "job $KID (preview.*started" "$T/worker2.log" ||
+  fail "job $KID did not run on both workers: $(grep -h "job $KID" "$T/worker1.log" "$T/worker2.log")"
+n=$(preview_comments "$PR2" | wc -l)
+[ "$n" -eq 1 ] || fail "after the killed worker, PR $PR2 has $n preview comments"
+preview_comments "$PR2" | grep -q "${HEADK:0:12}" || fail "the recovered preview does not show ${HEADK:0:12}"
+echo "worker killed mid-preview: job $KID ran again on a second worker, one comment on PR $PR2"
+! grep -q "$CANARY\|$CANARY2\|$HELMGATE_TEST_GITEA_TOKEN" "$T/serve2.log" "$T/worker1.log" "$T/worker2.log" ||
+  fail "a secret appears in a log"
+
 echo "loop: all checks passed"
