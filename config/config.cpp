@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
@@ -142,7 +143,7 @@ void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
 }
 
 void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forge& f) {
-  r.expect_map(n, p, {"name", "kind", "api_url", "webhook_secret_env", "token_env"});
+  r.expect_map(n, p, {"name", "kind", "api_url", "webhook_secret_env", "token_env", "github_app"});
   auto kind = r.str(n, p, "kind", "", true);
   if (!core::parse_forge_kind(kind, f.kind)) r.fail(n["kind"], p + ".kind", "must be github or gitea (got '" + kind + "')");
   f.name = r.str(n, p, "name", kind);
@@ -160,6 +161,21 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
   f.token_env = r.str(n, p, "token_env", "");
   if (!f.token_env.empty() && !valid_env_name(f.token_env)) {
     r.fail(n["token_env"], p + ".token_env", "must be an environment variable name");
+  }
+  if (YAML::Node app = n["github_app"]) {
+    const std::string ap = p + ".github_app";
+    if (f.kind != core::ForgeKind::github) r.fail(app, ap, "is only for a github forge");
+    if (!f.token_env.empty()) r.fail(app, ap, "use either token_env or github_app, not both");
+    r.expect_map(app, ap, {"app_id", "installation_id", "private_key_env"});
+    GitHubAppConfig g;
+    g.app_id = r.str(app, ap, "app_id", "", true);
+    g.installation_id = r.integer(app, ap, "installation_id", 0, 1, INT64_MAX);
+    if (!app["installation_id"]) r.fail(app, ap + ".installation_id", "is required");
+    g.private_key_env = r.str(app, ap, "private_key_env", "", true);
+    if (!valid_env_name(g.private_key_env)) {
+      r.fail(app["private_key_env"], ap + ".private_key_env", "must be an environment variable name");
+    }
+    f.github_app = std::move(g);
   }
 }
 
@@ -365,6 +381,10 @@ void resolve_secrets(Config& cfg, SecretNeeds needs) {
     if (needs.webhook_secrets) f.webhook_secret = need(p + ".webhook_secret_env", f.webhook_secret_env);
     if (!f.token_env.empty()) {
       f.token = needs.forge_tokens ? need(p + ".token_env", f.token_env) : env_or_empty(f.token_env);
+    }
+    if (f.github_app) {
+      const auto& var = f.github_app->private_key_env;
+      f.github_app->private_key = needs.forge_tokens ? need(p + ".github_app.private_key_env", var) : env_or_empty(var);
     }
   }
   if (needs.api_token) cfg.api_token = need("api.token_env", cfg.api_token_env);

@@ -18,12 +18,21 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A GitHub App installation instead of a personal access token (GitHub forges only).
+struct GitHubAppConfig {
+  std::string app_id;           // the app's id (or client id)
+  int64_t installation_id = 0;  // the installation on the organisation or repositories
+  std::string private_key_env;  // environment variable holding the app's PEM private key
+  std::string private_key;      // resolved by resolve_secrets(); never printed
+};
+
 struct Forge {
   std::string name;  // webhook route: POST /webhooks/<name>
   core::ForgeKind kind = core::ForgeKind::github;
   std::string api_url;
   std::string webhook_secret_env;
   std::string token_env;
+  std::optional<GitHubAppConfig> github_app;  // exclusive with token_env
   // Resolved from the environment by resolve_secrets(); never printed.
   std::string webhook_secret;
   std::string token;

@@ -12,6 +12,9 @@ ForgeSettings settings_from_config(const config::Forge& forge) {
   s.kind = forge.kind;
   s.api_url = forge.api_url;
   s.token = forge.token;
+  if (forge.github_app) {
+    s.github_app = GitHubApp{forge.github_app->app_id, forge.github_app->private_key, forge.github_app->installation_id};
+  }
   return s;
 }
 

@@ -125,3 +125,39 @@ TEST_CASE("allow_pr_apply is off by default and strictly true or false", "[unit]
               .find("repos[0].clusters[0].allow_pr_apply: must be true or false") != std::string::npos);
   }
 }
+
+TEST_CASE("a GitHub App instead of a token", "[unit][config]") {
+  const std::string ok = R"(
+forges:
+  - kind: github
+    webhook_secret_env: WH
+    github_app: {app_id: "123456", installation_id: 987, private_key_env: HG_TEST_APP_KEY}
+)";
+  auto cfg = config::load_string(ok, "c.yaml");
+  REQUIRE(cfg.forges[0].github_app);
+  CHECK(cfg.forges[0].github_app->app_id == "123456");
+  CHECK(cfg.forges[0].github_app->installation_id == 987);
+  ::setenv("WH", "w", 1);
+  ::setenv("HG_TEST_APP_KEY", "-----BEGIN PRIVATE KEY-----", 1);
+  config::resolve_secrets(cfg, {.webhook_secrets = true, .api_token = false, .forge_tokens = true});
+  CHECK(cfg.forges[0].github_app->private_key == "-----BEGIN PRIVATE KEY-----");
+  ::unsetenv("HG_TEST_APP_KEY");
+  auto again = config::load_string(ok, "c.yaml");
+  try {
+    config::resolve_secrets(again, {.webhook_secrets = true, .api_token = false, .forge_tokens = true});
+    FAIL("expected an error");
+  } catch (const config::ConfigError& e) {
+    CHECK(std::string(e.what()).find("forges[0].github_app.private_key_env: environment variable HG_TEST_APP_KEY") !=
+          std::string::npos);
+  }
+
+  CHECK(error_of("forges:\n  - kind: github\n    webhook_secret_env: W\n    token_env: T\n"
+                 "    github_app: {app_id: '1', installation_id: 2, private_key_env: K}\n")
+            .find("forges[0].github_app: use either token_env or github_app, not both") != std::string::npos);
+  CHECK(error_of("forges:\n  - kind: gitea\n    api_url: http://g\n    webhook_secret_env: W\n"
+                 "    github_app: {app_id: '1', installation_id: 2, private_key_env: K}\n")
+            .find("forges[0].github_app: is only for a github forge") != std::string::npos);
+  CHECK(error_of("forges:\n  - kind: github\n    webhook_secret_env: W\n"
+                 "    github_app: {app_id: '1', private_key_env: K}\n")
+            .find("forges[0].github_app.installation_id: is required") != std::string::npos);
+}
