@@ -45,35 +45,6 @@ core::Result<std::vector<Comment>> GiteaClient::list_comments(const RepoRef& rep
   return out;
 }
 
-core::Result<Comment> GiteaClient::create_comment(const RepoRef& repo, int64_t pr, const std::string& body) {
-  auto res = transport_->call("POST", rest::repo_path(repo) + "/issues/" + std::to_string(pr) + "/comments",
-                              rest::comment_body_json(body));
-  if (!res) return res.error();
-  auto doc = rest::parse_json(res->body, name() + ": new comment on " + repo.full_name());
-  if (!doc) return doc.error();
-  return rest::read_comment(*doc);
-}
-
-core::Result<void> GiteaClient::edit_comment(const RepoRef& repo, int64_t comment_id, const std::string& body) {
-  auto res = transport_->call("PATCH", rest::repo_path(repo) + "/issues/comments/" + std::to_string(comment_id),
-                              rest::comment_body_json(body));
-  if (!res) return res.error();
-  return {};
-}
-
-core::Result<void> GiteaClient::delete_comment(const RepoRef& repo, int64_t comment_id) {
-  auto res = transport_->call("DELETE", rest::repo_path(repo) + "/issues/comments/" + std::to_string(comment_id));
-  if (!res) return res.error();
-  return {};
-}
-
-core::Result<void> GiteaClient::set_status(const RepoRef& repo, std::string_view sha, const CommitStatus& status) {
-  auto res = transport_->call("POST", rest::repo_path(repo) + "/statuses/" + rest::segment(sha),
-                              rest::status_json(status, kStatusDescriptionLimit));
-  if (!res) return res.error();
-  return {};
-}
-
 core::Result<std::vector<CommitStatus>> GiteaClient::statuses(const RepoRef& repo, std::string_view sha) {
   // Every status ever set, in pages; the highest id per context is the current one.
   std::map<std::string, std::pair<int64_t, CommitStatus>> latest;

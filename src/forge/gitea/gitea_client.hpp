@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "forge/forge.hpp"
+#include "forge/rest_client.hpp"
 #include "forge/settings.hpp"
 #include "forge/transport.hpp"
 
@@ -14,7 +15,7 @@ constexpr size_t kCommentLimit = 65'536;
 // Gitea's status description column is 255 characters.
 constexpr size_t kStatusDescriptionLimit = 255;
 
-class GiteaClient final : public ForgeClient {
+class GiteaClient final : public RestForgeClient {
  public:
   // errc::invalid_config without a token or URL.
   static core::Result<std::unique_ptr<GiteaClient>> create(ForgeSettings settings, ClientDeps deps = {});
@@ -24,21 +25,16 @@ class GiteaClient final : public ForgeClient {
   size_t comment_limit() const override { return kCommentLimit; }
 
   core::Result<std::vector<Comment>> list_comments(const RepoRef& repo, int64_t pr) override;
-  core::Result<Comment> create_comment(const RepoRef& repo, int64_t pr, const std::string& body) override;
-  core::Result<void> edit_comment(const RepoRef& repo, int64_t comment_id, const std::string& body) override;
-  core::Result<void> delete_comment(const RepoRef& repo, int64_t comment_id) override;
-  core::Result<void> set_status(const RepoRef& repo, std::string_view sha, const CommitStatus& status) override;
   core::Result<std::vector<CommitStatus>> statuses(const RepoRef& repo, std::string_view sha) override;
   core::Result<std::optional<PullRequest>> pull_request_for_commit(const RepoRef& repo, std::string_view sha) override;
   core::Result<Permission> user_permission(const RepoRef& repo, std::string_view user) override;
   core::Result<void> react(const RepoRef& repo, int64_t comment_id, Reaction reaction) override;
-  RateLimitSnapshot rate_limit() const override { return transport_->rate_limit(); }
 
  private:
+  size_t status_description_limit() const override { return kStatusDescriptionLimit; }
   explicit GiteaClient(ForgeSettings settings) : settings_(std::move(settings)) {}
 
   ForgeSettings settings_;
-  std::unique_ptr<Transport> transport_;
 };
 
 }  // namespace helmgate::forge::gitea

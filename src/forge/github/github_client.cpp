@@ -69,35 +69,6 @@ core::Result<std::vector<Comment>> GitHubClient::list_comments(const RepoRef& re
   return out;
 }
 
-core::Result<Comment> GitHubClient::create_comment(const RepoRef& repo, int64_t pr, const std::string& body) {
-  auto res = transport_->call("POST", rest::repo_path(repo) + "/issues/" + std::to_string(pr) + "/comments",
-                              rest::comment_body_json(body));
-  if (!res) return res.error();
-  auto doc = rest::parse_json(res->body, name() + ": new comment on " + repo.full_name());
-  if (!doc) return doc.error();
-  return rest::read_comment(*doc);
-}
-
-core::Result<void> GitHubClient::edit_comment(const RepoRef& repo, int64_t comment_id, const std::string& body) {
-  auto res = transport_->call("PATCH", rest::repo_path(repo) + "/issues/comments/" + std::to_string(comment_id),
-                              rest::comment_body_json(body));
-  if (!res) return res.error();
-  return {};
-}
-
-core::Result<void> GitHubClient::delete_comment(const RepoRef& repo, int64_t comment_id) {
-  auto res = transport_->call("DELETE", rest::repo_path(repo) + "/issues/comments/" + std::to_string(comment_id));
-  if (!res) return res.error();
-  return {};
-}
-
-core::Result<void> GitHubClient::set_status(const RepoRef& repo, std::string_view sha, const CommitStatus& status) {
-  auto res = transport_->call("POST", rest::repo_path(repo) + "/statuses/" + rest::segment(sha),
-                              rest::status_json(status, kStatusDescriptionLimit));
-  if (!res) return res.error();
-  return {};
-}
-
 core::Result<std::vector<CommitStatus>> GitHubClient::statuses(const RepoRef& repo, std::string_view sha) {
   // Newest first: the first one seen per context is its current state.
   std::vector<CommitStatus> out;

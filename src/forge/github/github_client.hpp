@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "forge/forge.hpp"
+#include "forge/rest_client.hpp"
 #include "forge/github/app_auth.hpp"
 #include "forge/settings.hpp"
 #include "forge/transport.hpp"
@@ -14,7 +15,7 @@ constexpr size_t kCommentLimit = 65'536;
 // Commit status descriptions longer than this are refused.
 constexpr size_t kStatusDescriptionLimit = 140;
 
-class GitHubClient final : public ForgeClient {
+class GitHubClient final : public RestForgeClient {
  public:
   // errc::invalid_config when neither a token nor an app is given.
   static core::Result<std::unique_ptr<GitHubClient>> create(ForgeSettings settings, ClientDeps deps = {});
@@ -24,25 +25,20 @@ class GitHubClient final : public ForgeClient {
   size_t comment_limit() const override { return kCommentLimit; }
 
   core::Result<std::vector<Comment>> list_comments(const RepoRef& repo, int64_t pr) override;
-  core::Result<Comment> create_comment(const RepoRef& repo, int64_t pr, const std::string& body) override;
-  core::Result<void> edit_comment(const RepoRef& repo, int64_t comment_id, const std::string& body) override;
-  core::Result<void> delete_comment(const RepoRef& repo, int64_t comment_id) override;
-  core::Result<void> set_status(const RepoRef& repo, std::string_view sha, const CommitStatus& status) override;
   core::Result<std::vector<CommitStatus>> statuses(const RepoRef& repo, std::string_view sha) override;
   core::Result<std::optional<PullRequest>> pull_request_for_commit(const RepoRef& repo, std::string_view sha) override;
   core::Result<Permission> user_permission(const RepoRef& repo, std::string_view user) override;
   core::Result<void> react(const RepoRef& repo, int64_t comment_id, Reaction reaction) override;
-  RateLimitSnapshot rate_limit() const override { return transport_->rate_limit(); }
 
   // Installation token fetches so far (0 with a PAT).
   int64_t token_fetches() const { return app_tokens_ ? app_tokens_->fetches() : 0; }
 
  private:
+  size_t status_description_limit() const override { return kStatusDescriptionLimit; }
   explicit GitHubClient(ForgeSettings settings) : settings_(std::move(settings)) {}
 
   ForgeSettings settings_;
   std::unique_ptr<InstallationTokens> app_tokens_;
-  std::unique_ptr<Transport> transport_;
 };
 
 }  // namespace helmgate::forge::github

@@ -1,0 +1,27 @@
+#pragma once
+// What GitHub's REST v3 and Gitea's /api/v1 do the same way: the comment and commit-status calls
+// (Gitea mirrors GitHub's paths and bodies for these). Each forge's client derives from this and
+// adds what differs (listing, permissions, the PR of a commit, reactions, authentication).
+#include <memory>
+
+#include "forge/forge.hpp"
+#include "forge/transport.hpp"
+
+namespace helmgate::forge {
+
+class RestForgeClient : public ForgeClient {
+ public:
+  core::Result<Comment> create_comment(const RepoRef& repo, int64_t pr, const std::string& body) override;
+  core::Result<void> edit_comment(const RepoRef& repo, int64_t comment_id, const std::string& body) override;
+  core::Result<void> delete_comment(const RepoRef& repo, int64_t comment_id) override;
+  core::Result<void> set_status(const RepoRef& repo, std::string_view sha, const CommitStatus& status) override;
+  RateLimitSnapshot rate_limit() const override { return transport_->rate_limit(); }
+
+ protected:
+  // Longest commit status description the forge accepts.
+  virtual size_t status_description_limit() const = 0;
+
+  std::unique_ptr<Transport> transport_;
+};
+
+}  // namespace helmgate::forge
