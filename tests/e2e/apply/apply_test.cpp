@@ -15,6 +15,7 @@
 #include "render/process.hpp"
 #include "runners/apply_runner.hpp"
 #include "support/support.hpp"
+#include "support/temp_repo.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
@@ -49,16 +50,7 @@ struct Repo {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
-  void git(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"/usr/bin/git", "-C", dir.string(), "-c", "user.email=t@example.com", "-c",
-                               "user.name=test", "-c", "commit.gpgsign=false"});
-    render::ProcessOptions po;
-    po.env = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
-    auto r = render::run_process(args, po);
-    REQUIRE(r.ok());
-    INFO(r->err);
-    REQUIRE(r->exit_code == 0);
-  }
+  void git(std::vector<std::string> args) const { test::run_git(dir, std::move(args)); }
   void release(const std::string& path, const std::string& name, int replicas) const {
     fs::create_directories((dir / path).parent_path());
     std::ofstream(dir / path, std::ios::trunc)

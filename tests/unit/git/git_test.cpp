@@ -6,22 +6,14 @@
 
 #include "git/repository.hpp"
 #include "render/process.hpp"
+#include "support/temp_repo.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
 
 namespace {
 
-void run_git(const fs::path& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), {"/usr/bin/git", "-C", dir.string(), "-c", "user.email=t@example.com", "-c",
-                             "user.name=test", "-c", "commit.gpgsign=false"});
-  render::ProcessOptions po;
-  po.env = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
-  auto r = render::run_process(args, po);
-  REQUIRE(r.ok());
-  INFO(r->err);
-  REQUIRE(r->exit_code == 0);
-}
+using test::run_git;
 
 }  // namespace
 

@@ -14,56 +14,14 @@
 #include "runners/preview_pipeline.hpp"
 #include "runners/preview_sensitive.hpp"
 #include "support/support.hpp"
+#include "support/temp_repo.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
 
 namespace {
 
-struct TempRepo {
-  fs::path dir;
-  explicit TempRepo(const std::string& name, const std::string& branch = "main") {
-    dir = fs::temp_directory_path() / ("hg-preview-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    git({"init", "-q", "-b", branch});
-  }
-  ~TempRepo() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  TempRepo(const TempRepo&) = delete;
-  TempRepo& operator=(const TempRepo&) = delete;
-  void git(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"/usr/bin/git", "-C", dir.string(), "-c", "user.email=t@example.com", "-c",
-                               "user.name=test", "-c", "commit.gpgsign=false"});
-    render::ProcessOptions po;
-    po.env = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
-    auto r = render::run_process(args, po);
-    REQUIRE(r.ok());
-    INFO(r->err);
-    REQUIRE(r->exit_code == 0);
-  }
-  void copy_from(const std::string& src, const std::vector<std::string>& entries) const {
-    for (const auto& e : entries) fs::copy(fs::path(src) / e, dir / e, fs::copy_options::recursive);
-  }
-  void write(const std::string& rel, const std::string& text) const {
-    fs::create_directories((dir / rel).parent_path());
-    std::ofstream(dir / rel, std::ios::trunc) << text;
-  }
-  void replace(const std::string& rel, const std::string& from, const std::string& to) const {
-    std::string t = test::read_file((dir / rel).string());
-    auto pos = t.find(from);
-    REQUIRE(pos != std::string::npos);
-    t.replace(pos, from.size(), to);
-    write(rel, t);
-  }
-  std::string commit(const std::string& msg) const {
-    git({"add", "-A"});
-    git({"commit", "-q", "-m", msg});
-    return git::Repository::open(dir.string())->resolve("HEAD").value();
-  }
-};
+using test::TempRepo;
 
 std::string work_dir(const char* name) {
   auto p = fs::temp_directory_path() / (std::string("hg-preview-work-") + name + "-" + std::to_string(::getpid()));
