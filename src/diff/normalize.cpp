@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/base64.hpp"
 #include "core/redact.hpp"
 
 namespace helmgate::diff {
@@ -38,39 +39,6 @@ std::string base64_encode(std::string_view in) {
     out += tbl[(v >> 12) & 63];
     out += tbl[(v >> 6) & 63];
     out += '=';
-  }
-  return out;
-}
-
-// Decodes base64, ignoring whitespace; nullopt when it is not base64 (the marker is then taken over the
-// raw text, which still hides it).
-std::optional<std::string> base64_decode(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else if (c == '=' || std::isspace(static_cast<unsigned char>(c)) != 0) {
-      continue;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
   }
   return out;
 }
@@ -255,7 +223,7 @@ void redact_secret(YAML::Node doc) {
   if (data && data.IsMap()) {
     for (const auto& kv : data) {
       std::string raw = kv.second.IsScalar() ? kv.second.Scalar() : "";
-      auto decoded = base64_decode(raw);
+      auto decoded = core::base64_decode(raw);
       merged[kv.first.Scalar()] = core::secret_marker(decoded ? *decoded : raw);
     }
   }

@@ -12,6 +12,7 @@
 
 #include "core/redact.hpp"
 #include "release/release.hpp"
+#include "core/base64.hpp"
 #include "release/yaml_util.hpp"
 
 namespace fs = std::filesystem;
@@ -422,7 +423,7 @@ class Discoverer {
           if (!data || !data.IsMap()) continue;
           for (const auto& kv : data) {
             if (!kv.second.IsScalar()) continue;
-            std::string v = kind == "Secret" && std::string(field) == "data" ? base64_decode(kv.second.Scalar())
+            std::string v = kind == "Secret" && std::string(field) == "data" ? core::base64_decode_lenient(kv.second.Scalar())
                                                                              : kv.second.Scalar();
             if (kind == "Secret") t->sensitive.push_back(v);
             t->vars[kv.first.Scalar()] = v;
@@ -761,7 +762,7 @@ class Discoverer {
           value = sd[vs.key].Scalar();
           have = true;
         } else if (data && data[vs.key] && data[vs.key].IsScalar()) {
-          value = base64_decode(data[vs.key].Scalar());
+          value = core::base64_decode_lenient(data[vs.key].Scalar());
           have = true;
         }
       }
@@ -801,35 +802,6 @@ class Discoverer {
     }
     if (parsed.IsMap()) detail::deep_merge(merged, parsed);
     r.values_from.push_back(vs);
-  }
-
-  static std::string base64_decode(const std::string& in) {
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : in) {
-      int v;
-      if (c >= 'A' && c <= 'Z') {
-        v = c - 'A';
-      } else if (c >= 'a' && c <= 'z') {
-        v = c - 'a' + 26;
-      } else if (c >= '0' && c <= '9') {
-        v = c - '0' + 52;
-      } else if (c == '+' || c == '-') {
-        v = 62;
-      } else if (c == '/' || c == '_') {
-        v = 63;
-      } else {
-        continue;
-      }
-      acc = (acc << 6) | static_cast<uint32_t>(v);
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out += static_cast<char>((acc >> bits) & 0xff);
-      }
-    }
-    return out;
   }
 
   void resolve_repo_chart(Release& r, const std::string& path, const std::string& why) {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "core/base64.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
 #include "core/json.hpp"
@@ -57,4 +58,13 @@ TEST_CASE("credentials never survive redaction", "[unit][core]") {
   CHECK(m1 == core::secret_marker("hunter2", "k1"));
   CHECK(m1 != core::secret_marker("hunter3", "k1"));
   CHECK(m1 != core::secret_marker("hunter2", "k2"));  // keyed: not a plain hash of the value
+}
+
+TEST_CASE("base64: strict refuses what is not base64, lenient reads the URL-safe alphabet too", "[unit][core]") {
+  CHECK(core::base64_decode("aGVsbWdhdGU=") == "helmgate");
+  CHECK(core::base64_decode("aGVs\nbWdh dGU=") == "helmgate");  // whitespace and padding skipped
+  CHECK_FALSE(core::base64_decode("not base64!"));
+  CHECK(core::base64_decode_lenient("aGVsbWdhdGU=") == "helmgate");
+  CHECK(core::base64_decode_lenient("_-8") == core::base64_decode_lenient("/+8"));  // URL-safe = standard
+  CHECK(core::base64_decode_lenient("aGVs*bWdhdGU") == "helmgate");                 // stray characters skipped
 }

@@ -1,0 +1,17 @@
+#pragma once
+// Base64 decoding for Secret data in manifests.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace helmgate::core {
+
+// Strict: the standard alphabet; padding and whitespace are skipped; any other character makes it
+// nullopt (the text is then not base64).
+std::optional<std::string> base64_decode(std::string_view in);
+
+// Lenient, as Kubernetes tooling reads Secret data in the wild: the standard and URL-safe alphabets,
+// every other character skipped.
+std::string base64_decode_lenient(std::string_view in);
+
+}  // namespace helmgate::core
