@@ -33,4 +33,12 @@ core::Result<void> RestForgeClient::set_status(const RepoRef& repo, std::string_
   return {};
 }
 
+core::Result<void> RestForgeClient::react(const RepoRef& repo, int64_t comment_id, Reaction reaction) {
+  auto res = transport_->call("POST",
+                              rest::repo_path(repo) + "/issues/comments/" + std::to_string(comment_id) + "/reactions",
+                              rest::reaction_json(reaction));
+  if (!res) return res.error();
+  return {};
+}
+
 }  // namespace helmgate::forge

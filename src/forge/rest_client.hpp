@@ -1,7 +1,7 @@
 #pragma once
-// What GitHub's REST v3 and Gitea's /api/v1 do the same way: the comment and commit-status calls
-// (Gitea mirrors GitHub's paths and bodies for these). Each forge's client derives from this and
-// adds what differs (listing, permissions, the PR of a commit, reactions, authentication).
+// What GitHub's REST v3 and Gitea's /api/v1 do the same way: creating, editing and deleting comments,
+// reactions and commit statuses (Gitea mirrors GitHub's paths and bodies for these). Each forge's
+// client derives from this and adds what differs (listing, permissions, the PR of a commit, auth).
 #include <memory>
 
 #include "forge/forge.hpp"
@@ -15,6 +15,7 @@ class RestForgeClient : public ForgeClient {
   core::Result<void> edit_comment(const RepoRef& repo, int64_t comment_id, const std::string& body) override;
   core::Result<void> delete_comment(const RepoRef& repo, int64_t comment_id) override;
   core::Result<void> set_status(const RepoRef& repo, std::string_view sha, const CommitStatus& status) override;
+  core::Result<void> react(const RepoRef& repo, int64_t comment_id, Reaction reaction) override;
   RateLimitSnapshot rate_limit() const override { return transport_->rate_limit(); }
 
  protected:

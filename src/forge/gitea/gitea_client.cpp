@@ -98,11 +98,4 @@ core::Result<Permission> GiteaClient::user_permission(const RepoRef& repo, std::
   return Permission::none;
 }
 
-core::Result<void> GiteaClient::react(const RepoRef& repo, int64_t comment_id, Reaction reaction) {
-  auto res = transport_->call("POST", rest::repo_path(repo) + "/issues/comments/" + std::to_string(comment_id) + "/reactions",
-                              rest::reaction_json(reaction));
-  if (!res) return res.error();
-  return {};
-}
-
 }  // namespace helmgate::forge::gitea
