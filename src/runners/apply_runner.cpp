@@ -31,31 +31,13 @@
 #include "kube/kubeconfig.hpp"
 #include "release/release.hpp"
 #include "render/renderer.hpp"
+#include "runners/tools.hpp"
 
 namespace helmgate::runners {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-std::string find_tool(const char* env, const char* name) {
-  if (auto v = env_or(env, ""); !v.empty()) return v;
-  std::string path = env_or("PATH", "");
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t next = path.find(':', pos);
-    if (next == std::string::npos) next = path.size();
-    fs::path cand = fs::path(path.substr(pos, next - pos)) / name;
-    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
-    pos = next + 1;
-  }
-  return "";
-}
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -17,6 +17,7 @@
 #include "git/repository.hpp"
 #include "release/release.hpp"
 #include "runners/preview_sensitive.hpp"
+#include "runners/tools.hpp"
 
 namespace fs = std::filesystem;
 
@@ -24,25 +25,8 @@ namespace helmgate::runners {
 
 namespace {
 
-std::optional<std::string> find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return std::nullopt;
-  std::string p = path;
-  size_t pos = 0;
-  while (pos <= p.size()) {
-    size_t next = p.find(':', pos);
-    if (next == std::string::npos) next = p.size();
-    fs::path cand = fs::path(p.substr(pos, next - pos)) / name;
-    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
-    pos = next + 1;
-  }
-  return std::nullopt;
-}
-
 std::string tool(const std::string& given, const char* env, const char* name) {
-  if (!given.empty()) return given;
-  if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return v;
-  return find_on_path(name).value_or("");
+  return given.empty() ? find_tool(env, name) : given;
 }
 
 diff::Problem to_problem(const release::Problem& p) {

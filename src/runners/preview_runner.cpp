@@ -13,6 +13,7 @@
 #include "kube/kubeconfig.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "runners/validate.hpp"
+#include "runners/tools.hpp"
 
 namespace helmgate::runners {
 
@@ -98,24 +99,6 @@ std::vector<std::string> pack_parts(std::vector<std::string> parts, const std::v
 }
 
 namespace {
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-std::string find_tool(const char* env, const char* name) {
-  if (auto v = env_or(env, ""); !v.empty()) return v;
-  std::string path = env_or("PATH", "");
-  for (size_t pos = 0; pos <= path.size();) {
-    size_t next = path.find(':', pos);
-    if (next == std::string::npos) next = path.size();
-    fs::path cand = fs::path(path.substr(pos, next - pos)) / name;
-    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
-    pos = next + 1;
-  }
-  return "";
-}
 
 struct ClusterCounts {
   size_t releases = 0, changed = 0, errors = 0;  // from the render diff
