@@ -6,6 +6,8 @@
 #include "cmd/commands.hpp"
 #include "core/json.hpp"
 #include "http/router.hpp"
+#include "render/process.hpp"
+#include "runners/tools.hpp"
 
 namespace helmgate::cmd {
 
@@ -106,8 +108,36 @@ int replay(int argc, char** argv) {
   });
 }
 
+namespace {
+
+// "helm: /path (v4.1.4+g...)" or why there is none: a new user sees at once which binaries the
+// preview and apply will run.
+void print_tool(const char* label, const char* env, const char* name, std::vector<std::string> version_args) {
+  std::string path = runners::find_tool(env, name);
+  if (path.empty()) {
+    std::printf("%s: not found (set %s, put %s on PATH, or run scripts/bootstrap)\n", label, env, name);
+    return;
+  }
+  version_args.insert(version_args.begin(), path);
+  render::ProcessOptions po;
+  po.env = {"HOME=/tmp", "PATH=/usr/bin:/bin"};
+  po.timeout = std::chrono::seconds(10);
+  po.max_stdout = 4096;
+  std::string ver = "version unknown";
+  if (auto r = render::run_process(version_args, po); r && r->exit_code == 0) {
+    ver = r->out;
+    while (!ver.empty() && std::isspace(static_cast<unsigned char>(ver.back()))) ver.pop_back();
+    if (auto nl = ver.find('\n'); nl != std::string::npos) ver.resize(nl);
+  }
+  std::printf("%s: %s (%s)\n", label, path.c_str(), ver.c_str());
+}
+
+}  // namespace
+
 int version(int /*argc*/, char** /*argv*/) {
   std::printf("helmgate %s\n", HELMGATE_VERSION);
+  print_tool("helm", "HELMGATE_HELM", "helm", {"version", "--short"});
+  print_tool("kubectl", "HELMGATE_KUBECTL", "kubectl", {"version", "--client"});
   return 0;
 }
 

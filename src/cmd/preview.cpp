@@ -33,7 +33,8 @@ options:
   --stats                   print releases, helm runs and cache hits to stderr (for benchmarks)
   -h, --help                this help
 
-environment: HELMGATE_HELM, HELMGATE_KUBECTL (binaries; else found on PATH), HELMGATE_CACHE_DIR
+environment: HELMGATE_HELM, HELMGATE_KUBECTL (binaries; else found on PATH, else the pinned copies
+that scripts/bootstrap installed; `helmgate version` prints which), HELMGATE_CACHE_DIR
 (mirrors, work trees and the render cache; default ~/.cache/helmgate), HELMGATE_REDACTION_KEY (keys
 the redaction markers, so they are stable across runs).
 

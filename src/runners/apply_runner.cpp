@@ -564,9 +564,7 @@ queue::Runner make_apply_runner(const config::Config& cfg, ApplyRunnerOptions op
   s->cfg = cfg;
   if (options.helm.empty()) options.helm = find_tool("HELMGATE_HELM", "helm");
   if (options.kubectl.empty()) options.kubectl = find_tool("HELMGATE_KUBECTL", "kubectl");
-  if (options.cache_root.empty()) {
-    options.cache_root = env_or("HELMGATE_CACHE_DIR", env_or("HOME", "/tmp") + "/.cache/helmgate");
-  }
+  if (options.cache_root.empty()) options.cache_root = default_cache_dir();
   s->opt = options;
   render::Options ro;
   ro.helm = options.helm;

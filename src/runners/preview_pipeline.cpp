@@ -324,13 +324,6 @@ int PreviewResult::exit_status() const {
   return report.has_changes() ? 2 : 0;
 }
 
-std::string default_cache_dir() {
-  if (const char* v = std::getenv("HELMGATE_CACHE_DIR"); v != nullptr && *v != '\0') return v;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::string(x) + "/helmgate";
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::string(h) + "/.cache/helmgate";
-  return "/tmp/helmgate-cache";
-}
-
 std::string preview_join_markdown(const std::vector<std::string>& parts) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -352,7 +345,8 @@ core::Result<std::optional<config::Repo>> preview_select_repo(const config::Conf
 }
 
 core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
-  const std::string root = request.cache_dir.empty() ? default_cache_dir() : request.cache_dir;
+  const std::string root =
+      request.cache_dir.empty() ? default_cache_dir() : fs::absolute(request.cache_dir).string();
   const auto& cfg = request.repo_config;
 
   git::MirrorCache mirrors(root + "/mirrors");

@@ -12,6 +12,7 @@
 #include "diff/normalize.hpp"
 #include "diff/report.hpp"
 #include "render/renderer.hpp"
+#include "runners/tools.hpp"
 
 namespace helmgate::runners {
 
@@ -70,9 +71,6 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request);
 // The entry of a configuration that describes `repo` (by URL, any spelling; or the only one). nullopt
 // when the configuration has no repositories; an error when it has several and none matches.
 core::Result<std::optional<config::Repo>> preview_select_repo(const config::Config& cfg, const std::string& repo);
-
-// $HELMGATE_CACHE_DIR, else $XDG_CACHE_HOME/helmgate, else ~/.cache/helmgate.
-std::string default_cache_dir();
 
 // Markdown parts joined the way the CLI prints them (a marker line between comments).
 std::string preview_join_markdown(const std::vector<std::string>& parts);

@@ -7,7 +7,14 @@ namespace helmgate::runners {
 // The environment variable's value, or fallback when it is unset or empty.
 std::string env_or(const char* name, const std::string& fallback);
 
-// The path in $<env> when set, else the first executable <name> on $PATH; "" when there is none.
+// The path in $<env> when set, else the first executable <name> on $PATH, else the pinned copy that
+// scripts/bootstrap unpacked into the cache (<cache>/tools/kubectl-layer-<pin>/bin/<name>); "" when
+// there is none.
 std::string find_tool(const char* env, const char* name);
+
+// The cache root: $HELMGATE_CACHE_DIR, else $XDG_CACHE_HOME/helmgate, else ~/.cache/helmgate; always an
+// absolute path (a relative one is taken from the working directory at start), because helm and
+// kustomize run in other directories and read a relative path against their own.
+std::string default_cache_dir();
 
 }  // namespace helmgate::runners
