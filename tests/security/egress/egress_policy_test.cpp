@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "config/config.hpp"
 #include "core/egress.hpp"
 
 using namespace helmgate;
@@ -227,4 +228,51 @@ TEST_CASE("allow entries are validated for the configuration loader", "[security
     INFO(bad);
     CHECK_FALSE(core::validate_allow_entry(bad).ok());
   }
+}
+
+TEST_CASE("configuration: egress at the top level and per repository, parsed strictly", "[security]") {
+  const std::string forges =
+      "forges:\n- {name: gh, kind: github, webhook_secret_env: S}\n";
+  auto cfg = config::load_string(
+      "egress:\n  allow: [github.com, \"oci://ghcr.io/acme/\"]\n  allow_http: false\n" + forges +
+          "repos:\n- name: acme/a\n  url: https://github.com/acme/a.git\n  forge: gh\n"
+          "- name: acme/b\n  url: https://git.corp/acme/b.git\n  forge: gh\n"
+          "  egress: {allow: [\"git.corp\"], allow_private: true}\n",
+      "helmgate.yaml");
+  CHECK(cfg.egress.allow == std::vector<std::string>{"github.com", "oci://ghcr.io/acme/"});
+  CHECK_FALSE(cfg.egress.allow_private);
+  REQUIRE(cfg.repos.size() == 2);
+  // A repository without its own egress inherits the top level; its own URL is trusted.
+  CHECK(cfg.repos[0].egress.allow == cfg.egress.allow);
+  CHECK(cfg.repos[0].egress.trusted == std::vector<std::string>{"https://github.com/acme/a.git"});
+  // Its own egress replaces the top level.
+  CHECK(cfg.repos[1].egress.allow == std::vector<std::string>{"git.corp"});
+  CHECK(cfg.repos[1].egress.allow_private);
+  CHECK(cfg.repos[1].egress.trusted == std::vector<std::string>{"https://git.corp/acme/b.git"});
+  // Without the key: the default policy (any public host, nothing private, no http).
+  auto none = config::load_string("", "helmgate.yaml");
+  CHECK(none.egress.allow.empty());
+  CHECK_FALSE(none.egress.allow_private);
+  CHECK_FALSE(none.egress.allow_http);
+
+  auto error_of = [](const std::string& yaml) {
+    try {
+      config::load_string(yaml, "helmgate.yaml");
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error_of("egress:\n  allow: [github.com, \"file:///srv/git/\"]\n") ==
+        "helmgate.yaml:2:23: egress.allow[1]: 'file:///srv/git/': a URL prefix must start with https://, http://, "
+        "ssh:// or oci:// (local repositories and other transports cannot be allowed)");
+  CHECK(error_of("egress:\n  allow: [\"https://u:p@github.com/\"]\n").find("must not carry a user or password") !=
+        std::string::npos);
+  CHECK(error_of("egress:\n  allow_private: yes\n") == "helmgate.yaml:2:18: egress.allow_private: must be true or false");
+  CHECK(error_of("egress:\n  allow_http: 1\n") == "helmgate.yaml:2:15: egress.allow_http: must be true or false");
+  CHECK(error_of("egress:\n  deny: [x]\n") ==
+        "helmgate.yaml:2:3: egress.deny: unknown key (allowed: allow, allow_private, allow_http)");
+  CHECK(error_of("egress: [github.com]\n") == "helmgate.yaml:1:9: egress: must be a mapping");
+  CHECK(error_of(forges + "repos:\n- name: a/b\n  forge: gh\n  egress: {allow: [\"ext::sh\"]}\n")
+            .find("repos[0].egress.allow[0]: 'ext::sh'") != std::string::npos);
 }
