@@ -449,6 +449,14 @@ Result<std::vector<std::string>> resolve_host(const std::string& host) {
   return out;
 }
 
+std::string redact_userinfo(std::string_view url) {
+  if (url.find("://") != std::string_view::npos) return redact_url(url);
+  auto at = url.substr(0, url.find('/')).rfind('@');
+  // An ssh user alone ("git@host:org/repo") is no secret; a password is.
+  if (at == std::string_view::npos || url.substr(0, at).find(':') == std::string_view::npos) return std::string(url);
+  return "***" + std::string(url.substr(at));
+}
+
 Result<void> validate_allow_entry(std::string_view entry) {
   auto e = parse_allow(entry);
   if (!e) return e.error();
@@ -456,7 +464,7 @@ Result<void> validate_allow_entry(std::string_view entry) {
 }
 
 Result<void> check_egress(const EgressPolicy& policy, FetchKind kind, std::string_view url, const Resolver& resolver) {
-  const std::string shown = redact_url(url);
+  const std::string shown = redact_userinfo(url);
   auto fail = [&](const std::string& reason, const std::string& hint) {
     return Error(errc::forbidden, std::string(kind_name(kind)) + " URL '" + shown + "' refused by the egress policy: " +
                                       reason + (hint.empty() ? std::string() : " (" + hint + ")"));

@@ -65,6 +65,10 @@ Result<std::vector<std::string>> resolve_host(const std::string& host);
 Result<void> check_egress(const EgressPolicy& policy, FetchKind kind, std::string_view url,
                           const Resolver& resolver = nullptr);
 
+// A URL as it may be shown: userinfo replaced by "***" in scheme URLs (redact_url) and in scp-like Git
+// addresses with a password ("user:pw@host:path" -> "***@host:path"; "git@host:path" stays).
+std::string redact_userinfo(std::string_view url);
+
 // Validates one `allow` entry (for the configuration loader); an error says why it is not usable.
 Result<void> validate_allow_entry(std::string_view entry);
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
-#include "core/redact.hpp"
+#include "core/egress.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,7 +45,7 @@ class Scanner {
     }
     if (s.empty()) return;
     auto refuse = [&](const std::string& why) {
-      out.push_back({field, core::redact_url(s), why, n.Mark().is_null() ? 0 : n.Mark().line + 1,
+      out.push_back({field, core::redact_userinfo(s), why, n.Mark().is_null() ? 0 : n.Mark().line + 1,
                      n.Mark().is_null() ? 0 : n.Mark().column + 1});
     };
     if (kustomize_entry_is_remote(s)) {
@@ -110,7 +110,7 @@ class Scanner {
         const std::string at = "helmCharts[" + std::to_string(i) + "]";
         if (c["repo"] && c["repo"].IsScalar() && !c["repo"].Scalar().empty()) {
           const YAML::Node& r = c["repo"];
-          out.push_back({at + ".repo", core::redact_url(r.Scalar()),
+          out.push_back({at + ".repo", core::redact_userinfo(r.Scalar()),
                          "kustomize does not pull charts here; declare a HelmRelease with a HelmRepository instead, whose "
                          "URL passes the egress policy",
                          r.Mark().line + 1, r.Mark().column + 1});
@@ -134,7 +134,7 @@ class Scanner {
         const std::string at = "helmChartInflationGenerator[" + std::to_string(i) + "]";
         if (c["chartRepoUrl"] && c["chartRepoUrl"].IsScalar() && !c["chartRepoUrl"].Scalar().empty()) {
           const YAML::Node& r = c["chartRepoUrl"];
-          out.push_back({at + ".chartRepoUrl", core::redact_url(r.Scalar()),
+          out.push_back({at + ".chartRepoUrl", core::redact_userinfo(r.Scalar()),
                          "kustomize does not pull charts here; declare a HelmRelease instead", r.Mark().line + 1,
                          r.Mark().column + 1});
         }

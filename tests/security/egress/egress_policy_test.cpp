@@ -153,6 +153,12 @@ TEST_CASE("userinfo, control characters and path tricks are refused", "[security
   CHECK(refusal(p, FetchKind::git, "https://ghp_token@github.com/org/repo").find("credentials") != std::string::npos);
   CHECK(refusal(p, FetchKind::git, "ssh://git:pw@github.com/org/repo").find("credentials") != std::string::npos);
   CHECK(refusal(p, FetchKind::git, "git:pw@github.com:org/repo").find("password") != std::string::npos);
+  CHECK(refusal(p, FetchKind::git, "git:pw@github.com:org/repo").find("'***@github.com:org/repo'") != std::string::npos);
+  CHECK(refusal(p, FetchKind::git, "git:pw@github.com:org/repo").find(":pw") == std::string::npos);
+  CHECK(core::redact_userinfo("https://u:tok@h/x") == "https://***@h/x");
+  CHECK(core::redact_userinfo("u:tok@h:org/x") == "***@h:org/x");
+  CHECK(core::redact_userinfo("h/a@b") == "h/a@b");
+  CHECK(core::redact_userinfo("git@h:org/x") == "git@h:org/x");
   CHECK(allowed(p, FetchKind::git, "ssh://git@github.com/org/repo"));
   CHECK(refusal(p, FetchKind::chart_repository, "https://charts.example.com/\r\nHost: x")
             .find("control character") != std::string::npos);

@@ -215,7 +215,7 @@ TEST_CASE("kustomize remote resources are refused before kustomize runs, naming 
   fs::remove_all(cache);
 }
 
-TEST_CASE("Flux postRenderers and Kustomization patches cannot make kustomize fetch", "[security]") {
+TEST_CASE("Flux HelmRelease postRenderers and Flux Kustomization patches cannot make kustomize fetch", "[security]") {
   Listener l;
   TempRepo t("egress-postrender");
   add_local_release(t, "ok", "one");
@@ -225,6 +225,11 @@ TEST_CASE("Flux postRenderers and Kustomization patches cannot make kustomize fe
           "spec:\n  chart:\n    spec:\n      chart: ./charts/app\n      sourceRef:\n        kind: GitRepository\n"
           "        name: flux-system\n  postRenderers:\n  - kustomize:\n      patches:\n      - path: http://" +
               l.addr() + "/p.yaml\n");
+  t.write("apps/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n");
+  t.write("clusters/ok/flux-ks.yaml",
+          "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  path: ./apps\n  sourceRef:\n    kind: GitRepository\n"
+          "    name: flux-system\n  patches:\n  - path: http://" + l.addr() + "/flux-patch.yaml\n");
   const std::string head = t.commit("post renderer");
   const std::string cache = cache_dir("postrender");
   auto p = preview(t, base, head, cache);
@@ -232,6 +237,8 @@ TEST_CASE("Flux postRenderers and Kustomization patches cannot make kustomize fe
   CHECK(l.connections() == 0);
   CHECK(has(p.out, "clusters/ok/post.yaml:1: [head] spec.postRenderers: patches[0].path entry 'http://" + l.addr() +
                        "/p.yaml' is refused: remote resources are not fetched"));
+  CHECK(has(p.out, "clusters/ok/flux-ks.yaml: [ok @ head] Flux Kustomization spec.patches: patches[0].path entry 'http://" +
+                       l.addr() + "/flux-patch.yaml' is refused: remote resources are not fetched"));
   fs::remove_all(cache);
 }
 
