@@ -576,7 +576,8 @@ class Discoverer {
         }
       }
     };
-    for (const char* list : {"resources", "bases", "components", "crds", "patchesStrategicMerge"}) {
+    for (const char* list : {"resources", "bases", "components", "crds", "patchesStrategicMerge", "generators",
+                             "transformers", "validators", "configurations"}) {
       if (k[list] && k[list].IsSequence()) {
         for (const auto& r : k[list]) {
           if (r.IsScalar() && r.Scalar().find('\n') == std::string::npos) add_path(r.Scalar());

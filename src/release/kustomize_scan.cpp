@@ -179,10 +179,11 @@ std::vector<KustomizeRefusal> scan_kustomization(const YAML::Node& k, const std:
                                                  const std::function<bool(const std::string&)>& exists) {
   Scanner sc(dir, exists);
   if (!k || !k.IsMap()) return {};
-  for (const char* f : {"resources", "bases", "components"}) sc.list(k, f, Role::base);
-  for (const char* f : {"crds", "configurations", "patchesStrategicMerge", "generators", "transformers", "validators"}) {
-    sc.list(k, f, Role::file);
+  // generators/transformers/validators may name a directory with a kustomization of its own, like a base.
+  for (const char* f : {"resources", "bases", "components", "generators", "transformers", "validators"}) {
+    sc.list(k, f, Role::base);
   }
+  for (const char* f : {"crds", "configurations", "patchesStrategicMerge"}) sc.list(k, f, Role::file);
   for (const char* f : {"patches", "patchesJson6902", "replacements"}) sc.paths(k, f);
   if (k["openapi"] && k["openapi"].IsMap()) sc.entry(k["openapi"]["path"], "openapi.path", Role::file);
   for (const char* f : {"configMapGenerator", "secretGenerator"}) sc.generators(k, f);

@@ -177,7 +177,10 @@ TEST_CASE("kustomize remote resources are refused before kustomize runs, naming 
           "- /etc/kubernetes\n- ../../../../other-tenant\n"
           "configMapGenerator:\n- name: leak\n  files:\n  - meta=http://" + l.addr() + "/latest/meta-data\n"
           "patches:\n- path: http://" + l.addr() + "/patch.yaml\n"
-          "helmCharts:\n- name: x\n  repo: http://" + l.addr() + "/charts\n");
+          "helmCharts:\n- name: x\n  repo: http://" + l.addr() + "/charts\n"
+          "transformers:\n- sub\n");
+  // A directory named by transformers holds a kustomization of its own: scanned like a base.
+  t.write("clusters/attack/sub/kustomization.yaml", "resources:\n- https://" + l.addr() + "/nested.yaml\n");
   const std::string head = t.commit("remote resources");
   const std::string cache = cache_dir("kustomize");
   auto p = preview(t, base, head, cache);
@@ -199,6 +202,8 @@ TEST_CASE("kustomize remote resources are refused before kustomize runs, naming 
   CHECK(has(p.out, "configMapGenerator[0].files entry 'http://" + l.addr() + "/latest/meta-data' is refused"));
   CHECK(has(p.out, "patches[0].path entry 'http://" + l.addr() + "/patch.yaml' is refused"));
   CHECK(has(p.out, "helmCharts[0].repo entry 'http://" + l.addr() + "/charts' is refused"));
+  CHECK(has(p.out, "clusters/attack/sub/kustomization.yaml:2:3: [attack @ head] kustomization "
+                   "clusters/attack/sub/kustomization.yaml: resources entry 'https://" + l.addr() + "/nested.yaml' is refused"));
   check_local_rendered(p, "ok", "two");
 
   // Control: kustomize itself, run on such a kustomization outside helmgate, does reach the listener.
