@@ -207,14 +207,35 @@ void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cl
   }
 }
 
-void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo) {
-  r.expect_map(n, p, {"name", "url", "forge", "deploy_branch", "clusters", "sensitive_values"});
+void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, core::EgressPolicy& e) {
+  r.expect_map(n, p, {"allow", "allow_private", "allow_http"});
+  e.allow = r.strings(n, p, "allow");
+  for (size_t i = 0; i < e.allow.size(); ++i) {
+    if (auto ok = core::validate_allow_entry(e.allow[i]); !ok) {
+      r.fail(n["allow"][i], p + ".allow[" + std::to_string(i) + "]", "'" + e.allow[i] + "': " + ok.error().message);
+    }
+  }
+  // Strictly true or false, like allow_pr_apply: these switches open the network to pull requests.
+  for (auto [key, field] : {std::pair<const char*, bool*>{"allow_private", &e.allow_private}, {"allow_http", &e.allow_http}}) {
+    YAML::Node v = n[key];
+    if (!v) continue;
+    std::string t = v.IsScalar() ? v.Scalar() : "";
+    if (t != "true" && t != "false") r.fail(v, p + "." + key, "must be true or false");
+    *field = t == "true";
+  }
+}
+
+void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress) {
+  r.expect_map(n, p, {"name", "url", "forge", "deploy_branch", "clusters", "sensitive_values", "egress"});
   repo.name = r.str(n, p, "name", "", true);
   if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
   repo.url = r.str(n, p, "url", "");
   repo.forge = r.str(n, p, "forge", "", true);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
   repo.sensitive_values = r.strings(n, p, "sensitive_values");
+  repo.egress = egress;
+  if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);
+  if (!repo.url.empty()) repo.egress.trusted.push_back(repo.url);
   for (const auto& v : repo.sensitive_values) {
     if (v.empty() || v.front() == '.' || v.back() == '.' || v.find("..") != std::string::npos) {
       r.fail(n["sensitive_values"], p + ".sensitive_values",
@@ -247,7 +268,7 @@ Config parse(const YAML::Node& root, const std::string& source) {
   Config cfg;
   cfg.source = source;
   if (!root || root.IsNull()) return cfg;  // an empty file means all defaults
-  r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos"});
+  r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress"});
   if (YAML::Node n = root["server"]) read_server(r, n, cfg.server);
   if (YAML::Node n = root["redis"]) {
     r.expect_map(n, "redis", {"url", "url_env"});
@@ -283,12 +304,13 @@ Config parse(const YAML::Node& root, const std::string& source) {
       cfg.forges.push_back(std::move(f));
     }
   }
+  if (YAML::Node n = root["egress"]) read_egress(r, n, "egress", cfg.egress);
   if (YAML::Node rs = root["repos"]) {
     if (!rs.IsSequence()) r.fail(rs, "repos", "must be a list");
     for (size_t i = 0; i < rs.size(); ++i) {
       Repo repo;
       std::string rp = "repos[" + std::to_string(i) + "]";
-      read_repo(r, rs[i], rp, repo);
+      read_repo(r, rs[i], rp, repo, cfg.egress);
       if (cfg.find_forge(repo.forge) == nullptr) {
         r.fail(rs[i]["forge"], rp + ".forge", "names unknown forge '" + repo.forge + "' (define it under forges)");
       }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/egress.hpp"
 #include "core/event.hpp"
 
 namespace helmgate::config {
@@ -60,6 +61,9 @@ struct Repo {
   // Helm values paths ("auth.password", "*.apiKey") whose values are scrubbed from every preview like
   // Secret data: values that are not in a Secret but must not appear in a PR comment.
   std::vector<std::string> sensitive_values;
+  // What URLs from this repository (chart repositories, OCI registries, Git remotes) may reach: the
+  // repository's own `egress`, else the top-level one; `url` is always trusted.
+  core::EgressPolicy egress;
 };
 
 struct QueueSettings {
@@ -95,6 +99,7 @@ struct Config {
   std::string log_format = "text";
   std::vector<Forge> forges;
   std::vector<Repo> repos;
+  core::EgressPolicy egress;  // top-level `egress`: the default of every repository and of `helmgate preview`
 
   const Forge* find_forge(std::string_view name) const;
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;

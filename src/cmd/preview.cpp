@@ -26,7 +26,8 @@ options:
   --head REV                head revision; default HEAD
   --cluster NAME            only this cluster (repeatable)
   --config FILE             server configuration (clusters and their paths, kube versions, repo URL,
-                            sensitive values)
+                            sensitive values, egress); without it charts and Git sources are fetched
+                            only over https/ssh/oci from public addresses
   --format markdown|text|json   default: text on a terminal, markdown otherwise
   --max-comment-bytes N     split markdown into parts of at most N bytes (default 65536; 0 = no split)
   --concurrency N           parallel helm renders (default: number of cores)
@@ -104,9 +105,11 @@ int preview(int argc, char** argv) {
 
   if (!config_file.empty()) {
     try {
-      auto repo = runners::preview_select_repo(config::load_file(config_file), req.repo);
+      auto cfg = config::load_file(config_file);
+      auto repo = runners::preview_select_repo(cfg, req.repo);
       if (!repo) return fail(repo.error().message);
       req.repo_config = *repo;
+      req.egress = cfg.egress;
     } catch (const std::exception& e) {
       return fail(e.what());
     }

@@ -360,6 +360,16 @@ std::string MirrorCache::mirror_dir(std::string_view url) const {
 core::Result<Repository> MirrorCache::open(const std::string& url, bool fetch) const {
   ensure_init();
   if (!is_remote_url(url)) return Repository::open(url);
+  return open_mirror(url, fetch, true);
+}
+
+core::Result<Repository> MirrorCache::open_untrusted(const std::string& url, const core::EgressPolicy& policy) const {
+  if (auto ok = core::check_egress(policy, core::FetchKind::git, url); !ok) return ok.error();
+  ensure_init();
+  return open_mirror(url, true, false);
+}
+
+core::Result<Repository> MirrorCache::open_mirror(const std::string& url, bool fetch, bool follow_redirects) const {
   std::error_code ec;
   fs::create_directories(cache_dir_, ec);
   std::string dir = mirror_dir(url);
@@ -381,6 +391,7 @@ core::Result<Repository> MirrorCache::open(const std::string& url, bool fetch) c
     RemotePtr remote(rem);
     git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
     fo.prune = GIT_FETCH_PRUNE;
+    if (!follow_redirects) fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
     if (git_remote_fetch(remote.get(), nullptr, &fo, nullptr) != 0) {
       std::string msg = "git: fetching " + core::redact_url(url) + " failed: " + last_error() +
                         " (check the URL and network access)";

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/egress.hpp"
 #include "core/error.hpp"
 
 struct git_repository;
@@ -77,10 +78,15 @@ class MirrorCache {
   explicit MirrorCache(std::string cache_dir);
   // url: a local path, file:// URL, or a remote URL. fetch=false reuses the mirror as it is.
   core::Result<Repository> open(const std::string& url, bool fetch = true) const;
+  // A repository named by content from Git (a chart.git or GitRepository URL): the URL must pass the
+  // egress policy (never a local path or file://, never a private address unless allowed), and the fetch
+  // follows no HTTP redirect (a redirect could lead anywhere after the check).
+  core::Result<Repository> open_untrusted(const std::string& url, const core::EgressPolicy& policy) const;
   // Directory of the mirror for a URL (exists only after open()).
   std::string mirror_dir(std::string_view url) const;
 
  private:
+  core::Result<Repository> open_mirror(const std::string& url, bool fetch, bool follow_redirects) const;
   std::string cache_dir_;
 };
 

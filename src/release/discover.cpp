@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/redact.hpp"
+#include "release/kustomize_scan.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
 #include "release/yaml_util.hpp"
@@ -185,6 +186,7 @@ class Discoverer {
         if (f.transform) r.sensitive.insert(r.sensitive.end(), f.transform->sensitive.begin(), f.transform->sensitive.end());
         if (!src_->prefix.empty()) {
           r.where.file = src_->prefix + r.where.file;
+          if (!r.chart.source.file.empty()) r.chart.source.file = src_->prefix + r.chart.source.file;
           r.notes.push_back("declared in " + src_->label + " at commit " + src_->commit.substr(0, 12));
         }
         out_.releases.push_back(std::move(r));
@@ -453,6 +455,13 @@ class Discoverer {
     std::string text;
     for (const auto& d : in) text += "---\n" + detail::dump(d.node) + "\n";
     if (!t.target_namespace.empty() || t.patches.IsSequence()) {
+      if (t.patches.IsSequence()) {
+        YAML::Node only(YAML::NodeType::Map);
+        only["patches"] = t.patches;
+        auto refused = scan_kustomization(only, "", [](const std::string&) { return false; });
+        for (const auto& ref : refused) problem("Flux Kustomization spec.patches: " + ref.message(), {t.file, 0, 0});
+        if (!refused.empty()) return core::Error(core::errc::forbidden, "Flux Kustomization patches refused");
+      }
       YAML::Node k(YAML::NodeType::Map);
       k["apiVersion"] = "kustomize.config.k8s.io/v1beta1";
       k["kind"] = "Kustomization";
@@ -544,6 +553,13 @@ class Discoverer {
     auto& docs = std::get<Docs>(parsed);
     if (docs.empty()) return;
     const YAML::Node& k = docs.front().node;
+    // Remote bases and files, absolute paths and paths above the repository are refused before kustomize runs.
+    for (const auto& ref : scan_kustomization(k, dir, [&](const std::string& p) {
+           auto id = repo_->object_id(commit_, p);
+           return id.ok() && id->has_value();
+         })) {
+      failures.push_back({"kustomization " + kfile + ": " + ref.message(), {kfile, ref.line, ref.column}});
+    }
     auto add_path = [&](const std::string& rel) {
       if (rel.find("://") != std::string::npos || rel.rfind("git@", 0) == 0) return;
       std::string p = join(dir, rel);
@@ -560,7 +576,8 @@ class Discoverer {
         }
       }
     };
-    for (const char* list : {"resources", "bases", "components", "crds", "patchesStrategicMerge"}) {
+    for (const char* list : {"resources", "bases", "components", "crds", "patchesStrategicMerge", "generators",
+                             "transformers", "validators", "configurations"}) {
       if (k[list] && k[list].IsSequence()) {
         for (const auto& r : k[list]) {
           if (r.IsScalar() && r.Scalar().find('\n') == std::string::npos) add_path(r.Scalar());
@@ -858,6 +875,7 @@ class Discoverer {
         } else {
           r.chart.kind = ChartKind::remote_git;
           r.chart.url = url;
+          r.chart.source = r.where;
           r.chart.path = clean(path);
           r.chart.version = ref;
           r.chart.content_id = detail::digest(chart);
@@ -865,6 +883,7 @@ class Discoverer {
       } else if (detail::get(chart, "repository")) {
         r.chart.kind = ChartKind::helm_repository;
         r.chart.url = scalar(chart, "repository");
+        r.chart.source = r.where;
         r.chart.name = scalar(chart, "name");
         r.chart.version = scalar(chart, "version");
         r.chart.content_id = detail::digest(chart);
@@ -889,6 +908,7 @@ class Discoverer {
         YAML::Node s = detail::get(src->node, "spec");
         r.chart.kind = ChartKind::oci;
         r.chart.url = scalar(s, "url");
+        r.chart.source = {src->file, src->line, 0};
         r.chart.version = scalar(detail::get(s, "ref"), "tag", scalar(detail::get(s, "ref"), "semver", scalar(detail::get(s, "ref"), "digest")));
         r.chart.content_id = detail::digest(s);
         if (!src->file.empty()) r.inputs.push_back(src->file);
@@ -908,6 +928,7 @@ class Discoverer {
         } else if (src != nullptr) {
           r.chart.kind = ChartKind::remote_git;
           r.chart.url = scalar(detail::get(src->node, "spec"), "url");
+          r.chart.source = {src->file, src->line, 0};
           r.chart.path = clean(chart_name);
           YAML::Node gref = detail::get(detail::get(src->node, "spec"), "ref");
           r.chart.version = scalar(gref, "commit", scalar(gref, "tag", scalar(gref, "branch", "HEAD")));
@@ -925,6 +946,7 @@ class Discoverer {
           YAML::Node s = detail::get(src->node, "spec");
           std::string url = scalar(s, "url");
           r.chart.url = url;
+          r.chart.source = {src->file, src->line, 0};
           r.chart.name = chart_name;
           r.chart.content_id = detail::digest(s);
           r.chart.kind = (scalar(s, "type") == "oci" || url.rfind("oci://", 0) == 0) ? ChartKind::oci
@@ -1008,6 +1030,9 @@ class Discoverer {
           if (!k[f]) k[f] = YAML::Node(YAML::NodeType::Sequence);
           for (const auto& item : field.second) k[f].push_back(YAML::Clone(item));
         }
+      }
+      for (const auto& ref : scan_kustomization(k, "", [](const std::string&) { return false; })) {
+        r.errors.push_back({cluster_->name, "spec.postRenderers: " + ref.message(), r.where});
       }
       if (k.size() > 0) r.post_render_kustomization = detail::dump(k);
     }

@@ -39,6 +39,7 @@ struct ChartRef {
   std::string name;        // helm_repository: chart name
   std::string version;     // chart version or constraint; remote_git: the Git ref
   std::string content_id;  // repo_dir: Git tree id; otherwise a digest of the source definition
+  Location source;         // where url is declared (HelmRepository, GitRepository, OCIRepository, HelmRelease)
   std::string describe() const;
 };
 

@@ -211,7 +211,12 @@ void Renderer::store(const std::string& key, const std::string& manifest) {
   }
 }
 
-core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart) {
+core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, const core::EgressPolicy& egress) {
+  const bool oci = chart.origin == ChartOrigin::oci;
+  if (auto ok = core::check_egress(egress, oci ? core::FetchKind::oci : core::FetchKind::chart_repository, chart.url);
+      !ok) {
+    return core::Error(ok.error().code, "chart " + chart.shown + ": " + ok.error().message);
+  }
   std::string id = chart.origin == ChartOrigin::oci ? chart.url + "\n" + chart.version
                                                     : chart.url + "\n" + chart.chart + "\n" + chart.version;
   std::string id_hash = core::sha256_hex(id).substr(0, 32);
@@ -331,7 +336,7 @@ core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
     }
     case ChartOrigin::helm_repository:
     case ChartOrigin::oci: {
-      auto p = pull(req.chart);
+      auto p = pull(req.chart, req.egress);
       if (!p) return p.error();
       chart_id = "archive:" + p->digest;
       chart_ref = p->path;

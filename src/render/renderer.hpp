@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/egress.hpp"
 #include "core/error.hpp"
 
 namespace helmgate::render {
@@ -37,6 +38,9 @@ struct RenderRequest {
   std::string kube_version;  // empty: Options::kube_version
   // Flux postRenderers: kustomization.yaml fields (patches, images, ...) applied to the rendered output.
   std::string post_render_kustomization;
+  // Which chart repositories and OCI registries a pull may reach (checked before every pull, also when
+  // the chart was pulled before under another policy).
+  core::EgressPolicy egress;
 };
 
 struct RenderResult {
@@ -86,7 +90,7 @@ class Renderer {
     std::string path;    // .tgz
     std::string digest;  // sha256 of the archive
   };
-  core::Result<PulledChart> pull(const ChartSource& chart);
+  core::Result<PulledChart> pull(const ChartSource& chart, const core::EgressPolicy& egress);
   core::Result<std::string> run_helm_template(const RenderRequest& req, const std::string& chart_ref,
                                               const std::string& version);
   std::vector<std::string> child_env() const;

@@ -325,6 +325,7 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       req.values_yaml = r->values_yaml;
       req.kube_version = r->kube_version;
       req.chart.shown = r->chart.describe();
+      req.egress = repo_cfg_->egress;  // the render pulls the chart first: a refused URL stops the apply
       switch (r->chart.kind) {
         case release::ChartKind::repo_dir:
         case release::ChartKind::remote_git: {
@@ -332,7 +333,7 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
           if (r->chart.kind == release::ChartKind::repo_dir) {
             dir = repo_->materialize(after_, r->chart.path, s_.opt.cache_root + "/work/trees");
           } else {
-            auto other = s_.mirrors->open(r->chart.url);
+            auto other = s_.mirrors->open_untrusted(r->chart.url, repo_cfg_->egress);
             if (!other) {
               dir = other.error();
             } else {

@@ -13,6 +13,8 @@
 #include <thread>
 #include <utility>
 
+#include "core/egress.hpp"
+#include "core/redact.hpp"
 #include "diff/normalize.hpp"
 #include "git/repository.hpp"
 #include "release/release.hpp"
@@ -76,7 +78,8 @@ class Pipeline {
  public:
   Pipeline(const PreviewRequest& req, git::MirrorCache& mirrors, git::Repository& repo, render::Renderer& renderer,
            std::string root)
-      : req_(req), mirrors_(mirrors), repo_(repo), renderer_(renderer), root_(std::move(root)) {}
+      : req_(req), mirrors_(mirrors), repo_(repo), renderer_(renderer), root_(std::move(root)),
+        egress_(req.repo_config ? req.repo_config->egress : req.egress) {}
 
   core::Result<diff::Report> run(const std::string& base, const std::string& head,
                                  const std::vector<release::ClusterSpec>& clusters, size_t& releases_total,
@@ -167,7 +170,7 @@ class Pipeline {
     std::lock_guard lk(tenants_mu_);
     auto it = tenants_.find(url);
     if (it == tenants_.end()) {
-      auto r = mirrors_.open(url);
+      auto r = mirrors_.open_untrusted(url, egress_);
       core::Result<std::shared_ptr<const git::Repository>> v =
           r ? core::Result<std::shared_ptr<const git::Repository>>(std::make_shared<const git::Repository>(std::move(*r)))
             : core::Result<std::shared_ptr<const git::Repository>>(r.error());
@@ -186,6 +189,19 @@ class Pipeline {
     req.kube_version = r.kube_version;
     req.post_render_kustomization = r.post_render_kustomization;
     req.chart.shown = r.chart.describe();
+    req.egress = egress_;
+    // URLs from the repository pass the egress policy before anything is fetched; the refusal names the
+    // URL, the reason and where the URL is declared.
+    auto declared = [&] {
+      const auto& at = r.chart.source;
+      return at.file.empty() ? std::string() : " (declared at " + at.file + (at.line > 0 ? ":" + std::to_string(at.line) : "") + ")";
+    };
+    if (r.chart.kind != release::ChartKind::repo_dir) {
+      auto kind = r.chart.kind == release::ChartKind::remote_git ? core::FetchKind::git
+                  : r.chart.kind == release::ChartKind::oci     ? core::FetchKind::oci
+                                                                : core::FetchKind::chart_repository;
+      if (auto ok = core::check_egress(egress_, kind, r.chart.url); !ok) return {std::nullopt, ok.error().message + declared()};
+    }
     switch (r.chart.kind) {
       case release::ChartKind::repo_dir: {
         auto dir = repo_.materialize(commit, r.chart.path, root_ + "/work/trees");
@@ -196,12 +212,12 @@ class Pipeline {
         break;
       }
       case release::ChartKind::remote_git: {
-        auto other = mirrors_.open(r.chart.url);
-        if (!other) return {std::nullopt, "chart repository " + r.chart.url + ": " + other.error().message};
+        auto other = mirrors_.open_untrusted(r.chart.url, egress_);
+        if (!other) return {std::nullopt, "chart repository " + core::redact_url(r.chart.url) + ": " + other.error().message};
         auto rev = other->resolve(r.chart.version);
         if (!rev) rev = other->resolve("origin/" + r.chart.version);
         if (!rev) {
-          return {std::nullopt, "chart ref " + r.chart.version + " in " + r.chart.url + ": " + rev.error().message};
+          return {std::nullopt, "chart ref " + r.chart.version + " in " + core::redact_url(r.chart.url) + ": " + rev.error().message};
         }
         auto dir = other->materialize(*rev, r.chart.path, root_ + "/work/trees");
         if (!dir) return {std::nullopt, dir.error().message};
@@ -293,6 +309,7 @@ class Pipeline {
   git::Repository& repo_;
   render::Renderer& renderer_;
   std::string root_;
+  core::EgressPolicy egress_;
   diff::Redactor redactor_;
   std::mutex tenants_mu_;
   std::map<std::string, core::Result<std::shared_ptr<const git::Repository>>> tenants_;

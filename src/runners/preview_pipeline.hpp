@@ -26,6 +26,8 @@ struct PreviewRequest {
   // The configured repository (clusters and their paths, kube versions, URL, deploy branch, sensitive
   // values). Without it each directory under clusters/ is a cluster, or the root is one named "default".
   std::optional<config::Repo> repo_config;
+  // What URLs from the repository may reach when repo_config is absent (repo_config->egress otherwise).
+  core::EgressPolicy egress;
   std::vector<PreviewFormat> formats = {PreviewFormat::markdown};
   size_t max_part_bytes = 65536;  // markdown parts; 0 = one part
   bool color = false;             // ANSI colours in the text report

@@ -164,6 +164,7 @@ class PreviewJob {
     req.base = spec_.base_sha;
     req.head = spec_.head_sha;
     if (repo_cfg_ != nullptr) req.repo_config = *repo_cfg_;
+    req.egress = s_.cfg.egress;  // used when the repository has no configuration of its own
     req.formats = {PreviewFormat::markdown};
     req.max_part_bytes = forge_->part_limit();
     req.cache_dir = s_.opt.cache_root;

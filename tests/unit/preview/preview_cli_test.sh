@@ -64,7 +64,10 @@ commit() {
 BASE=$(commit corpus)
 
 export HELMGATE_CACHE_DIR=$TMP/cache HELMGATE_REDACTION_KEY=helmgate-test-key
-preview() { (cd "$REPO" && "$BIN" preview "$@"); }
+# The chart server is on loopback over plain http: the egress policy refuses it unless the configuration
+# names it (tests/security/egress checks the refusal).
+printf 'egress:\n  allow: ["%s/"]\n' "$CHART_URL" >"$TMP/helmgate.yaml"
+preview() { (cd "$REPO" && "$BIN" preview --config "$TMP/helmgate.yaml" "$@"); }
 # Runs preview, keeps stdout in $OUT and the exit status in $RC (set -e must not stop at exit 2).
 run() { set +e; OUT=$(preview "$@" 2>"$TMP/stderr"); RC=$?; set -e; ERR=$(cat "$TMP/stderr"); }
 

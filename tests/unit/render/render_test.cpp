@@ -107,6 +107,7 @@ TEST_CASE("an unreachable chart repository is a clear error", "[unit]") {
   render::RenderRequest req;
   req.chart.origin = render::ChartOrigin::helm_repository;
   req.chart.url = "http://127.0.0.1:9/charts";
+  req.egress.allow = {"http://127.0.0.1:9/charts"};  // loopback over http only when the policy names it
   req.chart.chart = "podinfo";
   req.chart.version = "6.14.1";
   req.release_name = "rel";
