@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/limits.hpp"
 
 namespace helmgate::config {
 
@@ -80,6 +81,8 @@ struct ServerSettings {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{30'000};
+  // Open connections at most; past it a new one is answered 503 with Retry-After and closed.
+  int max_connections = 1024;
 };
 
 struct Config {
@@ -95,6 +98,7 @@ struct Config {
   std::string log_format = "text";
   std::vector<Forge> forges;
   std::vector<Repo> repos;
+  core::Limits limits;  // `limits:`; the commands install it with core::set_limits
 
   const Forge* find_forge(std::string_view name) const;
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;

@@ -103,7 +103,9 @@ int preview(int argc, char** argv) {
 
   if (!config_file.empty()) {
     try {
-      auto repo = runners::preview_select_repo(config::load_file(config_file), req.repo);
+      config::Config cfg = config::load_file(config_file);
+      core::set_limits(cfg.limits);
+      auto repo = runners::preview_select_repo(cfg, req.repo);
       if (!repo) return fail(repo.error().message);
       req.repo_config = *repo;
     } catch (const std::exception& e) {
