@@ -40,13 +40,14 @@ class Meter : public YAML::EventHandler {
       fail(mark, "more than " + with_commas(lim_.max_documents) + " YAML documents in one file", "max_documents");
     }
     anchors_.clear();  // anchors are per document
+    anchor_bytes_.clear();
     names_.clear();
   }
   void OnDocumentEnd() override {}
 
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
-    leaf(mark, anchor);
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, 0); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    leaf(mark, anchor, value.size());
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -54,7 +55,7 @@ class Meter : public YAML::EventHandler {
     if (anchors_[anchor] == kOpen) {
       fail(mark, "YAML alias *" + name(anchor) + " refers to a node that contains it (a recursive alias)", "");
     }
-    add(mark, anchors_[anchor], true);
+    add(mark, anchors_[anchor], anchor_bytes_[anchor], true);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -75,7 +76,8 @@ class Meter : public YAML::EventHandler {
 
   struct Frame {
     YAML::anchor_t anchor;
-    uint64_t start;  // total_ before this node
+    uint64_t start;        // total_ before this node
+    uint64_t start_bytes;  // bytes_ before this node
   };
 
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& what, const char* key) const {
@@ -88,53 +90,66 @@ class Meter : public YAML::EventHandler {
     return a < names_.size() && !names_[a].empty() ? names_[a] : std::to_string(a);
   }
 
-  void remember(YAML::anchor_t anchor, uint64_t value) {
+  void remember(YAML::anchor_t anchor, uint64_t value, uint64_t bytes) {
     if (anchor == YAML::NullAnchor) return;
     if (anchor >= anchors_.size()) {
       anchors_.resize(anchor + 1, 0);
+      anchor_bytes_.resize(anchor + 1, 0);
       names_.resize(anchor + 1);
     }
     anchors_[anchor] = value;
+    anchor_bytes_[anchor] = bytes;
     if (!pending_name_.empty()) names_[anchor] = std::move(pending_name_);
     pending_name_.clear();
   }
 
-  void add(const YAML::Mark& mark, uint64_t n, bool alias) {
-    total_ += n;  // cannot overflow: both terms are at most max_nodes here
+  // Nodes and scalar bytes, aliases expanded: a few aliases of one long scalar are few nodes but as
+  // many copies of the text once merged or printed, so the expanded text is bounded too.
+  void add(const YAML::Mark& mark, uint64_t n, uint64_t bytes, bool alias) {
+    total_ += n;  // cannot overflow: both terms are at most the limit here
+    bytes_ += bytes;
     if (total_ > lim_.max_nodes) {
       fail(mark,
            alias ? "YAML alias expansion exceeds " + with_commas(lim_.max_nodes) + " nodes"
                  : "YAML has more than " + with_commas(lim_.max_nodes) + " nodes",
            "max_nodes");
     }
+    if (bytes_ > lim_.max_bytes) {
+      fail(mark, "YAML alias expansion exceeds " + with_commas(lim_.max_bytes) + " bytes of text", "max_bytes");
+    }
   }
 
-  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    add(mark, 1, false);
-    remember(anchor, 1);
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, uint64_t bytes) {
+    add(mark, 1, bytes, false);
+    remember(anchor, 1, bytes);
   }
 
   void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
     if (stack_.size() + 1 > lim_.max_depth) {
       fail(mark, "YAML nests deeper than " + with_commas(lim_.max_depth) + " levels", "max_depth");
     }
-    add(mark, 1, false);
-    remember(anchor, kOpen);
-    stack_.push_back({anchor, total_ - 1});
+    add(mark, 1, 0, false);
+    remember(anchor, kOpen, 0);
+    stack_.push_back({anchor, total_ - 1, bytes_});
   }
 
   void close() {
     if (stack_.empty()) return;
     Frame f = stack_.back();
     stack_.pop_back();
-    if (f.anchor != YAML::NullAnchor && f.anchor < anchors_.size()) anchors_[f.anchor] = total_ - f.start;
+    if (f.anchor != YAML::NullAnchor && f.anchor < anchors_.size()) {
+      anchors_[f.anchor] = total_ - f.start;
+      anchor_bytes_[f.anchor] = bytes_ - f.start_bytes;
+    }
   }
 
   const YamlLimits& lim_;
   uint64_t documents_ = 0;
   uint64_t total_ = 0;
+  uint64_t bytes_ = 0;
   std::vector<Frame> stack_;
   std::vector<uint64_t> anchors_;  // expanded size by anchor id; 0 unknown, kOpen while being parsed
+  std::vector<uint64_t> anchor_bytes_;  // expanded scalar bytes by anchor id
   std::vector<std::string> names_;
   std::string pending_name_;
 };

@@ -7,6 +7,7 @@
 //   * max_documents  the number of documents,
 //   * max_depth      the nesting of mappings and sequences (bounds every recursive walk after),
 //   * max_nodes      the number of nodes with every alias counted as the full size of what it names,
+//                    (and max_bytes again for the scalar text with aliases expanded),
 // and when an alias names a node that contains it (yaml-cpp would build a cycle: endless walks).
 // Then they load as YAML::Load / YAML::LoadAll do, so accepted text gives exactly the same nodes.
 //

@@ -93,6 +93,14 @@ TEST_CASE("the alias budget counts every alias as the size of what it names", "[
   }
 }
 
+TEST_CASE("aliases of a long scalar count its text once per alias", "[security]") {
+  // Few nodes, but 4 copies of 2,000 bytes once merged or printed.
+  const std::string text = "a: &a " + std::string(2000, 'x') + "\nb: [*a, *a, *a]\n";
+  CHECK(limit_message([&] { yb::load_all(text, small(1000, 16, 10, 4096)); }) ==
+        "YAML alias expansion exceeds 4,096 bytes of text (limits.yaml_max_bytes)");
+  CHECK_NOTHROW(yb::load_all(text, small(1000, 16, 10, 8192)));
+}
+
 TEST_CASE("an alias inside the node it names (a cycle in yaml-cpp) is refused", "[security]") {
   std::string msg = limit_message([] { yb::load_all("a: &loop\n  b: *loop\n"); });
   CHECK(msg == "YAML alias *loop refers to a node that contains it (a recursive alias)");
