@@ -115,7 +115,7 @@ bool valid_env_name(const std::string& s) {
 void read_server(const Reader& r, const YAML::Node& n, ServerSettings& s) {
   const std::string p = "server";
   r.expect_map(n, p, {"listen", "threads", "max_body_bytes", "header_timeout", "body_timeout", "idle_timeout",
-                      "shutdown_grace"});
+                      "shutdown_grace", "max_connections"});
   s.listen = r.str(n, p, "listen", s.listen);
   s.threads = static_cast<int>(r.integer(n, p, "threads", s.threads, 0, 256));
   s.max_body_bytes =
@@ -124,6 +124,29 @@ void read_server(const Reader& r, const YAML::Node& n, ServerSettings& s) {
   s.body_timeout = r.duration(n, p, "body_timeout", s.body_timeout);
   s.idle_timeout = r.duration(n, p, "idle_timeout", s.idle_timeout);
   s.shutdown_grace = r.duration(n, p, "shutdown_grace", s.shutdown_grace);
+  s.max_connections = static_cast<int>(r.integer(n, p, "max_connections", s.max_connections, 1, 1'000'000));
+}
+
+void read_limits(const Reader& r, const YAML::Node& n, core::Limits& l) {
+  const std::string p = "limits";
+  r.expect_map(n, p, {"yaml_max_bytes", "yaml_max_documents", "yaml_max_depth", "yaml_max_nodes",
+                      "rendered_max_bytes", "rendered_max_documents", "rendered_max_depth", "rendered_max_nodes",
+                      "max_files", "max_releases", "json_max_depth"});
+  auto u = [&](const char* key, uint64_t& v, int64_t min, int64_t max) {
+    v = static_cast<uint64_t>(r.integer(n, p, key, static_cast<int64_t>(v), min, max));
+  };
+  constexpr int64_t kMaxBytes = 1LL << 32;
+  u("yaml_max_bytes", l.yaml.max_bytes, 1024, kMaxBytes);
+  u("yaml_max_documents", l.yaml.max_documents, 1, 10'000'000);
+  u("yaml_max_depth", l.yaml.max_depth, 8, 10'000);
+  u("yaml_max_nodes", l.yaml.max_nodes, 1000, 1'000'000'000);
+  u("rendered_max_bytes", l.rendered.max_bytes, 1024, kMaxBytes);
+  u("rendered_max_documents", l.rendered.max_documents, 1, 10'000'000);
+  u("rendered_max_depth", l.rendered.max_depth, 8, 10'000);
+  u("rendered_max_nodes", l.rendered.max_nodes, 1000, 1'000'000'000);
+  u("max_files", l.max_files, 1, 100'000'000);
+  u("max_releases", l.max_releases, 1, 10'000'000);
+  u("json_max_depth", l.json_max_depth, 8, 100'000);
 }
 
 void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
@@ -268,8 +291,9 @@ Config parse(const YAML::Node& root, const std::string& source) {
   Config cfg;
   cfg.source = source;
   if (!root || root.IsNull()) return cfg;  // an empty file means all defaults
-  r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress"});
+  r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress", "limits"});
   if (YAML::Node n = root["server"]) read_server(r, n, cfg.server);
+  if (YAML::Node n = root["limits"]) read_limits(r, n, cfg.limits);
   if (YAML::Node n = root["redis"]) {
     r.expect_map(n, "redis", {"url", "url_env"});
     cfg.redis_url = r.str(n, "redis", "url", cfg.redis_url);

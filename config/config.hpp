@@ -12,6 +12,7 @@
 
 #include "core/egress.hpp"
 #include "core/event.hpp"
+#include "core/limits.hpp"
 
 namespace helmgate::config {
 
@@ -84,6 +85,8 @@ struct ServerSettings {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{30'000};
+  // Open connections at most; past it a new one is answered 503 with Retry-After and closed.
+  int max_connections = 1024;
 };
 
 struct Config {
@@ -100,6 +103,7 @@ struct Config {
   std::vector<Forge> forges;
   std::vector<Repo> repos;
   core::EgressPolicy egress;  // top-level `egress`: the default of every repository and of `helmgate preview`
+  core::Limits limits;  // `limits:`; the commands install it with core::set_limits
 
   const Forge* find_forge(std::string_view name) const;
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;

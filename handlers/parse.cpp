@@ -9,6 +9,10 @@ namespace json = core::json;
 using core::errc;
 using core::Error;
 
+// GitHub's and Gitea's payloads nest about ten levels; anything far deeper is an attack on the parser
+// (or on whatever walks the result recursively), refused with 400 before it is built.
+constexpr unsigned kMaxPayloadDepth = 64;
+
 constexpr std::string_view kZeroSha = "0000000000000000000000000000000000000000";
 
 // Reads fields from the payload and remembers the first one that is missing or mistyped, so the
@@ -76,8 +80,11 @@ core::Result<core::Event> parse_webhook(const WebhookInput& in) {
                                                                         : "missing X-Gitea-Event header");
   }
   json::Document doc;
-  if (auto err = json::parse_unvalidated(doc, in.body)) {
-    return Error(errc::bad_request, "payload is not valid JSON: " + *err);
+  if (auto err = json::parse_bounded(doc, in.body, kMaxPayloadDepth, false)) {
+    if (err->too_deep) {
+      return Error(errc::bad_request, "payload nests deeper than " + std::to_string(kMaxPayloadDepth) + " levels");
+    }
+    return Error(errc::bad_request, "payload is not valid JSON: " + err->message);
   }
   if (!doc.IsObject()) return Error(errc::bad_request, "payload is not a JSON object");
 

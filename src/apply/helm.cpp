@@ -49,8 +49,8 @@ core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& en
   auto r = run_helm(env, {"list", "--all-namespaces", "--max", "100000", "-o", "json"}, "helm list");
   if (!r) return r.error();
   rapidjson::Document doc;
-  doc.Parse(r->out.data(), r->out.size());
-  if (doc.HasParseError() || !doc.IsArray()) {
+  const bool unparsed = core::json::parse(doc, r->out).has_value();  // iterative, depth-bounded
+  if (unparsed || !doc.IsArray()) {
     return core::Error(core::errc::internal, "cluster " + env.cluster + ": helm list did not print a JSON array");
   }
   std::map<std::string, HelmRelease> out;
@@ -104,8 +104,8 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   auto r = run_helm(env, args, what);
   if (!r) return r.error();
   rapidjson::Document doc;
-  doc.Parse(r->out.data(), r->out.size());
-  if (doc.HasParseError() || !doc.IsObject()) return 0;
+  const bool unparsed = core::json::parse(doc, r->out).has_value();  // iterative, depth-bounded
+  if (unparsed || !doc.IsObject()) return 0;
   return static_cast<int>(core::json::get_int(doc, "version").value_or(0));
 }
 

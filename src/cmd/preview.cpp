@@ -105,7 +105,8 @@ int preview(int argc, char** argv) {
 
   if (!config_file.empty()) {
     try {
-      auto cfg = config::load_file(config_file);
+      config::Config cfg = config::load_file(config_file);
+      core::set_limits(cfg.limits);
       auto repo = runners::preview_select_repo(cfg, req.repo);
       if (!repo) return fail(repo.error().message);
       req.repo_config = *repo;

@@ -44,6 +44,7 @@ int serve(int argc, char** argv) {
     }
     if (!args.has("config")) throw UsageError("--config FILE is required");
     config::Config cfg = config::load_file(args.get("config"));
+    core::set_limits(cfg.limits);
     config::resolve_secrets(cfg, {.webhook_secrets = true, .api_token = true, .forge_tokens = false});
     if (args.has("listen")) cfg.server.listen = args.get("listen");
     cfg.workers = args.get_int("workers", cfg.workers, 0, 256);
@@ -69,6 +70,7 @@ int serve(int argc, char** argv) {
     sopts.body_timeout = cfg.server.body_timeout;
     sopts.idle_timeout = cfg.server.idle_timeout;
     sopts.shutdown_grace = cfg.server.shutdown_grace;
+    sopts.max_connections = cfg.server.max_connections;
 
     // Held in optionals so they can be drained while the server's io_context still exists: their
     // callbacks answer requests by posting to it.
@@ -83,6 +85,7 @@ int serve(int argc, char** argv) {
     server.set_observer([&requests](const std::string& route, unsigned status, double secs) {
       requests.observe(route, status, secs);
     });
+    server.set_metrics(&requests);
     server.listen();
 
     {

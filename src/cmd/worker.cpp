@@ -35,6 +35,7 @@ int worker(int argc, char** argv) {
     }
     if (!args.has("config")) throw UsageError("--config FILE is required");
     config::Config cfg = config::load_file(args.get("config"));
+    core::set_limits(cfg.limits);
     config::resolve_secrets(cfg, {.webhook_secrets = false, .api_token = false, .forge_tokens = false});
     setup_logging(args.get("log-level", cfg.log_level), cfg.log_format);
     auto url = queue::RedisUrl::parse(cfg.redis_url);

@@ -1,28 +1,107 @@
 #include "core/json.hpp"
 
-#include <rapidjson/error/en.h>
+#include "core/limits.hpp"
 
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace helmgate::core::json {
 
 namespace {
-template <unsigned Flags>
-std::optional<std::string> parse_with(Document& doc, std::string_view text) {
-  doc.Parse<Flags>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return "offset " + std::to_string(doc.GetErrorOffset()) + ": " + rapidjson::GetParseError_En(doc.GetParseError());
+
+// Forwards the reader's events to the document, counting the nesting; refuses past the limit before
+// anything deeper is built.
+class DepthLimited {
+ public:
+  DepthLimited(Document& doc, unsigned max_depth) : doc_(doc), max_(max_depth) {}
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned i) { return doc_.Uint(i); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t i) { return doc_.Uint64(i); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return enter() && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth_;
+    return doc_.EndObject(n);
   }
-  return std::nullopt;
+  bool StartArray() { return enter() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth_;
+    return doc_.EndArray(n);
+  }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool enter() {
+    if (++depth_ > max_) {
+      too_deep_ = true;
+      return false;
+    }
+    return true;
+  }
+  Document& doc_;
+  unsigned max_;
+  unsigned depth_ = 0;
+  bool too_deep_ = false;
+};
+
+template <unsigned Flags>
+std::optional<ParseFailure> parse_with(Document& doc, std::string_view text, unsigned max_depth) {
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  DepthLimited handler(doc, max_depth);
+  rapidjson::ParseResult result;
+  auto generate = [&](Document&) {
+    rapidjson::Reader reader;
+    result = reader.Parse<Flags | rapidjson::kParseIterativeFlag>(is, handler);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (!result.IsError()) return std::nullopt;
+  doc.SetNull();
+  if (handler.too_deep()) {
+    return ParseFailure{"nests deeper than " + std::to_string(max_depth) + " levels (offset " +
+                            std::to_string(result.Offset()) + ")",
+                        true};
+  }
+  return ParseFailure{"offset " + std::to_string(result.Offset()) + ": " + rapidjson::GetParseError_En(result.Code()),
+                      false};
 }
+
+unsigned default_depth() { return static_cast<unsigned>(std::min<uint64_t>(limits().json_max_depth, 1u << 20)); }
+
+std::optional<std::string> message(std::optional<ParseFailure> f) {
+  if (!f) return std::nullopt;
+  return std::move(f->message);
+}
+
 }  // namespace
 
+std::optional<ParseFailure> parse_bounded(Document& doc, std::string_view text, unsigned max_depth, bool validate_utf8) {
+  return validate_utf8 ? parse_with<rapidjson::kParseValidateEncodingFlag>(doc, text, max_depth)
+                       : parse_with<rapidjson::kParseDefaultFlags>(doc, text, max_depth);
+}
+
 std::optional<std::string> parse(Document& doc, std::string_view text) {
-  return parse_with<rapidjson::kParseValidateEncodingFlag>(doc, text);
+  return message(parse_bounded(doc, text, default_depth(), true));
+}
+
+std::optional<std::string> parse(Document& doc, std::string_view text, unsigned max_depth) {
+  return message(parse_bounded(doc, text, max_depth, true));
 }
 
 std::optional<std::string> parse_unvalidated(Document& doc, std::string_view text) {
-  return parse_with<rapidjson::kParseDefaultFlags>(doc, text);
+  return message(parse_bounded(doc, text, default_depth(), false));
 }
 
 bool valid_utf8(std::string_view s) {

@@ -16,8 +16,18 @@ using Value = rapidjson::Value;
 using Document = rapidjson::Document;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// Parsing never recurses (RapidJSON's iterative parser) and refuses objects and arrays nested deeper
+// than a limit, so the recursive walks after it (Accept, printers) are bounded too. Without a limit
+// given, core::limits().json_max_depth applies.
+struct ParseFailure {
+  std::string message;    // "offset N: reason" or "nests deeper than N levels (offset M)"
+  bool too_deep = false;  // the depth limit, not a syntax error
+};
+std::optional<ParseFailure> parse_bounded(Document& doc, std::string_view text, unsigned max_depth, bool validate_utf8);
+
 // Parses text, rejecting invalid UTF-8; on failure returns a message "offset N: reason".
 std::optional<std::string> parse(Document& doc, std::string_view text);
+std::optional<std::string> parse(Document& doc, std::string_view text, unsigned max_depth);
 // The same without checking string encodings: about a third faster on the webhook hot path, for
 // callers that validate every string they keep (valid_utf8) instead of the whole document.
 std::optional<std::string> parse_unvalidated(Document& doc, std::string_view text);

@@ -11,6 +11,7 @@
 
 #include "core/base64.hpp"
 #include "core/redact.hpp"
+#include "core/yaml_bounded.hpp"
 
 namespace helmgate::diff {
 
@@ -283,7 +284,7 @@ std::string canonical_yaml(const YAML::Node& node) {
 core::Result<std::vector<Resource>> parse_manifest(std::string_view yaml, const ParseOptions& options) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(yaml));
+    docs = core::yaml::load_all(yaml, core::yaml::Source::rendered);
   } catch (const YAML::Exception& e) {
     return core::Error(core::errc::bad_request,
                        (options.source.empty() ? std::string("manifest") : options.source) + ":" +

@@ -77,8 +77,33 @@ void RequestMetrics::observe(const std::string& route, unsigned status, double s
   ++h.count;
 }
 
+void RequestMetrics::connections_open(uint64_t n) {
+  std::lock_guard lock(mu_);
+  connections_open_ = n;
+}
+
+void RequestMetrics::connection_rejected() {
+  std::lock_guard lock(mu_);
+  ++connections_rejected_;
+}
+
+void RequestMetrics::accept_failed(const std::string& error) {
+  std::lock_guard lock(mu_);
+  ++accept_errors_[error];
+}
+
 void RequestMetrics::write(PromWriter& w) const {
   std::lock_guard lock(mu_);
+  w.family("helmgate_http_connections_open", "gauge", "HTTP connections open now.");
+  w.sample("helmgate_http_connections_open", {}, static_cast<double>(connections_open_));
+  w.family("helmgate_http_connections_rejected_total", "counter",
+           "Connections answered 503 and closed because server.max_connections were open.");
+  w.sample("helmgate_http_connections_rejected_total", {}, static_cast<double>(connections_rejected_));
+  w.family("helmgate_http_accept_errors_total", "counter",
+           "Failed accepts by error (descriptor or memory exhaustion make the server back off).");
+  for (const auto& [error, n] : accept_errors_) {
+    w.sample("helmgate_http_accept_errors_total", {{"error", error}}, static_cast<double>(n));
+  }
   w.family("helmgate_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
   for (const auto& [key, n] : requests_) {
     w.sample("helmgate_http_requests_total", {{"route", key.first}, {"code", std::to_string(key.second)}},

@@ -26,6 +26,11 @@ class RequestMetrics {
   void observe(const std::string& route, unsigned status, double seconds);
   void write(PromWriter& w) const;
 
+  // Connection-level events the server reports (Server::set_metrics).
+  void connections_open(uint64_t n);
+  void connection_rejected();                    // past server.max_connections: 503 and closed
+  void accept_failed(const std::string& error);  // accept(2) failed (EMFILE, ENFILE, ...)
+
  private:
   static constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
   struct Hist {
@@ -36,6 +41,9 @@ class RequestMetrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, unsigned>, uint64_t> requests_;
   std::map<std::string, Hist> durations_;
+  uint64_t connections_open_ = 0;
+  uint64_t connections_rejected_ = 0;
+  std::map<std::string, uint64_t> accept_errors_;
 };
 
 }  // namespace helmgate::http

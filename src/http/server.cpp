@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +11,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -39,22 +42,39 @@ void parse_listen(const std::string& listen, std::string& host, uint16_t& port) 
 class Session;
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  Impl(ServerOptions o, Router r) : opts(std::move(o)), router(std::move(r)), acceptor(ioc), grace(ioc) {}
+  Impl(ServerOptions o, Router r)
+      : opts(std::move(o)), router(std::move(r)), accept_strand(asio::make_strand(ioc)), acceptor(accept_strand),
+        accept_timer(accept_strand), grace(ioc) {}
 
   ServerOptions opts;
   Router router;
   asio::io_context ioc;
+  // The acceptor, its back-off timer and the back-off state below are used on this strand only.
+  asio::strand<asio::io_context::executor_type> accept_strand;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_timer;
   asio::steady_timer grace;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   RequestObserver observer;
+  RequestMetrics* metrics = nullptr;
   std::atomic<bool> draining{false};
 
   std::mutex mu;
   std::map<uint64_t, std::weak_ptr<Session>> sessions;
   uint64_t next_session = 0;
+  std::atomic<int> rejecting{0};  // 503 answers still being written
+
+  // A back-off episode: accept(2) keeps failing (out of descriptors or memory, or any error many times
+  // in a row). One line when it starts, one every 30 s while it lasts, one when it ends.
+  std::chrono::milliseconds backoff{0};
+  uint64_t episode_failures = 0;
+  int consecutive_failures = 0;
+  std::chrono::steady_clock::time_point episode_start{}, episode_logged{};
 
   void accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void back_off(const beast::error_code& ec);
+  void admit(tcp::socket socket);
   void begin_shutdown();
   void session_closed(uint64_t id);
   void finish_if_drained();
@@ -211,29 +231,147 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_{};
 };
 
+// Answers 503 to a connection past max_connections and closes it. The answer is written first, then the
+// request (if any) is read and dropped until the client closes or a second passes: closing with unread
+// data would reset the connection and could destroy the answer before the client reads it.
+class Rejecter : public std::enable_shared_from_this<Rejecter> {
+ public:
+  Rejecter(tcp::socket&& socket, std::shared_ptr<Server::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+  ~Rejecter() { --server_->rejecting; }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->stream_.expires_after(std::chrono::seconds(1));
+      asio::async_write(self->stream_, asio::buffer(busy()), [self](beast::error_code ec, size_t) {
+        if (ec) return self->close();
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        self->drain();
+      });
+    });
+  }
+
+ private:
+  static const std::string& busy() {
+    static const std::string body = "{\"error\":\"too many open connections, retry in a few seconds\"}\n";
+    static const std::string text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                    "Retry-After: 5\r\nConnection: close\r\nContent-Length: " +
+                                    std::to_string(body.size()) + "\r\n\r\n" + body;
+    return text;
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(sink_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->drain();
+    });
+  }
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<Server::Impl> server_;
+  std::array<char, 4096> sink_{};
+};
+
+namespace {
+
+// Errors that say the process or the system is out of something: retrying at once only spins.
+bool exhausted(const beast::error_code& ec) {
+  namespace errc = boost::system::errc;
+  return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+}
+
+}  // namespace
+
 void Server::Impl::accept() {
   acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      spdlog::warn("http: accept failed: {}", ec.message());
-    } else {
-      socket.set_option(tcp::no_delay(true), ec);
-      std::shared_ptr<Session> s;
-      {
-        std::lock_guard lock(self->mu);
-        uint64_t id = ++self->next_session;
-        s = std::make_shared<Session>(std::move(socket), self, id);
-        self->sessions[id] = s;
-      }
-      s->start();
-    }
-    if (!self->draining) self->accept();
+    self->on_accept(ec, std::move(socket));
   });
+}
+
+void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining) return;
+    if (metrics != nullptr) metrics->accept_failed(ec.message());
+    // A connection aborted before it was accepted is the client's business; exhaustion at once, and
+    // any error that repeats, start a back-off episode instead of a busy loop.
+    if (exhausted(ec) || ++consecutive_failures >= 16) return back_off(ec);
+    return accept();
+  }
+  consecutive_failures = 0;
+  if (backoff.count() > 0) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - episode_start);
+    spdlog::info("http: accepting connections again after {} failed accept(s) in {} ms", episode_failures, ms.count());
+    backoff = std::chrono::milliseconds(0);
+    episode_failures = 0;
+  }
+  admit(std::move(socket));
+  if (!draining) accept();
+}
+
+void Server::Impl::back_off(const beast::error_code& ec) {
+  constexpr std::chrono::milliseconds kFirst{50}, kMax{1000};
+  constexpr std::chrono::seconds kRemind{30};
+  auto now = std::chrono::steady_clock::now();
+  ++episode_failures;
+  if (backoff.count() == 0) {
+    backoff = kFirst;
+    episode_start = episode_logged = now;
+    size_t open = 0;
+    {
+      std::lock_guard lock(mu);
+      open = sessions.size();
+    }
+    spdlog::warn("http: accept failed: {} ({} connection(s) open); pausing accepts, retrying from {} ms up to {} ms "
+                 "apart; logged again when it recovers or every {} s",
+                 ec.message(), open, kFirst.count(), kMax.count(), kRemind.count());
+  } else {
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(kMax));
+    if (now - episode_logged >= kRemind) {
+      episode_logged = now;
+      spdlog::warn("http: accept still failing: {} ({} failure(s) in {} s)", ec.message(), episode_failures,
+                   std::chrono::duration_cast<std::chrono::seconds>(now - episode_start).count());
+    }
+  }
+  accept_timer.expires_after(backoff);
+  accept_timer.async_wait([self = shared_from_this()](beast::error_code wec) {
+    if (wec || self->draining || !self->acceptor.is_open()) return;
+    self->accept();
+  });
+}
+
+void Server::Impl::admit(tcp::socket socket) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard lock(mu);
+    if (sessions.size() >= static_cast<size_t>(std::max(1, opts.max_connections))) {
+      if (metrics != nullptr) metrics->connection_rejected();
+      // Answering costs a little per connection too: past a few answers in flight, the connection is
+      // only closed (as the socket goes out of scope).
+      if (rejecting.load() >= 64) return;
+      ++rejecting;
+      std::make_shared<Rejecter>(std::move(socket), shared_from_this())->start();
+      return;
+    }
+    uint64_t id = ++next_session;
+    s = std::make_shared<Session>(std::move(socket), shared_from_this(), id);
+    sessions[id] = s;
+    if (metrics != nullptr) metrics->connections_open(sessions.size());
+  }
+  s->start();
 }
 
 void Server::Impl::session_closed(uint64_t id) {
   std::lock_guard lock(mu);
   sessions.erase(id);
+  if (metrics != nullptr) metrics->connections_open(sessions.size());
   if (draining && sessions.empty()) {
     asio::post(ioc, [self = shared_from_this()] { self->finish_if_drained(); });
   }
@@ -250,8 +388,11 @@ void Server::Impl::begin_shutdown() {
   if (draining.exchange(true)) return;
   spdlog::info("http: shutting down: no new connections, finishing in-flight requests (grace {} ms)",
                opts.shutdown_grace.count());
-  beast::error_code ignored;
-  acceptor.close(ignored);
+  asio::dispatch(accept_strand, [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor.close(ignored);
+    self->accept_timer.cancel();
+  });
   std::vector<std::shared_ptr<Session>> live;
   {
     std::lock_guard lock(mu);
@@ -298,6 +439,8 @@ void Server::listen() {
 uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void Server::set_observer(RequestObserver obs) { impl_->observer = std::move(obs); }
+
+void Server::set_metrics(RequestMetrics* metrics) { impl_->metrics = metrics; }
 
 void Server::run() {
   int n = impl_->opts.threads > 0 ? impl_->opts.threads : static_cast<int>(std::thread::hardware_concurrency());

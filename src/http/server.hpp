@@ -1,6 +1,8 @@
 #pragma once
 // HTTP/1.1 server on Boost.Beast: keep-alive, a body limit, separate header/body/idle timeouts, a
-// strand per connection, and graceful shutdown that lets in-flight requests finish.
+// strand per connection, and graceful shutdown that lets in-flight requests finish. Resource bounds: at
+// most max_connections open (past it: 503 with Retry-After), and when accept(2) runs out of descriptors
+// or memory the accept loop backs off (50 ms doubling to 1 s) and logs once per episode, not per error.
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http.hpp>
 
@@ -11,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "http/metrics.hpp"
 #include "http/router.hpp"
 
 namespace helmgate::http {
@@ -24,6 +27,8 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{30'000};
+  // Open connections at most; past it a new connection is answered 503 with Retry-After and closed.
+  int max_connections = 1024;
 };
 
 // Called after each response is written: route pattern ("" when unmatched), status, seconds taken.
@@ -40,6 +45,8 @@ class Server {
   void listen();
   uint16_t port() const;
   void set_observer(RequestObserver obs);
+  // Connection metrics (open, rejected past max_connections, accept errors); call before run().
+  void set_metrics(RequestMetrics* metrics);
 
   // Runs the I/O threads; returns after shutdown() has drained (or the grace period ran out).
   void run();

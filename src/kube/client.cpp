@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/json.hpp"
+#include "core/yaml_bounded.hpp"
 
 namespace helmgate::kube {
 
@@ -43,8 +44,8 @@ std::string ObjectRef::describe() const {
 
 std::optional<ApiStatus> parse_status(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const bool unparsed = core::json::parse(doc, body).has_value();  // iterative, depth-bounded
+  if (unparsed || !doc.IsObject()) return std::nullopt;
   auto kind = core::json::get_string(doc, "kind");
   if (!kind || *kind != "Status") return std::nullopt;
   ApiStatus s;
@@ -278,8 +279,8 @@ core::Result<std::string> Client::server_version() {
   if (!r) return r.error();
   if (r->status != 200) return api_error("GET /version", *r);
   rapidjson::Document doc;
-  doc.Parse(r->body.data(), r->body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  const bool unparsed = core::json::parse(doc, r->body).has_value();  // iterative, depth-bounded
+  if (unparsed || !doc.IsObject()) {
     return core::Error(core::errc::internal, "cluster " + cluster_ + ": /version did not answer JSON");
   }
   return core::json::get_string(doc, "gitVersion").value_or("");
@@ -309,8 +310,8 @@ core::Result<const Client::GroupVersion*> Client::group_version(const std::strin
     return api_error("discovery GET " + path, *r);
   } else {
     rapidjson::Document doc;
-    doc.Parse(r->body.data(), r->body.size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("resources") || !doc["resources"].IsArray()) {
+    const bool unparsed = core::json::parse(doc, r->body).has_value();  // iterative, depth-bounded
+    if (unparsed || !doc.IsObject() || !doc.HasMember("resources") || !doc["resources"].IsArray()) {
       return core::Error(core::errc::internal, "cluster " + cluster_ + ": discovery " + path + " did not answer an APIResourceList");
     }
     std::string group, version = api_version;
@@ -420,7 +421,7 @@ core::Result<std::vector<ManifestObject>> split_manifest(std::string_view manife
   std::vector<ManifestObject> out;
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(manifest));
+    docs = core::yaml::load_all(manifest, core::yaml::Source::rendered);
   } catch (const YAML::Exception& e) {
     return core::Error(core::errc::bad_request, source + ": line " + std::to_string(e.mark.line + 1) + ", column " +
                                                     std::to_string(e.mark.column + 1) + ": " + e.msg);

@@ -14,6 +14,8 @@
 #include "release/kustomize_scan.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
+#include "core/limits.hpp"
+#include "core/yaml_bounded.hpp"
 #include "release/yaml_util.hpp"
 
 namespace fs = std::filesystem;
@@ -60,10 +62,12 @@ struct ParseFailure {
 std::variant<Docs, ParseFailure> parse_file(const std::string& path, const std::string& text) {
   Docs out;
   try {
-    for (auto& n : YAML::LoadAll(text)) {
+    for (auto& n : core::yaml::load_all(text)) {
       if (!n.IsMap()) continue;
       out.push_back({n, path, n.Mark().line + 1});
     }
+  } catch (const core::yaml::LimitExceeded& e) {
+    return ParseFailure{e.msg, {path, e.mark.line + 1, e.mark.column + 1}};
   } catch (const YAML::Exception& e) {
     return ParseFailure{"invalid YAML: " + e.msg, {path, e.mark.line + 1, e.mark.column + 1}};
   }
@@ -177,6 +181,7 @@ class Discoverer {
       }
       if (roots.empty()) break;
     }
+    if (over_release_limit(cluster)) return;
     for (const auto& f : found_) {
       std::string api = scalar(f.doc.node, "apiVersion");
       if (scalar(f.doc.node, "kind") != "HelmRelease") continue;
@@ -240,6 +245,28 @@ class Discoverer {
     repo_ = src_->repo;
     commit_ = src_->commit;
   }
+
+  // Bounds (core::limits()): the YAML files one discovery parses, the HelmReleases one cluster declares.
+  std::variant<Docs, ParseFailure> parse_file(const std::string& path, const std::string& text) {
+    if (++files_parsed_ > limits_.max_files) {
+      return ParseFailure{"the repository has more than " + core::with_commas(limits_.max_files) +
+                              " YAML files to read (limits.max_files); split it or raise the limit",
+                          {path, 0, 0}};
+    }
+    return helmgate::release::parse_file(path, text);
+  }
+  bool over_release_limit(const ClusterSpec& cluster) {
+    uint64_t n = 0;
+    for (const auto& f : found_) n += scalar(f.doc.node, "kind") == "HelmRelease" ? 1 : 0;
+    if (n <= limits_.max_releases) return false;
+    problem("cluster " + cluster.name + " declares " + core::with_commas(n) + " HelmReleases, more than " +
+            core::with_commas(limits_.max_releases) + " (limits.max_releases); none of them is previewed");
+    for (const auto& f : found_) out_.failed_roots.emplace_back(cluster.name, f.root);
+    use(0);
+    return true;
+  }
+  const core::Limits limits_ = core::limits();
+  uint64_t files_parsed_ = 0;
 
   void problem(const std::string& message, Location where = {}) {
     std::string m = src_->prefix.empty() ? message : "in " + src_->label + ": " + message;
@@ -745,6 +772,7 @@ class Discoverer {
         continue;
       }
       if (!is_yaml(p) || e.mode == git::kModeSymlink) continue;
+      if (files_parsed_ > limits_.max_files) return core::Error(core::errc::bad_request, "limits.max_files");
       auto t = repo_->read_file(commit_, p);
       if (!t.ok() || !t->has_value()) continue;
       inputs.push_back(p);
@@ -804,7 +832,10 @@ class Discoverer {
       parsed = root;
     } else {
       try {
-        parsed = YAML::Load(value);
+        parsed = core::yaml::load(value);
+      } catch (const core::yaml::LimitExceeded& e) {
+        Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + ": " + e.msg, at});
       } catch (const YAML::Exception& e) {
         Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
         r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + " is not valid YAML: " + e.msg, at});
@@ -983,7 +1014,7 @@ class Discoverer {
               auto t = repo_->read_file(commit_, join(r.chart.path, p));
               if (t.ok() && t->has_value()) {
                 try {
-                  YAML::Node parsed = YAML::Load(**t);
+                  YAML::Node parsed = core::yaml::load(**t);
                   detail::deep_merge(merged, parsed);
                 } catch (const YAML::Exception& e) {
                   r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid YAML: " + e.msg,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/redact.hpp"
+#include "core/yaml_bounded.hpp"
 #include "render/process.hpp"
 
 namespace fs = std::filesystem;
@@ -103,7 +104,7 @@ core::Result<void> check_chart_dir(const std::string& dir, const std::string& sh
     if (!fs::exists(p, ec)) continue;
     YAML::Node doc;
     try {
-      doc = YAML::LoadFile(p.string());
+      doc = core::yaml::load_file(p.string());
     } catch (const YAML::Exception& e) {
       return core::Error(core::errc::bad_request, "chart " + shown + "/" + meta + ":" +
                                                       std::to_string(e.mark.line + 1) + ":" +

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/json.hpp"
@@ -118,7 +119,28 @@ class PreviewJob {
  public:
   PreviewJob(Shared& s, queue::JobContext& ctx) : s_(s), ctx_(ctx), spec_(ctx.job().spec) {}
 
+  // Whatever happens (a failure, an exception from any stage), no status this job set to pending stays
+  // pending: the PR would wait forever for a check that never finishes.
   queue::RunOutcome run() {
+    queue::RunOutcome out;
+    try {
+      out = run_stages();
+    } catch (const std::exception& e) {
+      ctx_.log(std::string("preview threw: ") + e.what());
+      out = queue::RunOutcome::retry_later(std::string("preview: internal error: ") + e.what());
+      settle_pending("preview failed: internal error (the job's log has the details)");
+      return out;
+    } catch (...) {
+      out = queue::RunOutcome::retry_later("preview: internal error (unknown exception)");
+      settle_pending("preview failed: internal error");
+      return out;
+    }
+    if (out.status != queue::RunOutcome::Status::succeeded) settle_pending("preview failed: " + out.error);
+    return out;
+  }
+
+ private:
+  queue::RunOutcome run_stages() {
     if (spec_.pr <= 0 || spec_.head_sha.empty()) {
       return queue::RunOutcome::fail("preview: the job names no pull request or head commit (pr, head_sha)");
     }
@@ -314,7 +336,16 @@ class PreviewJob {
     return queue::RunOutcome::ok(json);
   }
 
- private:
+  void settle_pending(const std::string& description) {
+    if (forge_ == nullptr || pending_.empty() || ctx_.superseded()) return;
+    try {
+      auto clusters = pending_;
+      for (const auto& c : clusters) set_status(c, forge::CommitState::error, description);
+    } catch (const std::exception& e) {
+      ctx_.log(std::string("could not settle the pending statuses: ") + e.what());
+    }
+  }
+
   static int64_t ms_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
         .count();
@@ -325,6 +356,11 @@ class PreviewJob {
     st.context = "helmgate/" + cluster;
     st.state = state;
     st.description = forge::one_line(description, 140);
+    if (state == forge::CommitState::pending) {
+      pending_.insert(cluster);
+    } else {
+      pending_.erase(cluster);
+    }
     // A status that cannot be set does not fail the preview: the comment carries the same verdict.
     if (auto r = forge_->set_status(repo_, spec_.head_sha, st); !r) {
       ctx_.log("status " + st.context + " on " + spec_.head_sha.substr(0, 12) + ": " + r.error().message);
@@ -367,6 +403,7 @@ class PreviewJob {
   const config::Forge* forge_cfg_ = nullptr;
   forge::ForgeClient* forge_ = nullptr;
   forge::RepoRef repo_;
+  std::set<std::string> pending_;  // clusters whose status this job left pending
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/yaml_bounded.hpp"
+
 namespace helmgate::runners {
 
 namespace {
@@ -49,7 +51,7 @@ std::vector<std::string> preview_sensitive_values(const std::string& values_yaml
   if (paths.empty()) return out;
   YAML::Node root;
   try {
-    root = YAML::Load(values_yaml);
+    root = core::yaml::load(values_yaml, core::yaml::Source::rendered);
   } catch (const YAML::Exception&) {
     return out;
   }

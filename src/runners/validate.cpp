@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/json.hpp"
+#include "core/yaml_bounded.hpp"
 
 namespace helmgate::runners {
 
@@ -174,7 +175,7 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
       if (m.ref.kind == "Namespace") created_namespaces.insert(m.ref.name);
       if (m.ref.kind == "CustomResourceDefinition") {
         try {
-          YAML::Node n = YAML::Load(m.yaml);
+          YAML::Node n = core::yaml::load(m.yaml, core::yaml::Source::rendered);
           if (n["spec"] && n["spec"]["group"] && n["spec"]["names"] && n["spec"]["names"]["kind"]) {
             crd_kinds.emplace(n["spec"]["group"].as<std::string>(), n["spec"]["names"]["kind"].as<std::string>());
           }

@@ -37,7 +37,7 @@ TEST_CASE("defaults apply to an empty file", "[unit][config]") {
 TEST_CASE("errors name file, line, key path and reason", "[unit][config]") {
   CHECK(error_of("server:\n  listen: 1.2.3.4:80\n  bogus: 1\n") ==
         "helmgate.yaml:3:3: server.bogus: unknown key (allowed: listen, threads, max_body_bytes, header_timeout, "
-        "body_timeout, idle_timeout, shutdown_grace)");
+        "body_timeout, idle_timeout, shutdown_grace, max_connections)");
   CHECK(error_of("queue:\n  max_attempts: zero\n") == "helmgate.yaml:2:17: queue.max_attempts: must be an integer");
   CHECK(error_of("queue:\n  visibility_timeout: 10 minutes\n").find("queue.visibility_timeout: must be a positive duration") !=
         std::string::npos);
