@@ -24,6 +24,7 @@
 #include "apply/uninstall_action.hpp"
 #include "apply/upgrade_action.hpp"
 #include "core/json.hpp"
+#include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "diff/normalize.hpp"
 #include "git/repository.hpp"
@@ -469,7 +470,9 @@ queue::RunOutcome ApplyJob::run() {
                                    " has no clusters configured; apply needs each cluster's kubeconfig (repos[].clusters)");
   }
   if (s_.opt.helm.empty()) return queue::RunOutcome::fail("apply: helm not found: set HELMGATE_HELM or put helm on PATH");
-  auto repo = s_.mirrors->open(spec_.clone_url.empty() ? repo_cfg_->url : spec_.clone_url);
+  // The configured URL (with its credentials from the environment) wins; a job's clone_url is only for
+  // a repository without one.
+  auto repo = s_.mirrors->open(!repo_cfg_->url.empty() ? config::fetch_url(*repo_cfg_) : spec_.clone_url);
   if (!repo) return queue::RunOutcome::retry_later("apply: " + repo.error().message);
   repo_.emplace(std::move(*repo));
   auto after = repo_->resolve(spec_.after);
@@ -575,6 +578,8 @@ queue::Runner make_apply_runner(const config::Config& cfg, ApplyRunnerOptions op
   ro.cache_dir = options.cache_root + "/renders";
   ro.concurrency = options.render_concurrency;
   s->renderer = std::make_unique<render::Renderer>(ro);
+  core::ensure_private_dir(options.cache_root);
+  core::ensure_private_dir(options.cache_root + "/mirrors");
   s->mirrors = std::make_unique<git::MirrorCache>(options.cache_root + "/mirrors");
   auto url = queue::RedisUrl::parse(cfg.redis_url);
   s->redis_ok = url.ok();
