@@ -286,9 +286,12 @@ std::string SecretScrubber::scrub(std::string_view text) const {
     for (size_t pos = hay.find(n.text); pos != std::string::npos; pos = hay.find(n.text, pos + 1)) {
       size_t b = pos, e = pos + n.text.size();
       if (n.how == Match::whole_token) {
-        if ((b > 0 && is_base64_char(hay[b - 1])) || (e < hay.size() && is_base64_char(hay[e]))) continue;
+        // A token starts after a non-token character or after an escape such as the "\n" of a
+        // JSON-quoted multi-line value.
+        bool starts = b == 0 || !is_base64_char(hay[b - 1]) || (b >= 2 && hay[b - 2] == '\\');
+        if (!starts || (e < hay.size() && is_base64_char(hay[e]))) continue;
       } else if (n.how == Match::base64_token) {
-        while (b > 0 && is_base64_char(hay[b - 1])) --b;
+        while (b > 0 && is_base64_char(hay[b - 1]) && !(b >= 2 && hay[b - 2] == '\\')) --b;
         while (e < hay.size() && is_base64_char(hay[e])) ++e;
       }
       hits.push_back({b, e, n.marker});

@@ -81,7 +81,14 @@ TEST_CASE("a multi-line value is redacted line by line, in every layout", "[secu
   for (size_t p = 0, n; (n = kPem.find('\n', p)) != std::string::npos; p = n + 1) block += "    " + kPem.substr(p, n - p) + "\n";
   std::string json = "{\"key\":\"" + std::string("-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCanaryPemLineOne\\nZm9vYmFyYmF6cXV4Q2FuYXJ5UGVtTGluZVR3bzEyMzQ1Njc4OTBhYmNkZWZnaGlq\\nkQ==\\n-----END PRIVATE KEY-----\\n") + "\"}";
   std::string diffed = "+    MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCanaryPemLineOne\n+    kQ==\n";
-  for (const auto& t : {block, json, diffed, kPem}) {
+  // toJson of the value, quoted once more as a YAML annotation: every line, also the short last one.
+  std::string twice;
+  for (char c : json) {
+    if (c == '\\' || c == '"') twice += '\\';
+    twice += c;
+  }
+  twice = "    json: \"" + twice + "\"\n";
+  for (const auto& t : {block, json, diffed, kPem, twice}) {
     std::string out = red.scrub(t);
     check_no_pem(out);
     CHECK(contains(out, "<redacted hmac:"));
