@@ -433,6 +433,7 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   // Last line of defence: no value that came from a Secret or a sensitive path leaves the process.
   const auto& redactor = pipeline.redactor();
   result.redactor = redactor;
+  scrub_report(result.report, redactor);
   for (auto f : request.formats) {
     switch (f) {
       case PreviewFormat::markdown:
