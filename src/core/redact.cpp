@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 namespace helmgate::core {
 
@@ -222,9 +223,32 @@ constexpr size_t kMarkerLen = kMarkerPrefix.size() + 8 + 1;
 
 }  // namespace
 
+namespace {
+
+uint32_t load4(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+}  // namespace
+
 void SecretScrubber::add_needle(std::string text, size_t marker, Match how) {
-  for (const auto& n : needles_) {
-    if (n.how == how && n.text == text) return;
+  if (text.size() < 4) return;
+  std::string key = std::to_string(static_cast<int>(how)) + ":" + text;
+  if (!needle_keys_.insert(std::move(key)).second) return;
+  const auto index = static_cast<uint32_t>(needles_.size());
+  if (how == Match::base64_token) {
+    if (text.size() != 8) return;
+    base64_[load8(text.data())].push_back(index);
+  } else {
+    by_prefix_[load4(text.data())].push_back(index);
   }
   needles_.push_back({std::move(text), marker, how});
 }
@@ -247,10 +271,7 @@ void SecretScrubber::add_forms(std::string_view v, size_t marker, size_t materia
 
 void SecretScrubber::add(std::string_view value) {
   if (value.size() < kMinValue) return;
-  for (const auto& s : seen_) {
-    if (s == value) return;
-  }
-  seen_.emplace_back(value);
+  if (!seen_.emplace(value).second) return;
   markers_.push_back(secret_marker(value));
   const size_t whole = markers_.size() - 1;
 
@@ -280,21 +301,32 @@ std::string SecretScrubber::scrub(std::string_view text) const {
   };
   std::vector<Hit> hits;
   const std::string low = lower(text);
-  std::string original(text);
-  for (const auto& n : needles_) {
-    const std::string& hay = n.how == Match::base64_token ? original : low;
-    for (size_t pos = hay.find(n.text); pos != std::string::npos; pos = hay.find(n.text, pos + 1)) {
-      size_t b = pos, e = pos + n.text.size();
-      if (n.how == Match::whole_token) {
-        // A token starts after a non-token character or after an escape such as the "\n" of a
-        // JSON-quoted multi-line value.
-        bool starts = b == 0 || !is_base64_char(hay[b - 1]) || (b >= 2 && hay[b - 2] == '\\');
-        if (!starts || (e < hay.size() && is_base64_char(hay[e]))) continue;
-      } else if (n.how == Match::base64_token) {
-        while (b > 0 && is_base64_char(hay[b - 1]) && !(b >= 2 && hay[b - 2] == '\\')) --b;
-        while (e < hay.size() && is_base64_char(hay[e])) ++e;
+  const std::string original(text);
+  const size_t n = original.size();
+  for (size_t i = 0; i + 4 <= n; ++i) {
+    if (!by_prefix_.empty()) {
+      if (auto it = by_prefix_.find(load4(low.data() + i)); it != by_prefix_.end()) {
+        for (uint32_t idx : it->second) {
+          const Needle& nd = needles_[idx];
+          if (low.compare(i, nd.text.size(), nd.text) != 0) continue;
+          size_t b = i, e = i + nd.text.size();
+          if (nd.how == Match::whole_token) {
+            // A token starts after a non-token character or after an escape such as the "\n" of a
+            // JSON-quoted multi-line value.
+            bool starts = b == 0 || !is_base64_char(low[b - 1]) || (b >= 2 && low[b - 2] == '\\');
+            if (!starts || (e < n && is_base64_char(low[e]))) continue;
+          }
+          hits.push_back({b, e, nd.marker});
+        }
       }
-      hits.push_back({b, e, n.marker});
+    }
+    if (!base64_.empty() && i + 8 <= n) {
+      if (auto it = base64_.find(load8(original.data() + i)); it != base64_.end()) {
+        size_t b = i, e = i + 8;
+        while (b > 0 && is_base64_char(original[b - 1]) && !(b >= 2 && original[b - 2] == '\\')) --b;
+        while (e < n && is_base64_char(original[e])) ++e;
+        hits.push_back({b, e, needles_[it->second.front()].marker});
+      }
     }
   }
   if (hits.empty()) return original;
@@ -304,11 +336,11 @@ std::string SecretScrubber::scrub(std::string_view text) const {
     kept.emplace_back(p, p + kMarkerLen);
   }
   if (!kept.empty()) {
+    // kept is sorted and its spans do not overlap: the first span ending after a hit's start decides.
     std::erase_if(hits, [&](const Hit& h) {
-      for (const auto& [b, e] : kept) {
-        if (h.begin < e && b < h.end) return true;
-      }
-      return false;
+      auto it = std::upper_bound(kept.begin(), kept.end(), h.begin,
+                                 [](size_t pos, const std::pair<size_t, size_t>& k) { return pos < k.second; });
+      return it != kept.end() && it->first < h.end;
     });
   }
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {

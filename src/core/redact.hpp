@@ -1,7 +1,10 @@
 #pragma once
 // Keeps credentials out of logs and answers.
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace helmgate::core {
@@ -66,7 +69,12 @@ class SecretScrubber {
   void add_needle(std::string text, size_t marker, Match how);
   std::vector<Needle> needles_;
   std::vector<std::string> markers_;
-  std::vector<std::string> seen_;
+  std::unordered_set<std::string> seen_;          // values added
+  std::unordered_set<std::string> needle_keys_;   // (how, text) of needles_, to add each once
+  // Indexes, so that scrubbing is one pass over the text whatever the number of values: text needles by
+  // their first 4 (lowercased) bytes, base64 needles (always 8 characters) by their 8 bytes.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> by_prefix_;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> base64_;
 };
 
 }  // namespace helmgate::core
