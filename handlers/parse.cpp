@@ -151,9 +151,9 @@ Decision decide_jobs(const core::Event& ev, const config::Config& cfg) {
   base.forge = ev.forge_name;
   base.repo = ev.repo.full_name;
   // Jobs name the configured repository (forge + full name); the worker takes its URL and credentials
-  // from the configuration at run time. Only an unconfigured repository keeps the forge's clone URL,
-  // without any userinfo.
-  if (repo == nullptr) base.clone_url = core::strip_userinfo(ev.repo.clone_url);
+  // from the configuration at run time. Only a repository without a configured URL keeps the forge's
+  // clone URL, without any userinfo.
+  if (repo == nullptr || repo->url.empty()) base.clone_url = core::strip_userinfo(ev.repo.clone_url);
   base.delivery_id = ev.delivery_id;
 
   switch (ev.kind) {

@@ -470,9 +470,11 @@ queue::RunOutcome ApplyJob::run() {
                                    " has no clusters configured; apply needs each cluster's kubeconfig (repos[].clusters)");
   }
   if (s_.opt.helm.empty()) return queue::RunOutcome::fail("apply: helm not found: set HELMGATE_HELM or put helm on PATH");
-  // The configured URL (with its credentials from the environment) wins; a job's clone_url is only for
-  // a repository without one.
-  auto repo = s_.mirrors->open(!repo_cfg_->url.empty() ? config::fetch_url(*repo_cfg_) : spec_.clone_url);
+  // The configured repository is fetched with its credentials from the environment (config::fetch_url);
+  // jobs carry no URL for it. A job's own clone_url (another location, e.g. a local mirror) is used as is.
+  const bool configured = !repo_cfg_->url.empty() &&
+                          (spec_.clone_url.empty() || git::canonical_url(spec_.clone_url) == git::canonical_url(repo_cfg_->url));
+  auto repo = s_.mirrors->open(configured ? config::fetch_url(*repo_cfg_) : spec_.clone_url);
   if (!repo) return queue::RunOutcome::retry_later("apply: " + repo.error().message);
   repo_.emplace(std::move(*repo));
   auto after = repo_->resolve(spec_.after);
