@@ -75,7 +75,7 @@ CANARY=$(curl -sS -f --max-time 20 -u "$U:$PW" -H 'Content-Type: application/jso
 user_api POST /user/repos "{\"name\":\"$REPO\",\"private\":true,\"default_branch\":\"main\"}" >/dev/null
 CLONE_URL="$GITEA/$U/$REPO.git"
 # Private indeed: without the token Gitea refuses to serve it.
-if git ls-remote "$CLONE_URL" >/dev/null 2>&1 </dev/null; then fail "$CLONE_URL is readable without credentials"; fi
+if GIT_TERMINAL_PROMPT=0 git -c credential.helper= ls-remote "$CLONE_URL" >/dev/null 2>&1 </dev/null; then fail "$CLONE_URL is readable without credentials"; fi
 
 mkdir -p "$T/repo/charts/demo/templates" "$T/repo/releases"
 printf 'apiVersion: v2\nname: demo\nversion: 0.1.0\n' >"$T/repo/charts/demo/Chart.yaml"
