@@ -282,8 +282,11 @@ class Pipeline {
       po.secret_values = &rendered_secrets;
       auto parsed = diff::parse_manifest(res->manifest, po);
       // A template may copy a rendered Secret's value anywhere (an annotation, a ConfigMap): every output
-      // is scrubbed with this redactor at the end.
-      for (const auto& v : rendered_secrets) redactor_.add_sensitive(v);
+      // is scrubbed with this redactor at the end. Charts put short, common words in Secrets too ("admin",
+      // "true", "5432"): scrubbing those everywhere would blank half the diff, so 8 characters at least.
+      for (const auto& v : rendered_secrets) {
+        if (v.size() >= 8) redactor_.add_sensitive(v);
+      }
       if (!parsed) {
         rr.errors.push_back({redactor_.scrub(parsed.error().message), r->where.file, r->where.line, 0});
         side_ok[is_head] = false;
