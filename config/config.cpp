@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/redact.hpp"
+
 namespace helmgate::config {
 namespace {
 
@@ -249,10 +251,29 @@ void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, cor
 }
 
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress) {
-  r.expect_map(n, p, {"name", "url", "forge", "deploy_branch", "clusters", "sensitive_values", "egress"});
+  r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
+                  "egress"});
   repo.name = r.str(n, p, "name", "", true);
   if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
   repo.url = r.str(n, p, "url", "");
+  // Credentials in the file would travel with every job, log line and API answer: refused, and the
+  // message never repeats them.
+  if (core::url_has_credentials(repo.url)) {
+    r.fail(n["url"], p + ".url",
+           "must not contain credentials (" + core::redact_url(repo.url) +
+               "); put the token in an environment variable and name it in " + p + ".token_env");
+  }
+  repo.token_env = r.str(n, p, "token_env", "");
+  if (!repo.token_env.empty() && !valid_env_name(repo.token_env)) {
+    r.fail(n["token_env"], p + ".token_env", "must be an environment variable name");
+  }
+  repo.username = r.str(n, p, "username", repo.username);
+  if (repo.username.empty() || repo.username.find_first_of(":@/ \t\r\n") != std::string::npos) {
+    r.fail(n["username"], p + ".username", "must be a user name without ':', '@', '/' or spaces");
+  }
+  if (!repo.token_env.empty() && repo.url.rfind("https://", 0) != 0 && repo.url.rfind("http://", 0) != 0) {
+    r.fail(n["token_env"], p + ".token_env", "is for http(s) URLs; ssh URLs take their key from the ssh agent");
+  }
   repo.forge = r.str(n, p, "forge", "", true);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
   repo.sensitive_values = r.strings(n, p, "sensitive_values");
@@ -412,6 +433,25 @@ Config load_file(const std::string& path) {
   return load_string(ss.str(), path);
 }
 
+std::string fetch_url(const Repo& repo) {
+  if (repo.token.empty()) return repo.url;
+  size_t scheme = repo.url.find("://");
+  if (scheme == std::string::npos) return repo.url;
+  // Percent-encode what would end the userinfo early.
+  std::string tok;
+  for (unsigned char c : repo.token) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      tok += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      tok += '%';
+      tok += hex[c >> 4];
+      tok += hex[c & 15];
+    }
+  }
+  return repo.url.substr(0, scheme + 3) + repo.username + ":" + tok + "@" + repo.url.substr(scheme + 3);
+}
+
 void resolve_secrets(Config& cfg, SecretNeeds needs) {
   auto need = [&](const std::string& key, const std::string& var) -> std::string {
     std::string v = env_or_empty(var);
@@ -432,6 +472,11 @@ void resolve_secrets(Config& cfg, SecretNeeds needs) {
       const auto& var = f.github_app->private_key_env;
       f.github_app->private_key = needs.forge_tokens ? need(p + ".github_app.private_key_env", var) : env_or_empty(var);
     }
+  }
+  for (size_t i = 0; i < cfg.repos.size(); ++i) {
+    auto& r = cfg.repos[i];
+    if (r.token_env.empty()) continue;
+    r.token = needs.forge_tokens ? need("repos[" + std::to_string(i) + "].token_env", r.token_env) : env_or_empty(r.token_env);
   }
   if (needs.api_token) cfg.api_token = need("api.token_env", cfg.api_token_env);
   if (!cfg.redis_url_env.empty()) cfg.redis_url = need("redis.url_env", cfg.redis_url_env);

@@ -55,7 +55,12 @@ struct Cluster {
 
 struct Repo {
   std::string name;  // "owner/name" as the forge reports it
-  std::string url;   // clone URL
+  std::string url;   // clone URL, never with credentials (refused at load)
+  // HTTPS credentials for fetching `url`: the token comes from this environment variable, sent as the
+  // password of `username`. Jobs never carry them: workers add them at fetch time (fetch_url()).
+  std::string token_env;
+  std::string username = "x-access-token";
+  std::string token;  // resolved by resolve_secrets(); never printed
   std::string forge; // forge name
   std::string deploy_branch = "main";
   std::vector<Cluster> clusters;  // empty: discover from clusters/ (Flux layout) or one "default"
@@ -112,6 +117,10 @@ struct Config {
 // Parses and validates; throws ConfigError naming file, line, key path and reason.
 Config load_file(const std::string& path);
 Config load_string(const std::string& yaml, const std::string& source_name = "<config>");
+
+// The URL a worker fetches `repo` with: `url` with the token of token_env as its userinfo (https only).
+// Never stored, logged or shown: anything that names the repository uses `url`.
+std::string fetch_url(const Repo& repo);
 
 // Reads the secrets named by *_env keys from the environment. Throws ConfigError naming the key
 // and the variable (never the value) when a required one is unset.

@@ -1,6 +1,7 @@
 #include "handlers/parse.hpp"
 
 #include "core/json.hpp"
+#include "core/redact.hpp"
 
 namespace helmgate::handlers {
 namespace {
@@ -156,7 +157,10 @@ Decision decide_jobs(const core::Event& ev, const config::Config& cfg) {
   core::JobSpec base;
   base.forge = ev.forge_name;
   base.repo = ev.repo.full_name;
-  base.clone_url = repo != nullptr && !repo->url.empty() ? repo->url : ev.repo.clone_url;
+  // Jobs name the configured repository (forge + full name); the worker takes its URL and credentials
+  // from the configuration at run time. Only a repository without a configured URL keeps the forge's
+  // clone URL, without any userinfo.
+  if (repo == nullptr || repo->url.empty()) base.clone_url = core::strip_userinfo(ev.repo.clone_url);
   base.delivery_id = ev.delivery_id;
 
   switch (ev.kind) {

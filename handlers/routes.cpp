@@ -1,6 +1,5 @@
 #include "handlers/routes.hpp"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <set>
 
 #include "core/json.hpp"
+#include "core/redact.hpp"
 #include "handlers/parse.hpp"
 #include "handlers/signature.hpp"
 
@@ -61,14 +61,21 @@ std::optional<std::string> form_payload(std::string_view body) {
   return std::nullopt;
 }
 
-bool bearer_ok(const Context& ctx, const std::string& token) {
-  std::string h = ctx.header("Authorization");
+}  // namespace
+
+bool bearer_token_ok(std::string_view authorization, std::string_view token) {
   constexpr std::string_view prefix = "Bearer ";
-  if (token.empty() || h.size() != prefix.size() + token.size() || h.compare(0, prefix.size(), prefix) != 0) {
-    return false;
-  }
-  return CRYPTO_memcmp(h.data() + prefix.size(), token.data(), token.size()) == 0;
+  // No early return on the presented value's length or content: the comparison of the whole header with
+  // the expected one runs over fixed-size digests (core::constant_time_equal).
+  const bool configured = !token.empty();
+  std::string expected = std::string(prefix) + std::string(token);
+  bool equal = core::constant_time_equal(authorization, expected);
+  return configured && equal;
 }
+
+namespace {
+
+bool bearer_ok(const Context& ctx, const std::string& token) { return bearer_token_ok(ctx.header("Authorization"), token); }
 
 http::Response unauthorized(std::string_view why) {
   auto res = error_response(401, why);

@@ -1,5 +1,7 @@
 #pragma once
 // The HTTP surface: webhooks, the jobs API, health and metrics.
+#include <string_view>
+
 #include "config/config.hpp"
 #include "handlers/queue_runner.hpp"
 #include "http/metrics.hpp"
@@ -17,6 +19,10 @@ struct App {
 
 // POST /webhooks/<forge name>, GET/POST /api/v1/jobs..., GET /healthz, /readyz, /metrics.
 void install_routes(http::Router& router, App& app);
+
+// Whether an Authorization header value is "Bearer <token>" for the configured token, in time that
+// depends on neither value nor length. An empty configured token accepts nothing.
+bool bearer_token_ok(std::string_view authorization, std::string_view token);
 
 // A job record as the API shows it (also used by `helmgate jobs`).
 std::string job_to_json(const queue::JobRecord& job, bool with_log);

@@ -1,4 +1,6 @@
 // helmgate: the CLI. Each subcommand lives in src/cmd/; this file only dispatches.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -38,6 +40,10 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "--version") == 0) return helmgate::cmd::version(argc - 1, argv + 1);
   std::string_view name = argv[1];
+  // Everything helmgate and its children (helm, kubectl, git) write may hold rendered Secrets, values or
+  // fetched content: owner-only, whatever umask we were started with. Our own cache and temporary files
+  // also set their modes explicitly (core/private_files.hpp).
+  ::umask(077);
   for (const auto& c : kCommands) {
     if (name == c.name) return c.run(argc - 1, argv + 1);
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/json.hpp"
+#include "core/private_files.hpp"
 #include "core/redact.hpp"
 
 #include <cstdio>
@@ -76,8 +77,7 @@ namespace helmgate::apply {
 
 core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, bool create_namespace,
                                   const std::string& what) {
-  std::error_code ec;
-  fs::create_directories(env.work_dir + "/values", ec);
+  core::ensure_private_dir(env.work_dir + "/values");
   // The merged values may hold Secret data: private file, removed whatever happens.
   std::string path = env.work_dir + "/values/" + core::sha256_hex(spec.id + spec.digest).substr(0, 16) + ".yaml";
   struct Remove {
@@ -87,14 +87,9 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
       fs::remove(p, e);
     }
   } remove{path};
-  {
-    FILE* f = std::fopen(path.c_str(), "w");
-    if (f == nullptr) return core::Error(core::errc::internal, "cannot write the values file " + path);
-    std::unique_ptr<FILE, int (*)(FILE*)> owned(f, &std::fclose);
-    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
-    if (std::fwrite(spec.values_yaml.data(), 1, spec.values_yaml.size(), f) != spec.values_yaml.size()) {
-      return core::Error(core::errc::internal, "cannot write the values file " + path);
-    }
+  // 0600 from its creation (never readable by others, not even for an instant), whatever the umask.
+  if (!core::write_private_file(path, spec.values_yaml)) {
+    return core::Error(core::errc::internal, "cannot write the values file " + path);
   }
   std::vector<std::string> args = {"upgrade", "--install", spec.release_name};
   args.insert(args.end(), spec.chart_args.begin(), spec.chart_args.end());

@@ -1,6 +1,7 @@
 #include "core/job.hpp"
 
 #include "core/json.hpp"
+#include "core/redact.hpp"
 
 namespace helmgate::core {
 
@@ -16,7 +17,8 @@ std::string JobSpec::to_json() const {
   json::kv(w, "kind", kind);
   json::kv(w, "forge", forge);
   json::kv(w, "repo", repo);
-  if (!clone_url.empty()) json::kv(w, "clone_url", clone_url);
+  // Never a credential in a stored job, whatever filled the field.
+  if (!clone_url.empty()) json::kv(w, "clone_url", strip_userinfo(clone_url));
   if (!delivery_id.empty()) json::kv(w, "delivery_id", delivery_id);
   if (!replay_of.empty()) json::kv(w, "replay_of", replay_of);
   if (pr != 0) json::kv(w, "pr", pr);
@@ -47,6 +49,7 @@ Result<JobSpec> JobSpec::from_json(std::string_view text) {
   str("forge", s.forge);
   str("repo", s.repo);
   str("clone_url", s.clone_url);
+  s.clone_url = strip_userinfo(s.clone_url);
   str("delivery_id", s.delivery_id);
   str("replay_of", s.replay_of);
   s.pr = json::get_int(doc, "pr").value_or(0);

@@ -21,7 +21,7 @@ struct JobSpec {
   std::string kind;
   std::string forge;      // configured forge name
   std::string repo;       // "owner/name"
-  std::string clone_url;
+  std::string clone_url;  // only for a repository not in the configuration; never with userinfo
   std::string delivery_id;
   std::string replay_of;  // id of the job this one replays
 

@@ -17,33 +17,6 @@ namespace helmgate::diff {
 
 namespace {
 
-std::string base64_encode(std::string_view in) {
-  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += tbl[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 bool needs_quotes(const std::string& s, bool was_quoted) {
   if (s.empty()) return true;
   if (std::isspace(static_cast<unsigned char>(s.front())) != 0 ||
@@ -216,7 +189,13 @@ void remove_pointer(YAML::Node root, std::string_view pointer) {
   if (cur.IsMap()) cur.remove(tokens.back());
 }
 
-void redact_secret(YAML::Node doc) {
+std::string detail_text(const YAML::Node& n) {
+  YAML::Emitter e;
+  e << n;
+  return e.c_str();
+}
+
+void redact_secret(YAML::Node doc, std::vector<std::string>* values) {
   // stringData is what the API server folds into data; compare both sides as data, by marker of the
   // decoded value, so "stringData: x" and "data: base64(x)" compare equal and neither is shown.
   YAML::Node data = doc["data"];
@@ -225,50 +204,59 @@ void redact_secret(YAML::Node doc) {
     for (const auto& kv : data) {
       std::string raw = kv.second.IsScalar() ? kv.second.Scalar() : "";
       auto decoded = core::base64_decode(raw);
+      if (values != nullptr) values->push_back(decoded ? *decoded : raw);
       merged[kv.first.Scalar()] = core::secret_marker(decoded ? *decoded : raw);
     }
   }
   YAML::Node sd = doc["stringData"];
   if (sd && sd.IsMap()) {
     for (const auto& kv : sd) {
-      merged[kv.first.Scalar()] = core::secret_marker(kv.second.IsScalar() ? kv.second.Scalar() : "");
+      std::string raw = kv.second.IsScalar() ? kv.second.Scalar() : "";
+      if (values != nullptr) values->push_back(raw);
+      merged[kv.first.Scalar()] = core::secret_marker(raw);
     }
     doc.remove("stringData");
   }
   if ((data && data.IsMap()) || (sd && sd.IsMap())) doc["data"] = merged;
+  // Malformed data (a scalar or a list where a map belongs) is not shown either.
+  if (data && !data.IsMap() && !data.IsNull()) doc["data"] = core::secret_marker(detail_text(data));
+  if (sd && !sd.IsMap() && !sd.IsNull()) {
+    doc.remove("stringData");
+    doc["data"] = core::secret_marker(detail_text(sd));
+  }
   // kubectl's last-applied annotation would carry the values again.
   if (doc["metadata"] && doc["metadata"]["annotations"] && doc["metadata"]["annotations"].IsMap()) {
     doc["metadata"]["annotations"].remove("kubectl.kubernetes.io/last-applied-configuration");
   }
 }
 
+// A List (v1 List, or a typed list such as SecretList) holds items: compare the items, each on its own
+// and each redacted as it would be at the top level. Items of a typed list usually carry no kind or
+// apiVersion: they take the list's ("SecretList" -> "Secret"). Lists in lists are followed a few levels.
+void expand_lists(const YAML::Node& d, const std::string& kind, const std::string& api, int depth,
+                  std::vector<YAML::Node>& out) {
+  YAML::Node doc = d;
+  if (doc.IsMap() && !kind.empty()) {
+    if (!doc["kind"]) doc["kind"] = kind;
+    if (!doc["apiVersion"] && !api.empty()) doc["apiVersion"] = api;
+  }
+  std::string k = doc.IsMap() && doc["kind"] && doc["kind"].IsScalar() ? doc["kind"].Scalar() : "";
+  if (k.size() >= 4 && k.compare(k.size() - 4, 4, "List") == 0 && doc["items"] && doc["items"].IsSequence()) {
+    if (depth >= 4) return;  // deeper than any real tool nests: shown as nothing rather than unredacted
+    std::string item_kind = k == "List" ? "" : k.substr(0, k.size() - 4);
+    std::string item_api = item_kind.empty() || !doc["apiVersion"] || !doc["apiVersion"].IsScalar()
+                               ? std::string()
+                               : doc["apiVersion"].Scalar();
+    for (const auto& item : doc["items"]) expand_lists(item, item_kind, item_api, depth + 1, out);
+    return;
+  }
+  out.push_back(doc);
+}
+
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view text) {
   return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
-}
-
-void Redactor::add_sensitive(std::string_view value) {
-  // Very short values ("1", "true") would scrub half the manifest and protect nothing.
-  if (value.size() < 4) return;
-  std::string marker = core::secret_marker(value);
-  for (const auto& [needle, m] : values_) {
-    if (needle == value) return;
-  }
-  values_.emplace_back(std::string(value), marker);
-  if (value.size() >= 6) values_.emplace_back(base64_encode(value), marker);
-  std::sort(values_.begin(), values_.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-}
-
-std::string Redactor::scrub(std::string text) const {
-  for (const auto& [needle, marker] : values_) {
-    size_t pos = 0;
-    while ((pos = text.find(needle, pos)) != std::string::npos) {
-      text.replace(pos, needle.size(), marker);
-      pos += marker.size();
-    }
-  }
-  return text;
 }
 
 std::string Resource::key() const {
@@ -293,15 +281,7 @@ core::Result<std::vector<Resource>> parse_manifest(std::string_view yaml, const 
   }
   std::vector<Resource> out;
   std::vector<YAML::Node> expanded;
-  for (auto& d : docs) {
-    // A List (kind: List) holds items; compare the items.
-    if (d.IsMap() && d["kind"] && d["kind"].IsScalar() && d["kind"].Scalar() == "List" && d["items"] &&
-        d["items"].IsSequence()) {
-      for (const auto& item : d["items"]) expanded.push_back(item);
-    } else {
-      expanded.push_back(d);
-    }
-  }
+  for (auto& d : docs) expand_lists(d, "", "", 0, expanded);
   for (auto& doc : expanded) {
     if (!doc.IsMap() || !doc["kind"] || !doc["metadata"] || !doc["metadata"].IsMap() ||
         !doc["metadata"]["name"]) {
@@ -329,7 +309,7 @@ core::Result<std::vector<Resource>> parse_manifest(std::string_view yaml, const 
     for (const auto& rule : options.ignore) {
       if (glob_match(rule.group, r.group) && glob_match(rule.kind, r.kind)) remove_pointer(doc, rule.pointer);
     }
-    if (r.group.empty() && r.kind == "Secret") redact_secret(doc);
+    if (r.group.empty() && r.kind == "Secret") redact_secret(doc, options.secret_values);
     r.text = canonical_yaml(doc);
     if (options.redactor != nullptr) r.text = options.redactor->scrub(std::move(r.text));
     out.push_back(std::move(r));

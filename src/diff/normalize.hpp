@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/redact.hpp"
 
 namespace YAML {
 class Node;
@@ -21,16 +22,17 @@ struct IgnoreRule {
   std::string pointer;
 };
 
-// Replaces known sensitive strings (values that came from Secrets) wherever they appear in text, with the
-// same keyed marker core::secret_marker gives, also in their base64 form.
+// Replaces known sensitive strings (values that came from Secrets or sensitive paths) wherever they appear in
+// text, with the same keyed marker core::secret_marker gives, also line by line for multi-line values and in
+// the encodings templates commonly apply (case, quoting, base64): see core::SecretScrubber.
 class Redactor {
  public:
-  void add_sensitive(std::string_view value);
-  std::string scrub(std::string text) const;
-  bool empty() const { return values_.empty(); }
+  void add_sensitive(std::string_view value) { scrubber_.add(value); }
+  std::string scrub(std::string text) const { return scrubber_.scrub(text); }
+  bool empty() const { return scrubber_.empty(); }
 
  private:
-  std::vector<std::pair<std::string, std::string>> values_;  // needle -> marker, longest first
+  core::SecretScrubber scrubber_;
 };
 
 struct Resource {
@@ -47,6 +49,9 @@ struct ParseOptions {
   std::vector<IgnoreRule> ignore;
   const Redactor* redactor = nullptr;
   std::string source;  // names the manifest in errors ("helm template podinfo")
+  // When set, receives the (decoded) values of every Secret in the manifest, also inside a List, so that
+  // the caller can scrub them from everything else it prints (a template may copy them anywhere).
+  std::vector<std::string>* secret_values = nullptr;
 };
 
 // Parses a multi-document manifest. Documents without kind/metadata.name are skipped (helm emits empty

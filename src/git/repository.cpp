@@ -354,7 +354,8 @@ std::string canonical_url(std::string_view url) {
 MirrorCache::MirrorCache(std::string cache_dir) : cache_dir_(std::move(cache_dir)) {}
 
 std::string MirrorCache::mirror_dir(std::string_view url) const {
-  return (fs::path(cache_dir_) / (core::sha256_hex(url).substr(0, 24) + ".git")).string();
+  // Keyed without credentials: a rotated token keeps its mirror.
+  return (fs::path(cache_dir_) / (core::sha256_hex(core::strip_userinfo(url)).substr(0, 24) + ".git")).string();
 }
 
 core::Result<Repository> MirrorCache::open(const std::string& url, bool fetch) const {
@@ -383,16 +384,20 @@ core::Result<Repository> MirrorCache::open_mirror(const std::string& url, bool f
   }
   std::unique_ptr<git_repository, Repository::Deleter> repo(r);
   if (fresh || fetch) {
+    // An anonymous remote: the URL (which may carry the repository's token) is never written to the
+    // mirror's config on disk.
     git_remote* rem = nullptr;
-    if (git_remote_lookup(&rem, repo.get(), "origin") != 0 &&
-        git_remote_create_with_fetchspec(&rem, repo.get(), "origin", url.c_str(), "+refs/*:refs/*") != 0) {
+    if (git_remote_create_anonymous(&rem, repo.get(), url.c_str()) != 0) {
       return git_failure("git: configuring mirror remote for " + core::redact_url(url));
     }
     RemotePtr remote(rem);
     git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
     fo.prune = GIT_FETCH_PRUNE;
     if (!follow_redirects) fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
-    if (git_remote_fetch(remote.get(), nullptr, &fo, nullptr) != 0) {
+    char refspec[] = "+refs/*:refs/*";
+    char* specs[] = {refspec};
+    git_strarray refspecs = {specs, 1};
+    if (git_remote_fetch(remote.get(), &refspecs, &fo, nullptr) != 0) {
       std::string msg = "git: fetching " + core::redact_url(url) + " failed: " + last_error() +
                         " (check the URL and network access)";
       if (fresh) {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "core/yaml_bounded.hpp"
 #include "render/process.hpp"
@@ -28,13 +29,8 @@ std::string unique_name(std::string_view prefix) {
          std::to_string(counter++);
 }
 
-bool write_file(const fs::path& p, std::string_view data) {
-  std::error_code ec;
-  fs::create_directories(p.parent_path(), ec);
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  return static_cast<bool>(f);
-}
+// Values and manifests may hold Secret data: 0600 files in 0700 directories, whatever the umask.
+bool write_file(const fs::path& p, std::string_view data) { return core::write_private_file(p.string(), data); }
 
 std::string read_whole(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -66,10 +62,7 @@ bool is_exact_version(std::string_view v) {
 // RAII temp directory.
 struct TempDir {
   fs::path path;
-  explicit TempDir(fs::path p) : path(std::move(p)) {
-    std::error_code ec;
-    fs::create_directories(path, ec);
-  }
+  explicit TempDir(fs::path p) : path(std::move(p)) { core::ensure_private_dir(path.string()); }
   ~TempDir() {
     std::error_code ec;
     fs::remove_all(path, ec);
@@ -147,9 +140,8 @@ std::string hash_dir(const std::string& dir) {
 }
 
 Renderer::Renderer(Options options) : opt_(std::move(options)) {
-  std::error_code ec;
-  fs::create_directories(opt_.work_dir, ec);
-  if (!opt_.cache_dir.empty()) fs::create_directories(opt_.cache_dir, ec);
+  core::ensure_private_dir(opt_.work_dir);
+  if (!opt_.cache_dir.empty()) core::ensure_private_dir(opt_.cache_dir);
   if (opt_.concurrency == 0) opt_.concurrency = 1;
 }
 
@@ -205,6 +197,7 @@ void Renderer::store(const std::string& key, const std::string& manifest) {
   }
   if (opt_.cache_dir.empty()) return;
   fs::path dir = fs::path(opt_.cache_dir) / key.substr(0, 2);
+  core::ensure_private_dir(dir.string());
   fs::path tmp = dir / unique_name(".tmp-");
   if (write_file(tmp, manifest + "\n#helmgate-end\n")) {
     std::error_code ec;
@@ -249,7 +242,7 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
   if (tgz.empty()) {
     std::error_code ec;
     fs::remove_all(dest, ec);
-    fs::create_directories(dest, ec);
+    core::ensure_private_dir(dest.string());
     std::vector<std::string> argv = {opt_.helm, "pull"};
     std::string shown;
     if (chart.origin == ChartOrigin::oci) {

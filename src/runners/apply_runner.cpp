@@ -24,6 +24,7 @@
 #include "apply/uninstall_action.hpp"
 #include "apply/upgrade_action.hpp"
 #include "core/json.hpp"
+#include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "diff/normalize.hpp"
 #include "git/repository.hpp"
@@ -470,7 +471,11 @@ queue::RunOutcome ApplyJob::run() {
                                    " has no clusters configured; apply needs each cluster's kubeconfig (repos[].clusters)");
   }
   if (s_.opt.helm.empty()) return queue::RunOutcome::fail("apply: helm not found: set HELMGATE_HELM or put helm on PATH");
-  auto repo = s_.mirrors->open(spec_.clone_url.empty() ? repo_cfg_->url : spec_.clone_url);
+  // The configured repository is fetched with its credentials from the environment (config::fetch_url);
+  // jobs carry no URL for it. A job's own clone_url (another location, e.g. a local mirror) is used as is.
+  const bool configured = !repo_cfg_->url.empty() &&
+                          (spec_.clone_url.empty() || git::canonical_url(spec_.clone_url) == git::canonical_url(repo_cfg_->url));
+  auto repo = s_.mirrors->open(configured ? config::fetch_url(*repo_cfg_) : spec_.clone_url);
   if (!repo) return queue::RunOutcome::retry_later("apply: " + repo.error().message);
   repo_.emplace(std::move(*repo));
   auto after = repo_->resolve(spec_.after);
@@ -574,6 +579,8 @@ queue::Runner make_apply_runner(const config::Config& cfg, ApplyRunnerOptions op
   ro.cache_dir = options.cache_root + "/renders";
   ro.concurrency = options.render_concurrency;
   s->renderer = std::make_unique<render::Renderer>(ro);
+  core::ensure_private_dir(options.cache_root);
+  core::ensure_private_dir(options.cache_root + "/mirrors");
   s->mirrors = std::make_unique<git::MirrorCache>(options.cache_root + "/mirrors");
   auto url = queue::RedisUrl::parse(cfg.redis_url);
   s->redis_ok = url.ok();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "core/private_files.hpp"
 #include "forge/forge.hpp"
 #include "git/repository.hpp"
 #include "http/client.hpp"
@@ -166,7 +167,9 @@ class CommandJob {
   // The PR's head and where it left the deploy branch, read from Git (forges publish refs/pull/N/head).
   core::Result<std::pair<std::string, std::string>> pr_commits() {
     const std::string url =
-        repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? repo_cfg_->url : spec_.clone_url;
+        repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? config::fetch_url(*repo_cfg_) : spec_.clone_url;
+    core::ensure_private_dir(s_.cache_root);
+    core::ensure_private_dir(s_.cache_root + "/mirrors");
     git::MirrorCache mirrors(s_.cache_root + "/mirrors");
     auto repo = mirrors.open(url);
     if (!repo) return repo.error();

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/egress.hpp"
+#include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "diff/normalize.hpp"
 #include "git/repository.hpp"
@@ -85,7 +86,9 @@ class Pipeline {
                                  const std::vector<release::ClusterSpec>& clusters, size_t& releases_total,
                                  std::vector<HeadManifest>* head_manifests) {
     diff::Report report;
-    report.repo = req_.repo;
+    report.repo = core::strip_userinfo(req_.repo);
+    // The repository's fetch credential must not surface either (a Git error quoting a URL, ...).
+    if (req_.repo_config && !req_.repo_config->token.empty()) redactor_.add_sensitive(req_.repo_config->token);
     report.base = base;
     report.head = head;
     for (const auto& c : clusters) report.clusters.push_back(c.name);
@@ -290,7 +293,15 @@ class Pipeline {
       diff::ParseOptions po;
       po.redactor = &redactor_;
       po.source = "helm template " + r->release_name + " (" + label + ")";
+      std::vector<std::string> rendered_secrets;
+      po.secret_values = &rendered_secrets;
       auto parsed = diff::parse_manifest(res->manifest, po);
+      // A template may copy a rendered Secret's value anywhere (an annotation, a ConfigMap): every output
+      // is scrubbed with this redactor at the end. Charts put short, common words in Secrets too ("admin",
+      // "true", "5432"): scrubbing those everywhere would blank half the diff, so 8 characters at least.
+      for (const auto& v : rendered_secrets) {
+        if (v.size() >= 8) redactor_.add_sensitive(v);
+      }
       if (!parsed) {
         rr.errors.push_back({redactor_.scrub(parsed.error().message), r->where.file, r->where.line, 0});
         side_ok[is_head] = false;
@@ -357,7 +368,7 @@ core::Result<std::optional<config::Repo>> preview_select_repo(const config::Conf
     if (git::canonical_url(r.url) == git::canonical_url(repo)) return std::optional<config::Repo>(r);
   }
   return core::Error(core::errc::invalid_config, cfg.source + " declares " + std::to_string(cfg.repos.size()) +
-                                                     " repositories and none has the URL " + repo +
+                                                     " repositories and none has the URL " + core::redact_url(repo) +
                                                      "; pass the URL of one of them as the repository");
 }
 
@@ -366,6 +377,9 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
       request.cache_dir.empty() ? default_cache_dir() : fs::absolute(request.cache_dir).string();
   const auto& cfg = request.repo_config;
 
+  // Mirrors, renders and work trees hold fetched and rendered content (Secret data among it): owner only.
+  core::ensure_private_dir(root);
+  core::ensure_private_dir(root + "/mirrors");
   git::MirrorCache mirrors(root + "/mirrors");
   auto repo = mirrors.open(request.repo);
   if (!repo) return repo.error();
@@ -432,6 +446,7 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   // Last line of defence: no value that came from a Secret or a sensitive path leaves the process.
   const auto& redactor = pipeline.redactor();
   result.redactor = redactor;
+  scrub_report(result.report, redactor);
   for (auto f : request.formats) {
     switch (f) {
       case PreviewFormat::markdown:

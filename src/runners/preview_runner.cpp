@@ -157,7 +157,7 @@ class PreviewJob {
     // The configured URL wins: it is the one the operator gave credentials for (the webhook's clone
     // URL may be an anonymous https one).
     const std::string url =
-        repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? repo_cfg_->url : spec_.clone_url;
+        repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? config::fetch_url(*repo_cfg_) : spec_.clone_url;
     if (url.empty())
       return queue::RunOutcome::fail("preview: no clone URL for " + spec_.repo + " (add repos[].url)");
 

@@ -59,4 +59,19 @@ std::vector<std::string> preview_sensitive_values(const std::string& values_yaml
   return out;
 }
 
+void scrub_report(diff::Report& report, const diff::Redactor& redactor) {
+  if (redactor.empty()) return;
+  auto problems = [&](std::vector<diff::Problem>& ps) {
+    for (auto& p : ps) p.message = redactor.scrub(std::move(p.message));
+  };
+  problems(report.errors);
+  problems(report.notes);
+  for (auto& rr : report.releases) {
+    problems(rr.errors);
+    for (auto& s : rr.reasons) s = redactor.scrub(std::move(s));
+    for (auto& s : rr.notes) s = redactor.scrub(std::move(s));
+    for (auto& d : rr.resources) d.diff = redactor.scrub(std::move(d.diff));
+  }
+}
+
 }  // namespace helmgate::runners
