@@ -72,6 +72,7 @@ core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<
   po.env = {"HOME=" + env.work_dir, "HELM_CACHE_HOME=" + env.work_dir + "/cache",
             "HELM_CONFIG_HOME=" + env.work_dir + "/config", "HELM_DATA_HOME=" + env.work_dir + "/data",
             "PATH=/usr/local/bin:/usr/bin:/bin"};
+  po.sandboxed = true;
   po.sandbox.network = true;
   po.sandbox.read_only = read_only;
   po.sandbox.read_only.push_back(env.kubeconfig);

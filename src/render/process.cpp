@@ -96,7 +96,8 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
     return core::Error(std::error_code(errno, std::generic_category()), "creating pipes for " + argv[0]);
   }
   auto start = std::chrono::steady_clock::now();
-  auto spawned = detail::spawn_sandboxed(argv, options.env, options.cwd, options.sandbox, out_w.get(), err_w.get());
+  auto spawned = detail::spawn_sandboxed(argv, options.env, options.cwd, options.sandboxed, options.sandbox, out_w.get(),
+                                          err_w.get());
   if (!spawned) return spawned.error();
   const pid_t pid = *spawned;
   out_w.reset();
@@ -158,7 +159,7 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
   } else if (WIFSIGNALED(status)) {
     res.signal = WTERMSIG(status);
   }
-  if (!res.timed_out && !res.stdout_truncated && (res.exit_code != 0 || res.signal != 0)) classify_limit(res, usage);
+  if (options.sandboxed && !res.timed_out && !res.stdout_truncated && (res.exit_code != 0 || res.signal != 0)) classify_limit(res, usage);
   return res;
 }
 

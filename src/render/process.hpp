@@ -18,7 +18,11 @@ struct ProcessOptions {
   std::chrono::milliseconds timeout{60000};
   size_t max_stdout = 64u << 20;
   size_t max_stderr = 1u << 20;
-  SandboxMounts sandbox;  // what the child may see and whether it keeps the network (default: nothing, no network)
+  // true: run inside the render sandbox (namespaces per sandbox_settings(), resource limits), seeing only
+  // `sandbox`. Every child that handles repository content sets it (renderer, apply); false is for trusted
+  // tools (git in tests).
+  bool sandboxed = false;
+  SandboxMounts sandbox;  // what a sandboxed child may see and whether it keeps the network
 };
 
 struct ProcessResult {

@@ -186,6 +186,7 @@ const std::string& Renderer::helm_version() {
     ProcessOptions po;
     po.env = child_env();
     po.timeout = std::chrono::seconds(30);
+    po.sandboxed = true;
     po.sandbox.read_only = {home_dir()};
     auto r = run_process({opt_.helm, "version", "--template", "{{.Version}}"}, po);
     helm_version_ = r.ok() && r->exit_code == 0 && !r->out.empty() ? r->out : "unknown";
@@ -275,6 +276,7 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart) {
     po.timeout = opt_.timeout;
     // A separate step from rendering: network (the egress policy decides where), but only helm's homes and
     // the destination to write to.
+    po.sandboxed = true;
     po.sandbox.network = true;
     po.sandbox.writable = {home_dir(), dest.string()};
     auto r = run_process(argv, po);
@@ -312,6 +314,7 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   po.max_stdout = opt_.max_output;
   po.cwd = tmp.path.string();
   // No network; the chart (directory or pulled archive) read-only, the scratch dir with the values writable.
+  po.sandboxed = true;
   po.sandbox.read_only = {chart_ref, home_dir()};
   po.sandbox.writable = {tmp.path.string()};
   auto r = run_process(argv, po);
@@ -420,6 +423,7 @@ core::Result<std::string> Renderer::kustomize_build(const std::string& dir, cons
   po.env = child_env();
   po.timeout = opt_.timeout;
   po.max_stdout = opt_.max_output;
+  po.sandboxed = true;
   po.sandbox.read_only = {kustomize_root(dir), home_dir()};
   auto r = run_process({opt_.kubectl, "kustomize", dir}, po);
   if (!r) return r.error();

@@ -367,8 +367,8 @@ std::string lexical(const std::string& p) {
   return s;
 }
 
-Plan make_plan(const SandboxSettings& set, bool userns, const std::vector<std::string>& argv,
-               const std::vector<std::string>& env, const std::string& cwd, const SandboxMounts& mounts) {
+Plan make_plan(const SandboxSettings& set, bool userns, const std::vector<std::string>& argv, const std::string& cwd,
+               const SandboxMounts& mounts) {
   Plan plan;
   plan.sandbox = set.enabled;
   plan.userns = set.enabled && userns;
@@ -404,7 +404,7 @@ Plan make_plan(const SandboxSettings& set, bool userns, const std::vector<std::s
   if (l.cpu_seconds != 0) lim(RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds + 5);
   if (l.file_bytes != 0) lim(RLIMIT_FSIZE, l.file_bytes, l.file_bytes);
   if (l.open_files != 0) lim(RLIMIT_NOFILE, l.open_files, l.open_files);
-  lim(RLIMIT_CORE, 0, 0);
+  if (set.enabled || l.memory_bytes != 0) lim(RLIMIT_CORE, 0, 0);
   // RLIMIT_NPROC counts every process of the uid in its user namespace: only meaningful in our own one
   // (outside, it would count the server's threads too).
   if (plan.userns && l.processes != 0) lim(RLIMIT_NPROC, l.processes, l.processes);
@@ -508,7 +508,7 @@ core::Result<std::string> probe_sandbox() {
                        std::string("sandbox: ") + step_text(st_forced) + ": " + std::strerror(EPERM));
   }
   auto attempt = [&](bool userns) {
-    Plan plan = make_plan(set, userns, {}, {}, "/", {});
+    Plan plan = make_plan(set, userns, {}, "/", {});
     plan.probe = true;
     plan.envp.push_back(nullptr);
     plan.argv.push_back(nullptr);
@@ -545,10 +545,15 @@ std::string sandbox_failure_advice(const std::string& error, const std::string& 
 namespace detail {
 
 core::Result<int> spawn_sandboxed(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                  const std::string& cwd, const SandboxMounts& mounts, int out_fd, int err_fd) {
+                                  const std::string& cwd, bool isolate, const SandboxMounts& mounts, int out_fd,
+                                  int err_fd) {
   if (argv.empty()) return core::Error(core::errc::internal, "spawn: empty argv");
   SandboxSettings set = sandbox_settings();
-  Plan plan = make_plan(set, g_use_userns.load(), argv, env, cwd, mounts);
+  if (!isolate) {
+    set.enabled = false;
+    set.limits = Limits{0, 0, 0, 0, 0};
+  }
+  Plan plan = make_plan(set, g_use_userns.load(), argv, cwd, mounts);
   if (plan.exec_path.empty() || (set.enabled && plan.exec_path[0] != '/')) {
     return core::Error(std::error_code(ENOENT, std::generic_category()),
                        "cannot start " + argv[0] + ": " + std::strerror(ENOENT) + " (check the binary path)");

@@ -57,11 +57,13 @@ core::Result<std::string> probe_sandbox();
 std::string sandbox_failure_advice(const std::string& error, const std::string& off_switch);
 
 namespace detail {
-// Spawns argv[0] (an absolute or relative path, not searched in PATH) under the current settings with
+// Spawns argv[0] (an absolute or relative path, not searched in PATH), when isolate under the current settings
+// (else as a plain child without limits), with
 // stdin = /dev/null, stdout = out_fd, stderr = err_fd, in its own process group. Returns the pid; fails
 // when the child could not be set up (naming the step) or the binary could not be executed.
 core::Result<int> spawn_sandboxed(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                  const std::string& cwd, const SandboxMounts& mounts, int out_fd, int err_fd);
+                                  const std::string& cwd, bool isolate, const SandboxMounts& mounts, int out_fd,
+                                  int err_fd);
 }  // namespace detail
 
 }  // namespace helmgate::render

@@ -70,6 +70,7 @@ render::ProcessResult sh(const std::string& script, render::SandboxMounts mounts
   render::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=/tmp"};
   po.timeout = std::chrono::seconds(30);
+  po.sandboxed = true;
   po.sandbox = std::move(mounts);
   auto r = render::run_process({"/bin/bash", "-c", script}, po);
   REQUIRE(r.ok());
@@ -177,10 +178,11 @@ TEST_CASE("the sandboxed child cannot read the server's environment", "[security
     std::string dir = chart(work, "leak", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {v: {{ .Values.leak | quote }}}\n");
     render::ProcessOptions po;
     po.env = {"HOME=" + work, "PATH=/usr/bin:/bin"};
+    po.sandboxed = true;
     po.sandbox.read_only = {dir};
     po.sandbox.writable = {work + "/home"};
     fs::create_directories(work + "/home");
-    for (const std::string& target : {"/proc/" + me + "/environ", "/proc/self/environ", "/proc/1/environ"}) {
+    for (const std::string& target : {"/proc/" + me + "/environ", std::string("/proc/self/environ"), std::string("/proc/1/environ")}) {
       auto r = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir, "--set-file", "leak=" + target}, po);
       REQUIRE(r.ok());
       INFO(target << ": " << r->out << r->err);
@@ -204,6 +206,7 @@ TEST_CASE("the sandboxed child cannot read files outside its mounts", "[security
   fs::create_symlink(secret, fs::path(dir) / "link");
   render::ProcessOptions po;
   po.env = {"HOME=" + work + "/home", "PATH=/usr/bin:/bin"};
+  po.sandboxed = true;
   po.sandbox.read_only = {dir};
   fs::create_directories(work + "/home");
   auto r = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir, "--set-file", "leak=" + secret}, po);
@@ -246,6 +249,7 @@ TEST_CASE("rendering has no network: a loopback listener receives nothing", "[se
   SECTION("helm pull run under the render sandbox") {
     render::ProcessOptions po;
     po.env = {"HOME=" + work, "PATH=/usr/bin:/bin"};
+    po.sandboxed = true;
     po.sandbox.writable = {work};
     auto r = render::run_process({test::require_env("HELMGATE_HELM"), "pull", url + "/chart-1.0.0.tgz", "--destination", work}, po);
     REQUIRE(r.ok());
