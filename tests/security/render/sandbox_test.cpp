@@ -18,7 +18,9 @@
 #include "render/process.hpp"
 #include "render/renderer.hpp"
 #include "render/sandbox.hpp"
+#include "runners/preview_pipeline.hpp"
 #include "support/support.hpp"
+#include "support/temp_repo.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
@@ -66,10 +68,11 @@ render::RenderRequest request(const std::string& dir) {
 }
 
 // A shell inside the sandbox (same mounts rules as helm: the system directories, nothing else).
-render::ProcessResult sh(const std::string& script, render::SandboxMounts mounts = {}) {
+render::ProcessResult sh(const std::string& script, render::SandboxMounts mounts = {},
+                         std::chrono::seconds timeout = std::chrono::seconds(60)) {
   render::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=/tmp"};
-  po.timeout = std::chrono::seconds(30);
+  po.timeout = timeout;
   po.sandboxed = true;
   po.sandbox = std::move(mounts);
   auto r = render::run_process({"/bin/bash", "-c", script}, po);
@@ -119,7 +122,7 @@ struct Listener {
 
 }  // namespace
 
-TEST_CASE("a template that allocates without bound hits the memory limit; the caller lives on", "[security]") {
+TEST_CASE("a template that allocates without bound hits the memory limit, the caller lives on", "[security]") {
   SandboxOn on;
   render::SandboxSettings s = render::sandbox_settings();
   s.limits.memory_bytes = 2048ull << 20;
@@ -146,12 +149,63 @@ TEST_CASE("a template that allocates without bound hits the memory limit; the ca
   fs::remove_all(work);
 }
 
+TEST_CASE("in a preview, the release whose chart hits the memory limit fails alone with a clear error", "[security]") {
+  SandboxOn on;
+  render::SandboxSettings s = render::sandbox_settings();
+  s.limits.memory_bytes = 2048ull << 20;
+  render::configure_sandbox(s);
+  test::TempRepo t("sandbox-oom");
+  auto release = [&](const std::string& name) {
+    t.write("releases/" + name + ".yaml", "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: " + name +
+                                              "\n  namespace: demo\nspec:\n  chart:\n    git: git@github.com:example/fleet\n"
+                                              "    path: charts/" + name + "\n  values:\n    n: 1\n");
+    t.write("charts/" + name + "/Chart.yaml", "apiVersion: v2\nname: " + name + "\nversion: 0.1.0\n");
+  };
+  release("bomb");
+  release("fine");
+  t.write("charts/fine/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\ndata: {n: \"{{ .Values.n }}\"}\n");
+  t.write("charts/bomb/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata: {n: \"{{ .Values.n }}\"}\n");
+  const std::string base = t.commit("releases");
+  t.replace("releases/fine.yaml", "n: 1", "n: 2");
+  t.replace("releases/bomb.yaml", "n: 1", "n: 2");
+  t.write("charts/bomb/templates/grow.yaml",
+          "{{- $s := \"xxxxxxxxxxxxxxxx\" }}{{- range until 40 }}{{- $s = printf \"%s%s\" $s $s }}{{- end }}# {{ len $s }}\n");
+  const std::string head = t.commit("a template that allocates without bound");
+  const std::string work = work_dir("preview-oom");
+  runners::PreviewRequest req;
+  req.repo = t.dir.string();
+  req.base = base;
+  req.head = head;
+  req.cache_dir = work;
+  req.helm = test::require_env("HELMGATE_HELM");
+  req.kubectl = test::require_env("HELMGATE_KUBECTL");
+  req.formats = {runners::PreviewFormat::markdown};
+  auto res = runners::run_preview(req);
+  render::configure_sandbox(render::SandboxSettings{});
+  INFO((res.ok() ? res->markdown_parts.front() : res.error().message));
+  REQUIRE(res.ok());
+  REQUIRE(res->report.releases.size() == 2);
+  for (const auto& r : res->report.releases) {
+    std::string errors;
+    for (const auto& e : r.errors) errors += e.message + "\n";
+    INFO(r.name << ": " << errors);
+    if (r.name == "bomb") {
+      CHECK(errors.find("exceeded the memory limit of 2048 MiB") != std::string::npos);
+    } else {
+      CHECK(errors.empty());
+    }
+  }
+  CHECK(res->markdown_parts.front().find("exceeded the memory limit of 2048 MiB") != std::string::npos);
+  fs::remove_all(work);
+}
+
 TEST_CASE("a CPU-bound child is stopped by the CPU limit and reported as such", "[security]") {
   SandboxOn on;
   render::SandboxSettings s = render::sandbox_settings();
   s.limits.cpu_seconds = 1;
   render::configure_sandbox(s);
-  auto r = sh("while :; do :; done");
+  // 1 s of CPU can take long on a loaded machine: the wall-clock timeout must not come first.
+  auto r = sh("while :; do :; done", {}, std::chrono::seconds(300));
   render::configure_sandbox(render::SandboxSettings{});
   INFO("signal " << r.signal << " exit " << r.exit_code);
   CHECK(r.limit == "cpu");
