@@ -15,6 +15,7 @@
 #include <fstream>
 #include <string>
 
+#include "config/config.hpp"
 #include "render/process.hpp"
 #include "render/renderer.hpp"
 #include "render/sandbox.hpp"
@@ -355,4 +356,19 @@ TEST_CASE("the sandbox probe reports a refused sandbox and its step", "[security
   auto r2 = sh("test -e /proc/" + std::to_string(::getpid()) + " && echo visible; echo done");
   CHECK(r2.out.find("visible") == std::string::npos);
   CHECK(r2.out.find("done") != std::string::npos);
+}
+
+TEST_CASE("render.sandbox and the limits are read strictly from the configuration", "[security]") {
+  CHECK(config::load_string("{}").render.sandbox);
+  auto off = config::load_string("render:\n  sandbox: off\n  memory_limit_mib: 4096\n  cpu_limit_seconds: 60\n");
+  CHECK_FALSE(off.render.sandbox);
+  CHECK(off.render.memory_limit_mib == 4096);
+  CHECK(off.render.cpu_limit_seconds == 60);
+  CHECK_FALSE(config::load_string("render: {sandbox: false}").render.sandbox);  // Helm's toYaml spelling
+  CHECK(config::load_string("render: {sandbox: on}").render.sandbox);
+  CHECK_THROWS_WITH(config::load_string("render: {sandbox: maybe}"), Catch::Contains("render.sandbox: must be on or off"));
+  CHECK_THROWS_WITH(config::load_string("render: {memory_limit_mib: 100}"), Catch::Contains("render.memory_limit_mib"));
+  CHECK_THROWS_WITH(config::load_string("render: {sandboxx: on}"), Catch::Contains("unknown key"));
+  // The documented example parses and keeps the sandbox on.
+  CHECK(config::load_file(test::source_dir() + "/config/examples/helmgate.yaml").render.sandbox);
 }
