@@ -15,6 +15,7 @@
 #include <fstream>
 #include <string>
 
+#include "apply/helm.hpp"
 #include "config/config.hpp"
 #include "render/process.hpp"
 #include "render/renderer.hpp"
@@ -371,4 +372,38 @@ TEST_CASE("render.sandbox and the limits are read strictly from the configuratio
   CHECK_THROWS_WITH(config::load_string("render: {sandboxx: on}"), Catch::Contains("unknown key"));
   // The documented example parses and keeps the sandbox on.
   CHECK(config::load_file(test::source_dir() + "/config/examples/helmgate.yaml").render.sandbox);
+}
+
+TEST_CASE("the apply step's helm sees its kubeconfig and the files it names, and keeps the network", "[security]") {
+  SandboxOn on;
+  std::string work = work_dir("apply");
+  Listener l;
+  // A CA file next to the kubeconfig (relative) that is not PEM: helm must read it to say so.
+  write(fs::path(work) / "kube" / "ca.crt", "not a certificate\n");
+  write(fs::path(work) / "kube" / "config",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:" + std::to_string(l.port) +
+            "\", certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n"
+            "  context: {cluster: c, user: u}\ncurrent-context: x\n");
+  apply::HelmEnv env;
+  env.helm = test::require_env("HELMGATE_HELM");
+  env.kubeconfig = work + "/kube/config";
+  env.cluster = "dev";
+  env.work_dir = work + "/helm";
+  env.timeout = std::chrono::seconds(20);
+  auto r = apply::run_helm(env, {"list", "-A"}, "helm list");
+  REQUIRE_FALSE(r.ok());
+  INFO(r.error().message);
+  CHECK(r.error().message.find("unable to parse bytes as PEM") != std::string::npos);
+  CHECK(r.error().message.find("no such file") == std::string::npos);
+  // With a usable CA path the request goes out: the listener (a plain TCP socket) receives the TLS attempt.
+  fs::remove(fs::path(work) / "kube" / "ca.crt");
+  write(fs::path(work) / "kube" / "config",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:" + std::to_string(l.port) +
+            "\", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n"
+            "  context: {cluster: c, user: u}\ncurrent-context: x\n");
+  env.timeout = std::chrono::seconds(1);
+  auto r2 = apply::run_helm(env, {"list", "-A"}, "helm list");
+  INFO((r2.ok() ? std::string("ok") : r2.error().message));
+  CHECK(l.accepted() >= 1);
+  fs::remove_all(work);
 }
