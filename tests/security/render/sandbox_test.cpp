@@ -407,3 +407,16 @@ TEST_CASE("the apply step's helm sees its kubeconfig and the files it names, and
   CHECK(l.accepted() >= 1);
   fs::remove_all(work);
 }
+
+TEST_CASE("a sandboxed child that runs too long is killed with everything it started", "[security]") {
+  SandboxOn on;
+  auto start = std::chrono::steady_clock::now();
+  auto r = sh("sleep 121.7 & sleep 121.7 & sleep 121.7", {}, std::chrono::seconds(2));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(r.timed_out);
+  CHECK(took < std::chrono::seconds(30));
+  // Nothing of it is left on the host: no process runs `sleep 121.7` any more.
+  auto ps = render::run_process({"/bin/sh", "-c", "ps -eo args | grep -c '^sleep 121.7$' || true"}, {});
+  REQUIRE(ps.ok());
+  CHECK(ps->out == "0\n");
+}
