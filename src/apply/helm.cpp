@@ -158,9 +158,9 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   args.insert(args.end(), {"--namespace", spec.namespace_, "--values", path, "--history-max", "10", "--timeout",
                            std::to_string(env.timeout.count() / 1000) + "s", "-o", "json"});
   if (create_namespace) args.emplace_back("--create-namespace");
-  // A local chart is one absolute directory (the other forms carry --repo or an oci:// reference).
+  // A local chart is one directory (the other forms carry --repo or are an oci:// reference).
   std::vector<std::string> read_only;
-  if (spec.chart_args.size() == 1 && !spec.chart_args[0].empty() && spec.chart_args[0][0] == '/') {
+  if (spec.chart_args.size() == 1 && spec.chart_args[0].rfind("oci://", 0) != 0) {
     read_only.push_back(spec.chart_args[0]);
   }
   auto r = run_helm_in(env, args, what, read_only);

@@ -116,6 +116,7 @@ struct Plan {
   std::string uid_map, gid_map;
   std::vector<Op> ops;
   std::string cwd;
+  bool cwd_optional = false;  // stay at / when cwd does not exist inside the sandbox
   std::string exec_path;
   std::vector<char*> argv, envp;
   int out_fd = -1, err_fd = -1, report_fd = -1;
@@ -279,7 +280,7 @@ int child_main(void* arg) {
     }
     setup_root(p);
   }
-  if (!p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0) child_fail(p, st_chdir);
+  if (!p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0 && !p.cwd_optional) child_fail(p, st_chdir);
   for (int i = 0; i < p.nlimits; ++i) {
     if (::setrlimit(static_cast<__rlimit_resource_t>(p.limits[i].resource), &p.limits[i].value) != 0) {
       child_fail(p, st_rlimit);
@@ -388,11 +389,18 @@ Plan make_plan(const SandboxSettings& set, bool userns, const std::vector<std::s
     if (!plan.exec_path.empty() && plan.exec_path[0] == '/') {
       wants.push_back({fs::path(plan.exec_path).parent_path().string(), true});
     }
+    // Relative paths (a relative cache directory) mean what they mean to this process: they are mounted at
+    // their absolute place, and the child starts in this process's working directory when that exists inside.
+    std::error_code ec;
     for (const auto& p : mounts.read_only) {
-      if (!p.empty() && p[0] == '/') wants.push_back({lexical(p), true});
+      if (!p.empty()) wants.push_back({lexical(fs::absolute(p, ec).string()), true});
     }
     for (const auto& p : mounts.writable) {
-      if (!p.empty() && p[0] == '/') wants.push_back({lexical(p), false});
+      if (!p.empty()) wants.push_back({lexical(fs::absolute(p, ec).string()), false});
+    }
+    if (plan.cwd.empty()) {
+      plan.cwd = fs::current_path(ec).string();
+      plan.cwd_optional = true;
     }
     add_binds(plan, std::move(wants));
   }

@@ -420,3 +420,22 @@ TEST_CASE("a sandboxed child that runs too long is killed with everything it sta
   REQUIRE(ps.ok());
   CHECK(ps->out == "0\n");
 }
+
+TEST_CASE("relative paths (a relative cache directory) are mounted where they point", "[security]") {
+  SandboxOn on;
+  std::string work = work_dir("relative");
+  std::string dir = chart(work, "rel", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: relative-ok}\n");
+  const fs::path before = fs::current_path();
+  fs::current_path(work);
+  render::ProcessOptions po;
+  po.env = {"HOME=/tmp", "PATH=/usr/bin:/bin"};
+  po.sandboxed = true;
+  po.sandbox.read_only = {"rel"};
+  auto r = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", "rel"}, po);
+  fs::current_path(before);
+  REQUIRE(r.ok());
+  INFO(r->err);
+  CHECK(r->exit_code == 0);
+  CHECK(r->out.find("relative-ok") != std::string::npos);
+  fs::remove_all(work);
+}
