@@ -307,12 +307,27 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   }
 }
 
+void read_render(const Reader& r, const YAML::Node& n, RenderSettings& s) {
+  r.expect_map(n, "render", {"sandbox", "memory_limit_mib", "cpu_limit_seconds"});
+  if (YAML::Node sb = n["sandbox"]) {
+    std::string v = sb.IsScalar() ? sb.Scalar() : "";
+    // true/false too: YAML 1.1 tools (Helm's toYaml) turn on/off into booleans.
+    if (v != "on" && v != "off" && v != "true" && v != "false") r.fail(sb, "render.sandbox", "must be on or off");
+    s.sandbox = v == "on" || v == "true";
+  }
+  s.memory_limit_mib = static_cast<uint64_t>(r.integer(n, "render", "memory_limit_mib",
+                                                       static_cast<int64_t>(s.memory_limit_mib), 1024, 1 << 20));
+  s.cpu_limit_seconds = static_cast<uint64_t>(r.integer(n, "render", "cpu_limit_seconds",
+                                                        static_cast<int64_t>(s.cpu_limit_seconds), 1, 86400));
+}
+
 Config parse(const YAML::Node& root, const std::string& source) {
   Reader r(source);
   Config cfg;
   cfg.source = source;
   if (!root || root.IsNull()) return cfg;  // an empty file means all defaults
-  r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress", "limits"});
+  r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress", "limits",
+                          "render"});
   if (YAML::Node n = root["server"]) read_server(r, n, cfg.server);
   if (YAML::Node n = root["limits"]) read_limits(r, n, cfg.limits);
   if (YAML::Node n = root["redis"]) {
@@ -339,6 +354,7 @@ Config parse(const YAML::Node& root, const std::string& source) {
     cfg.log_format = r.str(n, "log", "format", cfg.log_format);
     if (cfg.log_format != "text" && cfg.log_format != "json") r.fail(n["format"], "log.format", "must be text or json");
   }
+  if (YAML::Node n = root["render"]) read_render(r, n, cfg.render);
   if (YAML::Node fs = root["forges"]) {
     if (!fs.IsSequence()) r.fail(fs, "forges", "must be a list");
     for (size_t i = 0; i < fs.size(); ++i) {

@@ -94,6 +94,13 @@ struct ServerSettings {
   int max_connections = 1024;
 };
 
+// render: how helm and kubectl run (render/sandbox.hpp).
+struct RenderSettings {
+  bool sandbox = true;                // `sandbox: off` runs them without namespaces (logged as a warning)
+  uint64_t memory_limit_mib = 3072;   // address space per child (Go reserves ~0.8 GiB up front)
+  uint64_t cpu_limit_seconds = 300;   // CPU time per child
+};
+
 struct Config {
   std::string source;  // file the config came from (for messages)
   ServerSettings server;
@@ -109,6 +116,7 @@ struct Config {
   std::vector<Repo> repos;
   core::EgressPolicy egress;  // top-level `egress`: the default of every repository and of `helmgate preview`
   core::Limits limits;  // `limits:`; the commands install it with core::set_limits
+  RenderSettings render;
 
   const Forge* find_forge(std::string_view name) const;
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;

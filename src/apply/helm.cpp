@@ -1,6 +1,7 @@
 #include "apply/helm.hpp"
 
 #include <rapidjson/document.h>
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 
@@ -15,7 +16,52 @@ namespace helmgate::apply {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Files a kubeconfig names (CA, client certificate and key, token file): helm reads them inside the sandbox.
+std::vector<std::string> kubeconfig_files(const std::string& kubeconfig) {
+  std::vector<std::string> out;
+  try {
+    YAML::Node doc = YAML::LoadFile(kubeconfig);
+    fs::path base = fs::path(kubeconfig).parent_path();
+    auto add = [&](const YAML::Node& m, const char* key) {
+      if (!m.IsMap() || !m[key] || !m[key].IsScalar()) return;
+      fs::path p = m[key].Scalar();
+      if (p.empty()) return;
+      out.push_back((p.is_absolute() ? p : base / p).lexically_normal().string());
+    };
+    for (const char* list : {"clusters", "users"}) {
+      if (!doc[list] || !doc[list].IsSequence()) continue;
+      for (const auto& e : doc[list]) {
+        if (!e.IsMap()) continue;
+        if (YAML::Node c = e["cluster"]) add(c, "certificate-authority");
+        if (YAML::Node u = e["user"]) {
+          for (const char* k : {"client-certificate", "client-key", "tokenFile"}) add(u, k);
+        }
+      }
+    }
+  } catch (const YAML::Exception&) {
+    // helm reports a broken kubeconfig itself
+  }
+  return out;
+}
+
+// The apply step's sandbox: the network stays (helm must reach the API server and chart repositories), the
+// rest is as for rendering: only the kubeconfig and the chart read-only, helm's homes (with the values file)
+// writable, no sight of the server's environment, configuration or other processes.
+core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<std::string> args, const std::string& what,
+                                                const std::vector<std::string>& read_only);
+
+}  // namespace
+
 core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std::string> args, const std::string& what) {
+  return run_helm_in(env, std::move(args), what, {});
+}
+
+namespace {
+
+core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<std::string> args, const std::string& what,
+                                                const std::vector<std::string>& read_only) {
   if (env.helm.empty()) return core::Error(core::errc::invalid_config, "helm not found: set HELMGATE_HELM or put helm on PATH");
   std::error_code ec;
   fs::create_directories(env.work_dir, ec);
@@ -27,10 +73,19 @@ core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std
   po.env = {"HOME=" + env.work_dir, "HELM_CACHE_HOME=" + env.work_dir + "/cache",
             "HELM_CONFIG_HOME=" + env.work_dir + "/config", "HELM_DATA_HOME=" + env.work_dir + "/data",
             "PATH=/usr/local/bin:/usr/bin:/bin"};
+  po.sandboxed = true;
+  po.sandbox.network = true;
+  po.sandbox.read_only = read_only;
+  po.sandbox.read_only.push_back(env.kubeconfig);
+  for (auto& f : kubeconfig_files(env.kubeconfig)) po.sandbox.read_only.push_back(std::move(f));
+  po.sandbox.writable = {env.work_dir};
   auto r = render::run_process(args, po);
   if (!r) return r.error();
   if (r->timed_out) {
     return core::Error(core::errc::timeout, "cluster " + env.cluster + ": " + what + ": helm did not finish in time");
+  }
+  if (!r->limit.empty()) {
+    return core::Error(core::errc::payload_too_large, "cluster " + env.cluster + ": " + what + ": helm exceeded " + r->limit_text);
   }
   if (r->exit_code != 0) {
     std::string err = r->err.empty() ? r->out : r->err;
@@ -45,6 +100,8 @@ core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std
   }
   return r;
 }
+
+}  // namespace
 
 core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& env) {
   auto r = run_helm(env, {"list", "--all-namespaces", "--max", "100000", "-o", "json"}, "helm list");
@@ -96,7 +153,12 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   args.insert(args.end(), {"--namespace", spec.namespace_, "--values", path, "--history-max", "10", "--timeout",
                            std::to_string(env.timeout.count() / 1000) + "s", "-o", "json"});
   if (create_namespace) args.emplace_back("--create-namespace");
-  auto r = run_helm(env, args, what);
+  // A local chart is one directory (the other forms carry --repo or are an oci:// reference).
+  std::vector<std::string> read_only;
+  if (spec.chart_args.size() == 1 && spec.chart_args[0].rfind("oci://", 0) != 0) {
+    read_only.push_back(spec.chart_args[0]);
+  }
+  auto r = run_helm_in(env, args, what, read_only);
   if (!r) return r.error();
   rapidjson::Document doc;
   const bool unparsed = core::json::parse(doc, r->out).has_value();  // iterative, depth-bounded

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cmd/commands.hpp"
+#include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
 #include "runners/preview_pipeline.hpp"
 
@@ -32,12 +33,17 @@ options:
   --max-comment-bytes N     split markdown into parts of at most N bytes (default 65536; 0 = no split)
   --concurrency N           parallel helm renders (default: number of cores)
   --stats                   print releases, helm runs and cache hits to stderr (for benchmarks)
+  --no-sandbox              run helm and kubectl without the render sandbox (a warning says so); only for
+                            machines that cannot create user namespaces (also: HELMGATE_SANDBOX=off)
   -h, --help                this help
 
 environment: HELMGATE_HELM, HELMGATE_KUBECTL (binaries; else found on PATH, else the pinned copies
 that scripts/bootstrap installed; `helmgate version` prints which), HELMGATE_CACHE_DIR
 (mirrors, work trees and the render cache; default ~/.cache/helmgate), HELMGATE_REDACTION_KEY (keys
-the redaction markers, so they are stable across runs).
+the redaction markers, so they are stable across runs), HELMGATE_SANDBOX=off (as --no-sandbox).
+
+helm and kubectl run in a sandbox (Linux user, mount, pid and net namespaces; limits from render: in
+--config). When the kernel refuses it, preview stops and says why.
 
 exit status: 0 no changes, 2 changes, 1 error.
 )";
@@ -53,6 +59,7 @@ int preview(int argc, char** argv) {
   runners::PreviewRequest req;
   std::string format, config_file;
   bool stats = false;
+  bool no_sandbox = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -65,6 +72,10 @@ int preview(int argc, char** argv) {
     }
     if (arg == "--stats") {
       stats = true;
+      continue;
+    }
+    if (arg == "--no-sandbox") {
+      no_sandbox = true;
       continue;
     }
     if (arg != "--repo" && arg != "--base" && arg != "--head" && arg != "--cluster" && arg != "--config" &&
@@ -103,10 +114,12 @@ int preview(int argc, char** argv) {
                                     : runners::PreviewFormat::markdown};
   req.color = tty;
 
+  config::RenderSettings render_settings;
   if (!config_file.empty()) {
     try {
       config::Config cfg = config::load_file(config_file);
       core::set_limits(cfg.limits);
+      render_settings = cfg.render;
       auto repo = runners::preview_select_repo(cfg, req.repo);
       if (!repo) return fail(repo.error().message);
       req.repo_config = *repo;
@@ -114,6 +127,20 @@ int preview(int argc, char** argv) {
     } catch (const std::exception& e) {
       return fail(e.what());
     }
+  }
+  std::string off_switch = config_file.empty() ? "" : config_file + ": render.sandbox: off";
+  if (const char* e = std::getenv("HELMGATE_SANDBOX"); e != nullptr && std::string(e) == "off") {
+    render_settings.sandbox = false;
+    off_switch = "HELMGATE_SANDBOX=off";
+  }
+  if (no_sandbox) {
+    render_settings.sandbox = false;
+    off_switch = "--no-sandbox";
+  }
+  try {
+    start_sandbox(render_settings, off_switch.empty() ? "--no-sandbox or HELMGATE_SANDBOX=off" : off_switch, true);
+  } catch (const std::exception& e) {
+    return fail(e.what());
   }
 
   auto result = runners::run_preview(req);

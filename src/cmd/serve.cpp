@@ -10,6 +10,7 @@
 #include "cmd/args.hpp"
 #include "cmd/commands.hpp"
 #include "cmd/runners.hpp"
+#include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
 #include "core/redact.hpp"
 #include "handlers/routes.hpp"
@@ -62,6 +63,8 @@ int serve(int argc, char** argv) {
       return 0;
     }
     setup_logging(args.get("log-level", cfg.log_level), cfg.log_format);
+    // In-process workers run helm: the sandbox must work before anything is accepted (fails closed).
+    if (cfg.workers > 0 || !cfg.render.sandbox) start_sandbox(cfg.render, cfg.source + ": render.sandbox: off");
     queue::Options qopts = queue_options(cfg);
 
     sopts.threads = cfg.server.threads;

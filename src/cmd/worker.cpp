@@ -7,6 +7,7 @@
 #include "cmd/args.hpp"
 #include "cmd/commands.hpp"
 #include "cmd/runners.hpp"
+#include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
 
 namespace helmgate::cmd {
@@ -40,6 +41,8 @@ int worker(int argc, char** argv) {
     setup_logging(args.get("log-level", cfg.log_level), cfg.log_format);
     auto url = queue::RedisUrl::parse(cfg.redis_url);
     if (!url) throw config::ConfigError(cfg.source + ": redis.url: " + url.error().message);
+    // Fails closed: no job runs helm unless the sandbox works (or the configuration turned it off).
+    start_sandbox(cfg.render, cfg.source + ": render.sandbox: off");
 
     // Block the stop signals in every thread; this one waits for them.
     sigset_t set;

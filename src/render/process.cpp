@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace helmgate::render {
 
@@ -41,27 +42,40 @@ class Fd {
   int fd_ = -1;
 };
 
-struct SpawnActions {
-  posix_spawn_file_actions_t a;
-  SpawnActions() { posix_spawn_file_actions_init(&a); }
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&a); }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-};
-struct SpawnAttr {
-  posix_spawnattr_t a;
-  SpawnAttr() { posix_spawnattr_init(&a); }
-  ~SpawnAttr() { posix_spawnattr_destroy(&a); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-};
-
 bool make_pipe(Fd& r, Fd& w) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return false;
   r.reset(p[0]);
   w.reset(p[1]);
   return true;
+}
+
+bool contains(const std::string& s, std::string_view needle) { return s.find(needle) != std::string::npos; }
+
+// Tells a child that ran into a resource limit from one that failed on its own. Go programs report an
+// address-space limit as "fatal error: runtime: out of memory" (or, before the heap exists, as a failed
+// reservation) and a process limit as a failed thread creation.
+void classify_limit(ProcessResult& res, const rusage& usage) {
+  const Limits lim = sandbox_settings().limits;
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  if (lim.memory_bytes != 0 &&
+      (contains(res.err, "runtime: out of memory") || contains(res.err, "failed to reserve page summary memory") ||
+       contains(res.err, "cannot allocate memory") || contains(res.err, "std::bad_alloc") ||
+       contains(res.err, "out of memory allocating heap arena"))) {
+    res.limit = "memory";
+    res.limit_text = "the memory limit of " + std::to_string(lim.memory_bytes >> 20) +
+                     " MiB of address space (render.memory_limit_mib)";
+  } else if (lim.cpu_seconds != 0 && (res.signal == SIGXCPU || (res.signal == SIGKILL && cpu + 0.5 >= static_cast<double>(lim.cpu_seconds)))) {
+    res.limit = "cpu";
+    res.limit_text = "the CPU time limit of " + std::to_string(lim.cpu_seconds) + " s (render.cpu_limit_seconds)";
+  } else if (res.signal == SIGXFSZ) {
+    res.limit = "file size";
+    res.limit_text = "the file size limit of " + std::to_string(lim.file_bytes >> 20) + " MiB";
+  } else if (contains(res.err, "failed to create new OS thread") || contains(res.err, "newosproc")) {
+    res.limit = "processes";
+    res.limit_text = "the limit of " + std::to_string(lim.processes) + " processes/threads";
+  }
 }
 
 }  // namespace
@@ -81,37 +95,11 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
   if (!make_pipe(out_r, out_w) || !make_pipe(err_r, err_w)) {
     return core::Error(std::error_code(errno, std::generic_category()), "creating pipes for " + argv[0]);
   }
-  SpawnActions actions;
-  posix_spawn_file_actions_addopen(&actions.a, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions.a, out_w.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions.a, err_w.get(), 2);
-  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions.a, options.cwd.c_str());
-  SpawnAttr attr;
-  // Own process group, so a timeout kills helm and anything it started.
-  posix_spawnattr_setpgroup(&attr.a, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr.a, &none);
-  sigset_t dfl;
-  sigemptyset(&dfl);
-  sigaddset(&dfl, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr.a, &dfl);
-  posix_spawnattr_setflags(&attr.a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<char*> cenv;
-  for (const auto& e : options.env) cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
-
   auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &actions.a, &attr.a, cargv.data(), cenv.data());
-  if (rc != 0) {
-    return core::Error(std::error_code(rc, std::generic_category()),
-                       "cannot start " + argv[0] + ": " + std::strerror(rc) + " (check the binary path)");
-  }
+  auto spawned = detail::spawn_sandboxed(argv, options.env, options.cwd, options.sandboxed, options.sandbox, out_w.get(),
+                                          err_w.get());
+  if (!spawned) return spawned.error();
+  const pid_t pid = *spawned;
   out_w.reset();
   err_w.reset();
 
@@ -162,7 +150,8 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
     }
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   res.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   if (WIFEXITED(status)) {
@@ -170,6 +159,7 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
   } else if (WIFSIGNALED(status)) {
     res.signal = WTERMSIG(status);
   }
+  if (options.sandboxed && !res.timed_out && !res.stdout_truncated && (res.exit_code != 0 || res.signal != 0)) classify_limit(res, usage);
   return res;
 }
 

@@ -1,12 +1,14 @@
 #pragma once
 // Runs a child process from an argv vector (never a shell) with a clean environment, a timeout and caps on
-// what it may print. Used for `helm template` and `kubectl kustomize`.
+// what it may print, inside the render sandbox (render/sandbox.hpp: namespaces and resource limits). Used
+// for `helm template`, `helm pull`, `kubectl kustomize` and the apply step's helm.
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "render/sandbox.hpp"
 
 namespace helmgate::render {
 
@@ -16,6 +18,11 @@ struct ProcessOptions {
   std::chrono::milliseconds timeout{60000};
   size_t max_stdout = 64u << 20;
   size_t max_stderr = 1u << 20;
+  // true: run inside the render sandbox (namespaces per sandbox_settings(), resource limits), seeing only
+  // `sandbox`. Every child that handles repository content sets it (renderer, apply); false is for trusted
+  // tools (git in tests).
+  bool sandboxed = false;
+  SandboxMounts sandbox;  // what a sandboxed child may see and whether it keeps the network
 };
 
 struct ProcessResult {
@@ -26,6 +33,10 @@ struct ProcessResult {
   std::string out;
   std::string err;
   std::chrono::milliseconds elapsed{0};
+  // Set when the child ran into one of the sandbox's resource limits: "memory", "cpu", "processes" or
+  // "file size"; limit_text says which limit, with its value and configuration key, for messages.
+  std::string limit;
+  std::string limit_text;
 };
 
 // Fails only when the process cannot be started; a non-zero exit is a successful run with exit_code set.

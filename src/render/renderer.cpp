@@ -141,11 +141,27 @@ std::string hash_dir(const std::string& dir) {
 
 Renderer::Renderer(Options options) : opt_(std::move(options)) {
   core::ensure_private_dir(opt_.work_dir);
+  // helm's homes exist before the first child: the sandbox binds them (missing paths are not bound).
+  for (const char* sub : {"home", "home/cache", "home/config", "home/data"}) {
+    core::ensure_private_dir((fs::path(opt_.work_dir) / sub).string());
+  }
   if (!opt_.cache_dir.empty()) core::ensure_private_dir(opt_.cache_dir);
   if (opt_.concurrency == 0) opt_.concurrency = 1;
 }
 
 Renderer::~Renderer() = default;
+
+std::string Renderer::home_dir() const { return (fs::path(opt_.work_dir) / "home").string(); }
+
+std::string Renderer::kustomize_root(const std::string& dir) const {
+  // A kustomization may name bases anywhere in its checkout (../../base): the sandbox shows the whole
+  // materialized tree (<work_dir>/trees/<id>) that holds dir, and nothing of the other trees.
+  fs::path trees = (fs::path(opt_.work_dir) / "trees").lexically_normal();
+  fs::path d = fs::path(dir).lexically_normal();
+  auto rel = d.lexically_relative(trees);
+  if (!rel.empty() && *rel.begin() != ".." && *rel.begin() != ".") return (trees / *rel.begin()).string();
+  return d.string();
+}
 
 std::vector<std::string> Renderer::child_env() const {
   // Nothing from our own environment: tokens and kubeconfigs must not reach chart tooling.
@@ -165,6 +181,8 @@ const std::string& Renderer::helm_version() {
     ProcessOptions po;
     po.env = child_env();
     po.timeout = std::chrono::seconds(30);
+    po.sandboxed = true;
+    po.sandbox.read_only = {home_dir()};
     auto r = run_process({opt_.helm, "version", "--template", "{{.Version}}"}, po);
     helm_version_ = r.ok() && r->exit_code == 0 && !r->out.empty() ? r->out : "unknown";
   }
@@ -257,6 +275,11 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     ProcessOptions po;
     po.env = child_env();
     po.timeout = opt_.timeout;
+    // A separate step from rendering: network (the egress policy decides where), but only helm's homes and
+    // the destination to write to.
+    po.sandboxed = true;
+    po.sandbox.network = true;
+    po.sandbox.writable = {home_dir(), dest.string()};
     auto r = run_process(argv, po);
     if (!r) return r.error();
     if (r->timed_out || r->exit_code != 0) {
@@ -291,6 +314,10 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   po.timeout = opt_.timeout;
   po.max_stdout = opt_.max_output;
   po.cwd = tmp.path.string();
+  // No network; the chart (directory or pulled archive) read-only, the scratch dir with the values writable.
+  po.sandboxed = true;
+  po.sandbox.read_only = {chart_ref, home_dir()};
+  po.sandbox.writable = {tmp.path.string()};
   auto r = run_process(argv, po);
   if (!r) return r.error();
   std::string who = "helm template " + req.release_name + " (chart " + req.chart.shown + ")";
@@ -302,6 +329,10 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   if (r->stdout_truncated) {
     return core::Error(core::errc::payload_too_large,
                        who + " printed more than " + std::to_string(opt_.max_output) + " bytes; refusing");
+  }
+  if (!r->limit.empty()) {
+    return core::Error(core::errc::payload_too_large,
+                       who + " exceeded " + r->limit_text + "; the chart or its values make helm use too much");
   }
   if (r->exit_code != 0) return core::Error(core::errc::bad_request, who + " failed: " + tail_lines(r->err));
   std::string manifest = std::move(r->out);
@@ -393,6 +424,8 @@ core::Result<std::string> Renderer::kustomize_build(const std::string& dir, cons
   po.env = child_env();
   po.timeout = opt_.timeout;
   po.max_stdout = opt_.max_output;
+  po.sandboxed = true;
+  po.sandbox.read_only = {kustomize_root(dir), home_dir()};
   auto r = run_process({opt_.kubectl, "kustomize", dir}, po);
   if (!r) return r.error();
   {
@@ -401,6 +434,7 @@ core::Result<std::string> Renderer::kustomize_build(const std::string& dir, cons
   }
   if (r->timed_out) return core::Error(core::errc::timeout, "kustomize build " + dir + " timed out");
   if (r->stdout_truncated) return core::Error(core::errc::payload_too_large, "kustomize build " + dir + " too large");
+  if (!r->limit.empty()) return core::Error(core::errc::payload_too_large, "kustomize build " + dir + " exceeded " + r->limit_text);
   if (r->exit_code != 0) return core::Error(core::errc::bad_request, tail_lines(r->err));
   if (!cache_key.empty()) {
     std::lock_guard lk(mu_);

@@ -94,6 +94,8 @@ class Renderer {
   core::Result<std::string> run_helm_template(const RenderRequest& req, const std::string& chart_ref,
                                               const std::string& version);
   std::vector<std::string> child_env() const;
+  std::string home_dir() const;
+  std::string kustomize_root(const std::string& dir) const;
   std::string lookup(const std::string& key);
   void store(const std::string& key, const std::string& manifest);
 

@@ -14,6 +14,19 @@ grep -q "kind: Deployment" "$T/all.yaml" || fail "no Deployment rendered"
 [ "$(grep -c '^kind: Deployment' "$T/all.yaml")" = 2 ] || fail "want a serve and a worker Deployment"
 # The chart must never carry secret values: only a reference to an existing Secret.
 ! grep -q '^kind: Secret' "$T/all.yaml" || fail "the chart renders a Secret"
+# The render sandbox: the worker gets the seccomp/AppArmor profiles that allow its namespaces; not with
+# config.render.sandbox off (Helm reads `off` as false), and serve only when it runs workers.
+"$HELM" template hg "$SRC/deploy/helm/helmgate" --show-only templates/deployment-worker.yaml >"$T/w.yaml"
+grep -A1 'seccompProfile:' "$T/w.yaml" | grep -q 'type: Unconfined' || fail "worker lacks the sandbox's seccomp profile"
+grep -A1 'appArmorProfile:' "$T/w.yaml" | grep -q 'type: Unconfined' || fail "worker lacks the sandbox's AppArmor profile"
+for off in off false; do
+  "$HELM" template hg "$SRC/deploy/helm/helmgate" --set config.render.sandbox=$off --show-only templates/deployment-worker.yaml |
+    grep -q seccompProfile && fail "render.sandbox: $off still widens the worker's seccomp profile"
+done
+"$HELM" template hg "$SRC/deploy/helm/helmgate" --show-only templates/deployment-serve.yaml | grep -q seccompProfile &&
+  fail "serve without workers got the sandbox profiles"
+"$HELM" template hg "$SRC/deploy/helm/helmgate" --set config.workers=1 --show-only templates/deployment-serve.yaml |
+  grep -q seccompProfile || fail "serve with in-process workers lacks the sandbox profiles"
 
 # The embedded configuration is valid for the binary it ships.
 "$HELM" template hg "$SRC/deploy/helm/helmgate" --show-only templates/configmap.yaml >"$T/cm.yaml"
