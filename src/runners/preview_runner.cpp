@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "runners/preview_pipeline.hpp"
@@ -217,9 +218,9 @@ class PreviewJob {
         auto v = validate(c, releases, result->redactor);
         if (!v) {
           cc.validation_error = result->redactor.scrub(v.error().message);
-          sections.push_back("### Cluster `" + c.name +
-                             "`: validation (server-side dry-run)\n\nNot validated: " + cc.validation_error +
-                             "\n");
+          sections.push_back("### Cluster " + core::md::code(c.name) +
+                             ": validation (server-side dry-run)\n\nNot validated: " +
+                             core::md::text(cc.validation_error) + "\n");
           continue;
         }
         cc.validated = true;
