@@ -42,12 +42,11 @@ inline std::string text(std::string_view s) {
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
-      // Every ASCII punctuation character CommonMark lets a backslash escape and that can start or
-      // end a construct; ':' and '/' so that "http://x" and "www.x" are no autolinks, '@' so that
-      // nobody gets mentioned by a name from Git.
+      // The ASCII punctuation CommonMark lets a backslash escape that can start or end a construct
+      // (links, images, emphasis, code, headings, lists, tables, strikethrough, math); ':' and '.' so
+      // that "http://x" and "www.x" are no autolinks, '@' so that nobody is mentioned by a name from Git.
       case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '(': case ')':
-      case '#': case '+': case '-': case '.': case '!': case '|': case '~': case ':': case '/': case '@':
-      case '=': case '$': case '%': case '\'':
+      case '#': case '+': case '-': case '.': case '!': case '|': case '~': case ':': case '@': case '$':
         out += '\\';
         out += c;
         break;

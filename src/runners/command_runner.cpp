@@ -1,6 +1,7 @@
 #include "runners/command_runner.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -140,8 +141,15 @@ class CommandJob {
   }
 
  private:
-  // The commenter, who passed the permission check; a login is [A-Za-z0-9._-], escaped all the same.
-  std::string mention() const { return "@" + core::md::text(spec_.author); }
+  // The commenter as a mention when the login is one a forge gives ([A-Za-z0-9._-]); anything else
+  // (a forged job spec) only as code.
+  std::string mention() const {
+    bool plain = !spec_.author.empty() && spec_.author.size() <= 64 &&
+                 std::all_of(spec_.author.begin(), spec_.author.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                 });
+    return plain ? "@" + spec_.author : core::md::code(spec_.author);
+  }
 
   // A cluster named in a command, usable only when it is a DNS-1123 label configured for this
   // repository; nullptr otherwise (and the reply does not repeat the name).
@@ -187,13 +195,17 @@ class CommandJob {
   }
 
   // The PR's head and where it left the deploy branch, read from Git (forges publish refs/pull/N/head).
-  core::Result<std::pair<std::string, std::string>> pr_commits() {
+  // pinned: that commit instead of the PR ref (an apply uses the head whose approval was checked; the
+  // mirror must hold it).
+  core::Result<std::pair<std::string, std::string>> pr_commits(const std::string& pinned = {}) {
     const std::string url =
         repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? repo_cfg_->url : spec_.clone_url;
     git::MirrorCache mirrors(s_.cache_root + "/mirrors");
     auto repo = mirrors.open(url);
     if (!repo) return repo.error();
-    auto head = repo->resolve("refs/pull/" + std::to_string(spec_.pr) + "/head");
+    auto head = repo->resolve(pinned.empty() ? "refs/pull/" + std::to_string(spec_.pr) + "/head" : pinned);
+    if (head && !pinned.empty() && *head != pinned)
+      return core::Error(core::errc::not_found, "commit " + pinned + " resolves to " + *head);
     if (!head)
       return core::Error(core::errc::not_found,
                          "PR #" + std::to_string(spec_.pr) + " head: " + head.error().message);
@@ -295,18 +307,9 @@ class CommandJob {
       react(forge::Reaction::confused);
       return done("refused", gate->reason);
     }
-    auto commits = pr_commits();
+    // Exactly the commit whose approval was checked, whatever the PR's ref points to by now.
+    auto commits = pr_commits(gate->head_sha);
     if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
-    if (commits->first != gate->head_sha) {
-      // A push between the forge's answer and our fetch: what Git has now was not the approved head.
-      const std::string why = "the pull request's head changed while the approval was being checked (approved " +
-                              core::md::code(gate->head_sha.substr(0, 12)) + ", now " +
-                              core::md::code(commits->first.substr(0, 12)) +
-                              "). Please ask a reviewer with write permission to approve the current head";
-      reply(mention() + ", nothing was applied: " + why + ".");
-      react(forge::Reaction::confused);
-      return done("refused", why);
-    }
     // The apply runner on a configuration of just the allowed clusters, each applied regardless of
     // auto_apply (a person asked) and of `requires` naming clusters outside this apply.
     config::Config cfg = s_.cfg;

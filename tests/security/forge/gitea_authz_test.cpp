@@ -409,9 +409,10 @@ TEST_CASE("gitea: refused and unknown commands are not echoed back", "[security]
   REQUIRE(replies.size() == 1);
   CHECK(replies.back().find("write permission") != std::string::npos);
   // A writer's commands with hostile words: unknown verb, unknown cluster, bad cluster name, bad job id.
-  for (const std::string& text : {"/helmgate deploy " + kLink, "/helmgate apply [x](http://evil.example/y)",
-                                  "/helmgate preview <img>", "/helmgate apply Dev",
-                                  "/helmgate replay [x](http://evil.example/y)"}) {
+  const std::vector<std::string> commands = {"/helmgate deploy " + kLink, "/helmgate apply [x](http://evil.example/y)",
+                                             "/helmgate preview <img>", "/helmgate apply Dev",
+                                             "/helmgate replay [x](http://evil.example/y)"};
+  for (const auto& text : commands) {
     INFO(text);
     cmd.run(pr.number, g.user, text, &ctx);
     INFO(ctx->joined());

@@ -456,8 +456,7 @@ struct OpenApiGitHub::Impl {
         return answer(status, with(example, [&](json::Document& d) { set(d, "permission", it->second); }));
       }
     }
-    bool installation = false;
-    if (op_id == "apps/create-installation-access-token" || op_id == "apps/get-authenticated") {
+    if (op_id == "apps/create-installation-access-token") {
       std::string token = "ghs_test" + std::to_string(next_id++);
       auto expires = now + std::chrono::hours(1);
       tokens[token] = expires;
