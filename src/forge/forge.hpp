@@ -1,6 +1,8 @@
 #pragma once
 // One client interface for every Git forge (GitHub, Gitea): the preview comment upserted by a hidden
-// marker, commit statuses, the PR of a merge commit, a user's permission, reactions. Implementations
+// marker, commit statuses, the PR of a merge commit, a PR's head/mergeable/reviews, a user's
+// permission, who we are, reactions. Runners never speak HTTP to a forge themselves: every call goes
+// through a client (its transport: auth, retries, the write limiter). Implementations
 // live in github/ and gitea/; ForgeRouter (router.hpp) picks one by the configured forge name.
 #include <cstddef>
 #include <cstdint>
@@ -124,7 +126,8 @@ class ForgeClient {
   // The preview comment of a PR identified by marker_key ("preview" for one per PR, "preview/<cluster>"
   // for one per PR and cluster): parts already split by the caller (each ≤ part_limit()) become
   // comments 1..M, edited in place, created when missing; parts beyond M and duplicates left by an
-  // interrupted earlier run are deleted. Empty parts deletes every part. Idempotent.
+  // interrupted earlier run are deleted. Empty parts deletes every part. Idempotent. Only comments
+  // written by self_login() are ever edited or deleted: anybody can copy the marker into a comment.
   core::Result<UpsertResult> upsert_comment(const RepoRef& repo, int64_t pr, std::string_view marker_key,
                                             std::vector<std::string> parts);
 
