@@ -376,6 +376,7 @@ struct OpenApiGitHub::Impl {
                       set_int(d, "number", n);
                       set(d, "state", "open");
                       d["merged"].SetBool(false);
+                      d["merged_at"].SetNull();
                       d["mergeable"].SetBool(it->second.mergeable);
                       d["head"]["sha"].SetString(it->second.head_sha.c_str(), d.GetAllocator());
                     }));
