@@ -88,6 +88,7 @@ struct Shared {
   config::Config cfg;
   ForgeAccess forges;
   CommandRunnerDeps deps;
+  queue::Runner apply_override;
   std::string cache_root;
 };
 
@@ -332,7 +333,7 @@ class CommandJob {
     a.pinned_sha = gate->head_sha;
     ctx_.log("apply of " + gate->head_sha + " approved by " + gate->approver);
     SpecContext actx(ctx_, a);
-    auto runner = s_.deps.apply_override ? s_.deps.apply_override
+    auto runner = s_.apply_override ? s_.apply_override
                                          : with_apply_report(make_apply_runner(cfg), cfg, s_.forges);
     auto out = runner(actx);
     react(out.status == queue::RunOutcome::Status::succeeded ? forge::Reaction::rocket
@@ -350,13 +351,19 @@ class CommandJob {
 
 }  // namespace
 
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
+                                  queue::Runner apply_override) {
   auto s = std::make_shared<Shared>();
   s->cfg = cfg;
   s->forges = std::move(forges);
   s->deps = std::move(deps);
+  s->apply_override = std::move(apply_override);
   s->cache_root = default_cache_dir();
   return [s](queue::JobContext& ctx) { return CommandJob(*s, ctx).run(); };
+}
+
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
+  return make_command_runner(cfg, std::move(forges), std::move(deps), nullptr);
 }
 
 }  // namespace helmgate::runners

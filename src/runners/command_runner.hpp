@@ -34,14 +34,15 @@ struct CommandRunnerDeps {
   queue::Runner preview;  // the preview runner `/helmgate preview` reuses
   queue::Options queue;   // for `/helmgate replay`
   std::string redis_url;
-  // Tests only: runs the apply job `/helmgate apply` builds instead of the apply runner (to see the
-  // spec it gets). Null in production.
-  queue::Runner apply_override;
 };
 
 // A cluster name from a comment: a DNS-1123 label (what cluster names in the configuration are).
 bool is_dns1123_label(std::string_view s);
 
 queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps);
+// Tests: apply_override runs the apply job `/helmgate apply` builds instead of the apply runner (to
+// see the spec it is given; nothing is deployed).
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
+                                  queue::Runner apply_override);
 
 }  // namespace helmgate::runners

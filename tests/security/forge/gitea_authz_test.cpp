@@ -207,13 +207,12 @@ struct Commands {
     c.allow_pr_apply = true;
     r.clusters = {c};
     cfg.repos = {r};
-    runners::CommandRunnerDeps deps;
-    deps.apply_override = [this](queue::JobContext& ctx) {
+    auto record = [this](queue::JobContext& ctx) {
       std::lock_guard lock(mu);
       applied.push_back(ctx.job().spec);
       return queue::RunOutcome::ok("{}");
     };
-    runner = runners::make_command_runner(cfg, runners::make_forge_access(cfg), deps);
+    runner = runners::make_command_runner(cfg, runners::make_forge_access(cfg), {}, record);
   }
 
   queue::RunOutcome run(int64_t pr, const std::string& author, const std::string& command, TestContext** out = nullptr) {
