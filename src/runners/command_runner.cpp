@@ -219,7 +219,10 @@ class CommandJob {
   }
 
   queue::RunOutcome preview(const Command& cmd) {
-    if (!cmd.arg.empty() && checked_cluster(cmd.arg) == nullptr) {
+    // A repository without configured clusters discovers them (Flux layout): there the name only has
+    // to be a DNS-1123 label; the preview compares it with the discovered names and nothing else.
+    const bool discovered = repo_cfg_ == nullptr || repo_cfg_->clusters.empty();
+    if (!cmd.arg.empty() && (discovered ? !is_dns1123_label(cmd.arg) : checked_cluster(cmd.arg) == nullptr)) {
       reply(mention() + ", that is not a cluster of this repository, so nothing was previewed. " +
             configured_clusters());
       react(forge::Reaction::confused);
