@@ -7,6 +7,7 @@
 #include "diff/report.hpp"
 #include "runners/apply_report.hpp"
 #include "runners/command_runner.hpp"
+#include "runners/preview_runner.hpp"
 #include "runners/validate.hpp"
 
 using namespace helmgate;
@@ -190,4 +191,13 @@ TEST_CASE("cluster names in commands: DNS-1123 labels only", "[security][forge]"
   CHECK_FALSE(runners::is_dns1123_label("`dev`"));
   CHECK_FALSE(runners::is_dns1123_label("[x](http://evil)"));
   CHECK_FALSE(runners::is_dns1123_label(std::string(64, 'a')));
+}
+
+TEST_CASE("a section cut at the size limit closes its fence with the fence's own length", "[security][forge]") {
+  std::string big = "<details><summary>x</summary>\n\n`````diff\n+```` inside\n" + std::string(5000, 'c');
+  auto parts = runners::pack_parts({}, {big}, 2000);
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].size() <= 2000);
+  CHECK(parts[0].find("\n`````\n") != std::string::npos);
+  CHECK(parts[0].find("</details>") > parts[0].find("\n`````\n"));
 }
