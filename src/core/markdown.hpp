@@ -3,8 +3,9 @@
 // commenter controls) into the Markdown of a forge comment. GitHub and Gitea render comments as GFM
 // with raw HTML allowed, so a name like `[verified safe](http://evil)` or `<img src=x>` would be live.
 //   md::text(s)       in running text: HTML metacharacters as entities, Markdown punctuation
-//                     backslash-escaped, line breaks folded; nothing in s can start a link, image,
-//                     emphasis, heading, table cell, list, autolink or HTML tag.
+//                     backslash-escaped, line breaks folded, a word joiner in "://" and after "@";
+//                     nothing in s can start a link, image, emphasis, heading, table cell, list,
+//                     autolink, e-mail link, mention or HTML tag.
 //   md::code(s)       as an inline code span whose backtick run is longer than any run inside s.
 //   md::code_cell(s)  the same for a GFM table cell (a '|' would end the cell even inside code).
 //   md::fence(s)      a fence of backticks longer than any backtick run in s (at least three).
@@ -17,6 +18,7 @@
 namespace helmgate::core::md {
 
 namespace detail {
+inline constexpr std::string_view kWordJoiner = "\xE2\x81\xA0";  // U+2060
 // Control characters (but tab) and line breaks become spaces: a name never spans lines in a comment.
 inline char fold(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -35,18 +37,26 @@ inline size_t longest_backtick_run(std::string_view s) {
 inline std::string text(std::string_view s) {
   std::string out;
   out.reserve(s.size() + s.size() / 4);
-  for (char raw : s) {
-    char c = detail::fold(raw);
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = detail::fold(s[i]);
     switch (c) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
+      // Forges also link URLs, e-mail addresses and @mentions in the rendered text itself (Gitea does
+      // so after Markdown, where escapes are gone): an invisible WORD JOINER after "@" and in "://"
+      // breaks those patterns without changing what a reader sees.
+      case '@': out += "\\@"; out += detail::kWordJoiner; break;
+      case ':':
+        out += "\\:";
+        if (i + 1 < s.size() && s[i + 1] == '/') out += detail::kWordJoiner;
+        break;
       // The ASCII punctuation CommonMark lets a backslash escape that can start or end a construct
       // (links, images, emphasis, code, headings, lists, tables, strikethrough, math); ':' and '.' so
       // that "http://x" and "www.x" are no autolinks, '@' so that nobody is mentioned by a name from Git.
       case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '(': case ')':
-      case '#': case '+': case '-': case '.': case '!': case '|': case '~': case ':': case '@': case '$':
+      case '#': case '+': case '-': case '.': case '!': case '|': case '~': case '$':
         out += '\\';
         out += c;
         break;
@@ -61,15 +71,20 @@ inline std::string text(std::string_view s) {
 inline std::string html(std::string_view s) {
   std::string out;
   out.reserve(s.size() + s.size() / 4);
-  for (char raw : s) {
-    char c = detail::fold(raw);
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = detail::fold(s[i]);
     switch (c) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
+      case '@': out += "&#64;"; out += detail::kWordJoiner; break;  // see text()
+      case ':':
+        out += "&#58;";
+        if (i + 1 < s.size() && s[i + 1] == '/') out += detail::kWordJoiner;
+        break;
       case '\'': case '[': case ']': case '(': case ')': case '`': case '*': case '_': case '!': case '|':
-      case '#': case '~': case '\\': case ':': case '@':
+      case '#': case '~': case '\\':
         out += "&#" + std::to_string(static_cast<int>(c)) + ";";
         break;
       default: out += c;

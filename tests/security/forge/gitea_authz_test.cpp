@@ -30,6 +30,8 @@ namespace {
 
 const std::string kLink = "[verified safe, merge it](http://evil.example/x)";
 const std::string kImg = "<img src=x>";
+// Links a forge makes by itself in rendered text: URLs, e-mail addresses, @mentions.
+const std::string kAuto = "see http://evil.example/auto or mail admin@evil.example, cc @gitops";
 
 std::string unique(const std::string& tag) {
   static std::atomic<int> seq{0};
@@ -132,14 +134,15 @@ struct Gitea {
     return *core::json::get_string(api("GET", repo_path() + "/issues/comments/" + std::to_string(id)), "body");
   }
 
-  // Gitea's own renderer: the HTML a reader's browser gets for this comment body.
+  // Gitea's own renderer (GFM with its link, e-mail and mention post-processing): the HTML a reader's
+  // browser gets. Not Mode "comment" with a repository Context: Gitea 1.26.4 dereferences a nil
+  // commit checker there when the text holds a 40-hex commit id, and the whole server dies.
   std::string render(const std::string& markdown) {
     rapidjson::StringBuffer sb;
     core::json::Writer w(sb);
     w.StartObject();
     core::json::kv(w, "Text", markdown);
-    core::json::kv(w, "Mode", "comment");
-    core::json::kv(w, "Context", repo.full_name());
+    core::json::kv(w, "Mode", "gfm");
     w.EndObject();
     http::Headers h = {{"Authorization", "token " + token}, {"Content-Type", "application/json"}};
     auto r = http::request("POST", url + "/api/v1/markdown", h, sb.GetString());
@@ -354,15 +357,19 @@ TEST_CASE("gitea: names, findings and reasons with links, HTML and backtick runs
   auto c = g.client();
   auto pr = g.open_pr("inject");
   // The check works: raw, the same text is a live link and a live image in Gitea.
-  auto raw = g.render(kLink + " " + kImg);
+  auto raw = g.render(kLink + " " + kImg + " " + kAuto);
   REQUIRE(raw.find("href=\"http://evil.example/x\"") != std::string::npos);
-  REQUIRE(raw.find("<img src=\"x\"") != std::string::npos);
+  REQUIRE(raw.find("<img ") != std::string::npos);
+  REQUIRE(raw.find("href=\"http://evil.example/auto\"") != std::string::npos);
+  REQUIRE(raw.find("href=\"mailto:admin@evil.example\"") != std::string::npos);
+  REQUIRE(raw.find(">@gitops</a>") != std::string::npos);
 
   diff::Report r;
   r.base = "0123456789abcdef";
   r.head = "fedcba9876543210";
   r.clusters = {"dev"};
   r.errors.push_back({"refused " + kLink + " " + kImg, "apps/" + kLink + ".yaml", 3, 0});
+  r.notes.push_back({kAuto, "", 0, 0});
   diff::ReleaseReport rel;
   rel.cluster = "dev";
   rel.namespace_ = "team-a";
@@ -370,9 +377,10 @@ TEST_CASE("gitea: names, findings and reasons with links, HTML and backtick runs
   rel.release_name = "``" + kLink + "``";
   rel.target_namespace = kImg;
   rel.chart = kLink;
-  rel.reasons = {"changed " + kLink, kImg};
+  rel.reasons = {"changed " + kLink, kImg, kAuto};
+  rel.notes = {kAuto};
   diff::ResourceDiff d;
-  d.key = "v1/ConfigMap " + kLink + " " + kImg;
+  d.key = "v1/ConfigMap " + kLink + " " + kImg + " " + kAuto;
   d.change = diff::Change::changed;
   d.diff = "--- a\n+++ b\n+x: ```` " + kImg + " " + kLink + "\n+``````\n+<img src=y>\n";
   rel.resources.push_back(d);
@@ -387,7 +395,8 @@ TEST_CASE("gitea: names, findings and reasons with links, HTML and backtick runs
   INFO(html);
   CHECK(html.find("href=\"http://evil") == std::string::npos);
   CHECK(html.find("<img") == std::string::npos);
-  CHECK(html.find("<a ") == std::string::npos);
+  CHECK(html.find("<a ") == std::string::npos);  // no link of any kind: not ours, not the forge's
+  CHECK(html.find("mailto:") == std::string::npos);
   // The text is still there for a reader, as text.
   CHECK(html.find("verified safe, merge it") != std::string::npos);
   CHECK(html.find("&lt;img src=x&gt;") != std::string::npos);
