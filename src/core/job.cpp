@@ -29,6 +29,7 @@ std::string JobSpec::to_json() const {
   if (!ref.empty()) json::kv(w, "ref", ref);
   if (!before.empty()) json::kv(w, "before", before);
   if (!after.empty()) json::kv(w, "after", after);
+  if (!pinned_sha.empty()) json::kv(w, "pinned_sha", pinned_sha);
   if (!command.empty()) json::kv(w, "command", command);
   if (!author.empty()) json::kv(w, "author", author);
   if (comment_id != 0) json::kv(w, "comment_id", comment_id);
@@ -60,6 +61,7 @@ Result<JobSpec> JobSpec::from_json(std::string_view text) {
   str("ref", s.ref);
   str("before", s.before);
   str("after", s.after);
+  str("pinned_sha", s.pinned_sha);
   str("command", s.command);
   str("author", s.author);
   s.comment_id = json::get_int(doc, "comment_id").value_or(0);

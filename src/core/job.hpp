@@ -31,6 +31,9 @@ struct JobSpec {
 
   // apply
   std::string ref, before, after;
+  // A PR apply (`/helmgate apply`): the exact head commit whose approval was checked. The apply runner
+  // deploys this commit and nothing else (`after` must resolve to it).
+  std::string pinned_sha;
 
   // command
   std::string command;  // the comment text (first line)

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 
 namespace helmgate::diff {
 
@@ -45,33 +46,7 @@ std::string short_sha(const std::string& s) { return s.substr(0, 12); }
 
 std::string release_id(const ReleaseReport& r) { return r.namespace_ + "/" + r.name; }
 
-// Markdown table cells: no pipes or newlines.
-std::string cell(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\n') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string html_escape(const std::string& s) { return core::md::html(s); }
 
 std::string counts(const ReleaseReport& r) {
   return "+" + std::to_string(r.count(Change::added)) + " ~" + std::to_string(r.count(Change::changed)) + " -" +
@@ -79,14 +54,13 @@ std::string counts(const ReleaseReport& r) {
 }
 
 // A fence longer than any backtick run in the content, so content cannot close it.
-std::string fence_for(const std::string& content) {
-  size_t longest = 0, run = 0;
-  for (char c : content) {
-    run = c == '`' ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
-  return std::string(std::max<size_t>(3, longest + 1), '`');
-}
+std::string fence_for(const std::string& content) { return core::md::fence(content); }
+
+// Names and text from Git in the comment: names as code (cells: code with '|' escaped), free text
+// escaped so that nothing in it is a link, image, HTML tag or emphasis.
+std::string code(const std::string& s) { return core::md::code(s); }
+std::string code_cell(const std::string& s) { return core::md::code_cell(s); }
+std::string text(const std::string& s) { return core::md::text(s); }
 
 // Builds markdown out of atoms, cutting between atoms when a part would exceed the limit and closing /
 // reopening the containers (details, table) that are open at the cut.
@@ -183,15 +157,15 @@ std::vector<std::string> to_markdown_parts(const Report& report, size_t limit) {
   constexpr size_t kPartHeader = 64;
   MarkdownParts md(limit > kPartHeader * 4 ? limit - kPartHeader : limit);
   md.add("### helmgate preview: " + headline(report) + "\n\n");
-  md.add("`" + short_sha(report.base) + "` → `" + short_sha(report.head) + "`" +
-         (report.clusters.empty() ? "" : " · clusters: " + cell([&] {
+  md.add(code(short_sha(report.base)) + " → " + code(short_sha(report.head)) +
+         (report.clusters.empty() ? "" : " · clusters: " + [&] {
            std::string c;
-           for (const auto& x : report.clusters) c += (c.empty() ? "" : ", ") + x;
+           for (const auto& x : report.clusters) c += (c.empty() ? "" : ", ") + code(x);
            return c;
-         }())) +
+         }()) +
          "\n\n");
-  for (const auto& e : report.errors) md.add("> **Error** " + html_escape(problem_line(e)) + "\n\n");
-  for (const auto& n : report.notes) md.add("> **Note** " + html_escape(problem_line(n)) + "\n\n");
+  for (const auto& e : report.errors) md.add("> **Error** " + text(problem_line(e)) + "\n\n");
+  for (const auto& n : report.notes) md.add("> **Note** " + text(problem_line(n)) + "\n\n");
   if (!report.releases.empty()) {
     std::string header = "| Cluster | Release | Status | Resources (+ ~ -) | Why |\n|---|---|---|---|---|\n";
     md.add(header);
@@ -199,8 +173,8 @@ std::vector<std::string> to_markdown_parts(const Report& report, size_t limit) {
     for (const auto& r : report.releases) {
       std::string why;
       for (const auto& x : r.reasons) why += (why.empty() ? "" : "; ") + x;
-      md.add("| " + cell(r.cluster) + " | " + cell(release_id(r)) + " | " + std::string(to_string(r.status)) +
-             " | " + counts(r) + " | " + cell(html_escape(why)) + " |\n");
+      md.add("| " + code_cell(r.cluster) + " | " + code_cell(release_id(r)) + " | " +
+             std::string(to_string(r.status)) + " | " + counts(r) + " | " + text(why) + " |\n");
     }
     md.end_table();
     md.add("\n");
@@ -211,17 +185,17 @@ std::vector<std::string> to_markdown_parts(const Report& report, size_t limit) {
     md.open_details("<b>" + html_escape(r.cluster) + "</b> · " + html_escape(release_id(r)) + " — " +
                     std::string(to_string(r.status)) + " (" + counts(r) + ")");
     std::string meta;
-    if (!r.chart.empty()) meta += "Chart: " + html_escape(r.chart) + "  \n";
+    if (!r.chart.empty()) meta += "Chart: " + code(r.chart) + "  \n";
     if (!r.release_name.empty()) {
-      meta += "Helm release: `" + r.release_name + "` in namespace `" + r.target_namespace + "`  \n";
+      meta += "Helm release: " + code(r.release_name) + " in namespace " + code(r.target_namespace) + "  \n";
     }
-    for (const auto& x : r.reasons) meta += "Why: " + html_escape(x) + "  \n";
-    for (const auto& x : r.notes) meta += "Note: " + html_escape(x) + "  \n";
+    for (const auto& x : r.reasons) meta += "Why: " + text(x) + "  \n";
+    for (const auto& x : r.notes) meta += "Note: " + text(x) + "  \n";
     md.add(meta + "\n");
-    for (const auto& e : r.errors) md.add("> **Error** " + html_escape(problem_line(e)) + "\n\n");
+    for (const auto& e : r.errors) md.add("> **Error** " + text(problem_line(e)) + "\n\n");
     if (r.resources.empty() && r.errors.empty()) md.add("No resource changes after rendering.\n\n");
     for (const auto& d : r.resources) {
-      md.add("**" + std::string(to_string(d.change)) + "** `" + d.key + "`\n\n");
+      md.add("**" + std::string(to_string(d.change)) + "** " + code(d.key) + "\n\n");
       md.add_fenced("diff", d.diff);
     }
     md.close_details();

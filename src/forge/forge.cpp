@@ -23,6 +23,46 @@ std::string clean_key(std::string_view key) {
 
 }  // namespace
 
+bool same_login(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::string_view to_string(ReviewState s) {
+  switch (s) {
+    case ReviewState::approved: return "approved";
+    case ReviewState::changes_requested: return "changes_requested";
+    case ReviewState::commented: return "commented";
+    case ReviewState::dismissed: return "dismissed";
+    case ReviewState::pending: return "pending";
+    case ReviewState::other: return "other";
+  }
+  return "other";
+}
+
+ReviewState parse_review_state(std::string_view s) {
+  if (s == "APPROVED") return ReviewState::approved;
+  if (s == "CHANGES_REQUESTED" || s == "REQUEST_CHANGES") return ReviewState::changes_requested;
+  if (s == "COMMENTED" || s == "COMMENT") return ReviewState::commented;
+  if (s == "DISMISSED") return ReviewState::dismissed;
+  if (s == "PENDING") return ReviewState::pending;
+  return ReviewState::other;
+}
+
+core::Result<PullRequestState> ForgeClient::pull_request_state(const RepoRef& repo, int64_t pr) {
+  PullRequestState st;
+  auto p = pull_request(repo, pr);
+  if (!p) return p.error();
+  st.pr = std::move(*p);
+  auto r = reviews(repo, pr);
+  if (!r) return r.error();
+  st.reviews = std::move(*r);
+  return st;
+}
+
 core::Result<RepoRef> RepoRef::parse(std::string_view full_name) {
   auto slash = full_name.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == full_name.size() ||
@@ -85,9 +125,11 @@ std::optional<size_t> parse_part_marker(std::string_view body, std::string_view 
   return n;
 }
 
-UpsertPlan plan_upsert(const std::vector<Comment>& existing, std::string_view key, const std::vector<std::string>& bodies) {
+UpsertPlan plan_upsert(const std::vector<Comment>& existing, std::string_view key, const std::vector<std::string>& bodies,
+                       std::string_view self) {
   std::map<size_t, std::vector<const Comment*>> by_part;
   for (const auto& c : existing) {
+    if (self.empty() || !same_login(c.author, self)) continue;  // not ours, whatever it carries
     if (auto n = parse_part_marker(c.body, key)) by_part[*n].push_back(&c);
   }
   UpsertPlan plan;
@@ -127,9 +169,11 @@ core::Result<UpsertResult> ForgeClient::upsert_comment(const RepoRef& repo, int6
     }
     bodies.push_back(part_marker(marker_key, i + 1, parts.size()) + "\n" + parts[i]);
   }
+  auto self = self_login();
+  if (!self) return core::Error(self.error().code, where + ": who we post as is unknown: " + self.error().message);
   auto existing = list_comments(repo, pr);
   if (!existing) return existing.error();
-  auto plan = plan_upsert(*existing, marker_key, bodies);
+  auto plan = plan_upsert(*existing, marker_key, bodies, *self);
 
   UpsertResult out;
   out.comment_ids.assign(bodies.size(), 0);

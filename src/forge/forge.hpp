@@ -1,6 +1,8 @@
 #pragma once
 // One client interface for every Git forge (GitHub, Gitea): the preview comment upserted by a hidden
-// marker, commit statuses, the PR of a merge commit, a user's permission, reactions. Implementations
+// marker, commit statuses, the PR of a merge commit, a PR's head/mergeable/reviews, a user's
+// permission, who we are, reactions. Runners never speak HTTP to a forge themselves: every call goes
+// through a client (its transport: auth, retries, the write limiter). Implementations
 // live in github/ and gitea/; ForgeRouter (router.hpp) picks one by the configured forge name.
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +55,29 @@ struct PullRequest {
   std::string base_ref;
   std::string merge_commit_sha;
   std::string html_url;
+  std::string author;              // login of who opened it
+  std::optional<bool> mergeable;   // nullopt while the forge is still computing it
+};
+
+enum class ReviewState { approved, changes_requested, commented, dismissed, pending, other };
+std::string_view to_string(ReviewState s);
+// GitHub: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING; Gitea: APPROVED,
+// REQUEST_CHANGES, COMMENT, PENDING, REQUEST_REVIEW.
+ReviewState parse_review_state(std::string_view s);
+
+struct Review {
+  int64_t id = 0;
+  std::string user;       // reviewer login
+  std::string commit_id;  // the head the review was given to ("" when the forge no longer knows it)
+  ReviewState state = ReviewState::other;
+  bool dismissed = false;  // Gitea keeps the state and sets this flag
+  bool stale = false;      // Gitea: a newer push came after the review
+};
+
+// What `/helmgate apply` decides on, read in one go.
+struct PullRequestState {
+  PullRequest pr;               // head_sha, state, mergeable, author
+  std::vector<Review> reviews;  // oldest first
 };
 
 struct UpsertResult {
@@ -72,6 +97,8 @@ constexpr size_t kMarkerReserve = 200;
 
 // What upsert_comment does given the comments already on the PR: edit in place, create what is
 // missing, delete surplus parts and duplicates. A pure function so the plan can be tested on its own.
+// Only comments written by self (the login we post as) are considered: a look-alike marker in
+// anybody else's comment is neither edited nor deleted. An empty self matches no comment.
 struct UpsertPlan {
   struct Edit {
     size_t part;  // 1-based
@@ -82,7 +109,8 @@ struct UpsertPlan {
   std::vector<size_t> create;  // part numbers
   std::vector<int64_t> remove;
 };
-UpsertPlan plan_upsert(const std::vector<Comment>& existing, std::string_view key, const std::vector<std::string>& bodies);
+UpsertPlan plan_upsert(const std::vector<Comment>& existing, std::string_view key, const std::vector<std::string>& bodies,
+                       std::string_view self);
 
 class ForgeClient {
  public:
@@ -98,7 +126,8 @@ class ForgeClient {
   // The preview comment of a PR identified by marker_key ("preview" for one per PR, "preview/<cluster>"
   // for one per PR and cluster): parts already split by the caller (each ≤ part_limit()) become
   // comments 1..M, edited in place, created when missing; parts beyond M and duplicates left by an
-  // interrupted earlier run are deleted. Empty parts deletes every part. Idempotent.
+  // interrupted earlier run are deleted. Empty parts deletes every part. Idempotent. Only comments
+  // written by self_login() are ever edited or deleted: anybody can copy the marker into a comment.
   core::Result<UpsertResult> upsert_comment(const RepoRef& repo, int64_t pr, std::string_view marker_key,
                                             std::vector<std::string> parts);
 
@@ -117,11 +146,24 @@ class ForgeClient {
   virtual core::Result<Permission> user_permission(const RepoRef& repo, std::string_view user) = 0;
   virtual core::Result<void> react(const RepoRef& repo, int64_t comment_id, Reaction reaction) = 0;
 
+  // One pull request with mergeable and head; errc::not_found when there is no such PR.
+  virtual core::Result<PullRequest> pull_request(const RepoRef& repo, int64_t pr) = 0;
+  // Every review of the PR (submitted ones; all pages), oldest first.
+  virtual core::Result<std::vector<Review>> reviews(const RepoRef& repo, int64_t pr) = 0;
+  // pull_request and reviews together.
+  core::Result<PullRequestState> pull_request_state(const RepoRef& repo, int64_t pr);
+
+  // The login this client posts as (GET /user; for a GitHub App "<app slug>[bot]"), asked once and
+  // then cached. upsert_comment only ever touches comments by this login.
+  virtual core::Result<std::string> self_login() = 0;
+
   // The rate limit the forge last reported for this identity (unknown until a response carried it).
   virtual RateLimitSnapshot rate_limit() const = 0;
 };
 
 // One line of at most max bytes (cut on a UTF-8 boundary, "…" when cut).
 std::string one_line(std::string_view text, size_t max);
+// Logins compare case-insensitively on GitHub and Gitea.
+bool same_login(std::string_view a, std::string_view b);
 
 }  // namespace helmgate::forge

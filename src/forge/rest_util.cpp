@@ -45,7 +45,21 @@ PullRequest read_pull(const core::json::Value& v) {
   p.base_ref = core::json::get_string(v, "base.ref").value_or("");
   p.merge_commit_sha = core::json::get_string(v, "merge_commit_sha").value_or("");
   p.html_url = core::json::get_string(v, "html_url").value_or("");
+  p.author = core::json::get_string(v, "user.login").value_or("");
+  // null (GitHub computes it in the background) and absent both mean "not known to be mergeable".
+  p.mergeable = core::json::get_bool(v, "mergeable");
   return p;
+}
+
+Review read_review(const core::json::Value& v) {
+  Review r;
+  r.id = core::json::get_int(v, "id").value_or(0);
+  r.user = core::json::get_string(v, "user.login").value_or("");
+  r.commit_id = core::json::get_string(v, "commit_id").value_or("");
+  r.state = parse_review_state(core::json::get_string(v, "state").value_or(""));
+  r.dismissed = core::json::get_bool(v, "dismissed").value_or(false) || r.state == ReviewState::dismissed;
+  r.stale = core::json::get_bool(v, "stale").value_or(false);
+  return r;
 }
 
 std::optional<CommitState> parse_state(std::string_view s) {

@@ -20,6 +20,7 @@ core::Result<core::json::Document> parse_json(const std::string& body, const std
 
 Comment read_comment(const core::json::Value& v);
 PullRequest read_pull(const core::json::Value& v);
+Review read_review(const core::json::Value& v);
 std::optional<CommitState> parse_state(std::string_view s);
 
 std::string comment_body_json(const std::string& body);

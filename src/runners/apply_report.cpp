@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 #include "forge/forge.hpp"
 
 namespace helmgate::runners {
@@ -54,7 +55,8 @@ std::string apply_report_markdown(const std::string& result_json, const std::str
   core::json::Document doc;
   if (core::json::parse(doc, result_json) || !doc.IsObject()) return "";
   const std::string commit = str(doc, "commit");
-  std::string out = "## helmgate apply of `" + commit.substr(0, 12) + "`\n\n";
+  namespace md = core::md;
+  std::string out = "## helmgate apply of " + md::code(commit.substr(0, 12)) + "\n\n";
   out += "| Cluster | Status | Releases |\n|---|---|---|\n";
   bool any_failed = false;
   std::string details;
@@ -69,23 +71,21 @@ std::string apply_report_markdown(const std::string& result_json, const std::str
         for (const auto& r : c["releases"].GetArray()) {
           std::string outcome = str(r, "outcome");
           if (outcome == "failed") any_failed = true;
-          summary += (summary.empty() ? "" : ", ") + str(r, "release") + " " + outcome;
+          // Release names come from Git: code spans, never live Markdown.
+          summary += (summary.empty() ? "" : ", ") + md::code_cell(str(r, "release")) + " " + md::text(outcome);
           std::string rev = r.HasMember("revision") && r["revision"].IsInt64() && r["revision"].GetInt64() > 0
                                 ? std::to_string(r["revision"].GetInt64())
                                 : "";
-          std::string why = str(r, "reason");
-          for (auto& ch : why) {
-            if (ch == '\n' || ch == '|') ch = ' ';
-          }
-          rows += "| `" + str(r, "namespace") + "/" + str(r, "release") + "` | " + str(r, "action") + " | " +
-                  (outcome == "failed" ? "**failed**" : outcome) + " | " + rev + " | " + why + " |\n";
+          rows += "| " + md::code_cell(str(r, "namespace") + "/" + str(r, "release")) + " | " +
+                  md::text(str(r, "action")) + " | " + (outcome == "failed" ? "**failed**" : md::text(outcome)) +
+                  " | " + rev + " | " + md::text(str(r, "reason")) + " |\n";
         }
       }
-      out += "| `" + name + "` | " + (failed ? "**" + status + "**" : status) + " | " +
-             (summary.empty() ? "no release changed" : summary) + " |\n";
+      out += "| " + md::code_cell(name) + " | " + (failed ? "**" + md::text(status) + "**" : md::text(status)) +
+             " | " + (summary.empty() ? "no release changed" : summary) + " |\n";
       if (!rows.empty() || !reason.empty()) {
-        details += "\n### `" + name + "`: " + status + "\n\n";
-        if (!reason.empty()) details += reason + "\n\n";
+        details += "\n### " + md::code(name) + ": " + md::text(status) + "\n\n";
+        if (!reason.empty()) details += md::text(reason) + "\n\n";
         if (!rows.empty())
           details += "| Release | Action | Outcome | Revision | Reason |\n|---|---|---|---|---|\n" + rows;
       }
@@ -95,7 +95,9 @@ std::string apply_report_markdown(const std::string& result_json, const std::str
   if (any_failed) {
     out += "\n";
     if (will_retry) out += "The queue retries this apply by itself with backoff. ";
-    out += "To run it again now, comment:\n\n```\n/helmgate replay " + job_id + "\n```\n";
+    const std::string replay = "/helmgate replay " + job_id;
+    const std::string fence = md::fence(replay);
+    out += "To run it again now, comment:\n\n" + fence + "\n" + replay + "\n" + fence + "\n";
   }
   return out;
 }

@@ -481,6 +481,10 @@ queue::RunOutcome ApplyJob::run() {
   auto after = repo_->resolve(spec_.after);
   if (!after) return queue::RunOutcome::fail("apply: commit " + spec_.after + ": " + after.error().message);
   after_ = *after;
+  if (!spec_.pinned_sha.empty() && after_ != spec_.pinned_sha) {
+    return queue::RunOutcome::fail("apply: commit " + spec_.after + " is " + after_ + ", not the checked head " +
+                                   spec_.pinned_sha + "; nothing applied");
+  }
   work_ = s_.opt.cache_root + "/work/apply-" + core::sha256_hex(ctx_.job().id + std::to_string(now_ms())).substr(0, 16);
   std::error_code ec;
   fs::create_directories(work_, ec);

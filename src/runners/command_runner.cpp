@@ -1,20 +1,30 @@
 #include "runners/command_runner.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
 #include <vector>
 
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 #include "core/private_files.hpp"
 #include "forge/forge.hpp"
 #include "git/repository.hpp"
-#include "http/client.hpp"
 #include "runners/apply_report.hpp"
 #include "runners/apply_runner.hpp"
+#include "runners/pr_apply_gate.hpp"
 #include "runners/preview_pipeline.hpp"
 
 namespace helmgate::runners {
+
+bool is_dns1123_label(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return s.front() != '-' && s.back() != '-';
+}
 
 Command parse_command(std::string_view line) {
   Command c;
@@ -79,6 +89,7 @@ struct Shared {
   config::Config cfg;
   ForgeAccess forges;
   CommandRunnerDeps deps;
+  queue::Runner apply_override;
   std::string cache_root;
 };
 
@@ -103,10 +114,10 @@ class CommandJob {
                                             perm.error().message);
     if (*perm != forge::Permission::write && *perm != forge::Permission::admin) {
       react(forge::Reaction::confused);
-      reply("@" + spec_.author +
+      reply(mention() +
             ", thank you for your interest! helmgate commands can only be run by people with "
-            "write permission on this repository, so I did not run `" +
-            one_line(spec_.command) + "`. A maintainer can run it for you.");
+            "write permission on this repository, so I did not run your command. A maintainer can run it "
+            "for you.");
       return done("refused",
                   "user " + spec_.author + " has " + std::string(forge::to_string(*perm)) + " permission");
     }
@@ -118,7 +129,7 @@ class CommandJob {
         react(forge::Reaction::plus_one);
         return done("help", "");
       case Command::Kind::unknown:
-        reply("@" + spec_.author + ", I do not know `" + one_line(spec_.command) + "`.\n\n" + command_help());
+        reply(mention() + ", I did not understand that command; these are the ones I know:\n\n" + command_help());
         react(forge::Reaction::confused);
         return done("unknown", "");
       case Command::Kind::preview:
@@ -132,7 +143,28 @@ class CommandJob {
   }
 
  private:
-  static std::string one_line(const std::string& s) { return forge::one_line(s, 200); }
+  // The commenter as a mention when the login is one a forge gives ([A-Za-z0-9._-]); anything else
+  // (a forged job spec) only as code.
+  std::string mention() const {
+    bool plain = !spec_.author.empty() && spec_.author.size() <= 64 &&
+                 std::all_of(spec_.author.begin(), spec_.author.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                 });
+    return plain ? "@" + spec_.author : core::md::code(spec_.author);
+  }
+
+  // A cluster named in a command, usable only when it is a DNS-1123 label configured for this
+  // repository; nullptr otherwise (and the reply does not repeat the name).
+  const config::Cluster* checked_cluster(const std::string& name) const {
+    if (!is_dns1123_label(name)) return nullptr;
+    return find_cluster(name);
+  }
+  static bool is_job_id(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+    });
+  }
 
   queue::RunOutcome done(const std::string& outcome, const std::string& detail) {
     rapidjson::StringBuffer sb;
@@ -165,7 +197,9 @@ class CommandJob {
   }
 
   // The PR's head and where it left the deploy branch, read from Git (forges publish refs/pull/N/head).
-  core::Result<std::pair<std::string, std::string>> pr_commits() {
+  // pinned: that commit instead of the PR ref (an apply uses the head whose approval was checked; the
+  // mirror must hold it).
+  core::Result<std::pair<std::string, std::string>> pr_commits(const std::string& pinned = {}) {
     const std::string url =
         repo_cfg_ != nullptr && !repo_cfg_->url.empty() ? config::fetch_url(*repo_cfg_) : spec_.clone_url;
     core::ensure_private_dir(s_.cache_root);
@@ -173,7 +207,9 @@ class CommandJob {
     git::MirrorCache mirrors(s_.cache_root + "/mirrors");
     auto repo = mirrors.open(url);
     if (!repo) return repo.error();
-    auto head = repo->resolve("refs/pull/" + std::to_string(spec_.pr) + "/head");
+    auto head = repo->resolve(pinned.empty() ? "refs/pull/" + std::to_string(spec_.pr) + "/head" : pinned);
+    if (head && !pinned.empty() && *head != pinned)
+      return core::Error(core::errc::not_found, "commit " + pinned + " resolves to " + *head);
     if (!head)
       return core::Error(core::errc::not_found,
                          "PR #" + std::to_string(spec_.pr) + " head: " + head.error().message);
@@ -186,11 +222,14 @@ class CommandJob {
   }
 
   queue::RunOutcome preview(const Command& cmd) {
-    if (!cmd.arg.empty() && repo_cfg_ != nullptr && !repo_cfg_->clusters.empty() &&
-        find_cluster(cmd.arg) == nullptr) {
-      reply("@" + spec_.author + ", there is no cluster `" + cmd.arg + "` for this repository.");
+    // A repository without configured clusters discovers them (Flux layout): there the name only has
+    // to be a DNS-1123 label; the preview compares it with the discovered names and nothing else.
+    const bool discovered = repo_cfg_ == nullptr || repo_cfg_->clusters.empty();
+    if (!cmd.arg.empty() && (discovered ? !is_dns1123_label(cmd.arg) : checked_cluster(cmd.arg) == nullptr)) {
+      reply(mention() + ", that is not a cluster of this repository, so nothing was previewed. " +
+            configured_clusters());
       react(forge::Reaction::confused);
-      return done("unknown cluster", cmd.arg);
+      return done("unknown cluster", "");
     }
     auto commits = pr_commits();
     if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
@@ -205,6 +244,11 @@ class CommandJob {
   }
 
   queue::RunOutcome replay(const Command& cmd) {
+    if (!is_job_id(cmd.arg)) {
+      reply(mention() + ", that is not a job id, so nothing was replayed.");
+      react(forge::Reaction::confused);
+      return done("not found", "");
+    }
     auto url = queue::RedisUrl::parse(s_.deps.redis_url);
     if (!url) return queue::RunOutcome::fail("command: redis url: " + url.error().message);
     queue::Queue q(*url, s_.deps.queue);
@@ -213,59 +257,39 @@ class CommandJob {
       return queue::RunOutcome::retry_later("command: reading job " + cmd.arg + ": " + job.error().message);
     // Only this repository's jobs: a PR comment must not reach into another repository's deploys.
     if (!job->has_value() || (*job)->spec.repo != spec_.repo || (*job)->spec.forge != spec_.forge) {
-      reply("@" + spec_.author + ", there is no job `" + cmd.arg +
-            "` of this repository (it may have expired).");
+      reply(mention() + ", there is no job " + core::md::code(cmd.arg) +
+            " of this repository (it may have expired).");
       react(forge::Reaction::confused);
       return done("not found", cmd.arg);
     }
     auto id = q.replay(cmd.arg);
     if (!id) {
-      reply("@" + spec_.author + ", job `" + cmd.arg + "` cannot be replayed now: " + id.error().message);
+      reply(mention() + ", job " + core::md::code(cmd.arg) + " cannot be replayed now: " +
+            core::md::text(id.error().message));
       react(forge::Reaction::confused);
       return done("refused", id.error().message);
     }
-    reply("Replaying " + (*job)->spec.kind + " job `" + cmd.arg + "` as job `" + *id + "` (asked by @" +
-          spec_.author + ").");
+    reply("Replaying " + core::md::text((*job)->spec.kind) + " job " + core::md::code(cmd.arg) + " as job " +
+          core::md::code(*id) + " (asked by " + mention() + ").");
     react(forge::Reaction::plus_one);
     return done("replayed", *id);
   }
 
-  // Approved and mergeable, read straight from the forge's REST API (the same paths on GitHub and
-  // Gitea); "" when both hold, else the reason.
-  std::string pr_blocker() {
-    const config::Forge* f = s_.cfg.find_forge(spec_.forge);
-    if (f == nullptr || f->token.empty()) return "approval cannot be checked without the forge's token";
-    std::string base = f->api_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    if (f->kind == core::ForgeKind::gitea && base.find("/api/v1") == std::string::npos) base += "/api/v1";
-    const http::Headers h = {{"Authorization", "token " + f->token}, {"Accept", "application/json"}};
-    const std::string pr_url = base + "/repos/" + spec_.repo + "/pulls/" + std::to_string(spec_.pr);
-    auto pr = http::request("GET", pr_url, h);
-    if (!pr || pr->status != 200) return "the pull request could not be read";
-    core::json::Document doc;
-    if (core::json::parse(doc, pr->body)) return "the pull request could not be read";
-    if (core::json::get_string(doc, "state").value_or("") != "open") return "the pull request is not open";
-    if (!core::json::get_bool(doc, "mergeable").value_or(false)) return "the pull request is not mergeable";
-    auto reviews = http::request("GET", pr_url + "/reviews", h);
-    if (!reviews || reviews->status != 200) return "its reviews could not be read";
-    core::json::Document rd;
-    if (core::json::parse(rd, reviews->body) || !rd.IsArray()) return "its reviews could not be read";
-    std::map<std::string, std::string> latest;  // reviewer -> last state
-    for (const auto& r : rd.GetArray()) {
-      auto who = core::json::get_string(r, "user.login");
-      auto st = core::json::get_string(r, "state");
-      if (who && st && *st != "COMMENTED" && *st != "COMMENT") latest[*who] = *st;
+  std::string configured_clusters() const {
+    std::string names;
+    if (repo_cfg_ != nullptr) {
+      for (const auto& c : repo_cfg_->clusters) names += (names.empty() ? "" : ", ") + core::md::code(c.name);
     }
-    bool approved =
-        std::any_of(latest.begin(), latest.end(), [](const auto& kv) { return kv.second == "APPROVED"; });
-    bool changes = std::any_of(latest.begin(), latest.end(), [](const auto& kv) {
-      return kv.second == "CHANGES_REQUESTED" || kv.second == "REQUEST_CHANGES";
-    });
-    if (!approved || changes) return "the pull request is not approved";
-    return "";
+    return names.empty() ? std::string("No cluster is configured for it.") : "Its clusters: " + names + ".";
   }
 
   queue::RunOutcome apply(const Command& cmd) {
+    if (!cmd.arg.empty() && checked_cluster(cmd.arg) == nullptr) {
+      reply(mention() + ", that is not a cluster of this repository, so nothing was applied. " +
+            configured_clusters());
+      react(forge::Reaction::confused);
+      return done("unknown cluster", "");
+    }
     std::vector<config::Cluster> targets;
     if (repo_cfg_ != nullptr) {
       for (const auto& c : repo_cfg_->clusters) {
@@ -273,20 +297,25 @@ class CommandJob {
       }
     }
     if (targets.empty()) {
-      reply("@" + spec_.author + ", " +
-            (cmd.arg.empty() ? std::string("no cluster of this repository") : "cluster `" + cmd.arg + "`") +
+      reply(mention() + ", " +
+            (cmd.arg.empty() ? std::string("no cluster of this repository") : "cluster " + core::md::code(cmd.arg)) +
             " accepts applies from a pull request (`allow_pr_apply: true` in helmgate's configuration), so "
             "nothing "
             "was applied. Merge the PR to deploy it.");
       react(forge::Reaction::confused);
       return done("refused", "no cluster allows a PR apply");
     }
-    if (auto why = pr_blocker(); !why.empty()) {
-      reply("@" + spec_.author + ", nothing was applied: " + why + ".");
+    // Decided on the forge's state (mergeable, reviews, reviewers' permissions): the head approved by
+    // a writer is the one applied, pinned by its sha.
+    auto gate = check_pr_apply(*forge_, repo_, spec_.pr);
+    if (!gate) return queue::RunOutcome::retry_later("command: checking the approval: " + gate.error().message);
+    if (!gate->allowed) {
+      reply(mention() + ", nothing was applied: " + gate->reason + ".");
       react(forge::Reaction::confused);
-      return done("refused", why);
+      return done("refused", gate->reason);
     }
-    auto commits = pr_commits();
+    // Exactly the commit whose approval was checked, whatever the PR's ref points to by now.
+    auto commits = pr_commits(gate->head_sha);
     if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
     // The apply runner on a configuration of just the allowed clusters, each applied regardless of
     // auto_apply (a person asked) and of `requires` naming clusters outside this apply.
@@ -306,9 +335,12 @@ class CommandJob {
     a.kind = std::string(core::kind::apply);
     a.ref = "refs/heads/" + repo_cfg_->deploy_branch;
     a.before = commits->second;
-    a.after = commits->first;
+    a.after = gate->head_sha;
+    a.pinned_sha = gate->head_sha;
+    ctx_.log("apply of " + gate->head_sha + " approved by " + gate->approver);
     SpecContext actx(ctx_, a);
-    auto runner = with_apply_report(make_apply_runner(cfg), cfg, s_.forges);
+    auto runner = s_.apply_override ? s_.apply_override
+                                         : with_apply_report(make_apply_runner(cfg), cfg, s_.forges);
     auto out = runner(actx);
     react(out.status == queue::RunOutcome::Status::succeeded ? forge::Reaction::rocket
                                                              : forge::Reaction::confused);
@@ -325,13 +357,19 @@ class CommandJob {
 
 }  // namespace
 
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
+                                  queue::Runner apply_override) {
   auto s = std::make_shared<Shared>();
   s->cfg = cfg;
   s->forges = std::move(forges);
   s->deps = std::move(deps);
+  s->apply_override = std::move(apply_override);
   s->cache_root = default_cache_dir();
   return [s](queue::JobContext& ctx) { return CommandJob(*s, ctx).run(); };
+}
+
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
+  return make_command_runner(cfg, std::move(forges), std::move(deps), nullptr);
 }
 
 }  // namespace helmgate::runners

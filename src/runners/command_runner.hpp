@@ -1,10 +1,14 @@
 #pragma once
 // The `command` job: a `/helmgate ...` comment on a PR. Only users with write permission on the
-// repository may run commands; others get a polite refusal. The command comment gets a reaction
+// repository may run commands; others get a polite refusal. Replies never repeat what the comment
+// said (a comment is hostile input): refusals and unknown commands get a fixed text, and a cluster
+// or job named in a command is quoted back only after it was checked (a configured cluster, a job id). The command comment gets a reaction
 // (eyes when taken, +1 when done, confused when refused or unknown).
 //   /helmgate preview [cluster]   render and validate the PR head again (one cluster: its own comment)
 //   /helmgate apply [cluster]     apply the PR head before merge, only to clusters with allow_pr_apply,
-//                                 and only when the PR is approved and mergeable
+//                                 and only when the PR is mergeable and a user with write permission
+//                                 approved its current head (pr_apply_gate.hpp); the head that was
+//                                 checked is pinned into the apply job (JobSpec::pinned_sha)
 //   /helmgate replay <job-id>     run a job of this repository again (queue::Queue::replay)
 //   /helmgate help                the commands
 #include <string>
@@ -32,6 +36,13 @@ struct CommandRunnerDeps {
   std::string redis_url;
 };
 
+// A cluster name from a comment: a DNS-1123 label (what cluster names in the configuration are).
+bool is_dns1123_label(std::string_view s);
+
 queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps);
+// Tests: apply_override runs the apply job `/helmgate apply` builds instead of the apply runner (to
+// see the spec it is given; nothing is deployed).
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
+                                  queue::Runner apply_override);
 
 }  // namespace helmgate::runners

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "runners/preview_pipeline.hpp"
@@ -57,9 +58,20 @@ namespace {
 
 // Closes what a cut left open so the part still renders: an unclosed ``` fence and <details> blocks.
 std::string close_open_blocks(std::string text) {
-  size_t fences = 0;
-  for (size_t p = text.find("```"); p != std::string::npos; p = text.find("```", p + 3)) ++fences;
-  if (fences % 2 == 1) text += "\n```\n";
+  // Fences are as long as their content needs (core::md::fence): follow them line by line.
+  size_t open_fence = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    size_t n = 0;
+    while (n < line.size() && line[n] == '`') ++n;
+    if (n < 3) continue;
+    if (open_fence == 0) {
+      open_fence = n;
+    } else if (n >= open_fence && line.find_first_not_of("` \r", n) == std::string::npos) {
+      open_fence = 0;
+    }
+  }
+  if (open_fence > 0) text += "\n" + std::string(open_fence, '`') + "\n";
   auto count = [&](std::string_view needle) {
     size_t n = 0;
     for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + needle.size())) ++n;
@@ -240,9 +252,9 @@ class PreviewJob {
         auto v = validate(c, releases, result->redactor);
         if (!v) {
           cc.validation_error = result->redactor.scrub(v.error().message);
-          sections.push_back("### Cluster `" + c.name +
-                             "`: validation (server-side dry-run)\n\nNot validated: " + cc.validation_error +
-                             "\n");
+          sections.push_back("### Cluster " + core::md::code(c.name) +
+                             ": validation (server-side dry-run)\n\nNot validated: " +
+                             core::md::text(cc.validation_error) + "\n");
           continue;
         }
         cc.validated = true;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 #include "core/yaml_bounded.hpp"
 
 namespace helmgate::runners {
@@ -334,12 +335,13 @@ std::string to_json(const ClusterValidation& v, const std::string& cluster) {
 }
 
 std::string to_markdown(const ClusterValidation& v, const std::string& cluster) {
-  std::string out = "### Cluster `" + cluster + "`: validation (server-side dry-run)\n\n";
+  namespace md = core::md;  // release, object and message text come from Git or the cluster: escaped
+  std::string out = "### Cluster " + md::code(cluster) + ": validation (server-side dry-run)\n\n";
   if (v.findings.empty()) out += "No findings.\n\n";
   for (const auto& f : v.findings) {
-    out += std::string("- **") + std::string(to_string(f.severity)) + "** `" + f.release + "`";
-    if (!f.object.empty()) out += " " + f.object;
-    out += " (" + f.check + "): " + f.message + "\n";
+    out += std::string("- **") + std::string(to_string(f.severity)) + "** " + md::code(f.release);
+    if (!f.object.empty()) out += " " + md::code(f.object);
+    out += " (" + md::text(f.check) + "): " + md::text(f.message) + "\n";
   }
   bool any = false;
   for (const auto& [rel, diffs] : v.live_diffs) {
@@ -347,8 +349,10 @@ std::string to_markdown(const ClusterValidation& v, const std::string& cluster) 
     if (!any) out += "\n#### Live diff (cluster now vs. after this change)\n\n";
     any = true;
     for (const auto& d : diffs) {
-      out += "<details><summary>" + rel + ": " + d.key + " (" + std::string(diff::to_string(d.change)) +
-             ")</summary>\n\n```diff\n" + d.diff + "```\n</details>\n";
+      const std::string fence = md::fence(d.diff);
+      out += "<details><summary>" + core::md::html(rel) + ": " + core::md::html(d.key) + " (" +
+             std::string(diff::to_string(d.change)) + ")</summary>\n\n" + fence + "diff\n" + d.diff +
+             (d.diff.empty() || d.diff.back() == '\n' ? "" : "\n") + fence + "\n</details>\n";
     }
   }
   return out;

@@ -139,4 +139,13 @@ core::Result<std::string> InstallationTokens::token() {
   return token_;
 }
 
+core::Result<std::string> InstallationTokens::app_slug() {
+  auto res = transport_.call("GET", "/app");
+  if (!res) return core::Error(res.error().code, "GitHub App " + app_.app_id + ": GET /app: " + res.error().message);
+  core::json::Document doc;
+  auto slug = core::json::parse(doc, res->body) ? std::nullopt : core::json::get_string(doc, "slug");
+  if (!slug || slug->empty()) return core::Error(core::errc::unavailable, "GitHub App " + app_.app_id + ": GET /app has no slug");
+  return *slug;
+}
+
 }  // namespace helmgate::forge::github

@@ -29,6 +29,8 @@ class InstallationTokens {
   core::Result<std::string> token();
   static constexpr std::chrono::minutes refresh_margin{5};
   int64_t fetches() const;
+  // The app's slug (GET /app, authenticated by the JWT): its comments are by "<slug>[bot]".
+  core::Result<std::string> app_slug();
 
  private:
   GitHubApp app_;

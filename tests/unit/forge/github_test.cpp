@@ -153,6 +153,33 @@ TEST_CASE("github: every operation the client makes exists in the OpenAPI descri
   CHECK(*c->user_permission(f.repo, "reader") == forge::Permission::read);
   CHECK(*c->user_permission(f.repo, "ghost") == forge::Permission::none);
 
+  // The PR state /helmgate apply decides on: head, mergeable, reviews with the commit they were given to.
+  const std::string head = "1111111111111111111111111111111111111111", old = "2222222222222222222222222222222222222222";
+  f.server->set_pull(1347, head, true);
+  f.server->add_review(1347, "writer", old, "APPROVED");
+  f.server->add_review(1347, "writer", head, "APPROVED");
+  f.server->add_review(1347, "reader", head, "CHANGES_REQUESTED");
+  f.server->add_review(1347, "reader", head, "COMMENTED");
+  auto state = c->pull_request_state(f.repo, 1347);
+  REQUIRE(state.ok());
+  CHECK(state->pr.head_sha == head);
+  CHECK(state->pr.mergeable == std::optional<bool>(true));
+  CHECK(state->pr.state == "open");
+  REQUIRE(state->reviews.size() == 4);
+  CHECK(state->reviews[0].user == "writer");
+  CHECK(state->reviews[0].commit_id == old);
+  CHECK(state->reviews[0].state == forge::ReviewState::approved);
+  CHECK(state->reviews[2].state == forge::ReviewState::changes_requested);
+  CHECK(state->reviews[3].state == forge::ReviewState::commented);
+  auto missing = c->pull_request(f.repo, 99999);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == core::make_error_code(core::errc::not_found));
+  auto me = c->self_login();
+  REQUIRE(me.ok());
+  CHECK(*me == "helmgate[bot]");
+  REQUIRE(c->self_login().ok());
+  CHECK(f.server->count("users/get-authenticated") == 1);  // asked once, then cached
+
   auto rl = c->rate_limit();
   CHECK(rl.known);
   CHECK(rl.limit == 5000);
@@ -163,7 +190,8 @@ TEST_CASE("github: every operation the client makes exists in the OpenAPI descri
   for (const char* op : {"issues/create-comment", "issues/update-comment", "issues/list-comments",
                          "issues/delete-comment", "reactions/create-for-issue-comment", "repos/create-commit-status",
                          "repos/list-commit-statuses-for-ref", "repos/list-pull-requests-associated-with-commit",
-                         "repos/get-collaborator-permission-level"}) {
+                         "repos/get-collaborator-permission-level", "pulls/get", "pulls/list-reviews",
+                         "users/get-authenticated"}) {
     INFO(op);
     CHECK(f.server->count(op) >= 1);
   }
@@ -212,6 +240,35 @@ TEST_CASE("github: comment upsert edits in place, pages through long PRs, delete
   REQUIRE_FALSE(too_big.ok());
   CHECK(too_big.error().code == core::make_error_code(core::errc::payload_too_large));
   f.require_conforming();
+}
+
+TEST_CASE("github: the upsert never takes over a marker comment written by someone else", "[unit][forge][security]") {
+  for (bool app : {false, true}) {
+    INFO((app ? "GitHub App" : "PAT"));
+    Fixture f;
+    auto c = f.client(app);
+    // A look-alike of part 1, written by another user before helmgate ever commented.
+    const std::string fake = forge::part_marker("preview", 1, 1) + "\nverified safe, merge it";
+    int64_t theirs = f.server->add_comment(9, fake, "mallory");
+    auto up = c->upsert_comment(f.repo, 9, "preview", {"the real preview"});
+    REQUIRE(up.ok());
+    CHECK(up->created == 1);
+    CHECK(up->updated == 0);
+    CHECK(up->deleted == 0);
+    REQUIRE(up->comment_ids.size() == 1);
+    CHECK(up->comment_ids[0] != theirs);
+    CHECK(f.server->comment_body(theirs) == fake);  // neither edited nor deleted
+    // Next run: ours is edited, theirs still untouched.
+    auto again = c->upsert_comment(f.repo, 9, "preview", {"second run"});
+    REQUIRE(again.ok());
+    CHECK(again->updated == 1);
+    CHECK(again->comment_ids == up->comment_ids);
+    CHECK(f.server->comment_body(theirs) == fake);
+    // Who we are: GET /user with a PAT; GET /app (the app's JWT) for an app, never /user.
+    CHECK(f.server->count("users/get-authenticated") == (app ? 0u : 1u));
+    CHECK(f.server->count("apps/get-authenticated") == (app ? 1u : 0u));
+    f.require_conforming();
+  }
 }
 
 TEST_CASE("github: 502s, 403/429 with Retry-After and a spent rate limit are retried", "[unit][forge]") {

@@ -198,7 +198,19 @@ struct OpenApiGitHub::Impl {
     int64_t id;
     int64_t issue;
     std::string body;
+    std::string author = "helmgate[bot]";
   };
+  struct StoredReview {
+    int64_t id;
+    int64_t pr;
+    std::string user, commit_id, state;
+  };
+  std::vector<StoredReview> reviews;
+  struct StoredPull {
+    std::string head_sha;
+    bool mergeable = true;
+  };
+  std::map<int64_t, StoredPull> pulls;
   std::map<int64_t, StoredComment> comments;
   int64_t next_id = 1000;
   struct StoredStatus {
@@ -324,7 +336,8 @@ struct OpenApiGitHub::Impl {
     std::string auth = ctx.header("Authorization");
     auto now = options.clock->wall_now();
     bool authorized = false;
-    if (op_id == "apps/create-installation-access-token") {
+    bool installation = false;
+    if (op_id == "apps/create-installation-access-token" || op_id == "apps/get-authenticated") {
       std::string problem = auth.rfind("Bearer ", 0) == 0
                                 ? verify_jwt(auth.substr(7), options.app_public_key_pem, options.app_id, now)
                                 : "no Bearer JWT";
@@ -334,6 +347,7 @@ struct OpenApiGitHub::Impl {
     } else if (auth.rfind("Bearer ", 0) == 0) {
       std::string t = auth.substr(7);
       authorized = (!options.pat.empty() && t == options.pat) || (tokens.count(t) && tokens[t] > now);
+      installation = authorized && !(!options.pat.empty() && t == options.pat);
     }
     seen.push_back(s);
     if (!s.problem.empty()) return answer(400, json::quote(s.problem).insert(0, "{\"message\":") + "}");
@@ -347,6 +361,47 @@ struct OpenApiGitHub::Impl {
 
     unsigned status = 200;
     std::string example = example_of(op, &status);
+    // Who the caller is: a PAT is the user "helmgate[bot]" here; an installation token is the app
+    // "helmgate" and posts as "helmgate[bot]"; GitHub refuses GET /user to an installation token.
+    if (op_id == "users/get-authenticated") {
+      if (installation) return answer(403, R"({"message":"Resource not accessible by integration"})");
+      return answer(status, with(example, [&](json::Document& d) { d["login"].SetString("helmgate[bot]", d.GetAllocator()); }));
+    }
+    if (op_id == "apps/get-authenticated") return answer(status, with(example, [&](json::Document& d) { set(d, "slug", "helmgate"); }));
+    if (op_id == "pulls/get") {
+      int64_t n = std::stoll(ctx.params.at("pull_number"));
+      auto it = pulls.find(n);
+      if (it == pulls.end()) return answer(404, R"({"message":"Not Found"})");
+      return answer(status, with(example, [&](json::Document& d) {
+                      set_int(d, "number", n);
+                      set(d, "state", "open");
+                      d["merged"].SetBool(false);
+                      d["merged_at"].SetNull();
+                      d["mergeable"].SetBool(it->second.mergeable);
+                      d["head"]["sha"].SetString(it->second.head_sha.c_str(), d.GetAllocator());
+                    }));
+    }
+    if (op_id == "pulls/list-reviews") {
+      int64_t n = std::stoll(ctx.params.at("pull_number"));
+      int per_page = ctx.query("per_page").empty() ? 30 : std::stoi(ctx.query("per_page"));
+      int page = ctx.query("page").empty() ? 1 : std::stoi(ctx.query("page"));
+      std::string item = json::to_string(resolve(resolve(op["responses"]["200"])["content"]["application/json"]["examples"]["default"])["value"][0]);
+      std::string out = "[";
+      int index = 0;
+      for (const auto& r : reviews) {
+        if (r.pr != n) continue;
+        if (index >= (page - 1) * per_page && index < page * per_page) {
+          out += (out.size() > 1 ? "," : "") + with(item, [&](json::Document& d) {
+                   set_int(d, "id", r.id);
+                   set(d, "state", r.state);
+                   set(d, "commit_id", r.commit_id);
+                   d["user"]["login"].SetString(r.user.c_str(), d.GetAllocator());
+                 });
+        }
+        ++index;
+      }
+      return answer(status, out + "]");
+    }
     if (op_id == "issues/create-comment") {
       int64_t id = next_id++;
       comments[id] = {id, std::stoll(ctx.params.at("issue_number")), *json::get_string(body, "body")};
@@ -422,7 +477,7 @@ struct OpenApiGitHub::Impl {
       set_int(d, "id", c.id);
       set(d, "body", c.body);
       if (d.HasMember("user") && d["user"].IsObject() && d["user"].HasMember("login")) {
-        d["user"]["login"].SetString("helmgate[bot]", d.GetAllocator());
+        d["user"]["login"].SetString(c.author.c_str(), d.GetAllocator());
       }
     });
   }
@@ -521,6 +576,29 @@ void OpenApiGitHub::fail_next(unsigned status, http::Headers headers, std::strin
 void OpenApiGitHub::set_permission(const std::string& user, const std::string& permission) {
   std::lock_guard lock(impl_->mu);
   impl_->permissions[user] = permission;
+}
+
+int64_t OpenApiGitHub::add_comment(int64_t issue, const std::string& body, const std::string& author) {
+  std::lock_guard lock(impl_->mu);
+  int64_t id = impl_->next_id++;
+  impl_->comments[id] = {id, issue, body, author};
+  return id;
+}
+
+std::string OpenApiGitHub::comment_body(int64_t id) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->comments.find(id);
+  return it == impl_->comments.end() ? std::string() : it->second.body;
+}
+
+void OpenApiGitHub::set_pull(int64_t number, const std::string& head_sha, bool mergeable) {
+  std::lock_guard lock(impl_->mu);
+  impl_->pulls[number] = {head_sha, mergeable};
+}
+
+void OpenApiGitHub::add_review(int64_t pr, const std::string& user, const std::string& commit_id, const std::string& state) {
+  std::lock_guard lock(impl_->mu);
+  impl_->reviews.push_back({impl_->next_id++, pr, user, commit_id, state});
 }
 
 int OpenApiGitHub::jwt_verified() const {

@@ -3,7 +3,8 @@
 // the description is served, each request is checked (path + method exist, query parameters declared,
 // required body fields present with the declared type and enum, no body where none is taken), and the
 // answer is the description's own example, with ids, bodies and states filled from a small in-memory
-// store so that comment upserts and statuses behave. Requests the description does not know answer
+// store so that comment upserts, statuses, pull requests and reviews behave. A PAT and the app's
+// installation tokens both act as "helmgate[bot]" (the app's slug is "helmgate"). Requests the description does not know answer
 // 404/405 and are recorded as non-conforming.
 #include <chrono>
 #include <deque>
@@ -53,6 +54,12 @@ class OpenApiGitHub {
   // Answer of the collaborator-permission operation for a user ("" → 404 Not Found).
   void set_permission(const std::string& user, const std::string& permission);
   int jwt_verified() const;
+  // A comment written by someone else (author's login), as if posted through the web UI.
+  int64_t add_comment(int64_t issue, const std::string& body, const std::string& author);
+  std::string comment_body(int64_t id) const;  // "" when deleted
+  // pulls/get answers for this PR (open, unmerged) with this head; list-reviews with these reviews.
+  void set_pull(int64_t number, const std::string& head_sha, bool mergeable = true);
+  void add_review(int64_t pr, const std::string& user, const std::string& commit_id, const std::string& state);
   std::vector<std::string> issued_tokens() const;
 
   struct Impl;

@@ -31,7 +31,7 @@ TEST_CASE("upsert plan: edit in place, create missing, delete surplus and duplic
   };
   std::vector<std::string> two = {body(1, 2, "new one"), body(2, 2, "same two")};
   // Part 2's marker changes from 2/3 to 2/2, so it is an edit too.
-  auto plan = plan_upsert(existing, "preview", two);
+  auto plan = plan_upsert(existing, "preview", two, "bot");
   CHECK(plan.create.empty());
   REQUIRE(plan.edit.size() == 2);
   CHECK(plan.edit[0].part == 1);
@@ -43,20 +43,44 @@ TEST_CASE("upsert plan: edit in place, create missing, delete surplus and duplic
   CHECK(removed == std::vector<int64_t>{13, 14});
 
   std::vector<std::string> four = {body(1, 4, "x"), body(2, 4, "y"), body(3, 4, "z"), body(4, 4, "w")};
-  auto grow = plan_upsert(existing, "preview", four);
+  auto grow = plan_upsert(existing, "preview", four, "bot");
   CHECK(grow.create == std::vector<size_t>{4});
   CHECK(grow.edit.size() == 3);
   CHECK(grow.remove == std::vector<int64_t>{14});
 
   std::vector<Comment> same = {{20, body(1, 1, "t"), "bot"}};
-  auto unchanged = plan_upsert(same, "preview", {body(1, 1, "t")});
+  auto unchanged = plan_upsert(same, "preview", {body(1, 1, "t")}, "bot");
   CHECK(unchanged.keep.size() == 1);
   CHECK(unchanged.edit.empty());
   CHECK(unchanged.create.empty());
   CHECK(unchanged.remove.empty());
 
-  auto none = plan_upsert(existing, "preview", {});
+  auto none = plan_upsert(existing, "preview", {}, "bot");
   CHECK(none.remove.size() == 4);
+}
+
+TEST_CASE("upsert plan: a marker comment by anybody else is neither edited nor deleted", "[unit][forge][security]") {
+  auto body = [](size_t n, size_t m, const std::string& text) { return part_marker("preview", n, m) + "\n" + text; };
+  std::vector<Comment> existing = {
+      {30, body(1, 1, "verified safe, merge it"), "mallory"},  // a look-alike, older than ours
+      {31, body(1, 1, "ours"), "helmgate-bot"},
+      {32, body(2, 2, "mallory's part two"), "mallory"},
+  };
+  auto plan = plan_upsert(existing, "preview", {body(1, 1, "new")}, "HelmGate-Bot");  // logins ignore case
+  REQUIRE(plan.edit.size() == 1);
+  CHECK(plan.edit[0].comment_id == 31);
+  CHECK(plan.remove.empty());  // mallory's comments stay where they are
+  CHECK(plan.create.empty());
+
+  // Only a stranger's marker comment: ours is created beside it.
+  std::vector<Comment> only_theirs = {existing[0], existing[2]};
+  auto fresh = plan_upsert(only_theirs, "preview", {body(1, 1, "new")}, "helmgate-bot");
+  CHECK(fresh.create == std::vector<size_t>{1});
+  CHECK(fresh.edit.empty());
+  CHECK(fresh.remove.empty());
+  // Not knowing who we are touches nothing.
+  auto unknown = plan_upsert(existing, "preview", {}, "");
+  CHECK(unknown.remove.empty());
 }
 
 TEST_CASE("one_line keeps the first line within the limit, on a UTF-8 boundary", "[unit][forge]") {

@@ -69,7 +69,7 @@ TEST_CASE("the apply report: per-cluster table, per-release rows, reasons and a 
     {"name":"prod","status":"applied","reason":"","base":"x","releases":[]}]})";
   auto md = runners::apply_report_markdown(ok, "17", false);
   CHECK(md.find("## helmgate apply of `0123456789ab`") != std::string::npos);
-  CHECK(md.find("| `dev` | applied | web upgraded |") != std::string::npos);
+  CHECK(md.find("| `dev` | applied | `web` upgraded |") != std::string::npos);
   CHECK(md.find("| `prod` | applied | no release changed |") != std::string::npos);
   CHECK(md.find("| `ns/web` | upgrade | upgraded | 3 | render changed |") != std::string::npos);
   CHECK(md.find("/helmgate replay") == std::string::npos);
@@ -79,8 +79,8 @@ TEST_CASE("the apply report: per-cluster table, per-release rows, reasons and a 
       {"id":"dev/ns/web","release":"web","namespace":"ns","action":"install","outcome":"failed","reason":"Error: quota | exceeded\nsecond line","revision":0}]},
     {"name":"prod","status":"blocked","reason":"requires cluster dev to have applied 0123 cleanly first","releases":[]}]})";
   md = runners::apply_report_markdown(failed, "17", true);
-  CHECK(md.find("| `dev` | **failed** | web failed |") != std::string::npos);
-  CHECK(md.find("| **failed** |  | Error: quota   exceeded second line |") !=
+  CHECK(md.find("| `dev` | **failed** | `web` failed |") != std::string::npos);
+  CHECK(md.find("| **failed** |  | Error\\: quota \\| exceeded second line |") !=
         std::string::npos);  // one table row
   CHECK(md.find("requires cluster dev to have applied") != std::string::npos);
   CHECK(md.find("retries this apply by itself") != std::string::npos);
