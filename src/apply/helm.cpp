@@ -79,7 +79,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   std::error_code ec;
   fs::create_directories(env.work_dir + "/values", ec);
   // The merged values may hold Secret data: private file, removed whatever happens.
-  std::string path = env.work_dir + "/values/" + core::sha256_hex(spec.id + spec.digest).substr(0, 16) + ".yaml";
+  std::string path = env.work_dir + "/values/" + core::sha256_hex(spec.id + spec.digest).substr(0, 16) + ".json";
   struct Remove {
     std::string p;
     ~Remove() {
@@ -92,7 +92,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
     if (f == nullptr) return core::Error(core::errc::internal, "cannot write the values file " + path);
     std::unique_ptr<FILE, int (*)(FILE*)> owned(f, &std::fclose);
     fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
-    if (std::fwrite(spec.values_yaml.data(), 1, spec.values_yaml.size(), f) != spec.values_yaml.size()) {
+    if (std::fwrite(spec.values_json.data(), 1, spec.values_json.size(), f) != spec.values_json.size()) {
       return core::Error(core::errc::internal, "cannot write the values file " + path);
     }
   }

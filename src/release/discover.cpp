@@ -13,6 +13,7 @@
 #include "core/redact.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
+#include "release/typed_json.hpp"
 #include "release/yaml_util.hpp"
 
 namespace fs = std::filesystem;
@@ -440,7 +441,12 @@ class Discoverer {
     }
     if (t->target_namespace.empty() && !t->patches.IsSequence() && !t->substitute) return nullptr;
     if (!d.file.empty()) t->file = d.file;
-    std::string material = t->target_namespace + "\n" + (t->patches.IsSequence() ? detail::dump(t->patches) : std::string()) +
+    std::string patches_text;
+    if (t->patches.IsSequence()) {
+      auto c = typed::from_yaml(t->patches);
+      patches_text = c.ok ? typed::to_json(c.value) : detail::dump(t->patches);
+    }
+    std::string material = t->target_namespace + "\n" + patches_text +
                            "\n" + (t->substitute ? "subst" : "");
     for (const auto& [k, v] : t->vars) material += "\n" + k + "=" + v;
     t->digest = core::sha256_hex(material).substr(0, 16);
@@ -450,16 +456,36 @@ class Discoverer {
   // What kustomize-controller does after reading a path: an overlay with the Kustomization's namespace and
   // patches over the documents (built by kustomize), then ${var} substitution per document.
   core::Result<std::shared_ptr<const Docs>> apply_transform(const Docs& in, const Transform& t) {
+    // Re-emitted keeping each scalar plain or quoted as written, so that kustomize and the ${var}
+    // substitution below see what kustomize-controller sees and the documents parse back typed the same.
     std::string text;
-    for (const auto& d : in) text += "---\n" + detail::dump(d.node) + "\n";
+    for (const auto& d : in) {
+      auto emitted = typed::emit_preserving(d.node);
+      if (!emitted) {
+        problem("the documents of the Flux Kustomization declared in " + t.file + " cannot be re-emitted: " +
+                    emitted.error().message,
+                {d.file, d.line, 0});
+        return emitted.error();
+      }
+      text += "---\n" + *emitted;
+    }
     if (!t.target_namespace.empty() || t.patches.IsSequence()) {
-      YAML::Node k(YAML::NodeType::Map);
-      k["apiVersion"] = "kustomize.config.k8s.io/v1beta1";
-      k["kind"] = "Kustomization";
-      if (!t.target_namespace.empty()) k["namespace"] = t.target_namespace;
-      k["resources"].push_back("resources.yaml");
-      if (t.patches.IsSequence()) k["patches"] = YAML::Clone(t.patches);
-      const std::string kz = detail::dump(k);
+      typed::Value k = typed::Value::object();
+      k.o["apiVersion"] = typed::Value::string("kustomize.config.k8s.io/v1beta1");
+      k.o["kind"] = typed::Value::string("Kustomization");
+      if (!t.target_namespace.empty()) k.o["namespace"] = typed::Value::string(t.target_namespace);
+      k.o["resources"].type = typed::Value::Type::array;
+      k.o["resources"].a.push_back(typed::Value::string("resources.yaml"));
+      if (t.patches.IsSequence()) {
+        auto c = typed::from_yaml(t.patches);
+        if (!c.ok) {
+          problem("spec.patches of the Flux Kustomization declared in " + t.file + ": " + c.error.message,
+                  {t.file, 0, 0});
+          return core::Error(core::errc::bad_request, c.error.message);
+        }
+        k.o["patches"] = std::move(c.value);
+      }
+      const std::string kz = typed::to_yaml(k);
       const std::string key = core::sha256_hex("flux-kustomization\n" + kz + "\n" + text);
       fs::path dir = fs::path(opt_.work_root) / "flux-kustomizations" / key.substr(0, 32);
       // Base and head discovery run at once and may build the same overlay: each writes its own files
@@ -744,34 +770,73 @@ class Discoverer {
     return std::shared_ptr<const Docs>(docs);
   }
 
-  void add_values_source(Release& r, YAML::Node& merged, ValuesSource vs, Location where) {
+  // Where a value inside a document sits: the document's own line when it was parsed from its file,
+  // plus the offset of the node (kustomize output has no positions in the file, then the document's line).
+  static Location at_node(const Doc& d, const typed::ConvertError& e) {
+    int doc_line = d.node.Mark().line + 1;
+    if (e.line >= 0 && doc_line == d.line) return {d.file, e.line + 1, e.column + 1};
+    return {d.file, d.line, 0};
+  }
+
+  // One valuesFrom entry, read as Flux does (the data string of a ConfigMap or Secret key as the API
+  // server holds it, parsed by sigs.k8s.io/yaml, or set at targetPath by Helm's strvals), merged into
+  // `merged`. spec_values is merged first for a targetPath entry, as Flux's ChartValuesFromReferences does.
+  void add_values_source(Release& r, typed::Value& merged, const typed::Value& spec_values, ValuesSource vs,
+                         Location where) {
     const Doc* obj = find_object(vs.kind, vs.namespace_, vs.name);
     std::string value;
     bool have = false;
+    bool reported = false;
     if (obj != nullptr) {
+      Location obj_at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+      auto read_key = [&](const char* field) -> bool {
+        YAML::Node data = detail::get(obj->node, field);
+        if (!data || !data.IsMap() || !data[vs.key]) return false;
+        YAML::Node v = data[vs.key];
+        if (v.IsNull()) {
+          value.clear();
+          return true;
+        }
+        if (!v.IsScalar()) {
+          r.errors.push_back({cluster_->name,
+                              vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + "." + vs.key +
+                                  " is not a string: the API server refuses the " + vs.kind,
+                              obj_at});
+          reported = true;
+          return false;
+        }
+        // A data value must be a string in JSON: a plain 1.10, true or 0123 is a number or boolean there,
+        // and the API server refuses the object. Quote it.
+        auto t = typed::scalar_value(v);
+        if (t.ok && t.value.type != typed::Value::Type::string && t.value.type != typed::Value::Type::null) {
+          Location at = obj_at;
+          if (obj->node.Mark().line + 1 == obj->line) at = {obj->file, v.Mark().line + 1, v.Mark().column + 1};
+          r.errors.push_back({cluster_->name,
+                              vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + "." + vs.key + ": '" +
+                                  (vs.kind == "Secret" ? std::string("<value>") : v.Scalar()) +
+                                  "' is not a string in Kubernetes (YAML reads it as a number or boolean), so the API "
+                                  "server refuses the " + vs.kind + "; quote it",
+                              at});
+          reported = true;
+          return false;
+        }
+        value = v.Scalar();
+        return true;
+      };
       if (vs.kind == "ConfigMap") {
-        YAML::Node data = detail::get(obj->node, "data");
-        if (data && data[vs.key] && data[vs.key].IsScalar()) {
-          value = data[vs.key].Scalar();
-          have = true;
-        }
-      } else {
-        YAML::Node sd = detail::get(obj->node, "stringData");
-        YAML::Node data = detail::get(obj->node, "data");
-        if (sd && sd[vs.key] && sd[vs.key].IsScalar()) {
-          value = sd[vs.key].Scalar();
-          have = true;
-        } else if (data && data[vs.key] && data[vs.key].IsScalar()) {
-          value = core::base64_decode_lenient(data[vs.key].Scalar());
-          have = true;
-        }
+        have = read_key("data");
+      } else if (read_key("stringData")) {
+        have = true;
+      } else if (read_key("data")) {
+        value = core::base64_decode_lenient(value);
+        have = true;
       }
       if (!obj->file.empty()) r.inputs.push_back(obj->file);
     }
     vs.found = have;
     vs.content_id = have ? core::sha256_hex(value).substr(0, 16) : "";
     if (!have) {
-      if (!vs.optional) {
+      if (!vs.optional && !reported) {
         r.errors.push_back({cluster_->name,
                             "valuesFrom " + vs.label() + " not found in the repository (add it next to the "
                                 "HelmRelease, or mark it optional: true)",
@@ -780,27 +845,32 @@ class Discoverer {
       r.values_from.push_back(vs);
       return;
     }
-    YAML::Node parsed;
+    if (vs.kind == "Secret") r.sensitive.push_back(value);
     if (!vs.target_path.empty()) {
-      YAML::Node root(YAML::NodeType::Map);
-      detail::set_path(root, vs.target_path, YAML::Node(value));
-      parsed = root;
+      typed::merge(merged, spec_values);
+      if (auto ok = typed::set_target_path(merged, vs.target_path, value); !ok) {
+        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + ": " + ok.error().message, where});
+      }
     } else {
-      try {
-        parsed = YAML::Load(value);
-      } catch (const YAML::Exception& e) {
-        Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
-        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + " is not valid YAML: " + e.msg, at});
-      }
-    }
-    if (vs.kind == "Secret") {
-      if (!vs.target_path.empty()) {
-        r.sensitive.push_back(value);
+      Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+      auto parsed = typed::from_yaml_text(value);
+      if (!parsed.ok) {
+        // The message may quote the text: never for a Secret.
+        r.errors.push_back({cluster_->name,
+                            "valuesFrom " + vs.label() + " is not valid values YAML" +
+                                (vs.kind == "Secret" ? std::string(" (line ") + std::to_string(parsed.error.line + 1) + ")"
+                                                     : ": " + parsed.error.message +
+                                                           (parsed.error.path.empty() ? "" : " at " + parsed.error.path) +
+                                                           " (line " + std::to_string(parsed.error.line + 1) + " of the value)"),
+                            at});
+      } else if (!parsed.value.is_null() && !parsed.value.is_object()) {
+        r.errors.push_back({cluster_->name,
+                            "valuesFrom " + vs.label() + " is not a map of values (helm-controller refuses it)", at});
       } else {
-        detail::collect_leaves(parsed, r.sensitive);
+        if (vs.kind == "Secret") typed::collect_leaves(parsed.value, r.sensitive);
+        if (parsed.value.is_object()) typed::merge(merged, parsed.value);
       }
     }
-    if (parsed.IsMap()) detail::deep_merge(merged, parsed);
     r.values_from.push_back(vs);
   }
 
@@ -942,8 +1012,23 @@ class Discoverer {
       r.chart.content_id += "|" + chart_name + "|" + r.chart.version;
     }
 
-    // Values: valuesFrom in order, then spec.values on top (Flux and helm-operator both merge this way).
-    YAML::Node merged(YAML::NodeType::Map);
+    // Values: valuesFrom in order, then spec.values on top (Flux and helm-operator both merge this way),
+    // all as typed JSON converted the way kubectl sends the HelmRelease (quoted "1.10" stays a string).
+    typed::Value merged = typed::Value::object();
+    typed::Value spec_values = typed::Value::object();
+    if (YAML::Node sv = detail::get(spec, "values"); sv && !sv.IsNull()) {
+      auto c = typed::from_yaml(sv);
+      if (!c.ok) {
+        r.errors.push_back({cluster_->name,
+                            "spec.values" + (c.error.path.empty() ? std::string() : "." + c.error.path) + ": " +
+                                c.error.message,
+                            at_node(d, c.error)});
+      } else if (!c.value.is_object()) {
+        r.errors.push_back({cluster_->name, "spec.values must be a map (the HelmRelease CRD requires an object)", r.where});
+      } else {
+        spec_values = std::move(c.value);
+      }
+    }
     if (detail::get(spec, "valuesFrom") && detail::get(spec, "valuesFrom").IsSequence()) {
       for (const auto& vf : detail::get(spec, "valuesFrom")) {
         ValuesSource vs;
@@ -960,12 +1045,12 @@ class Discoverer {
             if (r.chart.kind == ChartKind::repo_dir) {
               auto t = repo_->read_file(commit_, join(r.chart.path, p));
               if (t.ok() && t->has_value()) {
-                try {
-                  YAML::Node parsed = YAML::Load(**t);
-                  detail::deep_merge(merged, parsed);
-                } catch (const YAML::Exception& e) {
-                  r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid YAML: " + e.msg,
-                                      {join(r.chart.path, p), e.mark.line + 1, e.mark.column + 1}});
+                auto parsed = typed::from_yaml_text(**t);
+                if (!parsed.ok) {
+                  r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid values YAML: " + parsed.error.message,
+                                      {join(r.chart.path, p), parsed.error.line + 1, parsed.error.column + 1}});
+                } else if (parsed.value.is_object()) {
+                  typed::merge(merged, parsed.value);
                 }
               }
             }
@@ -989,27 +1074,46 @@ class Discoverer {
             r.errors.push_back({cluster_->name, "valuesFrom kind '" + vs.kind + "' is not ConfigMap or Secret", r.where});
             continue;
           }
+          if (!vs.target_path.empty()) {
+            if (auto ok = typed::check_target_path(vs.target_path); !ok) {
+              Location at = r.where;
+              if (YAML::Node tp = detail::get(vf, "targetPath"); tp && d.node.Mark().line + 1 == d.line) {
+                at = {d.file, tp.Mark().line + 1, tp.Mark().column + 1};
+              }
+              r.errors.push_back({cluster_->name, "valuesFrom " + vs.kind + " " + vs.name + ": " + ok.error().message, at});
+              continue;
+            }
+          }
         }
-        add_values_source(r, merged, vs, r.where);
+        add_values_source(r, merged, spec_values, vs, r.where);
       }
     }
-    if (detail::get(spec, "values") && detail::get(spec, "values").IsMap()) detail::deep_merge(merged, detail::get(spec, "values"));
-    r.values_yaml = detail::dump(merged);
+    typed::merge(merged, spec_values);
+    r.values_json = typed::to_json(merged);
 
     // Flux postRenderers: the kustomize fields are applied to helm's output as one kustomization.
+    // Typed as the API server holds them (so a patch value "1.10" stays a string in kustomization.yaml).
     if (detail::get(spec, "postRenderers") && detail::get(spec, "postRenderers").IsSequence()) {
-      YAML::Node k(YAML::NodeType::Map);
+      typed::Value k = typed::Value::object();
       for (const auto& pr : detail::get(spec, "postRenderers")) {
         YAML::Node kz = detail::get(pr, "kustomize");
         if (!kz || !kz.IsMap()) continue;
-        for (const auto& field : kz) {
-          std::string f = field.first.Scalar();
-          if (!field.second.IsSequence()) continue;
-          if (!k[f]) k[f] = YAML::Node(YAML::NodeType::Sequence);
-          for (const auto& item : field.second) k[f].push_back(YAML::Clone(item));
+        auto c = typed::from_yaml(kz);
+        if (!c.ok) {
+          r.errors.push_back({cluster_->name,
+                              "spec.postRenderers kustomize" + (c.error.path.empty() ? std::string() : "." + c.error.path) +
+                                  ": " + c.error.message,
+                              at_node(d, c.error)});
+          continue;
+        }
+        for (auto& [f, items] : c.value.o) {
+          if (items.type != typed::Value::Type::array) continue;
+          auto& dst = k.o[f];
+          dst.type = typed::Value::Type::array;
+          for (auto& item : items.a) dst.a.push_back(item);
         }
       }
-      if (k.size() > 0) r.post_render_kustomization = detail::dump(k);
+      if (!k.o.empty()) r.post_render_kustomization = typed::to_yaml(k);
     }
     std::sort(r.inputs.begin(), r.inputs.end());
     r.inputs.erase(std::unique(r.inputs.begin(), r.inputs.end()), r.inputs.end());
