@@ -789,38 +789,36 @@ class Discoverer {
     bool reported = false;
     if (obj != nullptr) {
       Location obj_at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+      // The data map as the API server holds it: keys typed too (a key written yes is "true" there),
+      // every value a string (a plain 1.10 is a number, and the API server refuses the object).
       auto read_key = [&](const char* field) -> bool {
         YAML::Node data = detail::get(obj->node, field);
-        if (!data || !data.IsMap() || !data[vs.key]) return false;
-        YAML::Node v = data[vs.key];
-        if (v.IsNull()) {
-          value.clear();
-          return true;
-        }
-        if (!v.IsScalar()) {
+        if (!data || !data.IsMap()) return false;
+        auto typed_data = typed::from_yaml(data);
+        if (!typed_data.ok) {
           r.errors.push_back({cluster_->name,
-                              vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + "." + vs.key +
-                                  " is not a string: the API server refuses the " + vs.kind,
+                              vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + ": " + typed_data.error.message,
                               obj_at});
           reported = true;
           return false;
         }
-        // A data value must be a string in JSON: a plain 1.10, true or 0123 is a number or boolean there,
-        // and the API server refuses the object. Quote it.
-        auto t = typed::scalar_value(v);
-        if (t.ok && t.value.type != typed::Value::Type::string && t.value.type != typed::Value::Type::null) {
-          Location at = obj_at;
-          if (obj->node.Mark().line + 1 == obj->line) at = {obj->file, v.Mark().line + 1, v.Mark().column + 1};
+        auto it = typed_data.value.o.find(vs.key);
+        if (it == typed_data.value.o.end()) return false;
+        if (it->second.is_null()) {
+          value.clear();
+          return true;
+        }
+        if (it->second.type != typed::Value::Type::string) {
           r.errors.push_back({cluster_->name,
                               vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + "." + vs.key + ": '" +
-                                  (vs.kind == "Secret" ? std::string("<value>") : v.Scalar()) +
-                                  "' is not a string in Kubernetes (YAML reads it as a number or boolean), so the API "
-                                  "server refuses the " + vs.kind + "; quote it",
-                              at});
+                                  (vs.kind == "Secret" ? std::string("<value>") : typed::to_json(it->second)) +
+                                  "' is not a string in Kubernetes (YAML reads it as a number, boolean, list or map), "
+                                  "so the API server refuses the " + vs.kind + "; quote it",
+                              obj_at});
           reported = true;
           return false;
         }
-        value = v.Scalar();
+        value = it->second.s;
         return true;
       };
       if (vs.kind == "ConfigMap") {
