@@ -372,7 +372,10 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
         finish("failed", rendered.error().message);
         continue;
       }
-      desired.digest = core::sha256_hex(r->release_name + "\n" + r->target_namespace + "\n" + rendered->manifest);
+      // The typed values count too (as Flux's values digest does): "1.10" -> 1.10 upgrades even when the
+      // chart renders both the same.
+      desired.digest = core::sha256_hex(r->release_name + "\n" + r->target_namespace + "\n" + rendered->manifest +
+                                        "\nvalues:" + core::sha256_hex(r->values_json));
       rs.values_json = r->values_json;
       rs.digest = desired.digest;
       // helm-operator v1 had no such switch: its namespaces were created alongside, so create them.

@@ -424,3 +424,34 @@ TEST_CASE("fidelity: a Flux Kustomization's postBuild substitution types its res
     fs::remove_all(work);
   }
 }
+
+TEST_CASE("a quoted value that becomes plain is a change, named by its path", "[unit]") {
+  const std::string work = scratch("affected");
+  test::TempRepo t("fidelity-affected");
+  Chart echo{kDir + "/charts/values-echo", "values-echo", ""};
+  setup(t, echo);
+  const std::string base_text = head_for(echo) + "  values:\n    image:\n      tag: \"1.10\"\n    same: 1.10\n";
+  t.write("clusters/dev/release.yaml", base_text);
+  const std::string base = t.commit("quoted");
+  // 1.10 -> 1.1 is no change (the same number); "1.10" -> 1.10 is.
+  t.write("clusters/dev/release.yaml", head_for(echo) + "  values:\n    image:\n      tag: 1.10\n    same: 1.1\n");
+  const std::string head = t.commit("plain");
+  auto repo = git::Repository::open(t.dir.string());
+  REQUIRE(repo.ok());
+  release::DiscoverOptions opt;
+  opt.work_root = work + "/trees";
+  opt.clusters = release::default_clusters(*repo, head).value();
+  auto b = release::discover(*repo, base, opt);
+  auto h = release::discover(*repo, head, opt);
+  REQUIRE(b.releases.size() == 1);
+  REQUIRE(h.releases.size() == 1);
+  CHECK(b.releases[0].values_json != h.releases[0].values_json);
+  auto aff = release::affected(b, h, {"clusters/dev/release.yaml"});
+  REQUIRE(aff.size() == 1);
+  std::string reasons;
+  for (const auto& r : aff[0].reasons) reasons += r + "\n";
+  INFO(reasons);
+  CHECK(reasons.find("spec.values.image.tag") != std::string::npos);
+  CHECK(reasons.find("spec.values.same") == std::string::npos);
+  fs::remove_all(work);
+}
