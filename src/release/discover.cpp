@@ -395,6 +395,31 @@ class Discoverer {
     return sources_.size() - 1;
   }
 
+  // A map[string]string field (ConfigMap/Secret data, postBuild.substitute) as the API server holds it: keys
+  // typed (a key written yes is "true"), and a value that is not a string in JSON (a plain 3, true, 1.10)
+  // is a problem, because the API server refuses the object; such entries are left out.
+  std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& m, const std::string& what,
+                                                              const Location& at) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto c = typed::from_yaml(m);
+    if (!c.ok) {
+      problem(what + ": " + c.error.message, at);
+      return out;
+    }
+    for (const auto& [k, v] : c.value.o) {
+      if (v.type == typed::Value::Type::string) {
+        out.emplace_back(k, v.s);
+      } else if (v.is_null()) {
+        out.emplace_back(k, "");
+      } else {
+        problem(what + "." + k + " is not a string in Kubernetes (YAML reads it as a number, boolean, list or map), "
+                "so the API server refuses the object; quote it",
+                at);
+      }
+    }
+    return out;
+  }
+
   // spec.targetNamespace, spec.patches and spec.postBuild of a Flux Kustomization; null when it has none.
   std::shared_ptr<const Transform> transform_of(const Doc& d, const std::string& ks) {
     YAML::Node spec = detail::get(d.node, "spec");
@@ -408,7 +433,7 @@ class Discoverer {
       YAML::Node from = detail::get(post, "substituteFrom");
       for (const auto& f : from) {
         std::string kind = scalar(f, "kind"), name = scalar(f, "name");
-        bool optional = scalar(f, "optional") == "true";
+        bool optional = detail::truthy(f, "optional");
         const Doc* obj = (kind == "ConfigMap" || kind == "Secret") ? find_object(kind, ns, name) : nullptr;
         if (obj == nullptr) {
           if (!optional) {
@@ -422,20 +447,18 @@ class Discoverer {
         for (const char* field : {"data", "stringData"}) {
           YAML::Node data = detail::get(obj->node, field);
           if (!data || !data.IsMap()) continue;
-          for (const auto& kv : data) {
-            if (!kv.second.IsScalar()) continue;
-            std::string v = kind == "Secret" && std::string(field) == "data" ? core::base64_decode_lenient(kv.second.Scalar())
-                                                                             : kv.second.Scalar();
+          for (const auto& [k, raw] : string_map(data, kind + " " + ns + "/" + name + " " + field, {obj->file, obj->line, 0})) {
+            std::string v = kind == "Secret" && std::string(field) == "data" ? core::base64_decode_lenient(raw) : raw;
             if (kind == "Secret") t->sensitive.push_back(v);
-            t->vars[kv.first.Scalar()] = v;
+            t->vars[k] = v;
           }
         }
       }
       // Inline values win over substituteFrom, as in kustomize-controller.
       YAML::Node sub = detail::get(post, "substitute");
       if (sub && sub.IsMap()) {
-        for (const auto& kv : sub) {
-          if (kv.second.IsScalar()) t->vars[kv.first.Scalar()] = kv.second.Scalar();
+        for (const auto& [k, v] : string_map(sub, "Flux Kustomization " + ks + " postBuild.substitute", {d.file, d.line, 0})) {
+          t->vars[k] = v;
         }
       }
     }
@@ -1060,14 +1083,14 @@ class Discoverer {
           vs.name = scalar(ref, "name");
           vs.namespace_ = scalar(ref, "namespace", r.namespace_);
           vs.key = scalar(ref, "key", "values.yaml");
-          vs.optional = scalar(ref, "optional") == "true";
+          vs.optional = detail::truthy(ref, "optional");
         } else {
           vs.kind = scalar(vf, "kind");
           vs.name = scalar(vf, "name");
           vs.namespace_ = r.namespace_;
           vs.key = scalar(vf, "valuesKey", "values.yaml");
           vs.target_path = scalar(vf, "targetPath");
-          vs.optional = scalar(vf, "optional") == "true";
+          vs.optional = detail::truthy(vf, "optional");
           if (vs.kind != "ConfigMap" && vs.kind != "Secret") {
             r.errors.push_back({cluster_->name, "valuesFrom kind '" + vs.kind + "' is not ConfigMap or Secret", r.where});
             continue;

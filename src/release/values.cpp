@@ -120,6 +120,14 @@ std::string digest(const YAML::Node& n) {
   return core::sha256_hex(acc).substr(0, 16);
 }
 
+bool truthy(const YAML::Node& n, const char* key) {
+  if (!n.IsDefined() || !n.IsMap()) return false;
+  YAML::Node v = n[key];
+  if (!v.IsDefined() || !v.IsScalar()) return false;
+  auto t = typed::scalar_value(v);
+  return t.ok && t.value.type == typed::Value::Type::boolean && t.value.b;
+}
+
 std::string scalar(const YAML::Node& n, const char* key, const std::string& fallback) {
   if (!n.IsDefined() || !n.IsMap()) return fallback;
   YAML::Node v = n[key];

@@ -19,6 +19,8 @@ std::string dump(const YAML::Node& n);
 // A digest of a node's typed content independent of key order.
 std::string digest(const YAML::Node& n);
 std::string scalar(const YAML::Node& n, const char* key, const std::string& fallback = {});
+// A boolean field as Kubernetes reads it (true, yes, on, ... plain): false when absent or not a boolean.
+bool truthy(const YAML::Node& n, const char* key);
 // Flux postBuild substitution over multi-document YAML: ${name}, ${name:=default} and ${name:-default};
 // an unset name without a default becomes "" (kustomize-controller's non-strict mode). Documents
 // annotated kustomize.toolkit.fluxcd.io/substitute: disabled are left alone; $${x} is a literal ${x}.

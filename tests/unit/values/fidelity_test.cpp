@@ -455,3 +455,38 @@ TEST_CASE("a quoted value that becomes plain is a change, named by its path", "[
   CHECK(reasons.find("spec.values.same") == std::string::npos);
   fs::remove_all(work);
 }
+
+TEST_CASE("a postBuild.substitute value that is not a string is a problem (the API server refuses it)", "[unit]") {
+  const std::string work = scratch("subst-type");
+  test::TempRepo t("fidelity-subst-type");
+  Chart echo{kDir + "/charts/values-echo", "values-echo", ""};
+  setup(t, echo);
+  t.write("clusters/dev/ks.yaml",
+          "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  path: ./apps\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+          "  postBuild:\n    substitute:\n      replicas: 3\n      version: \"1.10\"\n      on: \"keyed\"\n");
+  t.write("apps/release.yaml", head_for(echo) + "  values:\n    image:\n      tag: \"${version}\"\n    k: ${true}\n");
+  const std::string commit = t.commit("unquoted substitute");
+  auto repo = git::Repository::open(t.dir.string());
+  REQUIRE(repo.ok());
+  render::Options ro;
+  ro.helm = helm();
+  ro.kubectl = kubectl();
+  ro.work_dir = work + "/render";
+  render::Renderer renderer(ro);
+  release::DiscoverOptions opt;
+  opt.work_root = work + "/trees";
+  opt.clusters = release::default_clusters(*repo, commit).value();
+  opt.kustomize = [&](const std::string& d, const std::string& k) { return renderer.kustomize_build(d, k); };
+  auto d = release::discover(*repo, commit, opt);
+  std::string problems;
+  for (const auto& p : d.problems) problems += p.where.file + ":" + std::to_string(p.where.line) + ": " + p.message + "\n";
+  INFO(problems);
+  CHECK(problems.find("clusters/dev/ks.yaml:1: Flux Kustomization flux-system/apps postBuild.substitute.replicas is not a string") !=
+        std::string::npos);
+  REQUIRE(d.releases.size() == 1);
+  // The key written `on` is "true" in Kubernetes, so ${true} is what it sets.
+  CHECK(d.releases[0].values_json.find(R"("k":"keyed")") != std::string::npos);
+  CHECK(d.releases[0].values_json.find(R"("tag":"1.10")") != std::string::npos);
+  fs::remove_all(work);
+}
