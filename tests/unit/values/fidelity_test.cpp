@@ -490,3 +490,26 @@ TEST_CASE("a postBuild.substitute value that is not a string is a problem (the A
   CHECK(d.releases[0].values_json.find(R"("tag":"1.10")") != std::string::npos);
   fs::remove_all(work);
 }
+
+TEST_CASE("a value kubectl refuses (.inf, a null key) is an error for that release at its file and line", "[unit]") {
+  const std::string work = scratch("refused");
+  test::TempRepo t("fidelity-refused");
+  Chart echo{kDir + "/charts/values-echo", "values-echo", ""};
+  setup(t, echo);
+  t.write("clusters/dev/release.yaml", head_for(echo) + "  values:\n    ok: \".inf\"\n    bad: .inf\n");
+  const std::string commit = t.commit("inf");
+  auto repo = git::Repository::open(t.dir.string());
+  REQUIRE(repo.ok());
+  release::DiscoverOptions opt;
+  opt.work_root = work + "/trees";
+  opt.clusters = release::default_clusters(*repo, commit).value();
+  auto d = release::discover(*repo, commit, opt);
+  REQUIRE(d.releases.size() == 1);
+  const auto& r = d.releases[0];
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].where.file == "clusters/dev/release.yaml");
+  CHECK(r.errors[0].where.line == 15);  // the line of `bad: .inf`
+  CHECK(r.errors[0].message.find("spec.values.bad") != std::string::npos);
+  CHECK(r.errors[0].message.find("quote it") != std::string::npos);
+  fs::remove_all(work);
+}
