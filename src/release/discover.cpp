@@ -866,7 +866,8 @@ class Discoverer {
       r.values_from.push_back(vs);
       return;
     }
-    if (vs.kind == "Secret") r.sensitive.push_back(value);
+    // Secret data is sensitive: a targetPath value as a whole, a values document leaf by leaf.
+    if (vs.kind == "Secret" && !vs.target_path.empty()) r.sensitive.push_back(value);
     if (!vs.target_path.empty()) {
       typed::merge(merged, spec_values);
       if (auto ok = typed::set_target_path(merged, vs.target_path, value); !ok) {
