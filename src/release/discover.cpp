@@ -878,12 +878,17 @@ class Discoverer {
       auto parsed = typed::from_yaml_text(value);
       if (!parsed.ok) {
         // The message may quote the text: never for a Secret.
+        // yaml-cpp's syntax messages and the limits never quote the text; the converter's other messages
+        // may, so for a Secret they are not shown.
+        const std::string& m = parsed.error.message;
+        bool shown = vs.kind != "Secret" || m.rfind("invalid YAML: ", 0) == 0 ||
+                     m.find("nodes after expanding aliases") != std::string::npos ||
+                     m.find("nested deeper than") != std::string::npos;
         r.errors.push_back({cluster_->name,
-                            "valuesFrom " + vs.label() + " is not valid values YAML" +
-                                (vs.kind == "Secret" ? std::string(" (line ") + std::to_string(parsed.error.line + 1) + ")"
-                                                     : ": " + parsed.error.message +
-                                                           (parsed.error.path.empty() ? "" : " at " + parsed.error.path) +
-                                                           " (line " + std::to_string(parsed.error.line + 1) + " of the value)"),
+                            "valuesFrom " + vs.label() + " cannot be read as values: " +
+                                (shown ? m + (parsed.error.path.empty() || vs.kind == "Secret" ? "" : " at " + parsed.error.path)
+                                       : std::string("a value kubectl would refuse")) +
+                                " (line " + std::to_string(parsed.error.line + 1) + " of the value)",
                             at});
       } else if (!parsed.value.is_null() && !parsed.value.is_object()) {
         r.errors.push_back({cluster_->name,

@@ -60,13 +60,52 @@ YAML
   release leak 'leak[x]'
   release huge 'a[99999999999]'
   release empty 'a..b'
+  # An alias bomb in a values Secret (10^9 leaves from a few hundred bytes): refused at the node limit.
+  cat <<'YAML'
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bomb
+  namespace: apps
+stringData:
+  values.yaml: |
+    a: &a [x, x, x, x, x, x, x, x, x, x]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+    i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: bombed
+  namespace: apps
+spec:
+  chart:
+    spec:
+      chart: ./charts/echo
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+  valuesFrom:
+    - kind: Secret
+      name: bomb
+YAML
 } > "$REPO/clusters/dev/release.yaml"
 git -C "$REPO" add -A && git -C "$REPO" commit -qm "hostile targetPath"
 
 set +e
-(cd "$REPO" && HELMGATE_CACHE_DIR=$TMP/cache "$BIN" preview --base HEAD~1 --head HEAD --format text) >"$TMP/out" 2>"$TMP/err"
+start=$(date +%s)
+(cd "$REPO" && HELMGATE_CACHE_DIR=$TMP/cache timeout 120 "$BIN" preview --base HEAD~1 --head HEAD --format text) >"$TMP/out" 2>"$TMP/err"
 rc=$?
 set -e
+elapsed=$(( $(date +%s) - start ))
+[ "$elapsed" -lt 60 ] && pass "preview finished in ${elapsed}s" || fail "preview took ${elapsed}s"
 cat "$TMP/out" "$TMP/err" | head -80
 [ "$rc" -eq 1 ] && pass "exit 1 (errors), no crash" || fail "exit code $rc, want 1 (a crash is >= 128)"
 line_of() { grep -n "targetPath: $1\$" "$REPO/clusters/dev/release.yaml" | cut -d: -f1; }
@@ -79,6 +118,8 @@ for p in 'leak\[x\]' 'a\[99999999999\]' 'a\.\.b'; do
     fail "no finding for targetPath '$shown' at clusters/dev/release.yaml:$n"
   fi
 done
+grep -q 'apps/bombed' "$TMP/out" && grep -q 'valuesFrom Secret apps/bomb.* cannot be read as values: more than .* nodes after expanding aliases' "$TMP/out" \
+  && pass "the alias bomb in a values Secret is a finding" || fail "no finding for the alias bomb"
 grep -q 'nginx:1.10' "$TMP/out" && pass "the good release still renders (image nginx:1.10)" || fail "the good release did not render"
 grep -qi 'stol\|terminate\|exception' "$TMP/out" "$TMP/err" && fail "an exception reached the output" || pass "no exception text"
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
