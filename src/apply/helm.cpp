@@ -136,7 +136,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
                                   const std::string& what) {
   core::ensure_private_dir(env.work_dir + "/values");
   // The merged values may hold Secret data: private file, removed whatever happens.
-  std::string path = env.work_dir + "/values/" + core::sha256_hex(spec.id + spec.digest).substr(0, 16) + ".yaml";
+  std::string path = env.work_dir + "/values/" + core::sha256_hex(spec.id + spec.digest).substr(0, 16) + ".json";
   struct Remove {
     std::string p;
     ~Remove() {
@@ -145,7 +145,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
     }
   } remove{path};
   // 0600 from its creation (never readable by others, not even for an instant), whatever the umask.
-  if (!core::write_private_file(path, spec.values_yaml)) {
+  if (!core::write_private_file(path, spec.values_json)) {
     return core::Error(core::errc::internal, "cannot write the values file " + path);
   }
   std::vector<std::string> args = {"upgrade", "--install", spec.release_name};

@@ -35,7 +35,7 @@ struct ReleaseSpec {
   std::string release_name;  // helm release
   std::string namespace_;    // target namespace
   std::vector<std::string> chart_args;  // chart reference and its flags: {dir} or {name, --repo, url, --version, v}
-  std::string values_yaml;   // merged values (may hold Secret data: written 0600, removed after)
+  std::string values_json;   // merged values (may hold Secret data: written 0600, removed after)
   bool create_namespace = false;
   std::string digest;
 };

@@ -62,7 +62,7 @@ std::vector<std::string> reasons_for(const Release& a, const Release& b) {
       out.push_back("valuesFrom " + label + (v->found ? (it->second->found ? " changed" : " appeared") : " disappeared"));
     }
   }
-  if (a.values_yaml != b.values_yaml && out.empty()) out.push_back("merged values changed");
+  if (a.values_json != b.values_json && out.empty()) out.push_back("merged values changed");
   if (a.post_render_kustomization != b.post_render_kustomization && paths.empty()) {
     out.push_back("postRenderers changed");
   }

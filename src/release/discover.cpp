@@ -16,6 +16,7 @@
 #include "core/base64.hpp"
 #include "core/limits.hpp"
 #include "core/yaml_bounded.hpp"
+#include "release/typed_json.hpp"
 #include "release/yaml_util.hpp"
 
 namespace fs = std::filesystem;
@@ -423,6 +424,31 @@ class Discoverer {
     return sources_.size() - 1;
   }
 
+  // A map[string]string field (ConfigMap/Secret data, postBuild.substitute) as the API server holds it: keys
+  // typed (a key written yes is "true"), and a value that is not a string in JSON (a plain 3, true, 1.10)
+  // is a problem, because the API server refuses the object; such entries are left out.
+  std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& m, const std::string& what,
+                                                              const Location& at) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto c = typed::from_yaml(m);
+    if (!c.ok) {
+      problem(what + ": " + c.error.message, at);
+      return out;
+    }
+    for (const auto& [k, v] : c.value.o) {
+      if (v.type == typed::Value::Type::string) {
+        out.emplace_back(k, v.s);
+      } else if (v.is_null()) {
+        out.emplace_back(k, "");
+      } else {
+        problem(what + "." + k + " is not a string in Kubernetes (YAML reads it as a number, boolean, list or map), "
+                "so the API server refuses the object; quote it",
+                at);
+      }
+    }
+    return out;
+  }
+
   // spec.targetNamespace, spec.patches and spec.postBuild of a Flux Kustomization; null when it has none.
   std::shared_ptr<const Transform> transform_of(const Doc& d, const std::string& ks) {
     YAML::Node spec = detail::get(d.node, "spec");
@@ -436,7 +462,7 @@ class Discoverer {
       YAML::Node from = detail::get(post, "substituteFrom");
       for (const auto& f : from) {
         std::string kind = scalar(f, "kind"), name = scalar(f, "name");
-        bool optional = scalar(f, "optional") == "true";
+        bool optional = detail::truthy(f, "optional");
         const Doc* obj = (kind == "ConfigMap" || kind == "Secret") ? find_object(kind, ns, name) : nullptr;
         if (obj == nullptr) {
           if (!optional) {
@@ -450,26 +476,29 @@ class Discoverer {
         for (const char* field : {"data", "stringData"}) {
           YAML::Node data = detail::get(obj->node, field);
           if (!data || !data.IsMap()) continue;
-          for (const auto& kv : data) {
-            if (!kv.second.IsScalar()) continue;
-            std::string v = kind == "Secret" && std::string(field) == "data" ? core::base64_decode_lenient(kv.second.Scalar())
-                                                                             : kv.second.Scalar();
+          for (const auto& [k, raw] : string_map(data, kind + " " + ns + "/" + name + " " + field, {obj->file, obj->line, 0})) {
+            std::string v = kind == "Secret" && std::string(field) == "data" ? core::base64_decode_lenient(raw) : raw;
             if (kind == "Secret") t->sensitive.push_back(v);
-            t->vars[kv.first.Scalar()] = v;
+            t->vars[k] = v;
           }
         }
       }
       // Inline values win over substituteFrom, as in kustomize-controller.
       YAML::Node sub = detail::get(post, "substitute");
       if (sub && sub.IsMap()) {
-        for (const auto& kv : sub) {
-          if (kv.second.IsScalar()) t->vars[kv.first.Scalar()] = kv.second.Scalar();
+        for (const auto& [k, v] : string_map(sub, "Flux Kustomization " + ks + " postBuild.substitute", {d.file, d.line, 0})) {
+          t->vars[k] = v;
         }
       }
     }
     if (t->target_namespace.empty() && !t->patches.IsSequence() && !t->substitute) return nullptr;
     if (!d.file.empty()) t->file = d.file;
-    std::string material = t->target_namespace + "\n" + (t->patches.IsSequence() ? detail::dump(t->patches) : std::string()) +
+    std::string patches_text;
+    if (t->patches.IsSequence()) {
+      auto c = typed::from_yaml(t->patches);
+      patches_text = c.ok ? typed::to_json(c.value) : detail::dump(t->patches);
+    }
+    std::string material = t->target_namespace + "\n" + patches_text +
                            "\n" + (t->substitute ? "subst" : "");
     for (const auto& [k, v] : t->vars) material += "\n" + k + "=" + v;
     t->digest = core::sha256_hex(material).substr(0, 16);
@@ -479,8 +508,19 @@ class Discoverer {
   // What kustomize-controller does after reading a path: an overlay with the Kustomization's namespace and
   // patches over the documents (built by kustomize), then ${var} substitution per document.
   core::Result<std::shared_ptr<const Docs>> apply_transform(const Docs& in, const Transform& t) {
+    // Re-emitted keeping each scalar plain or quoted as written, so that kustomize and the ${var}
+    // substitution below see what kustomize-controller sees and the documents parse back typed the same.
     std::string text;
-    for (const auto& d : in) text += "---\n" + detail::dump(d.node) + "\n";
+    for (const auto& d : in) {
+      auto emitted = typed::emit_preserving(d.node);
+      if (!emitted) {
+        problem("the documents of the Flux Kustomization declared in " + t.file + " cannot be re-emitted: " +
+                    emitted.error().message,
+                {d.file, d.line, 0});
+        return emitted.error();
+      }
+      text += "---\n" + *emitted;
+    }
     if (!t.target_namespace.empty() || t.patches.IsSequence()) {
       if (t.patches.IsSequence()) {
         YAML::Node only(YAML::NodeType::Map);
@@ -489,13 +529,22 @@ class Discoverer {
         for (const auto& ref : refused) problem("Flux Kustomization spec.patches: " + ref.message(), {t.file, 0, 0});
         if (!refused.empty()) return core::Error(core::errc::forbidden, "Flux Kustomization patches refused");
       }
-      YAML::Node k(YAML::NodeType::Map);
-      k["apiVersion"] = "kustomize.config.k8s.io/v1beta1";
-      k["kind"] = "Kustomization";
-      if (!t.target_namespace.empty()) k["namespace"] = t.target_namespace;
-      k["resources"].push_back("resources.yaml");
-      if (t.patches.IsSequence()) k["patches"] = YAML::Clone(t.patches);
-      const std::string kz = detail::dump(k);
+      typed::Value k = typed::Value::object();
+      k.o["apiVersion"] = typed::Value::string("kustomize.config.k8s.io/v1beta1");
+      k.o["kind"] = typed::Value::string("Kustomization");
+      if (!t.target_namespace.empty()) k.o["namespace"] = typed::Value::string(t.target_namespace);
+      k.o["resources"].type = typed::Value::Type::array;
+      k.o["resources"].a.push_back(typed::Value::string("resources.yaml"));
+      if (t.patches.IsSequence()) {
+        auto c = typed::from_yaml(t.patches);
+        if (!c.ok) {
+          problem("spec.patches of the Flux Kustomization declared in " + t.file + ": " + c.error.message,
+                  {t.file, 0, 0});
+          return core::Error(core::errc::bad_request, c.error.message);
+        }
+        k.o["patches"] = std::move(c.value);
+      }
+      const std::string kz = typed::to_yaml(k);
       const std::string key = core::sha256_hex("flux-kustomization\n" + kz + "\n" + text);
       fs::path dir = fs::path(opt_.work_root) / "flux-kustomizations" / key.substr(0, 32);
       // Base and head discovery run at once and may build the same overlay: each writes its own files
@@ -789,34 +838,71 @@ class Discoverer {
     return std::shared_ptr<const Docs>(docs);
   }
 
-  void add_values_source(Release& r, YAML::Node& merged, ValuesSource vs, Location where) {
+  // Where a value inside a document sits: the document's own line when it was parsed from its file,
+  // plus the offset of the node (kustomize output has no positions in the file, then the document's line).
+  static Location at_node(const Doc& d, const typed::ConvertError& e) {
+    int doc_line = d.node.Mark().line + 1;
+    if (e.line >= 0 && doc_line == d.line) return {d.file, e.line + 1, e.column + 1};
+    return {d.file, d.line, 0};
+  }
+
+  // One valuesFrom entry, read as Flux does (the data string of a ConfigMap or Secret key as the API
+  // server holds it, parsed by sigs.k8s.io/yaml, or set at targetPath by Helm's strvals), merged into
+  // `merged`. spec_values is merged first for a targetPath entry, as Flux's ChartValuesFromReferences does.
+  void add_values_source(Release& r, typed::Value& merged, const typed::Value& spec_values, ValuesSource vs,
+                         Location where) {
     const Doc* obj = find_object(vs.kind, vs.namespace_, vs.name);
     std::string value;
     bool have = false;
+    bool reported = false;
     if (obj != nullptr) {
+      Location obj_at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+      // The data map as the API server holds it: keys typed too (a key written yes is "true" there),
+      // every value a string (a plain 1.10 is a number, and the API server refuses the object).
+      auto read_key = [&](const char* field) -> bool {
+        YAML::Node data = detail::get(obj->node, field);
+        if (!data || !data.IsMap()) return false;
+        auto typed_data = typed::from_yaml(data);
+        if (!typed_data.ok) {
+          r.errors.push_back({cluster_->name,
+                              vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + ": " + typed_data.error.message,
+                              obj_at});
+          reported = true;
+          return false;
+        }
+        auto it = typed_data.value.o.find(vs.key);
+        if (it == typed_data.value.o.end()) return false;
+        if (it->second.is_null()) {
+          value.clear();
+          return true;
+        }
+        if (it->second.type != typed::Value::Type::string) {
+          r.errors.push_back({cluster_->name,
+                              vs.kind + " " + vs.namespace_ + "/" + vs.name + " " + field + "." + vs.key + ": '" +
+                                  (vs.kind == "Secret" ? std::string("<value>") : typed::to_json(it->second)) +
+                                  "' is not a string in Kubernetes (YAML reads it as a number, boolean, list or map), "
+                                  "so the API server refuses the " + vs.kind + "; quote it",
+                              obj_at});
+          reported = true;
+          return false;
+        }
+        value = it->second.s;
+        return true;
+      };
       if (vs.kind == "ConfigMap") {
-        YAML::Node data = detail::get(obj->node, "data");
-        if (data && data[vs.key] && data[vs.key].IsScalar()) {
-          value = data[vs.key].Scalar();
-          have = true;
-        }
-      } else {
-        YAML::Node sd = detail::get(obj->node, "stringData");
-        YAML::Node data = detail::get(obj->node, "data");
-        if (sd && sd[vs.key] && sd[vs.key].IsScalar()) {
-          value = sd[vs.key].Scalar();
-          have = true;
-        } else if (data && data[vs.key] && data[vs.key].IsScalar()) {
-          value = core::base64_decode_lenient(data[vs.key].Scalar());
-          have = true;
-        }
+        have = read_key("data");
+      } else if (read_key("stringData")) {
+        have = true;
+      } else if (read_key("data")) {
+        value = core::base64_decode_lenient(value);
+        have = true;
       }
       if (!obj->file.empty()) r.inputs.push_back(obj->file);
     }
     vs.found = have;
     vs.content_id = have ? core::sha256_hex(value).substr(0, 16) : "";
     if (!have) {
-      if (!vs.optional) {
+      if (!vs.optional && !reported) {
         r.errors.push_back({cluster_->name,
                             "valuesFrom " + vs.label() + " not found in the repository (add it next to the "
                                 "HelmRelease, or mark it optional: true)",
@@ -825,30 +911,38 @@ class Discoverer {
       r.values_from.push_back(vs);
       return;
     }
-    YAML::Node parsed;
+    // Secret data is sensitive: a targetPath value as a whole, a values document leaf by leaf.
+    if (vs.kind == "Secret" && !vs.target_path.empty()) r.sensitive.push_back(value);
     if (!vs.target_path.empty()) {
-      YAML::Node root(YAML::NodeType::Map);
-      detail::set_path(root, vs.target_path, YAML::Node(value));
-      parsed = root;
+      typed::merge(merged, spec_values);
+      if (auto ok = typed::set_target_path(merged, vs.target_path, value); !ok) {
+        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + ": " + ok.error().message, where});
+      }
     } else {
-      try {
-        parsed = core::yaml::load(value);
-      } catch (const core::yaml::LimitExceeded& e) {
-        Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
-        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + ": " + e.msg, at});
-      } catch (const YAML::Exception& e) {
-        Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
-        r.errors.push_back({cluster_->name, "valuesFrom " + vs.label() + " is not valid YAML: " + e.msg, at});
-      }
-    }
-    if (vs.kind == "Secret") {
-      if (!vs.target_path.empty()) {
-        r.sensitive.push_back(value);
+      Location at = obj->file.empty() ? where : Location{obj->file, obj->line, 0};
+      auto parsed = typed::from_yaml_text(value);
+      if (!parsed.ok) {
+        // The message may quote the text: never for a Secret.
+        // yaml-cpp's syntax messages and the limits never quote the text; the converter's other messages
+        // may, so for a Secret they are not shown.
+        const std::string& m = parsed.error.message;
+        bool shown = vs.kind != "Secret" || m.rfind("invalid YAML: ", 0) == 0 ||
+                     m.find("nodes after expanding aliases") != std::string::npos ||
+                     m.find("nested deeper than") != std::string::npos || m.find("(limits.") != std::string::npos;
+        r.errors.push_back({cluster_->name,
+                            "valuesFrom " + vs.label() + " cannot be read as values: " +
+                                (shown ? m + (parsed.error.path.empty() || vs.kind == "Secret" ? "" : " at " + parsed.error.path)
+                                       : std::string("a value kubectl would refuse")) +
+                                " (line " + std::to_string(parsed.error.line + 1) + " of the value)",
+                            at});
+      } else if (!parsed.value.is_null() && !parsed.value.is_object()) {
+        r.errors.push_back({cluster_->name,
+                            "valuesFrom " + vs.label() + " is not a map of values (helm-controller refuses it)", at});
       } else {
-        detail::collect_leaves(parsed, r.sensitive);
+        if (vs.kind == "Secret") typed::collect_leaves(parsed.value, r.sensitive);
+        if (parsed.value.is_object()) typed::merge(merged, parsed.value);
       }
     }
-    if (parsed.IsMap()) detail::deep_merge(merged, parsed);
     r.values_from.push_back(vs);
   }
 
@@ -995,8 +1089,23 @@ class Discoverer {
       r.chart.content_id += "|" + chart_name + "|" + r.chart.version;
     }
 
-    // Values: valuesFrom in order, then spec.values on top (Flux and helm-operator both merge this way).
-    YAML::Node merged(YAML::NodeType::Map);
+    // Values: valuesFrom in order, then spec.values on top (Flux and helm-operator both merge this way),
+    // all as typed JSON converted the way kubectl sends the HelmRelease (quoted "1.10" stays a string).
+    typed::Value merged = typed::Value::object();
+    typed::Value spec_values = typed::Value::object();
+    if (YAML::Node sv = detail::get(spec, "values"); sv && !sv.IsNull()) {
+      auto c = typed::from_yaml(sv);
+      if (!c.ok) {
+        r.errors.push_back({cluster_->name,
+                            "spec.values" + (c.error.path.empty() ? std::string() : "." + c.error.path) + ": " +
+                                c.error.message,
+                            at_node(d, c.error)});
+      } else if (!c.value.is_object()) {
+        r.errors.push_back({cluster_->name, "spec.values must be a map (the HelmRelease CRD requires an object)", r.where});
+      } else {
+        spec_values = std::move(c.value);
+      }
+    }
     if (detail::get(spec, "valuesFrom") && detail::get(spec, "valuesFrom").IsSequence()) {
       for (const auto& vf : detail::get(spec, "valuesFrom")) {
         ValuesSource vs;
@@ -1013,12 +1122,12 @@ class Discoverer {
             if (r.chart.kind == ChartKind::repo_dir) {
               auto t = repo_->read_file(commit_, join(r.chart.path, p));
               if (t.ok() && t->has_value()) {
-                try {
-                  YAML::Node parsed = core::yaml::load(**t);
-                  detail::deep_merge(merged, parsed);
-                } catch (const YAML::Exception& e) {
-                  r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid YAML: " + e.msg,
-                                      {join(r.chart.path, p), e.mark.line + 1, e.mark.column + 1}});
+                auto parsed = typed::from_yaml_text(**t);
+                if (!parsed.ok) {
+                  r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid values YAML: " + parsed.error.message,
+                                      {join(r.chart.path, p), parsed.error.line + 1, parsed.error.column + 1}});
+                } else if (parsed.value.is_object()) {
+                  typed::merge(merged, parsed.value);
                 }
               }
             }
@@ -1030,42 +1139,64 @@ class Discoverer {
           vs.name = scalar(ref, "name");
           vs.namespace_ = scalar(ref, "namespace", r.namespace_);
           vs.key = scalar(ref, "key", "values.yaml");
-          vs.optional = scalar(ref, "optional") == "true";
+          vs.optional = detail::truthy(ref, "optional");
         } else {
           vs.kind = scalar(vf, "kind");
           vs.name = scalar(vf, "name");
           vs.namespace_ = r.namespace_;
           vs.key = scalar(vf, "valuesKey", "values.yaml");
           vs.target_path = scalar(vf, "targetPath");
-          vs.optional = scalar(vf, "optional") == "true";
+          vs.optional = detail::truthy(vf, "optional");
           if (vs.kind != "ConfigMap" && vs.kind != "Secret") {
             r.errors.push_back({cluster_->name, "valuesFrom kind '" + vs.kind + "' is not ConfigMap or Secret", r.where});
             continue;
           }
+          if (!vs.target_path.empty()) {
+            if (auto ok = typed::check_target_path(vs.target_path); !ok) {
+              Location at = r.where;
+              if (YAML::Node tp = detail::get(vf, "targetPath"); tp && d.node.Mark().line + 1 == d.line) {
+                at = {d.file, tp.Mark().line + 1, tp.Mark().column + 1};
+              }
+              r.errors.push_back({cluster_->name, "valuesFrom " + vs.kind + " " + vs.name + ": " + ok.error().message, at});
+              continue;
+            }
+          }
         }
-        add_values_source(r, merged, vs, r.where);
+        add_values_source(r, merged, spec_values, vs, r.where);
       }
     }
-    if (detail::get(spec, "values") && detail::get(spec, "values").IsMap()) detail::deep_merge(merged, detail::get(spec, "values"));
-    r.values_yaml = detail::dump(merged);
+    typed::merge(merged, spec_values);
+    r.values_json = typed::to_json(merged);
 
     // Flux postRenderers: the kustomize fields are applied to helm's output as one kustomization.
+    // Typed as the API server holds them (so a patch value "1.10" stays a string in kustomization.yaml).
     if (detail::get(spec, "postRenderers") && detail::get(spec, "postRenderers").IsSequence()) {
-      YAML::Node k(YAML::NodeType::Map);
+      typed::Value k = typed::Value::object();
       for (const auto& pr : detail::get(spec, "postRenderers")) {
         YAML::Node kz = detail::get(pr, "kustomize");
         if (!kz || !kz.IsMap()) continue;
-        for (const auto& field : kz) {
-          std::string f = field.first.Scalar();
-          if (!field.second.IsSequence()) continue;
-          if (!k[f]) k[f] = YAML::Node(YAML::NodeType::Sequence);
-          for (const auto& item : field.second) k[f].push_back(YAML::Clone(item));
+        auto c = typed::from_yaml(kz);
+        if (!c.ok) {
+          r.errors.push_back({cluster_->name,
+                              "spec.postRenderers kustomize" + (c.error.path.empty() ? std::string() : "." + c.error.path) +
+                                  ": " + c.error.message,
+                              at_node(d, c.error)});
+          continue;
+        }
+        for (auto& [f, items] : c.value.o) {
+          if (items.type != typed::Value::Type::array) continue;
+          auto& dst = k.o[f];
+          dst.type = typed::Value::Type::array;
+          for (auto& item : items.a) dst.a.push_back(item);
         }
       }
-      for (const auto& ref : scan_kustomization(k, "", [](const std::string&) { return false; })) {
-        r.errors.push_back({cluster_->name, "spec.postRenderers: " + ref.message(), r.where});
+      if (!k.o.empty()) {
+        const std::string kz = typed::to_yaml(k);
+        for (const auto& ref : scan_kustomization(core::yaml::load(kz), "", [](const std::string&) { return false; })) {
+          r.errors.push_back({cluster_->name, "spec.postRenderers: " + ref.message(), r.where});
+        }
+        r.post_render_kustomization = kz;
       }
-      if (k.size() > 0) r.post_render_kustomization = detail::dump(k);
     }
     std::sort(r.inputs.begin(), r.inputs.end());
     r.inputs.erase(std::unique(r.inputs.begin(), r.inputs.end()), r.inputs.end());

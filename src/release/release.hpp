@@ -61,7 +61,8 @@ struct Release {
   std::string target_namespace;  // effective namespace of the rendered resources
   std::string kube_version;      // of the cluster (may be empty)
   ChartRef chart;
-  std::string values_yaml;             // merged values (valuesFrom in order, then spec.values)
+  // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
+  std::string values_json;
   std::vector<std::string> sensitive;  // values that came from Secrets: to be scrubbed from any output
   std::vector<ValuesSource> values_from;
   std::string post_render_kustomization;  // kustomization.yaml fields from spec.postRenderers

@@ -8,20 +8,19 @@
 
 namespace helmgate::release::detail {
 
-// Maps merge key by key, recursively; anything else in src replaces dst.
-void deep_merge(YAML::Node& dst, const YAML::Node& src);
-// Sets a value at a Helm-style path "a.b.c" ("\." escapes a dot; "a[0]" indexes a list).
-bool set_path(YAML::Node& root, const std::string& path, const YAML::Node& value);
 // Every scalar leaf.
 void collect_leaves(const YAML::Node& n, std::vector<std::string>& out);
+// Equal as Kubernetes would see them (scalars by typed value: "1.10" is not 1.10).
 bool node_equal(const YAML::Node& a, const YAML::Node& b);
 // Dotted paths where a and b differ, at most max entries.
 void diff_paths(const YAML::Node& a, const YAML::Node& b, const std::string& prefix, std::vector<std::string>& out,
                 size_t max);
 std::string dump(const YAML::Node& n);
-// A digest of a node's content independent of key order.
+// A digest of a node's typed content independent of key order.
 std::string digest(const YAML::Node& n);
 std::string scalar(const YAML::Node& n, const char* key, const std::string& fallback = {});
+// A boolean field as Kubernetes reads it (true, yes, on, ... plain): false when absent or not a boolean.
+bool truthy(const YAML::Node& n, const char* key);
 // Flux postBuild substitution over multi-document YAML: ${name}, ${name:=default} and ${name:-default};
 // an unset name without a default becomes "" (kustomize-controller's non-strict mode). Documents
 // annotated kustomize.toolkit.fluxcd.io/substitute: disabled are left alone; $${x} is a literal ${x}.

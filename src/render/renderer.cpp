@@ -300,8 +300,8 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
 core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, const std::string& chart_ref,
                                                       const std::string& version) {
   TempDir tmp(fs::path(opt_.work_dir) / "tmp" / unique_name("render-"));
-  fs::path values = tmp.path / "values.yaml";
-  if (!write_file(values, req.values_yaml)) {
+  fs::path values = tmp.path / "values.json";  // JSON is YAML: helm reads it with its types intact
+  if (!write_file(values, req.values_json)) {
     return core::Error(core::errc::internal, "writing values file " + values.string());
   }
   std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
@@ -370,7 +370,7 @@ core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
   }
   std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
   std::string material = "helmgate-render-v1\n" + chart_id + "\n" + req.release_name + "\n" + req.namespace_ +
-                         "\n" + kube + "\n" + helm_version() + "\n" + core::sha256_hex(req.values_yaml) + "\n" +
+                         "\n" + kube + "\n" + helm_version() + "\n" + core::sha256_hex(req.values_json) + "\n" +
                          core::sha256_hex(req.post_render_kustomization);
   RenderResult res;
   res.key = core::sha256_hex(material);

@@ -34,7 +34,7 @@ struct RenderRequest {
   ChartSource chart;
   std::string release_name;
   std::string namespace_;
-  std::string values_yaml;  // merged values, written to a file passed with -f
+  std::string values_json;  // merged values, written to a file passed with -f
   std::string kube_version;  // empty: Options::kube_version
   // Flux postRenderers: kustomization.yaml fields (patches, images, ...) applied to the rendered output.
   std::string post_render_kustomization;

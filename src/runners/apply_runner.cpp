@@ -323,7 +323,7 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       render::RenderRequest req;
       req.release_name = r->release_name;
       req.namespace_ = r->target_namespace;
-      req.values_yaml = r->values_yaml;
+      req.values_json = r->values_json;
       req.kube_version = r->kube_version;
       req.chart.shown = r->chart.describe();
       req.egress = repo_cfg_->egress;  // the render pulls the chart first: a refused URL stops the apply
@@ -374,8 +374,11 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
         finish("failed", rendered.error().message);
         continue;
       }
-      desired.digest = core::sha256_hex(r->release_name + "\n" + r->target_namespace + "\n" + rendered->manifest);
-      rs.values_yaml = r->values_yaml;
+      // The typed values count too (as Flux's values digest does): "1.10" -> 1.10 upgrades even when the
+      // chart renders both the same.
+      desired.digest = core::sha256_hex(r->release_name + "\n" + r->target_namespace + "\n" + rendered->manifest +
+                                        "\nvalues:" + core::sha256_hex(r->values_json));
+      rs.values_json = r->values_json;
       rs.digest = desired.digest;
       // helm-operator v1 had no such switch: its namespaces were created alongside, so create them.
       rs.create_namespace = r->api_version.rfind("helm.fluxcd.io/", 0) == 0;

@@ -129,7 +129,7 @@ class Pipeline {
       for (const auto* r : {x.base, x.head}) {
         if (r == nullptr) continue;
         for (const auto& s : r->sensitive) redactor_.add_sensitive(s);
-        for (const auto& s : preview_sensitive_values(r->values_yaml, sensitive_paths)) redactor_.add_sensitive(s);
+        for (const auto& s : preview_sensitive_values(r->values_json, sensitive_paths)) redactor_.add_sensitive(s);
       }
     }
 
@@ -188,7 +188,7 @@ class Pipeline {
     render::RenderRequest req;
     req.release_name = r.release_name;
     req.namespace_ = r.target_namespace;
-    req.values_yaml = r.values_yaml;
+    req.values_json = r.values_json;
     req.kube_version = r.kube_version;
     req.post_render_kustomization = r.post_render_kustomization;
     req.chart.shown = r.chart.describe();

@@ -46,12 +46,12 @@ void walk(const YAML::Node& n, const std::vector<std::string>& parts, size_t i, 
 
 }  // namespace
 
-std::vector<std::string> preview_sensitive_values(const std::string& values_yaml, const std::vector<std::string>& paths) {
+std::vector<std::string> preview_sensitive_values(const std::string& values_json, const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   if (paths.empty()) return out;
   YAML::Node root;
   try {
-    root = core::yaml::load(values_yaml, core::yaml::Source::rendered);
+    root = core::yaml::load(values_json, core::yaml::Source::rendered);
   } catch (const YAML::Exception&) {
     return out;
   }

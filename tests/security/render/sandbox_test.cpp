@@ -65,7 +65,7 @@ render::RenderRequest request(const std::string& dir) {
   req.chart.shown = fs::path(dir).filename().string();
   req.release_name = "rel";
   req.namespace_ = "ns";
-  req.values_yaml = "{}\n";
+  req.values_json = "{}\n";
   return req;
 }
 

@@ -150,7 +150,7 @@ TEST_CASE("flux2-multi-tenancy: a reachable tenant GitRepository is followed wit
   REQUIRE(production != nullptr);
   // tenants/staging patches the tenant Kustomization to ./staging, whose overlay sets these.
   CHECK(staging->chart.version == ">=1.0.0-alpha");
-  CHECK(staging->values_yaml.find("replicaCount: 1") != std::string::npos);
+  CHECK(staging->values_json.find("\"replicaCount\":1") != std::string::npos);
   CHECK(production->chart.version != ">=1.0.0-alpha");
   CHECK(staging->chart.url == "https://stefanprodan.github.io/podinfo");
   REQUIRE_FALSE(staging->notes.empty());
@@ -275,19 +275,19 @@ spec:
   CHECK(web->chart.url == "https://charts.example.com");
   CHECK(web->target_namespace == "team-a");
   CHECK(web->where.file == "apps/web.yaml");
-  const std::string& v = web->values_yaml;
+  const std::string& v = web->values_json;
   INFO(v);
-  CHECK(v.find("replicaCount: 5") != std::string::npos);                         // spec.patches
-  CHECK(v.find("host: prod.overridden-inline.example.com") != std::string::npos);  // inline wins
-  CHECK(v.find("tier: gold") != std::string::npos);                               // substituteFrom ConfigMap
-  CHECK(v.find("fallback: fallback-value") != std::string::npos);
-  CHECK(v.find("empty: \"[]\"") != std::string::npos);
-  CHECK(v.find("literal: ${kept}") != std::string::npos);
+  CHECK(v.find("\"replicaCount\":5") != std::string::npos);                         // spec.patches
+  CHECK(v.find("\"host\":\"prod.overridden-inline.example.com\"") != std::string::npos);  // inline wins
+  CHECK(v.find("\"tier\":\"gold\"") != std::string::npos);                               // substituteFrom ConfigMap
+  CHECK(v.find("\"fallback\":\"fallback-value\"") != std::string::npos);
+  CHECK(v.find("\"empty\":\"[]\"") != std::string::npos);
+  CHECK(v.find("\"literal\":\"${kept}\"") != std::string::npos);
   // A value from a substituteFrom Secret is sensitive, like valuesFrom Secret data.
   CHECK(std::find(web->sensitive.begin(), web->sensitive.end(), "hg-canary-subst-token-91") != web->sensitive.end());
   const auto* raw = find(d, "prod/team-a/raw");
   REQUIRE(raw != nullptr);
-  CHECK(raw->values_yaml.find("echo ${HOME}") != std::string::npos);
+  CHECK(raw->values_json.find("echo ${HOME}") != std::string::npos);
 
   // Changing a substituted value affects the release that uses it, and says which file changed.
   t.replace("clusters/prod/vars.yaml", "tier: gold", "tier: silver");

@@ -64,7 +64,7 @@ TEST_CASE("flux2-kustomize-helm-example: overlays, valuesFrom Secret, invalid YA
   REQUIRE(staging != nullptr);
   CHECK(staging->chart.kind == release::ChartKind::helm_repository);
   CHECK(staging->chart.version == ">=1.0.0-alpha");  // from the staging patch
-  CHECK(staging->values_yaml.find("podinfo.staging") != std::string::npos);
+  CHECK(staging->values_json.find("podinfo.staging") != std::string::npos);
   CHECK(staging->where.file == "apps/base/podinfo/release.yaml");
 
   SECTION("a kustomize patch in one overlay affects only that cluster") {

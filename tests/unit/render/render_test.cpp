@@ -40,7 +40,7 @@ TEST_CASE("every corpus chart renders like a direct helm template run", "[unit]"
     req.chart.shown = chart;
     req.release_name = "rel";
     req.namespace_ = "ns";
-    req.values_yaml = "{}\n";
+    req.values_json = "{}\n";
     auto got = r.render(req);
     INFO(chart << ": " << (got.ok() ? "" : got.error().message));
     REQUIRE(got.ok());
@@ -68,7 +68,7 @@ TEST_CASE("every corpus chart renders like a direct helm template run", "[unit]"
   req.chart.dir = test::corpus("charts/podinfo-6.14.1");
   req.release_name = "rel";
   req.namespace_ = "ns";
-  req.values_yaml = "{}\n";
+  req.values_json = "{}\n";
   auto hit = r2.render(req);
   REQUIRE(hit.ok());
   CHECK(hit->cache_hit);
