@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/redact.hpp"
+#include "release/names_gate.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
 #include "release/yaml_util.hpp"
@@ -1013,6 +1014,7 @@ class Discoverer {
     }
     std::sort(r.inputs.begin(), r.inputs.end());
     r.inputs.erase(std::unique(r.inputs.begin(), r.inputs.end()), r.inputs.end());
+    gate_names(r, n, r.where);  // names from Git: checked once, here (an invalid one makes the release an error)
     return r;
   }
 

@@ -32,6 +32,7 @@
 #include "release/release.hpp"
 #include "render/renderer.hpp"
 #include "runners/tools.hpp"
+#include "runners/validate.hpp"
 
 namespace helmgate::runners {
 
@@ -370,6 +371,10 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       auto rendered = s_.renderer->render(req);
       if (!rendered) {
         finish("failed", rendered.error().message);
+        continue;
+      }
+      if (auto bad = manifest_identity_problem(rendered->manifest); !bad.empty()) {
+        finish("failed", "refused: the rendered manifest has an object that breaks Kubernetes' naming rules: " + bad);
         continue;
       }
       desired.digest = core::sha256_hex(r->release_name + "\n" + r->target_namespace + "\n" + rendered->manifest);
