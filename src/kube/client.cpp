@@ -369,6 +369,13 @@ core::Result<std::string> Client::object_path(const ObjectRef& ref) {
     return core::Error(core::errc::bad_request,
                        "cluster " + cluster_ + ": " + ref.kind + " name " + core::names::shown(ref.name) + " " + why);
   }
+  if (!ref.namespace_.empty()) {
+    if (auto why = core::names::namespace_name(ref.namespace_); !why.empty()) {
+      return core::Error(core::errc::bad_request,
+                         "cluster " + cluster_ + ": namespace " + core::names::shown(ref.namespace_) + " of " + ref.kind +
+                             " " + core::names::shown(ref.name) + " " + why);
+    }
+  }
   auto rt = resource_type(ref.api_version, ref.kind);
   if (!rt) return rt.error();
   using core::names::path_segment;
