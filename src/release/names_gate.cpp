@@ -90,8 +90,10 @@ void gate_names(Release& r, const YAML::Node& doc, const Location& where) {
   } else {
     YAML::Node cs = detail::get(chart, "spec");
     YAML::Node sref = detail::get(cs, "sourceRef");
-    const bool git = detail::scalar(sref, "kind") == "GitRepository";
-    g.field(cs, "chart", "spec.chart.spec.chart", git ? n::repo_path : n::chart_name);
+    // From a GitRepository or Bucket the chart is a path; from a HelmRepository (HTTP or OCI) a name.
+    const std::string source_kind = detail::scalar(sref, "kind");
+    const bool path = source_kind == "GitRepository" || source_kind == "Bucket";
+    g.field(cs, "chart", "spec.chart.spec.chart", path ? n::repo_path : n::chart_name);
     const bool version_field = g.field(cs, "version", "spec.chart.spec.version", n::chart_version);
     g.field(sref, "kind", "spec.chart.spec.sourceRef.kind", n::kind);
     g.field(sref, "name", "spec.chart.spec.sourceRef.name", n::dns1123_subdomain);

@@ -129,7 +129,7 @@ TEST_CASE("names: kinds, apiVersions, data keys, charts, paths, versions, object
   CHECK(!names::cluster_name("-dev").empty());
 }
 
-TEST_CASE("names: shown() never prints a control character; path segments are percent-encoded", "[security]") {
+TEST_CASE("names: shown() never prints a control character, path segments are percent-encoded", "[security]") {
   std::string s = names::shown("a\r\nb\x01\"\\" + std::string(100, 'z'));
   CHECK(s.rfind("\"a\\r\\nb\\x01\\\"\\\\", 0) == 0);
   CHECK(s.find('\r') == std::string::npos);
