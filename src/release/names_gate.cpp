@@ -21,6 +21,9 @@ class Gate {
 
   size_t errors() const { return errors_; }
 
+  // The name errors go first: they are the cause of whatever else failed to resolve.
+  void finish() { r_.errors.insert(r_.errors.begin(), found_.begin(), found_.end()); }
+
   Location at(const YAML::Node& n) const {
     if (!exact_ || !n.IsDefined() || n.Mark().is_null()) return where_;
     return {where_.file, n.Mark().line + 1, n.Mark().column + 1};
@@ -28,7 +31,7 @@ class Gate {
 
   void fail(const std::string& field, std::string_view value, const std::string& why, const Location& loc) {
     ++errors_;
-    r_.errors.push_back({r_.cluster,
+    found_.push_back({r_.cluster,
                          field + " " + core::names::shown(value) + " " + why +
                              "; names from the repository reach helm and the Kubernetes API only when they follow "
                              "these rules",
@@ -41,7 +44,7 @@ class Gate {
     if (!n.IsDefined() || n.IsNull()) return false;
     if (!n.IsScalar()) {
       ++errors_;
-      r_.errors.push_back({r_.cluster, label + " must be a string", at(n)});
+      found_.push_back({r_.cluster, label + " must be a string", at(n)});
       return true;
     }
     if (std::string why = fn(n.Scalar()); !why.empty()) fail(label, n.Scalar(), why, at(n));
@@ -58,6 +61,7 @@ class Gate {
   Location where_;
   bool exact_ = false;
   size_t errors_ = 0;
+  std::vector<Problem> found_;
 };
 
 }  // namespace
@@ -130,6 +134,7 @@ void gate_names(Release& r, const YAML::Node& doc, const Location& where) {
       }
     }
   }
+  g.finish();
 }
 
 }  // namespace helmgate::release

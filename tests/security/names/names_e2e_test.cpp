@@ -16,10 +16,12 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <filesystem>
 #include <random>
 
 #include "apply/helm.hpp"
+#include "core/json.hpp"
 #include "apply/uninstall_action.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
@@ -225,24 +227,44 @@ TEST_CASE("helmgate preview: hostile names are errors at file:line, nothing leak
 
   const fs::path cache = fs::temp_directory_path() / unique("hg-names-cache");
   auto r = run({test::binary_dir() + "/helmgate", "preview", "--repo", t.dir.string(), "--base", base, "--head", head,
-                "--format", "text"},
+                "--format", "json"},
                {"HOME=" + cache.string(), "PATH=/usr/bin:/bin", "HELMGATE_HELM=" + helm, "HELMGATE_KUBECTL=" + kubectl,
                 "HELMGATE_CACHE_DIR=" + cache.string()});
   const std::string all = r.out + r.err;
   INFO(all);
   CHECK(r.exit_code == 1);  // errors
-  // Each attack is an error naming file, line, field and rule.
-  CHECK(all.find("clusters/dev/a-leak.yaml:14: spec.releaseName \"--set-file=leak=/proc/") != std::string::npos);
-  CHECK(all.find("clusters/dev/b-outdir.yaml:14: spec.releaseName \"--output-dir=") != std::string::npos);
-  CHECK(all.find("clusters/dev/c-ns.yaml:5: metadata.namespace \"--output-dir=") != std::string::npos);
-  CHECK(all.find("clusters/dev/d-tns.yaml:14: spec.targetNamespace \"--set-file=") != std::string::npos);
-  CHECK(all.find("clusters/dev/e-post.yaml:14: spec.releaseName \"--post-renderer=/bin/sh\" must be a Helm release name") !=
-        std::string::npos);
-  CHECK(all.find("clusters/dev/f-vf.yaml:16: spec.valuesFrom[0].name \"--set-file=") != std::string::npos);
-  CHECK(all.find("clusters/dev/g-path.yaml:10: spec.chart.spec.chart \"../--output-dir=") != std::string::npos);
+  core::json::Document doc;
+  REQUIRE(!core::json::parse(doc, r.out));
+  REQUIRE(doc.IsObject());
+  std::map<std::string, const core::json::Value*> by_name;
+  for (const auto& rel : doc["releases"].GetArray()) by_name[core::json::get_string(rel, "name").value_or("")] = &rel;
+  // Each attack is an error naming file, line, field and rule, listed first in its release.
+  auto refused = [&](const std::string& name, const std::string& file, int line, const std::string& prefix) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) return false;
+    const auto& rel = *it->second;
+    if (core::json::get_string(rel, "status").value_or("") != "error") return false;
+    const auto& errs = rel["errors"];
+    if (!errs.IsArray() || errs.Empty()) return false;
+    const auto& first = errs[0];
+    return core::json::get_string(first, "file").value_or("") == "clusters/dev/" + file &&
+           core::json::get_int(first, "line").value_or(0) == line &&
+           core::json::get_string(first, "message").value_or("").rfind("[head] " + prefix, 0) == 0;
+  };
+  CHECK(refused("leak", "a-leak.yaml", 14, "spec.releaseName \"--set-file=leak=/proc/"));
+  CHECK(refused("outdir", "b-outdir.yaml", 14, "spec.releaseName \"--output-dir="));
+  CHECK(refused("nsattack", "c-ns.yaml", 5, "metadata.namespace \"--output-dir="));
+  CHECK(refused("tns", "d-tns.yaml", 14, "spec.targetNamespace \"--set-file="));
+  CHECK(refused("post", "e-post.yaml", 14, "spec.releaseName \"--post-renderer=/bin/sh\" must be a Helm release name"));
+  CHECK(refused("vf", "f-vf.yaml", 16, "spec.valuesFrom[0].name \"--set-file="));
+  CHECK(refused("path", "g-path.yaml", 10, "spec.chart.spec.chart \"../--output-dir="));
   // The good release rendered: its value change is in the diff.
-  CHECK(all.find("dev/apps/good") != std::string::npos);
-  CHECK(all.find("v: \"2\"") != std::string::npos);
+  REQUIRE(by_name.count("good") == 1);
+  const auto& good = *by_name["good"];
+  CHECK(core::json::get_string(good, "status").value_or("") == "changed");
+  CHECK(good["errors"].Empty());
+  REQUIRE(good["resources"].Size() == 1);
+  CHECK(core::json::get_string(good["resources"][0], "diff").value_or("").find("+  v: \"2\"") != std::string::npos);
   // Nothing leaked, nothing written.
   CHECK(all.find(canary()) == std::string::npos);
   CHECK(!fs::exists(outdir));
