@@ -17,6 +17,7 @@
 #include "core/names.hpp"
 #include "forge/rest_util.hpp"
 #include "http/client.hpp"
+#include "kube/client.hpp"
 #include "release/release.hpp"
 #include "support/temp_repo.hpp"
 
@@ -375,4 +376,38 @@ TEST_CASE("discovery: hostile names from the repository make their release an er
   CHECK(e2.find("clusters/dev/long.yaml:1: the release name derived from spec.targetNamespace and metadata.name (set "
                 "spec.releaseName) \"" + std::string(30, 't') + "-" + std::string(30, 'n') + "\"") != std::string::npos);
   CHECK(e2.find("61 characters long (at most 53)") != std::string::npos);
+}
+
+TEST_CASE("kube client: a target, name or namespace with control characters is refused before connecting",
+          "[security]") {
+  Listener l;
+  kube::Kubeconfig kc;
+  kc.server = "https://127.0.0.1:" + std::to_string(l.port);
+  kc.token = "secret-token";
+  kc.namespace_ = "default";
+  kc.source = "test";
+  kube::Client c("dev", kc);
+  const std::string victim = "DELETE /api/v1/namespaces/kube-system HTTP/1.1";
+  auto raw = c.request("PATCH", "/api/v1/namespaces/a/configmaps/x HTTP/1.1\r\nHost: h\r\n\r\n" + victim);
+  REQUIRE(!raw.ok());
+  CHECK(raw.error().code == core::make_error_code(core::errc::bad_request));
+  CHECK(raw.error().message.find("refusing to send PATCH") != std::string::npos);
+  CHECK(raw.error().message.find('\n') == std::string::npos);
+  CHECK(!c.request("GET", "/api/v1/namespaces/a b").ok());
+  CHECK(!c.request("GET", std::string("/api/v1/namespaces/a\0b", 23)).ok());
+  // Through the typed calls: name, namespace, kind and apiVersion are checked before discovery.
+  auto by_name = c.get({"v1", "ConfigMap", "default", "x\r\n\r\n" + victim});
+  REQUIRE(!by_name.ok());
+  CHECK(by_name.error().message.find("ConfigMap name \"x\\r\\n\\r\\nDELETE") != std::string::npos);
+  auto by_ns = c.apply({"v1", "ConfigMap", "default\nX: y", "x"}, "{}", kube::ApplyOptions{});
+  REQUIRE(!by_ns.ok());
+  CHECK(by_ns.error().message.find("namespace \"default\\nX: y\"") != std::string::npos);
+  CHECK(!c.get({"v1\r\n", "ConfigMap", "default", "x"}).ok());
+  CHECK(!c.get({"v1", "Config Map", "default", "x"}).ok());
+  CHECK(!c.get({"v1", "ConfigMap", "default", "a/b"}).ok());
+  CHECK(!c.get({"v1", "Namespace", "", "Kube_System"}).ok());
+  l.join();
+  CHECK(c.connections_opened() == 0);
+  CHECK(!l.connected);
+  CHECK(l.received.empty());
 }
