@@ -295,7 +295,13 @@ TEST_CASE("kube: CR/LF in rendered names and namespaces never reaches the API se
   };
   const std::string base = t.commit("base");
   t.write("clusters/dev/name.yaml", hr("crlf-name", "    name: \"" + smuggle + "\"\n"));
-  t.write("clusters/dev/ns.yaml", hr("crlf-ns", "    ns: \"" + victim + "\\r\\nX: y\"\n"));
+  // Through the namespace: validation first asks whether the namespace exists (a GET without a body), so
+  // the smuggled DELETE would go out complete with the bearer token (checked by hand without the gate:
+  // the victim turns Terminating).
+  const std::string smuggle_ns = "x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\nDELETE /api/v1/namespaces/" + victim +
+                                 " HTTP/1.1\\r\\nX-Ignore: y";
+  t.write("clusters/dev/ns.yaml", hr("crlf-ns", "    ns: \"" + smuggle_ns + "\"\n"));
+  t.write("clusters/dev/ns2.yaml", hr("crlf-ns2", "    ns: \"" + victim + "\\r\\nX: y\"\n"));
   // Control characters cannot travel in values (helm refuses them there); the template makes them.
   t.write("clusters/dev/ctl.yaml", hr("ctl-name", "    name: aZZONEbZZDEL\n"));
   t.write("clusters/dev/good.yaml", hr("fine", "    name: fine-cm\n"));
@@ -313,7 +319,7 @@ TEST_CASE("kube: CR/LF in rendered names and namespaces never reaches the API se
   auto res = runners::run_preview(req);
   REQUIRE(res.ok());
   INFO(res->text);
-  REQUIRE(res->head_manifests.size() == 4);
+  REQUIRE(res->head_manifests.size() == 5);
   std::vector<runners::RenderedRelease> releases;
   bool crlf_rendered = false;
   for (const auto& h : res->head_manifests) {
@@ -340,7 +346,8 @@ TEST_CASE("kube: CR/LF in rendered names and namespaces never reaches the API se
   };
   CHECK(finding("dev/" + victim + "/crlf-name", "metadata.name \"x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n"));
   CHECK(finding("dev/" + victim + "/crlf-name", "\\r\\n\\r\\nDELETE /api/v1/namespaces/"));
-  CHECK(finding("dev/" + victim + "/crlf-ns", "metadata.namespace \"" + victim + "\\r\\nX: y\""));
+  CHECK(finding("dev/" + victim + "/crlf-ns", "metadata.namespace \"x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\nDELETE /api/v1/namespaces/"));
+  CHECK(finding("dev/" + victim + "/crlf-ns2", "metadata.namespace \"" + victim + "\\r\\nX: y\""));
   CHECK(finding("dev/" + victim + "/ctl-name", "control character \\x01"));
   // The clean object of the same run went to the server (dry-run), so the cluster was really asked.
   for (const auto& f : v.findings) CHECK(f.release != "dev/" + victim + "/fine");
