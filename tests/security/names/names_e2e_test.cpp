@@ -104,7 +104,7 @@ std::string ns_phase(kube::Client& c, const std::string& ns) {
 
 }  // namespace
 
-TEST_CASE("helm argv: \"--\" is accepted by template, pull, upgrade --install and uninstall; what follows is positional",
+TEST_CASE("helm argv: \"--\" is accepted by template, pull, upgrade --install and uninstall, what follows is positional",
           "[security]") {
   const std::string helm = test::require_env("HELMGATE_HELM");
   const fs::path tmp = fs::temp_directory_path() / unique("hg-names-argv");
