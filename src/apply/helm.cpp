@@ -3,9 +3,11 @@
 #include <rapidjson/document.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/json.hpp"
+#include "core/names.hpp"
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
 
@@ -66,8 +68,9 @@ core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<
   std::error_code ec;
   fs::create_directories(env.work_dir, ec);
   args.insert(args.begin(), env.helm);
-  args.emplace_back("--kubeconfig");
-  args.push_back(env.kubeconfig);
+  // Before "--" when there is one: everything after it is positional.
+  auto end_of_flags = std::find(args.begin(), args.end(), std::string("--"));
+  args.insert(end_of_flags, "--kubeconfig=" + env.kubeconfig);
   render::ProcessOptions po;
   po.timeout = env.timeout + std::chrono::seconds(30);
   po.env = {"HOME=" + env.work_dir, "HELM_CACHE_HOME=" + env.work_dir + "/cache",
@@ -132,8 +135,19 @@ core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& en
 
 namespace helmgate::apply {
 
+core::Result<void> check_release_identity(const std::string& release_name, const std::string& ns, const std::string& what) {
+  if (auto why = core::names::helm_release_name(release_name); !why.empty()) {
+    return core::Error(core::errc::bad_request, what + ": refused: release name " + core::names::shown(release_name) + " " + why);
+  }
+  if (auto why = core::names::namespace_name(ns); !why.empty()) {
+    return core::Error(core::errc::bad_request, what + ": refused: namespace " + core::names::shown(ns) + " " + why);
+  }
+  return {};
+}
+
 core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, bool create_namespace,
                                   const std::string& what) {
+  if (auto ok = check_release_identity(spec.release_name, spec.namespace_, what); !ok) return ok.error();
   core::ensure_private_dir(env.work_dir + "/values");
   // The merged values may hold Secret data: private file, removed whatever happens.
   std::string path = env.work_dir + "/values/" + core::sha256_hex(spec.id + spec.digest).substr(0, 16) + ".json";
@@ -148,11 +162,16 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   if (!core::write_private_file(path, spec.values_json)) {
     return core::Error(core::errc::internal, "cannot write the values file " + path);
   }
-  std::vector<std::string> args = {"upgrade", "--install", spec.release_name};
-  args.insert(args.end(), spec.chart_args.begin(), spec.chart_args.end());
-  args.insert(args.end(), {"--namespace", spec.namespace_, "--values", path, "--history-max", "10", "--timeout",
-                           std::to_string(env.timeout.count() / 1000) + "s", "-o", "json"});
+  if (spec.chart_args.empty()) return core::Error(core::errc::internal, what + ": no chart");
+  // Values from Git never reach argv as options: flags as --flag=value, release and chart after "--".
+  std::vector<std::string> args = {"upgrade", "--install", "--namespace=" + spec.namespace_, "--values=" + path,
+                                   "--history-max=10", "--timeout=" + std::to_string(env.timeout.count() / 1000) + "s",
+                                   "--output=json"};
   if (create_namespace) args.emplace_back("--create-namespace");
+  for (size_t i = 1; i < spec.chart_args.size(); i += 2) {
+    args.push_back(i + 1 < spec.chart_args.size() ? spec.chart_args[i] + "=" + spec.chart_args[i + 1] : spec.chart_args[i]);
+  }
+  args.insert(args.end(), {"--", spec.release_name, spec.chart_args.front()});
   // A local chart is one directory (the other forms carry --repo or are an oci:// reference).
   std::vector<std::string> read_only;
   if (spec.chart_args.size() == 1 && spec.chart_args[0].rfind("oci://", 0) != 0) {

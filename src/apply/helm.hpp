@@ -34,8 +34,10 @@ struct ReleaseSpec {
   std::string id;            // cluster/namespace/name of the HelmRelease object
   std::string release_name;  // helm release
   std::string namespace_;    // target namespace
-  std::vector<std::string> chart_args;  // chart reference and its flags: {dir} or {name, --repo, url, --version, v}
-  std::string values_json;   // merged values (may hold Secret data: written 0600, removed after)
+  // The chart reference, then flag/value pairs: {dir} or {name, --repo, url, --version, v}; each pair is passed
+  // as --flag=value and the chart after "--", so no value can be taken for an option.
+  std::vector<std::string> chart_args;
+  std::string values_json;   // merged values, typed JSON (may hold Secret data: written 0600, removed after)
   bool create_namespace = false;
   std::string digest;
 };
@@ -50,6 +52,9 @@ struct ActionResult {
 }  // namespace helmgate::apply
 
 namespace helmgate::apply {
+// Refuses (errc::bad_request, naming what) a release name or namespace that breaks Helm's or Kubernetes' rules.
+// Discovery refuses them first with file and line; this is the second line before any helm run.
+core::Result<void> check_release_identity(const std::string& release_name, const std::string& ns, const std::string& what);
 // `helm upgrade --install` with the values in a private file; shared by the install and upgrade actions.
 core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, bool create_namespace, const std::string& what);
 }  // namespace helmgate::apply

@@ -4,10 +4,13 @@ namespace helmgate::apply {
 
 ActionResult UninstallAction::run(const HelmEnv& env) const {
   auto start = std::chrono::steady_clock::now();
-  auto r = run_helm(env, {"uninstall", release_name_, "--namespace", ns_, "--timeout",
-                          std::to_string(env.timeout.count() / 1000) + "s"},
-                    "uninstall " + id_);
   ActionResult out;
+  if (auto ok = check_release_identity(release_name_, ns_, "uninstall " + id_); !ok) {
+    return {"failed", ok.error().message, 0, {}};
+  }
+  auto r = run_helm(env, {"uninstall", "--namespace=" + ns_, "--timeout=" + std::to_string(env.timeout.count() / 1000) + "s",
+                          "--", release_name_},
+                    "uninstall " + id_);
   out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   if (!r) {
     // Already gone is what we wanted.

@@ -1,21 +1,11 @@
 #include "forge/rest_util.hpp"
 
+#include "core/names.hpp"
+
 namespace helmgate::forge::rest {
 
-std::string segment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+// One encoder for every URL path segment (core/names): owners, names, users and refs may hold anything.
+std::string segment(std::string_view s) { return core::names::path_segment(s); }
 
 std::string repo_path(const RepoRef& repo) { return "/repos/" + segment(repo.owner) + "/" + segment(repo.name); }
 

@@ -15,6 +15,8 @@
 #include <deque>
 #include <optional>
 
+#include "core/names.hpp"
+
 namespace helmgate::http {
 
 namespace asio = boost::asio;
@@ -187,6 +189,25 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) { impl_-
 Client::~Client() = default;
 
 core::Result<ClientResponse> Client::request(const ClientRequest& req) {
+  // Second line: whoever built the URL or a header, a CR/LF (any control character, or a space in the
+  // target) would end the line and smuggle another header or request; nothing is written then.
+  if (auto why = core::names::request_target_problem(req.url); !why.empty()) {
+    return core::Error(core::errc::bad_request,
+                       "refusing to send " + req.method + " " + core::names::shown(req.url.substr(0, req.url.find('?'))) + ": the URL " + why);
+  }
+  for (const auto& [k, v] : req.headers) {
+    bool token = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+    if (!token) {
+      return core::Error(core::errc::bad_request, "refusing to send " + req.method + ": header name " +
+                                                      core::names::shown(k) + " is not an HTTP token");
+    }
+    if (auto why = core::names::header_value_problem(v); !why.empty()) {
+      // The value may be a credential: only its name is shown.
+      return core::Error(core::errc::bad_request, "refusing to send " + req.method + ": the value of header " + k + " " + why);
+    }
+  }
   auto url = parse_url(req.url);
   if (!url) return url.error();
   const Url& u = *url;

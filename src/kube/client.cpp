@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/json.hpp"
+#include "core/names.hpp"
 #include "core/yaml_bounded.hpp"
 
 namespace helmgate::kube {
@@ -225,6 +226,16 @@ core::Result<Response> Client::exchange(Connection& conn, std::string_view metho
 
 core::Result<Response> Client::request(std::string_view method, const std::string& target, const std::string& body,
                                        std::string_view content_type) {
+  // Second line (names are checked where they enter): a control character or space in the target would
+  // end the request line and let the rest be read as another request carrying our credentials.
+  if (auto why = core::names::request_target_problem(target); !why.empty()) {
+    return core::Error(core::errc::bad_request, "cluster " + cluster_ + ": refusing to send " + std::string(method) +
+                                                    " " + core::names::shown(target) + ": " + why);
+  }
+  if (auto why = core::names::header_value_problem(config_.token); !why.empty()) {
+    return core::Error(core::errc::invalid_config,
+                       "cluster " + cluster_ + ": the token in " + config_.source + " cannot be sent as a header: " + why);
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> conn;
     bool reused = false;
@@ -333,6 +344,12 @@ core::Result<const Client::GroupVersion*> Client::group_version(const std::strin
 }
 
 core::Result<ResourceType> Client::resource_type(const std::string& api_version, const std::string& kind) {
+  if (auto why = core::names::api_version(api_version); !why.empty()) {
+    return core::Error(core::errc::bad_request, "cluster " + cluster_ + ": apiVersion " + core::names::shown(api_version) + " " + why);
+  }
+  if (auto why = core::names::kind(kind); !why.empty()) {
+    return core::Error(core::errc::bad_request, "cluster " + cluster_ + ": kind " + core::names::shown(kind) + " " + why);
+  }
   for (bool refresh : {false, true}) {
     auto gv = group_version(api_version, refresh);
     if (!gv) return gv.error();
@@ -347,14 +364,34 @@ core::Result<ResourceType> Client::resource_type(const std::string& api_version,
 }
 
 core::Result<std::string> Client::object_path(const ObjectRef& ref) {
+  // Object names come from rendered charts: refused here when they break Kubernetes' rules (no request
+  // is made), and every segment is percent-encoded besides.
+  if (auto why = core::names::object_name(ref.kind, ref.name); !why.empty()) {
+    return core::Error(core::errc::bad_request,
+                       "cluster " + cluster_ + ": " + ref.kind + " name " + core::names::shown(ref.name) + " " + why);
+  }
+  if (!ref.namespace_.empty()) {
+    if (auto why = core::names::namespace_name(ref.namespace_); !why.empty()) {
+      return core::Error(core::errc::bad_request,
+                         "cluster " + cluster_ + ": namespace " + core::names::shown(ref.namespace_) + " of " + ref.kind +
+                             " " + core::names::shown(ref.name) + " " + why);
+    }
+  }
   auto rt = resource_type(ref.api_version, ref.kind);
   if (!rt) return rt.error();
-  std::string path = rt->group.empty() ? "/api/" + rt->version : "/apis/" + rt->group + "/" + rt->version;
+  using core::names::path_segment;
+  std::string path = rt->group.empty() ? "/api/" + path_segment(rt->version)
+                                       : "/apis/" + path_segment(rt->group) + "/" + path_segment(rt->version);
   if (rt->namespaced) {
     std::string ns = ref.namespace_.empty() ? config_.namespace_ : ref.namespace_;
-    path += "/namespaces/" + ns;
+    if (auto why = core::names::namespace_name(ns); !why.empty()) {
+      return core::Error(core::errc::bad_request,
+                         "cluster " + cluster_ + ": namespace " + core::names::shown(ns) + " of " + ref.kind + " " +
+                             core::names::shown(ref.name) + " " + why);
+    }
+    path += "/namespaces/" + path_segment(ns);
   }
-  return path + "/" + rt->plural + "/" + ref.name;
+  return path + "/" + path_segment(rt->plural) + "/" + path_segment(ref.name);
 }
 
 core::Result<std::optional<std::string>> Client::get(const ObjectRef& ref) {
@@ -370,7 +407,7 @@ core::Result<std::optional<std::string>> Client::get(const ObjectRef& ref) {
 core::Result<std::string> Client::apply(const ObjectRef& ref, const std::string& manifest, const ApplyOptions& options) {
   auto path = object_path(ref);
   if (!path) return path.error();
-  std::string target = *path + "?fieldManager=" + options.field_manager;
+  std::string target = *path + "?fieldManager=" + core::names::path_segment(options.field_manager);
   if (options.force) target += "&force=true";
   if (options.dry_run) target += "&dryRun=All";
   auto r = request("PATCH", target, manifest, "application/apply-patch+yaml");

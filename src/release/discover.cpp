@@ -12,6 +12,7 @@
 
 #include "core/redact.hpp"
 #include "release/kustomize_scan.hpp"
+#include "release/names_gate.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
 #include "core/limits.hpp"
@@ -1200,6 +1201,7 @@ class Discoverer {
     }
     std::sort(r.inputs.begin(), r.inputs.end());
     r.inputs.erase(std::unique(r.inputs.begin(), r.inputs.end()), r.inputs.end());
+    gate_names(r, n, r.where);  // names from Git: checked once, here (an invalid one makes the release an error)
     return r;
   }
 

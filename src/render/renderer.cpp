@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/names.hpp"
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "core/yaml_bounded.hpp"
@@ -261,17 +262,19 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     std::error_code ec;
     fs::remove_all(dest, ec);
     core::ensure_private_dir(dest.string());
+    // Values from Git never reach argv as options: flags as --flag=value, the chart after "--".
     std::vector<std::string> argv = {opt_.helm, "pull"};
     std::string shown;
     if (chart.origin == ChartOrigin::oci) {
-      argv.push_back(chart.url);
       shown = chart.url;
     } else {
-      argv.insert(argv.end(), {chart.chart, "--repo", chart.url});
+      argv.push_back("--repo=" + chart.url);
       shown = "chart '" + chart.chart + "' from " + core::redact_url(chart.url);
     }
-    if (!chart.version.empty()) argv.insert(argv.end(), {"--version", chart.version});
-    argv.insert(argv.end(), {"--destination", dest.string()});
+    if (!chart.version.empty()) argv.push_back("--version=" + chart.version);
+    argv.push_back("--destination=" + dest.string());
+    argv.push_back("--");
+    argv.push_back(chart.origin == ChartOrigin::oci ? chart.url : chart.chart);
     ProcessOptions po;
     po.env = child_env();
     po.timeout = opt_.timeout;
@@ -305,10 +308,11 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
     return core::Error(core::errc::internal, "writing values file " + values.string());
   }
   std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
-  std::vector<std::string> argv = {opt_.helm, "template", req.release_name, chart_ref,
-                                   "--namespace", req.namespace_, "--kube-version", kube,
-                                   "--include-crds", "--skip-tests", "--values", values.string()};
-  if (!version.empty()) argv.insert(argv.end(), {"--version", version});
+  // Values from Git never reach argv as options: flags as --flag=value, positionals after "--".
+  std::vector<std::string> argv = {opt_.helm, "template", "--namespace=" + req.namespace_, "--kube-version=" + kube,
+                                   "--include-crds", "--skip-tests", "--values=" + values.string()};
+  if (!version.empty()) argv.push_back("--version=" + version);
+  argv.insert(argv.end(), {"--", req.release_name, chart_ref});
   ProcessOptions po;
   po.env = child_env();
   po.timeout = opt_.timeout;
@@ -351,6 +355,15 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
 
 core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
   auto start = std::chrono::steady_clock::now();
+  // Discovery refuses such names already (with file and line); this is the second line.
+  if (auto why = core::names::helm_release_name(req.release_name); !why.empty()) {
+    return core::Error(core::errc::bad_request,
+                       "refusing to render: release name " + core::names::shown(req.release_name) + " " + why);
+  }
+  if (auto why = req.namespace_.empty() ? std::string() : core::names::namespace_name(req.namespace_); !why.empty()) {
+    return core::Error(core::errc::bad_request,
+                       "refusing to render: namespace " + core::names::shown(req.namespace_) + " " + why);
+  }
   std::string chart_id, chart_ref, version;
   switch (req.chart.origin) {
     case ChartOrigin::local_dir: {
@@ -426,7 +439,7 @@ core::Result<std::string> Renderer::kustomize_build(const std::string& dir, cons
   po.max_stdout = opt_.max_output;
   po.sandboxed = true;
   po.sandbox.read_only = {kustomize_root(dir), home_dir()};
-  auto r = run_process({opt_.kubectl, "kustomize", dir}, po);
+  auto r = run_process({opt_.kubectl, "kustomize", "--", dir}, po);
   if (!r) return r.error();
   {
     std::lock_guard lk(mu_);

@@ -33,6 +33,7 @@
 #include "release/release.hpp"
 #include "render/renderer.hpp"
 #include "runners/tools.hpp"
+#include "runners/validate.hpp"
 
 namespace helmgate::runners {
 
@@ -372,6 +373,10 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       auto rendered = s_.renderer->render(req);
       if (!rendered) {
         finish("failed", rendered.error().message);
+        continue;
+      }
+      if (auto bad = manifest_identity_problem(rendered->manifest); !bad.empty()) {
+        finish("failed", "refused: the rendered manifest has an object that breaks Kubernetes' naming rules: " + bad);
         continue;
       }
       // The typed values count too (as Flux's values digest does): "1.10" -> 1.10 upgrades even when the

@@ -9,6 +9,7 @@
 
 #include "core/json.hpp"
 #include "core/markdown.hpp"
+#include "core/names.hpp"
 #include "core/yaml_bounded.hpp"
 
 namespace helmgate::runners {
@@ -43,6 +44,28 @@ std::string group_of(const std::string& api_version) {
 }
 
 }  // namespace
+
+std::string object_identity_problem(const kube::ObjectRef& ref) {
+  namespace n = core::names;
+  if (auto why = n::api_version(ref.api_version); !why.empty()) return "apiVersion " + n::shown(ref.api_version) + " " + why;
+  if (auto why = n::kind(ref.kind); !why.empty()) return "kind " + n::shown(ref.kind) + " " + why;
+  if (auto why = n::object_name(ref.kind, ref.name); !why.empty()) return "metadata.name " + n::shown(ref.name) + " " + why;
+  if (!ref.namespace_.empty()) {
+    if (auto why = n::namespace_name(ref.namespace_); !why.empty()) {
+      return "metadata.namespace " + n::shown(ref.namespace_) + " " + why;
+    }
+  }
+  return {};
+}
+
+std::string manifest_identity_problem(const std::string& manifest) {
+  auto objs = kube::split_manifest(manifest, "rendered manifest");
+  if (!objs) return objs.error().message;
+  for (const auto& m : *objs) {
+    if (auto p = object_identity_problem(m.ref); !p.empty()) return "document " + std::to_string(m.index) + ": " + p;
+  }
+  return {};
+}
 
 std::string_view to_string(Severity s) {
   switch (s) {
@@ -126,6 +149,12 @@ std::vector<Finding> validate_offline(const std::vector<RenderedRelease>& releas
                        where + " of the rendered manifest lacks " + list});
         continue;
       }
+      // Names from a chart reach request targets: one that breaks the rules is a finding, never a request.
+      if (auto p = object_identity_problem(m.ref); !p.empty()) {
+        out.push_back({Severity::error, o.cluster, r.id, "invalid-name", where,
+                       scrub(o, where + " of the rendered manifest: " + p)});
+        continue;
+      }
       if (minor >= 0) {
         for (const auto& l : api_lifecycle_table()) {
           if (l.api_version != m.ref.api_version || (l.kind != "*" && l.kind != m.ref.kind)) continue;
@@ -173,6 +202,7 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
     if (!split) continue;  // already an offline finding
     for (auto& m : *split) {
       if (m.ref.kind.empty() || m.ref.name.empty() || m.ref.api_version.empty()) continue;
+      if (!object_identity_problem(m.ref).empty()) continue;  // an invalid-name finding already, never a request
       if (m.ref.kind == "Namespace") created_namespaces.insert(m.ref.name);
       if (m.ref.kind == "CustomResourceDefinition") {
         try {

@@ -21,7 +21,7 @@ struct Finding {
   Severity severity = Severity::error;
   std::string cluster;
   std::string release;  // release id (cluster/namespace/name)
-  std::string check;    // parse | required-fields | duplicate | deprecated-api | removed-api | dry-run | missing-crd | namespace
+  std::string check;    // parse | required-fields | invalid-name | duplicate | deprecated-api | removed-api | dry-run | missing-crd | namespace
   std::string object;   // "apps/v1 Deployment team-a/podinfo"; empty for the whole release
   std::string message;  // already redacted
 };
@@ -49,6 +49,13 @@ struct ClusterValidation {
   std::map<std::string, std::vector<diff::ResourceDiff>> live_diffs;
   bool has_errors() const;
 };
+
+// Second gate, for rendered objects: "" when apiVersion, kind, name and namespace (when set) of ref follow
+// the Kubernetes rules and may be sent to an API server; otherwise which field breaks which rule (values
+// shown escaped). An object failing it is an "invalid-name" finding and never becomes a request.
+std::string object_identity_problem(const kube::ObjectRef& ref);
+// The first such problem among the objects of a rendered manifest ("document N: ..."); "" when none.
+std::string manifest_identity_problem(const std::string& manifest);
 
 // The offline checks alone (no cluster).
 std::vector<Finding> validate_offline(const std::vector<RenderedRelease>& releases, const ValidateOptions& options);
