@@ -21,7 +21,7 @@ struct Finding {
   Severity severity = Severity::error;
   std::string cluster;
   std::string release;  // release id (cluster/namespace/name)
-  std::string check;    // parse | required-fields | duplicate | deprecated-api | removed-api | dry-run | missing-crd | namespace
+  std::string check;    // parse | required-fields | duplicate | deprecated-api | removed-api | dry-run | missing-crd | namespace | ownership
   std::string object;   // "apps/v1 Deployment team-a/podinfo"; empty for the whole release
   std::string message;  // already redacted
 };
@@ -47,6 +47,8 @@ struct ClusterValidation {
   std::vector<Finding> findings;
   // release id -> live vs head (dry-run result) per resource; only resources that differ.
   std::map<std::string, std::vector<diff::ResourceDiff>> live_diffs;
+  // Set when the cluster was not asked (no preview credential): offline checks only, and why.
+  std::string offline_note;
   bool has_errors() const;
 };
 

@@ -165,7 +165,14 @@ TEST_CASE("validate_cluster: findings per release, namespaces and CRDs first, li
   kube::ApplyOptions real;
   real.dry_run = false;
   REQUIRE(c.apply({"v1", "Namespace", "", ns}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n", real).ok());
-  REQUIRE(c.apply({"v1", "ConfigMap", ns, cm}, configmap(ns, cm, "old"), real).ok());
+  // Installed by helm as release "app": the live diff reads only objects the release owns.
+  kube::ApplyOptions as_helm = real;
+  as_helm.field_manager = "helm";
+  std::string owned = configmap(ns, cm, "old");
+  owned.replace(owned.find("data:"), 0,
+                "  labels: {app.kubernetes.io/managed-by: Helm}\n  annotations: {meta.helm.sh/release-name: app, "
+                "meta.helm.sh/release-namespace: " + ns + "}\n");
+  REQUIRE(c.apply({"v1", "ConfigMap", ns, cm}, owned, as_helm).ok());
 
   std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
