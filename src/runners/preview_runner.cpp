@@ -213,7 +213,8 @@ class PreviewJob {
         std::vector<RenderedRelease> releases;
         for (const auto& h : result->head_manifests) {
           if (h.cluster == c.name)
-            releases.push_back({h.id, h.release_name, h.target_namespace, h.manifest, h.create_namespace});
+            releases.push_back({h.id, h.release_name, h.target_namespace, h.manifest, h.create_namespace,
+                                h.declared_at_base});
         }
         if (releases.empty()) continue;
         auto v = validate(c, releases, result->redactor);

@@ -251,6 +251,12 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
       return;
     }
     if (live->has_value()) {
+      if (!r.declared_at_base) {
+        add({Severity::warning, o.cluster, r.id, "ownership", shown,
+             "exists, not managed by this release: not dry-run and not shown (the release is new in this change; "
+             "the deploy branch does not declare it under this name and namespace)"});
+        return;
+      }
       if (auto own = helm_ownership(**live, r.release_name, r.namespace_); !own.owned) {
         add({Severity::warning, o.cluster, r.id, "ownership", shown,
              "exists, not managed by this release: not dry-run and not shown (helm adopts an existing object "

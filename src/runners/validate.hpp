@@ -32,6 +32,10 @@ struct RenderedRelease {
   std::string namespace_;  // where namespaced objects without a namespace go
   std::string manifest;    // helm template output
   bool create_namespace = false;
+  // Declared on the deploy branch under this name and namespace: the live diff may read the cluster's
+  // objects that Helm marks as this release's. false (a release new in the pull request): existing objects
+  // are "not managed by this release" whatever their marks say.
+  bool declared_at_base = false;
 };
 
 struct ValidateOptions {

@@ -192,7 +192,7 @@ spec:
        configmap("", cm, "new") + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad-port}\nspec:\n  ports:\n  - port: 99999\n"
        "---\napiVersion: example.helmgate.io/v1\nkind: Widget\nmetadata: {name: w}\n"
        "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\n",
-       false},
+       false, true},
       {"dev/flux-system/dup", "dup", ns, configmap(ns, cm, "other") + "---\nkind: ConfigMap\nmetadata: {name: noversion}\n", false},
       {"dev/flux-system/crds", "crds", "fresh-" + ns,
        crd + "---\napiVersion: example.helmgate.io/v1\nkind: Gadget\nmetadata: {name: g}\n"

@@ -106,7 +106,8 @@ TEST_CASE("live diff: a foreign ConfigMap and Secret are not shown, no canary, n
                      "victim, meta.helm.sh/release-namespace: " + ns + "}\ndata: {token: " + cm_canary + "-3}\n");
 
   kube::Client prev("dev", preview());
-  auto attack = [&](const std::string& guess) {
+  // declared_at_base: the hostile change edits a release the deploy branch has (its name is "grab").
+  auto attack = [&](const std::string& guess, const std::string& release = "grab", bool declared_at_base = true) {
     // What a hostile pull request renders: the same names and namespace, its guess of the Secret value.
     std::string manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: " + ns +
                            "}\ndata: {endpoint: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: " +
@@ -118,7 +119,7 @@ TEST_CASE("live diff: a foreign ConfigMap and Secret are not shown, no canary, n
     o.cluster = "dev";
     o.kube_version = test::require_env("HELMGATE_TEST_KUBE_VERSION");
     o.redactor = &redactor;
-    std::vector<runners::RenderedRelease> rels = {{"dev/attacker/grab", "grab", ns, manifest, false}};
+    std::vector<runners::RenderedRelease> rels = {{"dev/attacker/grab", release, ns, manifest, false, declared_at_base}};
     return runners::validate_cluster(&prev, rels, o);
   };
   auto right = attack(secret_canary);
@@ -136,6 +137,14 @@ TEST_CASE("live diff: a foreign ConfigMap and Secret are not shown, no canary, n
   }
   // No oracle: guessing the Secret's value right changes nothing in what the preview says.
   CHECK(out_right == out_wrong);
+
+  // A release new in the change that takes the name of the release owning "theirs": still not shown.
+  auto impostor = attack("wrong-guess-" + rand_hex(16), "victim", false);
+  const std::string out_impostor = output(impostor);
+  INFO(out_impostor);
+  CHECK(count(out_impostor, "exists, not managed by this release") == 3);
+  CHECK(impostor.live_diffs["dev/attacker/grab"].empty());
+  for (const auto& v : {cm_canary, cm_canary + "-3", secret_canary}) no_trace_of(out_impostor, v);
 
   // Nothing was written: the live objects are as the other team left them.
   auto live = adm.get({"v1", "ConfigMap", ns, "settings"});
@@ -173,7 +182,7 @@ TEST_CASE("live diff: a helm-installed release's Secret shows key names and chan
   o.redactor = &redactor;
   kube::Client prev("dev", preview());
   const std::string id = "dev/" + ns + "/app";
-  auto v = runners::validate_cluster(&prev, {{id, "app", ns, manifest, false}}, o);
+  auto v = runners::validate_cluster(&prev, {{id, "app", ns, manifest, false, true}}, o);
   const std::string out = output(v);
   INFO(out);
   CHECK(v.findings.empty());
