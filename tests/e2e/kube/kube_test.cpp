@@ -169,10 +169,12 @@ TEST_CASE("validate_cluster: findings per release, namespaces and CRDs first, li
   kube::ApplyOptions as_helm = real;
   as_helm.field_manager = "helm";
   std::string owned = configmap(ns, cm, "old");
-  owned.replace(owned.find("data:"), 0,
+  owned.replace(owned.find("\ndata:") + 1, 0,
                 "  labels: {app.kubernetes.io/managed-by: Helm}\n  annotations: {meta.helm.sh/release-name: app, "
                 "meta.helm.sh/release-namespace: " + ns + "}\n");
-  REQUIRE(c.apply({"v1", "ConfigMap", ns, cm}, owned, as_helm).ok());
+  auto installed = c.apply({"v1", "ConfigMap", ns, cm}, owned, as_helm);
+  INFO(owned << (installed.ok() ? "" : installed.error().message));
+  REQUIRE(installed.ok());
 
   std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition

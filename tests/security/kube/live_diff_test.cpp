@@ -126,7 +126,7 @@ TEST_CASE("live diff: a foreign ConfigMap and Secret are not shown, no canary, n
   auto wrong = attack("wrong-guess-" + rand_hex(16));
   const std::string out_right = output(right), out_wrong = output(wrong);
   INFO(out_right);
-  CHECK(count(out_right, "exists, not managed by this release") == 3);
+  CHECK(count(out_right, "exists, not managed by this release") == 6);  // JSON and markdown, 3 objects each
   for (const auto& name : {"settings", "creds", "theirs"}) CHECK(out_right.find(name) != std::string::npos);
   CHECK(right.live_diffs.count("dev/attacker/grab") == 1);
   CHECK(right.live_diffs["dev/attacker/grab"].empty());
@@ -142,7 +142,7 @@ TEST_CASE("live diff: a foreign ConfigMap and Secret are not shown, no canary, n
   auto impostor = attack("wrong-guess-" + rand_hex(16), "victim", false);
   const std::string out_impostor = output(impostor);
   INFO(out_impostor);
-  CHECK(count(out_impostor, "exists, not managed by this release") == 3);
+  CHECK(count(out_impostor, "exists, not managed by this release") == 6);
   CHECK(impostor.live_diffs["dev/attacker/grab"].empty());
   for (const auto& v : {cm_canary, cm_canary + "-3", secret_canary}) no_trace_of(out_impostor, v);
 
