@@ -206,7 +206,7 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
 
 void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cluster& c) {
   r.expect_map(n, p, {"name", "paths", "kubeconfig", "kubeconfig_env", "kube_version", "auto_apply", "prune", "requires",
-                       "allow_pr_apply"});
+                       "allow_pr_apply", "preview_kubeconfig", "preview_kubeconfig_env", "allow_insecure_tls"});
   c.name = r.str(n, p, "name", "", true);
   c.paths = r.strings(n, p, "paths");
   for (const auto& path : c.paths) {
@@ -229,6 +229,19 @@ void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cl
     std::string v = a.IsScalar() ? a.Scalar() : "";
     if (v != "true" && v != "false") r.fail(a, p + ".allow_pr_apply", "must be true or false");
     c.allow_pr_apply = v == "true";
+  }
+  c.preview_kubeconfig = r.str(n, p, "preview_kubeconfig", "");
+  c.preview_kubeconfig_env = r.str(n, p, "preview_kubeconfig_env", "");
+  if (!c.preview_kubeconfig_env.empty() && !valid_env_name(c.preview_kubeconfig_env)) {
+    r.fail(n["preview_kubeconfig_env"], p + ".preview_kubeconfig_env", "must be an environment variable name");
+  }
+  if (!c.preview_kubeconfig.empty() && !c.preview_kubeconfig_env.empty()) {
+    r.fail(n["preview_kubeconfig_env"], p + ".preview_kubeconfig_env", "set preview_kubeconfig or preview_kubeconfig_env, not both");
+  }
+  if (YAML::Node a = n["allow_insecure_tls"]) {
+    std::string v = a.IsScalar() ? a.Scalar() : "";
+    if (v != "true" && v != "false") r.fail(a, p + ".allow_insecure_tls", "must be true or false");
+    c.allow_insecure_tls = v == "true";
   }
 }
 

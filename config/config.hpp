@@ -51,6 +51,12 @@ struct Cluster {
   std::vector<std::string> requires_clusters;  // "requires": apply only after these applied the commit
   // `/helmgate apply` on a PR may deploy its head (before merge) to this cluster; off unless set.
   bool allow_pr_apply = false;
+  // The preview credential (read and dry-run only): previews never use the deploy credential above.
+  // Neither set: previews of this cluster run the offline checks only.
+  std::string preview_kubeconfig;
+  std::string preview_kubeconfig_env;
+  // Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfigs (refused otherwise).
+  bool allow_insecure_tls = false;
 };
 
 struct Repo {

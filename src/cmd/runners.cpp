@@ -1,13 +1,17 @@
 #include "cmd/runners.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "runners/apply_report.hpp"
 #include "runners/apply_runner.hpp"
+#include "runners/cluster_access.hpp"
 #include "runners/command_runner.hpp"
 #include "runners/preview_runner.hpp"
 
 namespace helmgate::cmd {
 
 queue::RunnerTable make_runners(const config::Config& cfg) {
+  for (const auto& w : runners::cluster_credential_warnings(cfg)) spdlog::warn("{}", w);
   // A kind without a runner fails clearly ("no runner for kind X") instead of vanishing.
   // One forge router for every runner: writes of one identity share one limiter.
   auto forges = runners::make_forge_access(cfg);

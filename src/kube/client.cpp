@@ -95,7 +95,10 @@ Client::Client(std::string cluster, Kubeconfig config, ClientOptions options)
     host_ = hostport.substr(0, colon);
     port_ = hostport.substr(colon + 1);
   }
-  if (!tls_) return;
+  if (!tls_) {  // load_kubeconfig_* refuse http:// already; a Kubeconfig built by hand gets the same answer
+    tls_error_ = "server is an http:// URL, which would send the credential in clear text; use https://";
+    return;
+  }
   tls_ctx_ = std::make_unique<TlsContext>();
   auto& ctx = tls_ctx_->ctx;
   boost::system::error_code ec;

@@ -83,7 +83,8 @@ core::Result<std::string> base64_decode(std::string_view in) {
 }
 
 core::Result<Kubeconfig> load_kubeconfig_text(const std::string& text, const std::string& source,
-                                              const std::string& base_dir, const std::string& context) {
+                                              const std::string& base_dir, const std::string& context,
+                                              const KubeconfigPolicy& policy) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -121,10 +122,33 @@ core::Result<Kubeconfig> load_kubeconfig_text(const std::string& text, const std
     }
     const YAML::Node cl = cluster_item["cluster"];
     kc.server = str(cl["server"]);
-    if (kc.server.rfind("https://", 0) != 0 && kc.server.rfind("http://", 0) != 0) {
-      return invalid(source, "cluster '" + cluster_name + "': server must be an https:// URL (got '" + kc.server + "')");
+    // The scheme alone is named: a server URL may carry user:password@ and this message may be logged.
+    if (kc.server.rfind("http://", 0) == 0) {
+      return invalid(source, "cluster '" + cluster_name +
+                                 "': server is an http:// URL, which would send the credential in clear text; "
+                                 "use the API server's https:// URL");
     }
-    kc.insecure_skip_tls_verify = cl["insecure-skip-tls-verify"] && cl["insecure-skip-tls-verify"].as<bool>();
+    if (kc.server.rfind("https://", 0) != 0) {
+      return invalid(source, "cluster '" + cluster_name + "': server must be an https:// URL");
+    }
+    if (kc.server.find('@', 8) != std::string::npos &&
+        kc.server.find('@', 8) < kc.server.find('/', 8)) {
+      return invalid(source, "cluster '" + cluster_name +
+                                 "': server URL carries user information (user@host); put credentials in users:");
+    }
+    if (YAML::Node insecure = cl["insecure-skip-tls-verify"]) {
+      std::string v = insecure.IsScalar() ? insecure.Scalar() : "";
+      if (v != "true" && v != "false") {
+        return invalid(source, "cluster '" + cluster_name + "': insecure-skip-tls-verify must be true or false");
+      }
+      kc.insecure_skip_tls_verify = v == "true";
+    }
+    if (kc.insecure_skip_tls_verify && !policy.allow_insecure_tls) {
+      return invalid(source, "cluster '" + cluster_name +
+                                 "': insecure-skip-tls-verify: true is refused (anyone on the path could take "
+                                 "the credential); give the cluster's CA as certificate-authority(-data), or set "
+                                 "allow_insecure_tls: true on the cluster in the helmgate configuration");
+    }
     kc.tls_server_name = str(cl["tls-server-name"]);
     fs::path base(base_dir);
     auto ca = data_or_file(cl, "certificate-authority", base, source);
@@ -177,10 +201,11 @@ core::Result<Kubeconfig> load_kubeconfig_text(const std::string& text, const std
   return kc;
 }
 
-core::Result<Kubeconfig> load_kubeconfig_file(const std::string& path, const std::string& context) {
+core::Result<Kubeconfig> load_kubeconfig_file(const std::string& path, const std::string& context,
+                                              const KubeconfigPolicy& policy) {
   auto text = read_file(path, path, "file");
   if (!text) return text.error();
-  return load_kubeconfig_text(*text, path, fs::path(path).parent_path().string(), context);
+  return load_kubeconfig_text(*text, path, fs::path(path).parent_path().string(), context, policy);
 }
 
 }  // namespace helmgate::kube

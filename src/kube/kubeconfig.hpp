@@ -21,12 +21,21 @@ struct Kubeconfig {
   std::string namespace_;       // the context's default namespace ("default" when unset)
 };
 
+// What a kubeconfig may ask for. The server must be https:// always (http:// would send the credential in
+// clear text); `insecure-skip-tls-verify: true` is refused unless the cluster's configuration sets
+// allow_insecure_tls.
+struct KubeconfigPolicy {
+  bool allow_insecure_tls = false;
+};
+
 // Reads a kubeconfig file; relative certificate/key/token file paths resolve against its directory.
 // context empty: current-context.
-core::Result<Kubeconfig> load_kubeconfig_file(const std::string& path, const std::string& context = {});
+core::Result<Kubeconfig> load_kubeconfig_file(const std::string& path, const std::string& context = {},
+                                              const KubeconfigPolicy& policy = {});
 // Parses kubeconfig text (e.g. from an environment variable); relative paths resolve against base_dir.
 core::Result<Kubeconfig> load_kubeconfig_text(const std::string& text, const std::string& source,
-                                              const std::string& base_dir = ".", const std::string& context = {});
+                                              const std::string& base_dir = ".", const std::string& context = {},
+                                              const KubeconfigPolicy& policy = {});
 
 // Standard base64 (padding optional, whitespace ignored); nullopt-like error on invalid input.
 core::Result<std::string> base64_decode(std::string_view in);

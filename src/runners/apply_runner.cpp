@@ -173,7 +173,9 @@ ClusterOutcome ApplyJob::apply_cluster(const config::Cluster& c) {
   }
   auto kc_path = kubeconfig_file(c);
   if (!kc_path) return {c.name, "failed", kc_path.error().message, "", false, {}};
-  auto kc = kube::load_kubeconfig_file(*kc_path);
+  kube::KubeconfigPolicy tls_policy;
+  tls_policy.allow_insecure_tls = c.allow_insecure_tls;
+  auto kc = kube::load_kubeconfig_file(*kc_path, {}, tls_policy);
   if (!kc) return {c.name, "failed", kc.error().message, "", false, {}};
   {
     kube::ClientOptions ko;

@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "core/egress.hpp"
@@ -153,6 +155,8 @@ class Pipeline {
       return core::Error(core::errc::invalid_config, "helm not found: set HELMGATE_HELM or put helm on PATH");
     }
     auto results = renderer_.render_all(reqs);
+    std::set<std::tuple<std::string, std::string, std::string>> at_base;  // cluster, release name, namespace
+    for (const auto& r : base_d.releases) at_base.emplace(r.cluster, r.release_name, r.target_namespace);
 
     for (size_t i = 0; i < aff.size(); ++i) {
       report.releases.push_back(release_report(aff[i], i, results, job_of, prep_errors));
@@ -160,7 +164,8 @@ class Pipeline {
       auto it = job_of.find({i, true});
       if (head_manifests == nullptr || h == nullptr || it == job_of.end() || !results[it->second]) continue;
       head_manifests->push_back({h->cluster, h->id(), h->release_name, h->target_namespace,
-                                 results[it->second]->manifest, creates_namespace(*h)});
+                                 results[it->second]->manifest, creates_namespace(*h),
+                                 at_base.count({h->cluster, h->release_name, h->target_namespace}) != 0});
     }
     return report;
   }

@@ -49,6 +49,9 @@ struct HeadManifest {
   std::string target_namespace;
   std::string manifest;  // helm template output, unredacted: never print it
   bool create_namespace = false;
+  // The deploy branch (base) declares a release of this name and namespace on this cluster: only then may
+  // the live diff read objects in the cluster as this release's (a pull request can name any release).
+  bool declared_at_base = false;
 };
 
 struct PreviewResult {

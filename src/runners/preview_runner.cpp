@@ -13,6 +13,7 @@
 #include "core/markdown.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
+#include "runners/cluster_access.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "runners/validate.hpp"
 #include "runners/tools.hpp"
@@ -117,6 +118,7 @@ struct ClusterCounts {
   size_t releases = 0, changed = 0, errors = 0;  // from the render diff
   size_t findings = 0, finding_errors = 0, drifted = 0;
   bool validated = false;
+  bool offline_only = false;  // no preview credential: no dry-run
   std::string validation_error;  // the cluster could not be reached or its kubeconfig read
 };
 
@@ -241,12 +243,13 @@ class PreviewJob {
       for (const auto& c : repo_cfg_->clusters) {
         if (ctx_.superseded()) break;
         if (!only.empty() && c.name != only) continue;
-        if (c.kubeconfig.empty() && c.kubeconfig_env.empty()) continue;
+        if (!has_credential(c, Credential::deploy) && !has_credential(c, Credential::preview)) continue;
         auto& cc = counts[c.name];
         std::vector<RenderedRelease> releases;
         for (const auto& h : result->head_manifests) {
           if (h.cluster == c.name)
-            releases.push_back({h.id, h.release_name, h.target_namespace, h.manifest, h.create_namespace});
+            releases.push_back({h.id, h.release_name, h.target_namespace, h.manifest, h.create_namespace,
+                                h.declared_at_base});
         }
         if (releases.empty()) continue;
         auto v = validate(c, releases, result->redactor);
@@ -258,6 +261,7 @@ class PreviewJob {
           continue;
         }
         cc.validated = true;
+        cc.offline_only = !v->offline_note.empty();
         cc.findings = v->findings.size();
         cc.finding_errors =
             static_cast<size_t>(std::count_if(v->findings.begin(), v->findings.end(), [](const Finding& f) {
@@ -301,7 +305,10 @@ class PreviewJob {
       bool bad = cc.errors > 0 || cc.finding_errors > 0;
       std::string d = std::to_string(cc.changed) + " release(s) changed";
       if (cc.errors > 0) d += ", " + std::to_string(cc.errors) + " failed to render";
-      if (cc.validated) {
+      if (cc.validated && cc.offline_only) {
+        d += cc.finding_errors > 0 ? ", offline checks: " + std::to_string(cc.finding_errors) + " error(s)"
+                                   : ", offline checks only (no preview credential)";
+      } else if (cc.validated) {
         d += cc.finding_errors > 0 ? ", dry-run: " + std::to_string(cc.finding_errors) + " error(s)"
                                    : ", dry-run ok";
         if (cc.drifted > 0) d += ", " + std::to_string(cc.drifted) + " live difference(s)";
@@ -382,18 +389,18 @@ class PreviewJob {
   core::Result<ClusterValidation> validate(const config::Cluster& c,
                                            const std::vector<RenderedRelease>& releases,
                                            const diff::Redactor& redactor) {
-    core::Result<kube::Kubeconfig> kc = core::Error(core::errc::internal, "");
-    if (!c.kubeconfig.empty()) {
-      kc = kube::load_kubeconfig_file(c.kubeconfig);
-    } else {
-      std::string text = env_or(c.kubeconfig_env.c_str(), "");
-      if (text.empty()) {
-        return core::Error(core::errc::invalid_config, "cluster " + c.name + ": environment variable " +
-                                                           c.kubeconfig_env +
-                                                           " (kubeconfig_env) is not set for the worker");
-      }
-      kc = kube::load_kubeconfig_text(text, "$" + c.kubeconfig_env);
+    ValidateOptions vo;
+    vo.cluster = c.name;
+    vo.kube_version = c.kube_version;
+    vo.redactor = &redactor;
+    // Pull-request content never meets the deploy credential: without a preview credential, offline only.
+    if (!has_credential(c, Credential::preview)) {
+      vo.dry_run = false;
+      auto v = validate_cluster(nullptr, releases, vo);
+      v.offline_note = no_preview_credential_note(c);
+      return v;
     }
+    auto kc = load_cluster_kubeconfig(c, Credential::preview);
     if (!kc) return kc.error();
     kube::ClientOptions ko;
     ko.connect_timeout = std::min(s_.opt.kube_timeout, std::chrono::milliseconds(5'000));
@@ -401,10 +408,6 @@ class PreviewJob {
     kube::Client client(c.name, *kc, ko);
     // One cheap request first: an unreachable cluster is one line in the report, not a finding per object.
     if (auto v = client.server_version(); !v) return v.error();
-    ValidateOptions vo;
-    vo.cluster = c.name;
-    vo.kube_version = c.kube_version;
-    vo.redactor = &redactor;
     return validate_cluster(&client, releases, vo);
   }
 

@@ -11,6 +11,7 @@
 #include "core/markdown.hpp"
 #include "core/names.hpp"
 #include "core/yaml_bounded.hpp"
+#include "runners/live_state.hpp"
 
 namespace helmgate::runners {
 
@@ -237,7 +238,8 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
     v.findings.push_back(std::move(f));
   };
 
-  auto check = [&](const Obj& obj, std::vector<diff::Resource>& live_side, std::vector<diff::Resource>& head_side) {
+  auto check = [&](const Obj& obj, std::vector<diff::Resource>& live_side, std::vector<diff::Resource>& head_side,
+                   std::vector<diff::ResourceDiff>& secret_diffs) {
     const auto& r = releases[obj.release];
     kube::ObjectRef ref = obj.mo.ref;
     std::string shown = ref.describe();
@@ -271,20 +273,48 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
     } else {
       ref.namespace_.clear();
     }
+    // Ownership first: the pull request names the object, so an object another release or another team
+    // owns is neither dry-run (a forced server-side apply answers with the live object merged in) nor shown.
+    auto live = client->get(ref);
+    if (!live) {
+      add({Severity::error, o.cluster, r.id, "dry-run", shown,
+           "cannot read the live object to check that it belongs to this release, so it was not dry-run: " +
+               scrub(o, live.error().message)});
+      return;
+    }
+    if (live->has_value()) {
+      if (!r.declared_at_base) {
+        add({Severity::warning, o.cluster, r.id, "ownership", shown,
+             "exists, not managed by this release: not dry-run and not shown (the release is new in this change; "
+             "the deploy branch does not declare it under this name and namespace)"});
+        return;
+      }
+      if (auto own = helm_ownership(**live, r.release_name, r.namespace_); !own.owned) {
+        add({Severity::warning, o.cluster, r.id, "ownership", shown,
+             "exists, not managed by this release: not dry-run and not shown (helm adopts an existing object "
+             "only when its meta.helm.sh/release-name and release-namespace annotations and "
+             "app.kubernetes.io/managed-by label name this release)"});
+        return;
+      }
+    }
     auto answer = client->apply(ref, obj.mo.yaml, kube::ApplyOptions{});
     if (!answer) {
       add({Severity::error, o.cluster, r.id, "dry-run", shown, scrub(o, answer.error().message)});
       return;
     }
     if (!o.live_diff) return;
+    if (type->group.empty() && ref.kind == "Secret") {
+      // Key names and changed/unchanged only: never a value, a marker or a hash of one.
+      if (auto d = secret_live_diff(ref, *live, *answer)) secret_diffs.push_back(std::move(*d));
+      return;
+    }
     diff::ParseOptions po;
     po.redactor = o.redactor;
     po.source = "dry-run of " + shown;
     if (auto head = diff::parse_manifest(*answer, po); head.ok()) {
       for (auto& res : *head) head_side.push_back(std::move(res));
     }
-    auto live = client->get(ref);
-    if (live.ok() && live->has_value()) {
+    if (live->has_value()) {
       po.source = "live " + shown;
       if (auto l = diff::parse_manifest(**live, po); l.ok()) {
         for (auto& res : *l) live_side.push_back(std::move(res));
@@ -304,9 +334,12 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
     auto worker = [&] {
       for (size_t k = next++; k < keys.size(); k = next++) {
         std::vector<diff::Resource> live_side, head_side;
-        for (const Obj* obj : by_release[keys[k]]) check(*obj, live_side, head_side);
+        std::vector<diff::ResourceDiff> secret_diffs;
+        for (const Obj* obj : by_release[keys[k]]) check(*obj, live_side, head_side, secret_diffs);
         if (!o.live_diff) continue;
         auto diffs = diff::diff_resources(live_side, head_side);
+        for (auto& d : secret_diffs) diffs.push_back(std::move(d));
+        std::stable_sort(diffs.begin(), diffs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
         std::lock_guard lock(mu);
         auto& slot = v.live_diffs[releases[keys[k]].id];
         for (auto& d : diffs) slot.push_back(std::move(d));
@@ -330,6 +363,7 @@ std::string to_json(const ClusterValidation& v, const std::string& cluster) {
   core::json::Writer w(sb);
   w.StartObject();
   core::json::kv(w, "cluster", cluster);
+  if (!v.offline_note.empty()) core::json::kv(w, "offline_only", v.offline_note);
   core::json::kv(w, "errors", static_cast<int64_t>(std::count_if(v.findings.begin(), v.findings.end(), [](const Finding& f) {
                    return f.severity == Severity::error;
                  })));
@@ -366,7 +400,9 @@ std::string to_json(const ClusterValidation& v, const std::string& cluster) {
 
 std::string to_markdown(const ClusterValidation& v, const std::string& cluster) {
   namespace md = core::md;  // release, object and message text come from Git or the cluster: escaped
-  std::string out = "### Cluster " + md::code(cluster) + ": validation (server-side dry-run)\n\n";
+  std::string out = "### Cluster " + md::code(cluster) + ": validation (" +
+                    (v.offline_note.empty() ? "server-side dry-run" : "offline checks only") + ")\n\n";
+  if (!v.offline_note.empty()) out += v.offline_note + "\n\n";
   if (v.findings.empty()) out += "No findings.\n\n";
   for (const auto& f : v.findings) {
     out += std::string("- **") + std::string(to_string(f.severity)) + "** " + md::code(f.release);

@@ -21,7 +21,8 @@ struct Finding {
   Severity severity = Severity::error;
   std::string cluster;
   std::string release;  // release id (cluster/namespace/name)
-  std::string check;    // parse | required-fields | invalid-name | duplicate | deprecated-api | removed-api | dry-run | missing-crd | namespace
+  std::string check;    // parse | required-fields | invalid-name | duplicate | deprecated-api | removed-api | dry-run | missing-crd |
+                        // namespace | ownership
   std::string object;   // "apps/v1 Deployment team-a/podinfo"; empty for the whole release
   std::string message;  // already redacted
 };
@@ -32,6 +33,10 @@ struct RenderedRelease {
   std::string namespace_;  // where namespaced objects without a namespace go
   std::string manifest;    // helm template output
   bool create_namespace = false;
+  // Declared on the deploy branch under this name and namespace: the live diff may read the cluster's
+  // objects that Helm marks as this release's. false (a release new in the pull request): existing objects
+  // are "not managed by this release" whatever their marks say.
+  bool declared_at_base = false;
 };
 
 struct ValidateOptions {
@@ -47,6 +52,8 @@ struct ClusterValidation {
   std::vector<Finding> findings;
   // release id -> live vs head (dry-run result) per resource; only resources that differ.
   std::map<std::string, std::vector<diff::ResourceDiff>> live_diffs;
+  // Set when the cluster was not asked (no preview credential): offline checks only, and why.
+  std::string offline_note;
   bool has_errors() const;
 };
 

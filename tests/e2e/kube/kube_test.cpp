@@ -165,7 +165,16 @@ TEST_CASE("validate_cluster: findings per release, namespaces and CRDs first, li
   kube::ApplyOptions real;
   real.dry_run = false;
   REQUIRE(c.apply({"v1", "Namespace", "", ns}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n", real).ok());
-  REQUIRE(c.apply({"v1", "ConfigMap", ns, cm}, configmap(ns, cm, "old"), real).ok());
+  // Installed by helm as release "app": the live diff reads only objects the release owns.
+  kube::ApplyOptions as_helm = real;
+  as_helm.field_manager = "helm";
+  std::string owned = configmap(ns, cm, "old");
+  owned.replace(owned.find("\ndata:") + 1, 0,
+                "  labels: {app.kubernetes.io/managed-by: Helm}\n  annotations: {meta.helm.sh/release-name: app, "
+                "meta.helm.sh/release-namespace: " + ns + "}\n");
+  auto installed = c.apply({"v1", "ConfigMap", ns, cm}, owned, as_helm);
+  INFO(owned << (installed.ok() ? "" : installed.error().message));
+  REQUIRE(installed.ok());
 
   std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -185,7 +194,7 @@ spec:
        configmap("", cm, "new") + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad-port}\nspec:\n  ports:\n  - port: 99999\n"
        "---\napiVersion: example.helmgate.io/v1\nkind: Widget\nmetadata: {name: w}\n"
        "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\n",
-       false},
+       false, true},
       {"dev/flux-system/dup", "dup", ns, configmap(ns, cm, "other") + "---\nkind: ConfigMap\nmetadata: {name: noversion}\n", false},
       {"dev/flux-system/crds", "crds", "fresh-" + ns,
        crd + "---\napiVersion: example.helmgate.io/v1\nkind: Gadget\nmetadata: {name: g}\n"

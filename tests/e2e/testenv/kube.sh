@@ -1,12 +1,14 @@
 # Against each API server (dev, staging, prod): server-side apply, server dry-run with server validation,
 # RBAC denial (HTTP 403) for the restricted identity, its allowed writes in team-a, ResourceQuota admission,
-# and the stamped server version.
+# the preview identity (reads and dry-runs anywhere, every real write denied by the admission policy), and
+# the stamped server version.
 . "$(dirname "$0")/lib.sh"
 require_env HELMGATE_KUBECTL HELMGATE_TEST_KUBE_VERSION HELMGATE_TEST_KUBE_CA \
   HELMGATE_TEST_KUBE_CLIENT_CERT HELMGATE_TEST_KUBE_CLIENT_KEY \
   HELMGATE_TEST_KUBECONFIG_DEV HELMGATE_TEST_KUBECONFIG_STAGING HELMGATE_TEST_KUBECONFIG_PROD \
   HELMGATE_TEST_KUBECONFIG_DEV_RESTRICTED HELMGATE_TEST_KUBECONFIG_STAGING_RESTRICTED \
-  HELMGATE_TEST_KUBECONFIG_PROD_RESTRICTED
+  HELMGATE_TEST_KUBECONFIG_PROD_RESTRICTED \
+  HELMGATE_TEST_KUBECONFIG_DEV_PREVIEW HELMGATE_TEST_KUBECONFIG_STAGING_PREVIEW HELMGATE_TEST_KUBECONFIG_PROD_PREVIEW
 K=$HELMGATE_KUBECTL
 seen_uids=()
 
@@ -92,6 +94,33 @@ metadata: {name: allowed-$RUN_ID}
 data: {a: b}"
   expect_ok "$c: restricted delete in team-a" "${kr[@]}" -n team-a delete configmap "allowed-$RUN_ID"
 
+  # The preview identity: reads everything, dry-runs anything, and every real write is denied (by the
+  # ValidatingAdmissionPolicy for what RBAC allows, by RBAC for deletes and for the policy itself).
+  prev_kc=HELMGATE_TEST_KUBECONFIG_${C}_PREVIEW; prev_kc=${!prev_kc}
+  kp=("$K" --kubeconfig "$prev_kc" --request-timeout=30s)
+  expect_ok "$c: preview reads" "${kp[@]}" -n "$ns" get configmap ssa -o jsonpath='{.data.color}'
+  [ "$OUT" = blue ] || fail "$c: preview read color '$OUT', expected blue"
+  expect_ok "$c: preview reads secrets" "${kp[@]}" get secrets -A
+  expect_ok "$c: preview dry-run" "${kp[@]}" apply --server-side --force-conflicts --field-manager=helmgate --dry-run=server \
+    -o jsonpath='{.data.color}' -f - <<<"${cm/blue/green}"
+  [ "$OUT" = green ] || fail "$c: preview dry-run answered '$OUT', expected green"
+  expect_ok "$c: preview dry-run create" "${kp[@]}" -n "$ns" create configmap prev-dry --from-literal=a=b --dry-run=server
+  expect_ok "$c: preview dry-run namespace" "${kp[@]}" create namespace "prev-$RUN_ID" --dry-run=server
+  expect_fail "$c: preview real apply" "${kp[@]}" apply --server-side --force-conflicts --field-manager=helmgate -f - <<<"${cm/blue/green}"
+  contains "$OUT" "helmgate-preview-dry-run-only" "$c: preview real apply denied by the policy"
+  expect_fail "$c: preview real create" "${kp[@]}" -n "$ns" create configmap prev-real --from-literal=a=b
+  contains "$OUT" "helmgate-preview-dry-run-only" "$c: preview real create denied by the policy"
+  expect_fail "$c: preview real namespace" "${kp[@]}" create namespace "prev-$RUN_ID"
+  contains "$OUT" "helmgate-preview-dry-run-only" "$c: preview namespace create denied by the policy"
+  expect_fail "$c: preview delete" "${kp[@]}" -n "$ns" delete configmap ssa
+  contains "$OUT" "forbidden" "$c: preview delete"
+  expect_fail "$c: preview edits the policy" "${kp[@]}" patch validatingadmissionpolicybinding \
+    helmgate-preview-dry-run-only --type=merge -p '{"spec":{"validationActions":["Audit"]}}'
+  contains "$OUT" "forbidden" "$c: preview policy edit"
+  [ "$("${ka[@]}" -n "$ns" get cm ssa -o jsonpath='{.data.color}')" = blue ] || fail "$c: the preview identity changed an object"
+  expect_fail "$c: preview real create stored" "${ka[@]}" -n "$ns" get configmap prev-real
+  expect_fail "$c: preview namespace stored" "${ka[@]}" get namespace "prev-$RUN_ID"
+
   # ResourceQuota admission: with the quota's status set as the (absent) quota controller would,
   # a create beyond the quota is rejected by the API server.
   expect_ok "$c: create quota" "${ka[@]}" -n "$ns" create quota q --hard=configmaps=2
@@ -100,5 +129,5 @@ data: {a: b}"
   expect_fail "$c: create over quota" "${ka[@]}" -n "$ns" create configmap over --from-literal=a=b
   contains "$OUT" "exceeded quota" "$c: quota admission"
 
-  pass "$c: server-side apply, dry-run, validation, RBAC 403, quota admission, version v$HELMGATE_TEST_KUBE_VERSION"
+  pass "$c: server-side apply, dry-run, validation, RBAC 403, quota admission, preview identity dry-run only, version v$HELMGATE_TEST_KUBE_VERSION"
 done

@@ -164,7 +164,7 @@ TEST_CASE("helm argv: \"--\" is accepted by template, pull, upgrade --install an
   spec.release_name = "demo";
   spec.namespace_ = ns;
   spec.chart_args = {chart};
-  spec.values_yaml = "v: \"2\"\n";
+  spec.values_json = "{\"v\":\"2\"}";
   auto rev = apply::upgrade_install(henv, spec, false, "install test");
   INFO((rev.ok() ? "" : rev.error().message));
   REQUIRE(rev.ok());
