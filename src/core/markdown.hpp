@@ -37,8 +37,13 @@ inline size_t longest_backtick_run(std::string_view s) {
 inline std::string text(std::string_view s) {
   std::string out;
   out.reserve(s.size() + s.size() / 4);
+  // Digits from the start, so "12." or "12)" cannot open an ordered list.
+  bool digits_so_far = true;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = detail::fold(s[i]);
+    const bool at_start = i == 0;
+    const bool after_digits = digits_so_far && i > 0;
+    digits_so_far = digits_so_far && c >= '0' && c <= '9';
     switch (c) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
@@ -49,17 +54,33 @@ inline std::string text(std::string_view s) {
       // breaks those patterns without changing what a reader sees.
       case '@': out += "\\@"; out += detail::kWordJoiner; break;
       case ':':
-        out += "\\:";
-        if (i + 1 < s.size() && s[i + 1] == '/') out += detail::kWordJoiner;
+        if (i + 1 < s.size() && s[i + 1] == '/') {
+          out += "\\:";
+          out += detail::kWordJoiner;
+        } else {
+          out += c;  // "file.yaml:12:3" stays readable; only "://" can start an autolink
+        }
         break;
-      // The ASCII punctuation CommonMark lets a backslash escape that can start or end a construct
-      // (links, images, emphasis, code, headings, lists, tables, strikethrough, math); ':' and '.' so
-      // that "http://x" and "www.x" are no autolinks, '@' so that nobody is mentioned by a name from Git.
+      // The ASCII punctuation CommonMark lets a backslash escape that can start or end an inline
+      // construct anywhere (links, images, emphasis, code, tables, strikethrough, math).
       case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']': case '(': case ')':
-      case '#': case '+': case '-': case '.': case '!': case '|': case '~': case '$':
+      case '!': case '|': case '~': case '$':
         out += '\\';
         out += c;
         break;
+      // Block constructs start a line: a heading, list or quote marker only matters as the first
+      // character (the text never spans lines: line breaks are folded above).
+      case '#': case '+': case '-': case '=':
+        if (at_start) out += '\\';
+        out += c;
+        break;
+      case '.': {
+        // "www." is an autolink; "12." an ordered list.
+        bool www = i >= 3 && (s[i - 1] | 0x20) == 'w' && (s[i - 2] | 0x20) == 'w' && (s[i - 3] | 0x20) == 'w';
+        if (www || after_digits) out += '\\';
+        out += c;
+        break;
+      }
       default: out += c;
     }
   }

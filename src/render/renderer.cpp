@@ -369,7 +369,13 @@ core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
     case ChartOrigin::local_dir: {
       if (auto ok = check_chart_dir(req.chart.dir, req.chart.shown); !ok) return ok.error();
       chart_id = "dir:" + (req.chart.content_id.empty() ? hash_dir(req.chart.dir) : req.chart.content_id);
-      chart_ref = req.chart.dir;
+      {
+        // The sandbox shows only the chart's own directory: a path through others ("repo/../charts/x")
+        // would not resolve inside it, so helm gets the absolute, lexically normal path that is mounted.
+        std::error_code ec;
+        chart_ref = fs::absolute(req.chart.dir, ec).lexically_normal().string();
+        if (ec) chart_ref = req.chart.dir;
+      }
       break;
     }
     case ChartOrigin::helm_repository:

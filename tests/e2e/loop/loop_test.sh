@@ -130,9 +130,9 @@ repos:
   url: $CLONE_URL
   forge: gitea
   clusters:
-  - {name: dev, paths: [releases/dev], kubeconfig: "$HELMGATE_TEST_KUBECONFIG_DEV", kube_version: "$HELMGATE_TEST_KUBE_VERSION"}
-  - {name: staging, paths: [releases/staging], kubeconfig: "$HELMGATE_TEST_KUBECONFIG_STAGING", kube_version: "$HELMGATE_TEST_KUBE_VERSION"}
-  - {name: prod, paths: [releases/prod], kubeconfig: "$HELMGATE_TEST_KUBECONFIG_PROD", kube_version: "$HELMGATE_TEST_KUBE_VERSION", requires: [dev]}
+  - {name: dev, paths: [releases/dev], kubeconfig: "$HELMGATE_TEST_KUBECONFIG_DEV", preview_kubeconfig: "$HELMGATE_TEST_KUBECONFIG_DEV_PREVIEW", kube_version: "$HELMGATE_TEST_KUBE_VERSION"}
+  - {name: staging, paths: [releases/staging], kubeconfig: "$HELMGATE_TEST_KUBECONFIG_STAGING", preview_kubeconfig: "$HELMGATE_TEST_KUBECONFIG_STAGING_PREVIEW", kube_version: "$HELMGATE_TEST_KUBE_VERSION"}
+  - {name: prod, paths: [releases/prod], kubeconfig: "$HELMGATE_TEST_KUBECONFIG_PROD", preview_kubeconfig: "$HELMGATE_TEST_KUBECONFIG_PROD_PREVIEW", kube_version: "$HELMGATE_TEST_KUBE_VERSION", requires: [dev]}
 YAML
 "$HG" serve --config "$T/hg.yaml" --workers 2 >"$T/serve.out" 2>"$T/serve.log" & SERVE=$!
 for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
@@ -160,6 +160,7 @@ echo "preview comment after $((t1 - t0)) ms (PR opened -> comment readable)"
 CID=${line%% *}
 grep -q "podinfo-dev" <<<"$line" || fail "the preview does not name podinfo-dev: $line"
 comments "$PR" | grep -q "Validation against the clusters" || fail "the preview has no validation section"
+comments "$PR" | grep -q "validation (server-side dry-run)" || fail "the preview did not dry-run through the preview credential"
 [ "$(preview_comments "$PR" | wc -l)" -eq 1 ] || fail "more than one preview comment"
 statuses() { api GET "/repos/$OWNER/$REPO/commits/$1/statuses" | json '" ".join(sorted(s["context"]+"="+s["status"] for s in d))'; }
 st=$(wait_for 20 "helmgate/prod=success" statuses "$HEAD1") || fail "statuses on $HEAD1: $(statuses "$HEAD1")"

@@ -62,15 +62,27 @@ TEST_CASE("md::text leaves no link, image, tag, emphasis or autolink", "[securit
     CHECK(t.find("](") == std::string::npos);
     CHECK(t.find("http://") == std::string::npos);
     CHECK(t.find("www.") == std::string::npos);
-    // Every Markdown metacharacter left is escaped by a backslash.
+    // Every inline Markdown metacharacter left is escaped by a backslash; block markers ('#', '-', '+',
+    // '=') only matter as the first character, since the text never spans lines.
+    CHECK(std::string_view("#-+=").find(t.front()) == std::string_view::npos);
     for (size_t i = 0; i < t.size(); ++i) {
       char c = t[i];
-      if (std::string_view("[]()`*_!|#@").find(c) != std::string_view::npos) {
+      if (std::string_view("[]()`*_!|@").find(c) != std::string_view::npos) {
         INFO("unescaped " << c << " at " << i << " in " << t);
         CHECK((i > 0 && t[i - 1] == '\\'));
       }
     }
   }
+}
+
+TEST_CASE("md::text keeps file:line, names and versions readable, escapes block markers at the start",
+          "[security][forge]") {
+  CHECK(md::text("apps/staging/podinfo-values.yaml:6:1: invalid YAML") == "apps/staging/podinfo-values.yaml:6:1: invalid YAML");
+  CHECK(md::text("# heading") == "\\# heading");
+  CHECK(md::text("- item") == "\\- item");
+  CHECK(md::text("12. item") == "12\\. item");
+  CHECK(md::text("v1.2.3") == "v1.2.3");
+  CHECK(md::text("see www.evil.example") == "see www\\.evil.example");
 }
 
 TEST_CASE("md::code and md::fence: content with backtick runs cannot close them", "[security][forge]") {

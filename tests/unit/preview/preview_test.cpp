@@ -115,7 +115,7 @@ TEST_CASE("flux2-multi-tenancy: an unreachable tenant GitRepository is named in 
   REQUIRE(res.ok());
   CHECK(res->exit_status() == 0);
   REQUIRE(res->markdown_parts.size() == 1);
-  CHECK(res->markdown_parts[0].find("> **Note** tenants/base/dev\\-team/sync\\.yaml\\:") != std::string::npos);
+  CHECK(res->markdown_parts[0].find("> **Note** tenants/base/dev-team/sync.yaml:") != std::string::npos);
   CHECK(res->text.find("note: tenants/base/dev-team/sync.yaml:") != std::string::npos);
   CHECK(res->json.find("\"notes\":[{\"message\":") != std::string::npos);
   CHECK(res->json.find("[staging] Flux Kustomization apps/dev-team applies GitRepository apps/dev-team") !=
