@@ -51,6 +51,11 @@ struct Gitea {
     http::Headers h = {{"Authorization", "token " + token}, {"Content-Type", "application/json"}};
     if (!sudo.empty()) h.push_back({"Sudo", sudo});
     auto r = http::request(method, url + "/api/v1" + path, h, body);
+    // Gitea (sqlite) sometimes stalls a read for tens of seconds while it re-checks a pull request
+    // after a push; a read is safe to ask again.
+    for (int attempt = 1; method == "GET" && !r.ok() && attempt < 3; ++attempt) {
+      r = http::request(method, url + "/api/v1" + path, h, body);
+    }
     INFO(method << " " << path << " as " << (sudo.empty() ? user : sudo) << " -> "
                 << (r.ok() ? std::to_string(r->status) + " " + r->body.substr(0, 300) : r.error().message));
     REQUIRE(r.ok());
