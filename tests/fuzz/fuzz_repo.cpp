@@ -81,6 +81,27 @@ void check_preserving(const YAML::Node& node, const typed::Value& v) {
   if (!(back.value == v)) fail("emit_preserving changed the typed value", typed::to_json(v), typed::to_json(back.value));
 }
 
+// Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF), as Go decodes it.
+bool utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b >> 6) != 0x2) return false;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 bool load_docs(std::string_view text, std::vector<YAML::Node>& docs) {
   try {
     docs = core::yaml::load_all(text);
@@ -204,7 +225,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       typed::Value root = typed::Value::object();
       if (typed::set_target_path(root, path, value).ok()) {
         if (!path_ok) fail("set_target_path took a path check_target_path refuses", path, value);
-        check_roundtrip(root);
+        // A Secret's value may hold any bytes: to_json sends invalid UTF-8 as U+FFFD (as Go does), so the
+        // typed value then reads back changed; the round trip is checked for UTF-8 values.
+        if (utf8(value)) check_roundtrip(root);
       }
       break;
     }
