@@ -227,7 +227,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!path_ok) fail("set_target_path took a path check_target_path refuses", path, value);
         // A Secret's value may hold any bytes: to_json sends invalid UTF-8 as U+FFFD (as Go does), so the
         // typed value then reads back changed; the round trip is checked for UTF-8 values.
-        if (utf8(value)) check_roundtrip(root);
+        // An index up to 65,536 is legal (Helm's limit) and makes a list that long: its round trip costs
+        // about a second under ASan, so it is left to the other entry points (lists of any size go
+        // through them, bounded by the node limit).
+        if (utf8(value) && typed::to_json(root).size() <= (64u << 10)) check_roundtrip(root);
       }
       break;
     }

@@ -117,6 +117,11 @@ ninja -C "$FB" "fuzz_$TARGET" >/dev/null
 CORPUS=$BIN/fuzz-corpus; [ "$TARGET" = webhook ] || CORPUS=$BIN/fuzz-corpus-$TARGET
 mkdir -p "$CORPUS" "$BIN/fuzz-artifacts"
 export UBSAN_OPTIONS="print_stacktrace=1"
+LOG=$BIN/fuzz-$TARGET.log  # the whole run; shown here: coverage at start and end, the stats, or the crash
+rc=0
 "$FB/tests/fuzz/fuzz_$TARGET" -artifact_prefix="$BIN/fuzz-artifacts/$TARGET-" \
   -max_total_time="${HELMGATE_FUZZ_SECONDS:-${FUZZ_DEFAULT_SECONDS:-60}}" -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 "$CORPUS" "$SEEDS" 2>&1 | tail -15
+  -print_final_stats=1 "$CORPUS" "$SEEDS" >"$LOG" 2>&1 || rc=$?
+grep -E '(INITED|DONE) +cov:|^stat::' "$LOG" || true
+[ "$rc" -eq 0 ] || { tail -60 "$LOG"; echo "fuzz_$TARGET failed (exit $rc): the input is in $BIN/fuzz-artifacts/, full log $LOG" >&2; }
+exit "$rc"
