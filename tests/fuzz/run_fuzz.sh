@@ -71,6 +71,7 @@ x: |
   block
 y: >-
   folded'
+  text 000 "$(printf 'k\352: x\353\nk\353: 2\n')"  # not UTF-8 (found by this fuzzer: typed as U+FFFD now)
   text 002 'a.b[3].c\.d
 "quoted, value"'
   text 002 'x[65536]
