@@ -434,6 +434,22 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
+// s with every byte that is not UTF-8 replaced by U+FFFD, as Go's encoding/json writes it.
+std::string valid_utf8(const std::string& s) {
+  bool clean = true;
+  each_rune(s, [&](uint32_t, const std::string&, bool invalid) { clean = clean && !invalid; });
+  if (clean) return s;
+  std::string out;
+  each_rune(s, [&](uint32_t, const std::string& bytes, bool invalid) {
+    if (invalid) {
+      append_utf8(out, 0xFFFD);
+    } else {
+      out += bytes;
+    }
+  });
+  return out;
+}
+
 // Characters that YAML does not allow raw (and JSON control characters): escaped as \uXXXX.
 bool needs_escape(uint32_t cp) {
   return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0x85 || cp == 0x2028 ||
@@ -503,13 +519,17 @@ class Converter {
 
   bool scalar(const YAML::Node& n, Resolved& r) {
     const std::string& tag = n.Tag();
+    // kubectl sends a byte that is not UTF-8 as U+FFFD (Go's encoding/json): the typed value holds what
+    // is sent, so it reads back the same and keys differing only there are one key (the later wins;
+    // kubectl keeps the one whose raw bytes sort last).
+    const std::string text = valid_utf8(n.Scalar());
     if (tag == "?") {
-      r = resolve("", n.Scalar());
+      r = resolve("", text);
     } else if (tag.rfind(kTagPrefix, 0) == 0) {
-      r = resolve(tag, n.Scalar());
+      r = resolve(tag, text);
     } else {
       r = Resolved();
-      r.s = n.Scalar();  // quoted or block scalar, or a tag nobody resolves: a string
+      r.s = text;  // quoted or block scalar, or a tag nobody resolves: a string
     }
     if (r.kind == Resolved::Kind::error) return fail(n, r.error);
     return true;

@@ -444,3 +444,17 @@ TEST_CASE("alias bombs stop at the node limit instead of exhausting memory", "[u
   auto e = release::typed::emit_preserving(YAML::Load(bomb));
   CHECK_FALSE(e.ok());
 }
+
+// Found by fuzz_repo: yaml-cpp keeps a byte that is not UTF-8, kubectl sends it as U+FFFD (checked with
+// `kubectl annotate --local -o json`), so the typed value must hold U+FFFD or it would not read back the
+// same, and two keys differing only there are one key.
+TEST_CASE("bytes that are not UTF-8 become U+FFFD as kubectl sends them", "[unit]") {
+  auto r = release::typed::from_yaml_text("a: x\xea\nk\xea: 1\nk\xeb: 2\n");
+  REQUIRE(r.ok);
+  CHECK(r.value.o.at("a").s == "x\xef\xbf\xbd");
+  REQUIRE(r.value.o.size() == 2);
+  CHECK(r.value.o.at("k\xef\xbf\xbd").i == 2);
+  auto back = release::typed::from_yaml_text(release::typed::to_yaml(r.value));
+  REQUIRE(back.ok);
+  CHECK(back.value == r.value);
+}
