@@ -4,8 +4,10 @@
 // names). Each check answers "" when the value is acceptable, otherwise the rule it breaks and how, e.g.
 // "must be a DNS-1123 label (at most 63 characters of a-z, 0-9 and '-', starting and ending with a letter
 // or digit): it starts with '-'". Callers prefix the field and the value (shown()) and turn it into a
-// finding with file and line. Nothing accepted here can be taken for an option by helm or kubectl (no
-// value starts with '-') or split a request line (no control characters, no spaces).
+// finding with file and line. Nothing accepted here splits a request line (no control characters), and
+// nothing that reaches helm or kubectl argv can be taken for an option (those checks refuse a leading '-').
+// Two checks follow Kubernetes and accept a leading '-' because their values never reach argv:
+// object_name (percent-encoded into API paths only) and data_key (a lookup in a data map only).
 #include <string>
 #include <string_view>
 
