@@ -54,6 +54,18 @@ core::Result<PullRequest> RestForgeClient::pull_request(const RepoRef& repo, int
   return rest::read_pull(*doc);
 }
 
+core::Result<std::vector<Review>> RestForgeClient::reviews(const RepoRef& repo, int64_t pr) {
+  const Paging p = paging();
+  auto pages = get_pages(rest::repo_path(repo) + "/pulls/" + std::to_string(pr) + "/reviews", p.query, p.page_size,
+                         p.max_pages, name() + ": reviews of " + repo.full_name() + "#" + std::to_string(pr));
+  if (!pages) return pages.error();
+  std::vector<Review> out;
+  for (const auto& page : *pages) {
+    for (const auto& r : page.GetArray()) out.push_back(rest::read_review(r));
+  }
+  return out;
+}
+
 core::Result<std::vector<core::json::Document>> RestForgeClient::get_pages(const std::string& path,
                                                                            const std::string& query, int page_size,
                                                                            int max_pages, const std::string& what) {

@@ -22,11 +22,19 @@ class RestForgeClient : public ForgeClient {
   core::Result<void> react(const RepoRef& repo, int64_t comment_id, Reaction reaction) override;
   RateLimitSnapshot rate_limit() const override { return transport_->rate_limit(); }
   core::Result<PullRequest> pull_request(const RepoRef& repo, int64_t pr) override;
+  core::Result<std::vector<Review>> reviews(const RepoRef& repo, int64_t pr) override;
   core::Result<std::string> self_login() override;
 
  protected:
   // Longest commit status description the forge accepts.
   virtual size_t status_description_limit() const = 0;
+  // How the forge pages a list: the query before the page number, the page size, a cap on pages.
+  struct Paging {
+    std::string query;
+    int page_size;
+    int max_pages;
+  };
+  virtual Paging paging() const = 0;
 
   // Asks the forge who we are (the login self_login caches); GET /user unless a forge knows better.
   virtual core::Result<std::string> fetch_self_login();

@@ -98,18 +98,4 @@ core::Result<Permission> GiteaClient::user_permission(const RepoRef& repo, std::
   return Permission::none;
 }
 
-core::Result<std::vector<Review>> GiteaClient::reviews(const RepoRef& repo, int64_t pr) {
-  // Gitea's default MAX_RESPONSE_ITEMS is 50.
-  constexpr int kLimit = 50;
-  auto pages = get_pages(rest::repo_path(repo) + "/pulls/" + std::to_string(pr) + "/reviews",
-                         "?limit=" + std::to_string(kLimit) + "&page=", kLimit, 40,
-                         name() + ": reviews of " + repo.full_name() + "#" + std::to_string(pr));
-  if (!pages) return pages.error();
-  std::vector<Review> out;
-  for (const auto& page : *pages) {
-    for (const auto& r : page.GetArray()) out.push_back(rest::read_review(r));
-  }
-  return out;
-}
-
 }  // namespace helmgate::forge::gitea

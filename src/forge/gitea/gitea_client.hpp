@@ -28,10 +28,11 @@ class GiteaClient final : public RestForgeClient {
   core::Result<std::vector<CommitStatus>> statuses(const RepoRef& repo, std::string_view sha) override;
   core::Result<std::optional<PullRequest>> pull_request_for_commit(const RepoRef& repo, std::string_view sha) override;
   core::Result<Permission> user_permission(const RepoRef& repo, std::string_view user) override;
-  core::Result<std::vector<Review>> reviews(const RepoRef& repo, int64_t pr) override;
 
  private:
   size_t status_description_limit() const override { return kStatusDescriptionLimit; }
+  // Gitea's default MAX_RESPONSE_ITEMS is 50.
+  Paging paging() const override { return {"?limit=50&page=", 50, 40}; }
   explicit GiteaClient(ForgeSettings settings) : settings_(std::move(settings)) {}
 
   ForgeSettings settings_;

@@ -124,18 +124,6 @@ core::Result<Permission> GitHubClient::user_permission(const RepoRef& repo, std:
   return Permission::none;
 }
 
-core::Result<std::vector<Review>> GitHubClient::reviews(const RepoRef& repo, int64_t pr) {
-  auto pages = get_pages(rest::repo_path(repo) + "/pulls/" + std::to_string(pr) + "/reviews",
-                         "?per_page=" + std::to_string(kPerPage) + "&page=", kPerPage, 30,
-                         name() + ": reviews of " + repo.full_name() + "#" + std::to_string(pr));
-  if (!pages) return pages.error();
-  std::vector<Review> out;
-  for (const auto& page : *pages) {
-    for (const auto& r : page.GetArray()) out.push_back(rest::read_review(r));
-  }
-  return out;
-}
-
 core::Result<std::string> GitHubClient::fetch_self_login() {
   if (!app_tokens_) return RestForgeClient::fetch_self_login();
   auto slug = app_tokens_->app_slug();

@@ -28,13 +28,13 @@ class GitHubClient final : public RestForgeClient {
   core::Result<std::vector<CommitStatus>> statuses(const RepoRef& repo, std::string_view sha) override;
   core::Result<std::optional<PullRequest>> pull_request_for_commit(const RepoRef& repo, std::string_view sha) override;
   core::Result<Permission> user_permission(const RepoRef& repo, std::string_view user) override;
-  core::Result<std::vector<Review>> reviews(const RepoRef& repo, int64_t pr) override;
 
   // Installation token fetches so far (0 with a PAT).
   int64_t token_fetches() const { return app_tokens_ ? app_tokens_->fetches() : 0; }
 
  private:
   size_t status_description_limit() const override { return kStatusDescriptionLimit; }
+  Paging paging() const override { return {"?per_page=100&page=", 100, 30}; }
   // A PAT: GET /user. A GitHub App: its installation token may not read /user; the app's slug
   // (GET /app with the app's JWT) gives the login its comments carry, "<slug>[bot]".
   core::Result<std::string> fetch_self_login() override;
