@@ -693,6 +693,13 @@ std::string scalar_text(const Value& v) {
 
 void yaml_into(const Value& v, size_t indent, std::string& out);
 
+// "key:" — or, for a key longer than YAML's 1024-character limit on implicit keys, the explicit form
+// "? key" then ":", which every parser (yaml-cpp, Go's) reads back to the same key.
+std::string key_line(const std::string& pad, const std::string& key_text) {
+  if (key_text.size() > 1000) return pad + "? " + key_text + "\n" + pad + ":";
+  return pad + key_text + ":";
+}
+
 // "- item" lines: a nested collection's first line shares the dash line.
 void yaml_item(const Value& x, size_t indent, std::string& out) {
   const std::string pad(indent, ' ');
@@ -709,7 +716,7 @@ void yaml_into(const Value& v, size_t indent, std::string& out) {
   const std::string pad(indent, ' ');
   if (v.type == Value::Type::object && !v.o.empty()) {
     for (const auto& [k, x] : v.o) {
-      out += pad + quote(k) + ":";
+      out += key_line(pad, quote(k));
       if (is_collection(x)) {
         out += "\n";
         yaml_into(x, indent + 2, out);
@@ -858,7 +865,7 @@ class Preserver {
       for (const auto& kv : n) {
         if (!error_.empty()) return;
         if (kv.first.IsScalar() || kv.first.IsNull()) {
-          out += pad + scalar_text(kv.first, indent, true) + ":";
+          out += key_line(pad, scalar_text(kv.first, indent, true));
         } else {
           out += pad + "?";
           value(kv.first, indent, out);
