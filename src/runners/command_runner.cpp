@@ -11,8 +11,6 @@
 #include "core/private_files.hpp"
 #include "forge/forge.hpp"
 #include "git/repository.hpp"
-#include "runners/apply_report.hpp"
-#include "runners/apply_runner.hpp"
 #include "runners/pr_apply_gate.hpp"
 #include "runners/preview_pipeline.hpp"
 
@@ -89,7 +87,6 @@ struct Shared {
   config::Config cfg;
   ForgeAccess forges;
   CommandRunnerDeps deps;
-  queue::Runner apply_override;
   std::string cache_root;
 };
 
@@ -317,31 +314,19 @@ class CommandJob {
     // Exactly the commit whose approval was checked, whatever the PR's ref points to by now.
     auto commits = pr_commits(gate->head_sha);
     if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
-    // The apply runner on a configuration of just the allowed clusters, each applied regardless of
-    // auto_apply (a person asked) and of `requires` naming clusters outside this apply.
-    config::Config cfg = s_.cfg;
-    for (auto& r : cfg.repos) {
-      if (r.name != repo_cfg_->name || r.forge != repo_cfg_->forge) continue;
-      for (auto& c : targets) {
-        c.auto_apply = true;
-        std::erase_if(c.requires_clusters, [&](const std::string& n) {
-          return std::none_of(targets.begin(), targets.end(),
-                              [&](const config::Cluster& t) { return t.name == n; });
-        });
-      }
-      r.clusters = targets;
-    }
     core::JobSpec a = spec_;
     a.kind = std::string(core::kind::apply);
     a.ref = "refs/heads/" + repo_cfg_->deploy_branch;
     a.before = commits->second;
     a.after = gate->head_sha;
     a.pinned_sha = gate->head_sha;
+    // Just the allowed clusters, each applied regardless of auto_apply (a person asked) and of `requires`
+    // naming clusters outside this apply.
+    for (const auto& c : targets) a.clusters.push_back(c.name);
     ctx_.log("apply of " + gate->head_sha + " approved by " + gate->approver);
     SpecContext actx(ctx_, a);
-    auto runner = s_.apply_override ? s_.apply_override
-                                         : with_apply_report(make_apply_runner(cfg), cfg, s_.forges);
-    auto out = runner(actx);
+    if (!s_.deps.apply) return queue::RunOutcome::fail("command: no apply runner");
+    auto out = s_.deps.apply(actx);
     react(out.status == queue::RunOutcome::Status::succeeded ? forge::Reaction::rocket
                                                              : forge::Reaction::confused);
     return out;
@@ -357,19 +342,13 @@ class CommandJob {
 
 }  // namespace
 
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
-                                  queue::Runner apply_override) {
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
   auto s = std::make_shared<Shared>();
   s->cfg = cfg;
   s->forges = std::move(forges);
   s->deps = std::move(deps);
-  s->apply_override = std::move(apply_override);
   s->cache_root = default_cache_dir();
   return [s](queue::JobContext& ctx) { return CommandJob(*s, ctx).run(); };
-}
-
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
-  return make_command_runner(cfg, std::move(forges), std::move(deps), nullptr);
 }
 
 }  // namespace helmgate::runners

@@ -32,6 +32,7 @@ std::string command_help();
 
 struct CommandRunnerDeps {
   queue::Runner preview;  // the preview runner `/helmgate preview` reuses
+  queue::Runner apply;    // the apply runner `/helmgate apply` hands its job to (tests: one that records it)
   queue::Options queue;   // for `/helmgate replay`
   std::string redis_url;
 };
@@ -40,9 +41,5 @@ struct CommandRunnerDeps {
 bool is_dns1123_label(std::string_view s);
 
 queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps);
-// Tests: apply_override runs the apply job `/helmgate apply` builds instead of the apply runner (to
-// see the spec it is given; nothing is deployed).
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
-                                  queue::Runner apply_override);
 
 }  // namespace helmgate::runners

@@ -13,12 +13,23 @@
 #include "core/markdown.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "runners/cluster_access.hpp"
+#include "engine/cluster.hpp"
 #include "runners/preview_pipeline.hpp"
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 #include "runners/tools.hpp"
 
 namespace helmgate::runners {
+
+using engine::ClusterValidation;
+using engine::Credential;
+using engine::Finding;
+using engine::RenderedRelease;
+using engine::Severity;
+using engine::ValidateOptions;
+using engine::has_credential;
+using engine::load_cluster_kubeconfig;
+using engine::no_preview_credential_note;
+using engine::validate_cluster;
 
 namespace fs = std::filesystem;
 

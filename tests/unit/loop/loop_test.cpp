@@ -67,7 +67,9 @@ TEST_CASE("the apply report: per-cluster table, per-release rows, reasons and a 
     {"name":"dev","status":"applied","reason":"","base":"x","releases":[
       {"id":"dev/ns/web","release":"web","namespace":"ns","action":"upgrade","outcome":"upgraded","reason":"render changed","revision":3,"ms":10}]},
     {"name":"prod","status":"applied","reason":"","base":"x","releases":[]}]})";
-  auto md = runners::apply_report_markdown(ok, "17", false);
+  auto parsed = engine::ApplyResult::from_json(ok);
+  REQUIRE(parsed.ok());
+  auto md = runners::apply_report_markdown(*parsed, "17", false);
   CHECK(md.find("## helmgate apply of `0123456789ab`") != std::string::npos);
   CHECK(md.find("| `dev` | applied | `web` upgraded |") != std::string::npos);
   CHECK(md.find("| `prod` | applied | no release changed |") != std::string::npos);
@@ -78,7 +80,9 @@ TEST_CASE("the apply report: per-cluster table, per-release rows, reasons and a 
     {"name":"dev","status":"failed","reason":"","releases":[
       {"id":"dev/ns/web","release":"web","namespace":"ns","action":"install","outcome":"failed","reason":"Error: quota | exceeded\nsecond line","revision":0}]},
     {"name":"prod","status":"blocked","reason":"requires cluster dev to have applied 0123 cleanly first","releases":[]}]})";
-  md = runners::apply_report_markdown(failed, "17", true);
+  parsed = engine::ApplyResult::from_json(failed);
+  REQUIRE(parsed.ok());
+  md = runners::apply_report_markdown(*parsed, "17", true);
   CHECK(md.find("| `dev` | **failed** | `web` failed |") != std::string::npos);
   CHECK(md.find("| **failed** |  | Error: quota \\| exceeded second line |") !=
         std::string::npos);  // one table row
@@ -86,5 +90,8 @@ TEST_CASE("the apply report: per-cluster table, per-release rows, reasons and a 
   CHECK(md.find("retries this apply by itself") != std::string::npos);
   CHECK(md.find("/helmgate replay 17") != std::string::npos);
 
-  CHECK(runners::apply_report_markdown("not json", "1", false).empty());
+  CHECK_FALSE(engine::ApplyResult::from_json("not json").ok());
+  CHECK_FALSE(engine::ApplyResult::from_json(R"({"clusters":[{"name":"dev","status":"exploded"}]})").ok());
+  // The typed result survives its JSON unchanged.
+  CHECK(engine::ApplyResult::from_json(parsed->to_json())->to_json() == parsed->to_json());
 }
