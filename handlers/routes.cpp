@@ -94,7 +94,7 @@ void handle_webhook(App& app, const config::Forge& forge, const std::shared_ptr<
 
   // 1. Authenticity first: nothing about an unsigned request is looked at further.
   std::string why;
-  if (!wf->verify(header, forge.webhook_secret, body, &why)) {
+  if (!wf->verify(header, wf->signature_headers, forge.webhook_secret, body, &why)) {
     spdlog::warn("webhook {}: rejected delivery {}: {}", forge.name, first_header(header, wf->delivery_headers), why);
     return respond(error_response(401, why));
   }

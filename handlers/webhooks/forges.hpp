@@ -21,9 +21,12 @@ struct WebhookForge {
   core::ForgeKind kind;
   std::vector<std::string_view> event_headers;     // the first one present names the event
   std::vector<std::string_view> delivery_headers;  // the first one present is the delivery id
-  // Whether the delivery is the forge's, over the raw body; false with the 401 answer's reason in *why
-  // (what was wrong with the header, never anything about the secret).
-  bool (*verify)(const HeaderLookup& header, std::string_view secret, std::string_view body, std::string* why);
+  std::vector<SignatureHeader> signature_headers;  // what verify reads, in order of preference
+  // Whether the delivery is the forge's, from signature_headers over the raw body; false with the 401
+  // answer's reason in *why (what was wrong with the header, never anything about the secret). HMAC
+  // forges use verify_hmac_headers; a forge that sends its secret as a token compares it instead.
+  bool (*verify)(const HeaderLookup& header, std::span<const SignatureHeader> signature_headers,
+                 std::string_view secret, std::string_view body, std::string* why);
   // The payload of one event (the event header's value) into ev: sets ev.kind and what that kind
   // carries; a missing or mistyped field is noted in fields (the 400 answer names the first one).
   void (*parse)(std::string_view event, webhooks::Fields& fields, core::Event& ev);

@@ -1,18 +1,9 @@
 // Gitea webhooks: GitHub's payload shape with Gitea's own headers and a few spellings of its own.
 // https://docs.gitea.com/usage/webhooks
-#include <array>
-
 #include "handlers/webhooks/payload.hpp"
 
 namespace helmgate::handlers::webhooks {
 namespace {
-
-// Gitea signs twice: X-Hub-Signature-256 ("sha256=<hex>", preferred) and X-Gitea-Signature (bare hex).
-bool verify(const HeaderLookup& header, std::string_view secret, std::string_view body, std::string* why) {
-  static constexpr std::array<SignatureHeader, 2> kHeaders = {{{"X-Hub-Signature-256", true},
-                                                               {"X-Gitea-Signature", false}}};
-  return verify_hmac_headers(header, kHeaders, secret, body, why);
-}
 
 void parse(std::string_view event, Fields& f, core::Event& ev) {
   if (event == "ping") {
@@ -35,9 +26,14 @@ void parse(std::string_view event, Fields& f, core::Event& ev) {
 }  // namespace
 
 WebhookForge gitea_webhook() {
-  // Gitea also sends GitHub's event and delivery headers; its own come first.
-  return {core::ForgeKind::gitea, {"X-Gitea-Event", "X-GitHub-Event"}, {"X-Gitea-Delivery", "X-GitHub-Delivery"},
-          verify, parse};
+  // Gitea also sends GitHub's event and delivery headers; its own come first. It signs twice:
+  // X-Hub-Signature-256 ("sha256=<hex>", preferred) and X-Gitea-Signature (bare hex).
+  return {core::ForgeKind::gitea,
+          {"X-Gitea-Event", "X-GitHub-Event"},
+          {"X-Gitea-Delivery", "X-GitHub-Delivery"},
+          {{"X-Hub-Signature-256", true}, {"X-Gitea-Signature", false}},
+          verify_hmac_headers,
+          parse};
 }
 
 }  // namespace helmgate::handlers::webhooks

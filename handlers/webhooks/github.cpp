@@ -1,17 +1,9 @@
 // GitHub (and GitHub Enterprise Server) webhooks:
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads
-#include <array>
-
 #include "handlers/webhooks/payload.hpp"
 
 namespace helmgate::handlers::webhooks {
 namespace {
-
-// X-Hub-Signature-256: "sha256=" and the hex HMAC-SHA256 of the body under the webhook secret.
-bool verify(const HeaderLookup& header, std::string_view secret, std::string_view body, std::string* why) {
-  static constexpr std::array<SignatureHeader, 1> kHeaders = {{{"X-Hub-Signature-256", true}}};
-  return verify_hmac_headers(header, kHeaders, secret, body, why);
-}
 
 void parse(std::string_view event, Fields& f, core::Event& ev) {
   if (event == "ping") {
@@ -30,7 +22,9 @@ void parse(std::string_view event, Fields& f, core::Event& ev) {
 }  // namespace
 
 WebhookForge github_webhook() {
-  return {core::ForgeKind::github, {"X-GitHub-Event"}, {"X-GitHub-Delivery"}, verify, parse};
+  // X-Hub-Signature-256: "sha256=" and the hex HMAC-SHA256 of the body under the webhook secret.
+  return {core::ForgeKind::github, {"X-GitHub-Event"}, {"X-GitHub-Delivery"}, {{"X-Hub-Signature-256", true}},
+          verify_hmac_headers, parse};
 }
 
 }  // namespace helmgate::handlers::webhooks
