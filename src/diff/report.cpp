@@ -145,6 +145,14 @@ std::string headline(const Report& report) {
   return s;
 }
 
+// "`/data/tls.crt`, `/data/tls.key`" (markdown) or "/data/tls.crt, /data/tls.key" (text).
+std::string volatile_fields(const VolatileResource& v, bool markdown) {
+  std::string s;
+  for (const auto& f : v.fields) s += (s.empty() ? "" : ", ") + (markdown ? core::md::code(f) : f);
+  if (v.also_changed) s += std::string(s.empty() ? "" : "; ") + "its other changes are shown above";
+  return s.empty() ? s : " (" + s + ")";
+}
+
 std::string problem_line(const Problem& p) {
   std::string w = p.where();
   return w.empty() ? p.message : w + ": " + p.message;
@@ -198,6 +206,9 @@ std::vector<std::string> to_markdown_parts(const Report& report, size_t limit) {
       md.add("**" + std::string(to_string(d.change)) + "** " + code(d.key) + "\n\n");
       md.add_fenced("diff", d.diff);
     }
+    for (const auto& v : r.volatiles) {
+      md.add("**volatile: changes on every render** " + code(v.key) + volatile_fields(v, true) + "\n\n");
+    }
     md.close_details();
   }
   auto parts = md.finish();
@@ -246,6 +257,9 @@ std::string to_text(const Report& report, bool color) {
           out += line + "\n";
         }
       }
+    }
+    for (const auto& v : r.volatiles) {
+      out += yellow + "-- volatile: changes on every render " + v.key + reset + volatile_fields(v, false) + "\n";
     }
   }
   return out;
@@ -322,6 +336,19 @@ std::string to_json(const Report& report) {
       w.EndObject();
     }
     w.EndArray();
+    // Only when there is some, so reports of charts without volatile output keep their shape.
+    if (!r.volatiles.empty()) {
+      core::json::write_str(w, "volatile");
+      w.StartArray();
+      for (const auto& v : r.volatiles) {
+        w.StartObject();
+        core::json::kv(w, "key", v.key);
+        strings("fields", v.fields);
+        core::json::kv(w, "also_changed", v.also_changed);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
     w.EndObject();
   }
   w.EndArray();

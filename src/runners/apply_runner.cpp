@@ -34,6 +34,7 @@
 #include "render/renderer.hpp"
 #include "runners/tools.hpp"
 #include "runners/validate.hpp"
+#include "runners/volatile_verdict.hpp"
 
 namespace helmgate::runners {
 
@@ -383,8 +384,10 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       }
       // The typed values count too (as Flux's values digest does): "1.10" -> 1.10 upgrades even when the
       // chart renders both the same.
-      desired.digest = core::sha256_hex(r->release_name + "\n" + r->target_namespace + "\n" + rendered->manifest +
-                                        "\nvalues:" + core::sha256_hex(r->values_json));
+      // Content that changes on every render (a generated certificate) is masked: alone it never upgrades.
+      std::string applied;
+      if (auto it = digests->find(r->id()); it != digests->end()) applied = it->second;
+      desired.digest = apply_digest(*s_.renderer, req, *rendered, r->release_name, r->target_namespace, r->values_json, applied);
       rs.values_json = r->values_json;
       rs.digest = desired.digest;
       // helm-operator v1 had no such switch: its namespaces were created alongside, so create them.

@@ -1,0 +1,105 @@
+#include "runners/volatile_verdict.hpp"
+
+#include <algorithm>
+
+#include "core/redact.hpp"
+
+namespace helmgate::runners {
+
+namespace {
+
+// Compares the two renders of one request; stores and returns the verdict (nullopt: not settled).
+std::optional<diff::Volatility> settle(render::Renderer& renderer, const std::string& key, const std::string& first,
+                                       const core::Result<render::RenderResult>& second) {
+  if (!second) return std::nullopt;
+  // Only paths are kept: the process's own marker key is fine for Secret data here.
+  auto v = diff::find_volatile(first, second->manifest, diff::ParseOptions{});
+  if (!v) return std::nullopt;
+  renderer.store_verdict(key, v->serialize());
+  return *v;
+}
+
+}  // namespace
+
+std::optional<diff::Volatility> known_volatility(render::Renderer& renderer, const std::string& render_key) {
+  if (render_key.empty()) return std::nullopt;
+  std::string text = renderer.lookup_verdict(render_key);
+  if (text.empty()) return std::nullopt;
+  return diff::Volatility::parse(text);
+}
+
+size_t settle_volatility(render::Renderer& renderer, const std::vector<render::RenderRequest>& requests,
+                         const std::vector<core::Result<render::RenderResult>>& results,
+                         const std::vector<std::pair<size_t, size_t>>& pairs) {
+  std::vector<size_t> heads;
+  for (const auto& [b, h] : pairs) {
+    if (b >= results.size() || h >= results.size() || !results[b] || !results[h]) continue;
+    if (results[b]->manifest == results[h]->manifest) continue;  // nothing differs: nothing to explain
+    if (known_volatility(renderer, results[h]->key)) continue;
+    if (std::find(heads.begin(), heads.end(), h) == heads.end()) heads.push_back(h);
+  }
+  if (heads.empty()) return 0;
+  std::vector<render::RenderRequest> again;
+  for (size_t h : heads) {
+    again.push_back(requests[h]);
+    again.back().fresh = true;
+  }
+  auto second = renderer.render_all(again);
+  for (size_t i = 0; i < heads.size(); ++i) settle(renderer, results[heads[i]]->key, results[heads[i]]->manifest, second[i]);
+  return heads.size();
+}
+
+diff::Volatility diff_volatility(render::Renderer& renderer, const std::string& base_key, const std::string& head_key) {
+  auto head = known_volatility(renderer, head_key);
+  if (!head) return {};
+  auto base = base_key == head_key ? head : known_volatility(renderer, base_key);
+  return base ? head->intersect(*base) : *head;
+}
+
+void set_release_diff(diff::ReleaseReport& rr, const std::vector<diff::Resource>& base,
+                      const std::vector<diff::Resource>& head, const diff::Volatility& v) {
+  auto d = diff::diff_volatile(base, head, v);
+  rr.resources = std::move(d.changes);
+  rr.volatiles = std::move(d.volatiles);
+  if (rr.resources.empty() && !rr.volatiles.empty() && rr.errors.empty() && rr.status == diff::ReleaseStatus::changed) {
+    rr.status = diff::ReleaseStatus::unchanged;
+  }
+}
+
+std::string release_digest(const std::string& release_name, const std::string& target_namespace,
+                           const std::string& manifest, const std::string& values_json, const diff::Volatility& v) {
+  const std::string values = "\nvalues:" + core::sha256_hex(values_json);
+  if (!v.empty()) {
+    diff::ParseOptions po;
+    po.secret_key = "helmgate-release-digest-v1";  // the same in every process: digests are stored
+    if (auto parsed = diff::parse_manifest(manifest, po); parsed) {
+      auto masked = diff::mask_volatile(*parsed, v);
+      std::sort(masked.begin(), masked.end(), [](const diff::Resource& a, const diff::Resource& b) {
+        return a.key() != b.key() ? a.key() < b.key() : a.text < b.text;
+      });
+      std::string material = "helmgate-masked-v1\n" + release_name + "\n" + target_namespace + "\n";
+      for (const auto& r : masked) material += r.key() + "\n" + r.text + "\n";
+      return core::sha256_hex(material + values);
+    }
+  }
+  return core::sha256_hex(release_name + "\n" + target_namespace + "\n" + manifest + values);
+}
+
+std::string apply_digest(render::Renderer& renderer, const render::RenderRequest& request,
+                         const render::RenderResult& rendered, const std::string& release_name,
+                         const std::string& target_namespace, const std::string& values_json,
+                         const std::string& applied, bool* rendered_again) {
+  if (rendered_again != nullptr) *rendered_again = false;
+  auto known = known_volatility(renderer, rendered.key);
+  std::string digest =
+      release_digest(release_name, target_namespace, rendered.manifest, values_json, known ? *known : diff::Volatility{});
+  if (known || digest == applied) return digest;
+  render::RenderRequest again = request;
+  again.fresh = true;
+  if (rendered_again != nullptr) *rendered_again = true;
+  auto v = settle(renderer, rendered.key, rendered.manifest, renderer.render(again));
+  if (!v) return digest;
+  return release_digest(release_name, target_namespace, rendered.manifest, values_json, *v);
+}
+
+}  // namespace helmgate::runners

@@ -1,0 +1,327 @@
+// Volatile output: content that differs between two renders of identical inputs (genCA, randAlphaNum).
+// The preview names it instead of diffing it, it alone is no change (status, counts, exit code), and the
+// digest apply decides upgrades with does not see it. Real git, real helm, a chart made for the test.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "apply/decision.hpp"
+#include "diff/volatile.hpp"
+#include "render/renderer.hpp"
+#include "runners/preview_pipeline.hpp"
+#include "runners/volatile_verdict.hpp"
+#include "support/support.hpp"
+#include "support/temp_repo.hpp"
+
+namespace fs = std::filesystem;
+using namespace helmgate;
+
+namespace {
+
+using test::TempRepo;
+
+std::string work_dir(const char* name) {
+  auto p = fs::temp_directory_path() / (std::string("hg-volatile-") + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p.string();
+}
+
+// A certificate from genCA in a Secret, a random token next to a value from the release in a ConfigMap,
+// and a ConfigMap whose name ends in randAlphaNum. Namespaces are explicit, so the keys do not depend on
+// how a report keys resources the chart leaves without one.
+void write_chart(const TempRepo& t) {
+  t.write("charts/vol/Chart.yaml", "apiVersion: v2\nname: vol\nversion: 0.1.0\n");
+  t.write("charts/vol/values.yaml", "greeting: hello\n");
+  t.write("charts/vol/templates/tls.yaml", R"({{- $ca := genCA "vol-ca" 365 }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-tls
+  namespace: {{ .Release.Namespace }}
+type: kubernetes.io/tls
+data:
+  tls.crt: {{ $ca.Cert | b64enc }}
+  tls.key: {{ $ca.Key | b64enc }}
+)");
+  t.write("charts/vol/templates/config.yaml", R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-config
+  namespace: {{ .Release.Namespace }}
+data:
+  greeting: {{ .Values.greeting | quote }}
+  token: {{ randAlphaNum 16 | quote }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-seed-{{ randAlphaNum 8 | lower }}
+  namespace: {{ .Release.Namespace }}
+data:
+  fixed: "same every time"
+)");
+}
+
+void write_release(const TempRepo& t, const std::string& values) {
+  t.write("releases/vol.yaml", R"(apiVersion: helm.fluxcd.io/v1
+kind: HelmRelease
+metadata:
+  name: vol
+  namespace: demo
+spec:
+  releaseName: vol
+  chart:
+    git: git@github.com:example/fleet
+    path: charts/vol
+  values:
+)" + values);
+}
+
+runners::PreviewRequest request(const TempRepo& t, const std::string& base, const std::string& head,
+                                const std::string& work) {
+  runners::PreviewRequest req;
+  req.repo = t.dir.string();
+  req.base = base;
+  req.head = head;
+  req.cache_dir = work;
+  req.helm = test::require_env("HELMGATE_HELM");
+  req.kubectl = test::require_env("HELMGATE_KUBECTL");
+  req.formats = {runners::PreviewFormat::markdown, runners::PreviewFormat::text, runners::PreviewFormat::json};
+  config::Repo cfg;
+  cfg.name = "example/fleet";
+  cfg.url = "git@github.com:example/fleet";
+  req.repo_config = cfg;
+  return req;
+}
+
+const diff::VolatileResource* find_volatile(const diff::ReleaseReport& rr, const std::string& key) {
+  for (const auto& v : rr.volatiles) {
+    if (v.key == key) return &v;
+  }
+  return nullptr;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+std::string keys_of(const diff::ReleaseReport& rr) {
+  std::string s;
+  for (const auto& v : rr.volatiles) s += v.key + "\n";
+  for (const auto& d : rr.resources) s += "diff " + d.key + "\n" + d.diff;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("volatile: a real change is a diff, the certificate and random names are volatile", "[fidelity]") {
+  TempRepo t("volatile-change");
+  write_chart(t);
+  write_release(t, "    greeting: hello\n");
+  const std::string base = t.commit("release");
+  write_release(t, "    greeting: world\n");
+  const std::string head = t.commit("greeting");
+  const std::string work = work_dir("change");
+
+  auto req = request(t, base, head, work);
+  auto res = runners::run_preview(req);
+  INFO((res.ok() ? res->text : res.error().message));
+  REQUIRE(res.ok());
+  // The exit code of the real change alone: changes (2), not errors.
+  CHECK(res->exit_status() == 2);
+  // base, head, and head once more past the cache to find what changes on every render.
+  CHECK(res->render_stats.renders == 3);
+  REQUIRE(res->report.releases.size() == 1);
+  const auto& rr = res->report.releases[0];
+  INFO(keys_of(rr));
+  CHECK(rr.status == diff::ReleaseStatus::changed);
+  // One real change: the greeting. The token next to it is masked on both sides.
+  REQUIRE(rr.resources.size() == 1);
+  CHECK(rr.resources[0].key == "core/ConfigMap/demo/vol-config");
+  CHECK(rr.resources[0].diff.find("-  greeting: hello") != std::string::npos);
+  CHECK(rr.resources[0].diff.find("+  greeting: world") != std::string::npos);
+  CHECK(rr.resources[0].diff.find("-  token:") == std::string::npos);
+  CHECK(rr.resources[0].diff.find("+  token:") == std::string::npos);
+  CHECK(rr.count(diff::Change::changed) == 1);
+  CHECK(rr.count(diff::Change::added) == 0);
+  CHECK(rr.count(diff::Change::removed) == 0);
+
+  // The certificate, the random name and the random token are named as volatile.
+  const auto* tls = find_volatile(rr, "core/Secret/demo/vol-tls");
+  REQUIRE(tls != nullptr);
+  CHECK(has(tls->fields, "/data/tls.crt"));
+  CHECK(has(tls->fields, "/data/tls.key"));
+  CHECK_FALSE(tls->also_changed);
+  const auto* seed = find_volatile(rr, "core/ConfigMap/demo/vol-seed-********");
+  REQUIRE(seed != nullptr);
+  CHECK(has(seed->fields, "/metadata/name"));
+  const auto* config = find_volatile(rr, "core/ConfigMap/demo/vol-config");
+  REQUIRE(config != nullptr);
+  CHECK(has(config->fields, "/data/token"));
+  CHECK(config->also_changed);
+
+  // In every format.
+  REQUIRE(res->markdown_parts.size() == 1);
+  const std::string& md = res->markdown_parts[0];
+  CHECK(md.find("**volatile: changes on every render** `core/Secret/demo/vol-tls` (`/data/tls.crt`, `/data/tls.key`)") !=
+        std::string::npos);
+  CHECK(md.find("`core/ConfigMap/demo/vol-seed-********`") != std::string::npos);
+  CHECK(md.find("1 release with changes") != std::string::npos);
+  CHECK(md.find("| changed | +0 ~1 -0 |") != std::string::npos);
+  CHECK(res->text.find("-- volatile: changes on every render core/Secret/demo/vol-tls (/data/tls.crt, /data/tls.key)") !=
+        std::string::npos);
+  CHECK(res->json.find(R"("volatile":[{"key":"core/ConfigMap/demo/vol-config","fields":["/data/token"],"also_changed":true})") !=
+        std::string::npos);
+  // No certificate material in the report (the Secret is redacted anyway; the masked fields say why).
+  CHECK(md.find("BEGIN") == std::string::npos);
+
+  // The verdict is remembered: the same preview again renders nothing and says the same.
+  auto again = runners::run_preview(req);
+  REQUIRE(again.ok());
+  CHECK(again->render_stats.renders == 0);
+  CHECK(again->exit_status() == 2);
+  REQUIRE(again->report.releases.size() == 1);
+  CHECK(again->report.releases[0].resources.size() == 1);
+  CHECK(find_volatile(again->report.releases[0], "core/Secret/demo/vol-tls") != nullptr);
+  fs::remove_all(work);
+}
+
+TEST_CASE("volatile: a change that only re-renders the release shows no change", "[fidelity]") {
+  TempRepo t("volatile-rerender");
+  write_chart(t);
+  write_release(t, "    greeting: hello\n");
+  const std::string base = t.commit("release");
+  // A value the chart does not use: a new render key, the same output but for the random parts.
+  write_release(t, "    greeting: hello\n    unused: 1\n");
+  const std::string head = t.commit("unused value");
+  const std::string work = work_dir("rerender");
+
+  auto res = runners::run_preview(request(t, base, head, work));
+  INFO((res.ok() ? res->text : res.error().message));
+  REQUIRE(res.ok());
+  CHECK(res->exit_status() == 0);
+  CHECK_FALSE(res->report.has_changes());
+  CHECK(res->render_stats.renders == 3);
+  REQUIRE(res->report.releases.size() == 1);
+  const auto& rr = res->report.releases[0];
+  INFO(keys_of(rr));
+  CHECK(rr.status == diff::ReleaseStatus::unchanged);
+  CHECK(rr.resources.empty());
+  // The control: the two renders did differ, and the difference is named, not hidden.
+  CHECK(find_volatile(rr, "core/Secret/demo/vol-tls") != nullptr);
+  CHECK(find_volatile(rr, "core/ConfigMap/demo/vol-seed-********") != nullptr);
+  REQUIRE(res->markdown_parts.size() == 1);
+  CHECK(res->markdown_parts[0].find("0 releases with changes") != std::string::npos);
+  CHECK(res->markdown_parts[0].find("| unchanged | +0 ~0 -0 |") != std::string::npos);
+  CHECK(res->markdown_parts[0].find("```diff") == std::string::npos);
+  CHECK(res->json.find(R"("has_changes":false)") != std::string::npos);
+  fs::remove_all(work);
+}
+
+namespace {
+
+// Two renders of one release, differing only where a chart's random functions write.
+std::string manifest(const std::string& cert, const std::string& seed, const std::string& checksum, int replicas) {
+  return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: rel-tls\n  namespace: ns\ndata:\n  tls.crt: " + cert +
+         "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rel-seed-" + seed +
+         "\n  namespace: ns\ndata:\n  a: b\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: rel\n"
+         "  namespace: ns\nspec:\n  replicas: " +
+         std::to_string(replicas) + "\n  template:\n    metadata:\n      annotations:\n        checksum/tls: " + checksum +
+         "\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.10\n";
+}
+
+}  // namespace
+
+TEST_CASE("volatile: the apply digest ignores volatile content, so the decision does not upgrade", "[fidelity]") {
+  const std::string values = R"({"replicas":1})";
+  const std::string a = manifest("Y2VydC1vbmU=", "x8k2q1ab", "1111", 1);
+  const std::string b = manifest("Y2VydC10d28=", "p0z9m3cd", "2222", 1);
+  auto v = diff::find_volatile(a, b, diff::ParseOptions{});
+  REQUIRE(v.ok());
+  INFO(v->serialize());
+  CHECK(v->fields.count("core/Secret/ns/rel-tls") == 1);
+  CHECK(v->fields.at("apps/Deployment/ns/rel").count("/spec/template/metadata/annotations/checksum~1tls") == 1);
+  REQUIRE(v->names.size() == 1);
+  CHECK(v->names[0].key() == "core/ConfigMap/ns/rel-seed-********");
+  // The verdict survives its store.
+  auto back = diff::Volatility::parse(v->serialize());
+  REQUIRE(back.has_value());
+  CHECK(back->serialize() == v->serialize());
+
+  // Without a verdict the digest is what it always was (no upgrade of every release when helmgate updates).
+  CHECK(runners::release_digest("rel", "ns", a, values, {}) ==
+        core::sha256_hex("rel\nns\n" + a + "\nvalues:" + core::sha256_hex(values)));
+  CHECK(runners::release_digest("rel", "ns", a, values, {}) != runners::release_digest("rel", "ns", b, values, {}));
+
+  const std::string applied = runners::release_digest("rel", "ns", a, values, *v);
+  const std::string again = runners::release_digest("rel", "ns", b, values, *v);
+  CHECK(applied == again);
+  auto none = apply::determine_release_action({true, again}, {true, "deployed", applied}, false);
+  CHECK(none.action == apply::Action::none);
+
+  // A verdict keyed without namespaces (a chart that sets none) masks the resources keyed with one.
+  auto bare = [](std::string m) {
+    for (size_t p; (p = m.find("  namespace: ns\n")) != std::string::npos;) m.erase(p, 16);
+    return m;
+  };
+  auto v0 = diff::find_volatile(bare(a), bare(b), diff::ParseOptions{});
+  REQUIRE(v0.ok());
+  CHECK(v0->fields.count("core/Secret//rel-tls") == 1);
+  CHECK(runners::release_digest("rel", "ns", a, values, *v0) == runners::release_digest("rel", "ns", b, values, *v0));
+
+  // A real change next to the volatile one still upgrades; so does a change of values alone (as in Flux).
+  const std::string real = runners::release_digest("rel", "ns", manifest("Y2VydC10aHJlZQ==", "q1w2e3r4", "3333", 2), values, *v);
+  CHECK(apply::determine_release_action({true, real}, {true, "deployed", applied}, false).action == apply::Action::upgrade);
+  const std::string other_values = runners::release_digest("rel", "ns", b, R"({"replicas":"1"})", *v);
+  CHECK(apply::determine_release_action({true, other_values}, {true, "deployed", applied}, false).action ==
+        apply::Action::upgrade);
+}
+
+TEST_CASE("volatile: apply on a worker without the render cache renders twice once and does not upgrade", "[fidelity]") {
+  TempRepo t("volatile-apply");
+  write_chart(t);
+  const std::string work = work_dir("apply");
+  auto make = [&](const std::string& sub) {
+    render::Options o;
+    o.helm = test::require_env("HELMGATE_HELM");
+    o.kubectl = test::require_env("HELMGATE_KUBECTL");
+    o.work_dir = work + "/" + sub + "/work";
+    o.cache_dir = work + "/" + sub + "/renders";
+    return o;
+  };
+  render::RenderRequest req;
+  req.chart.origin = render::ChartOrigin::local_dir;
+  req.chart.dir = (t.dir / "charts/vol").string();
+  req.chart.shown = "charts/vol";
+  req.release_name = "vol";
+  req.namespace_ = "demo";
+  req.values_json = R"({"greeting":"hello"})";
+
+  // The worker that installed: its digest, with the verdict it found then.
+  render::Renderer first(make("first"));
+  auto r1 = first.render(req);
+  REQUIRE(r1.ok());
+  bool rendered_again = false;
+  const std::string installed =
+      runners::apply_digest(first, req, *r1, "vol", "demo", req.values_json, "", &rendered_again);
+  CHECK(rendered_again);  // an install: the verdict is settled so that the recorded digest is the masked one
+  CHECK(first.stats().renders == 2);
+
+  // Another worker (an empty cache) renders the same inputs: other random content, the same digest.
+  render::Renderer second(make("second"));
+  auto r2 = second.render(req);
+  REQUIRE(r2.ok());
+  CHECK(r2->key == r1->key);
+  CHECK(r2->manifest != r1->manifest);  // the control: the chart's output does change on every render
+  const std::string now = runners::apply_digest(second, req, *r2, "vol", "demo", req.values_json, installed, &rendered_again);
+  CHECK(rendered_again);
+  CHECK(now == installed);
+  CHECK(apply::determine_release_action({true, now}, {true, "deployed", installed}, false).action == apply::Action::none);
+  // Once per render key: the next apply on that worker renders no more.
+  const auto renders = second.stats().renders;
+  CHECK(runners::apply_digest(second, req, *r2, "vol", "demo", req.values_json, installed, &rendered_again) == installed);
+  CHECK_FALSE(rendered_again);
+  CHECK(second.stats().renders == renders);
+  fs::remove_all(work);
+}
