@@ -15,6 +15,7 @@
 #include "runners/volatile_verdict.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
+#include "vol_chart.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
@@ -27,42 +28,6 @@ std::string work_dir(const char* name) {
   auto p = fs::temp_directory_path() / (std::string("hg-volatile-") + name + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p.string();
-}
-
-// A certificate from genCA in a Secret, a random token next to a value from the release in a ConfigMap,
-// and a ConfigMap whose name ends in randAlphaNum. Namespaces are explicit, so the keys do not depend on
-// how a report keys resources the chart leaves without one.
-void write_chart(const TempRepo& t) {
-  t.write("charts/vol/Chart.yaml", "apiVersion: v2\nname: vol\nversion: 0.1.0\n");
-  t.write("charts/vol/values.yaml", "greeting: hello\n");
-  t.write("charts/vol/templates/tls.yaml", R"({{- $ca := genCA "vol-ca" 365 }}
-apiVersion: v1
-kind: Secret
-metadata:
-  name: {{ .Release.Name }}-tls
-  namespace: {{ .Release.Namespace }}
-type: kubernetes.io/tls
-data:
-  tls.crt: {{ $ca.Cert | b64enc }}
-  tls.key: {{ $ca.Key | b64enc }}
-)");
-  t.write("charts/vol/templates/config.yaml", R"(apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-config
-  namespace: {{ .Release.Namespace }}
-data:
-  greeting: {{ .Values.greeting | quote }}
-  token: {{ randAlphaNum 16 | quote }}
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-seed-{{ randAlphaNum 8 | lower }}
-  namespace: {{ .Release.Namespace }}
-data:
-  fixed: "same every time"
-)");
 }
 
 void write_release(const TempRepo& t, const std::string& values) {
@@ -117,7 +82,7 @@ std::string keys_of(const diff::ReleaseReport& rr) {
 
 TEST_CASE("volatile: a real change is a diff, the certificate and random names are volatile", "[fidelity]") {
   TempRepo t("volatile-change");
-  write_chart(t);
+  test::write_volatile_chart(t);
   write_release(t, "    greeting: hello\n");
   const std::string base = t.commit("release");
   write_release(t, "    greeting: world\n");
@@ -189,7 +154,7 @@ TEST_CASE("volatile: a real change is a diff, the certificate and random names a
 
 TEST_CASE("volatile: a change that only re-renders the release shows no change", "[fidelity]") {
   TempRepo t("volatile-rerender");
-  write_chart(t);
+  test::write_volatile_chart(t);
   write_release(t, "    greeting: hello\n");
   const std::string base = t.commit("release");
   // A value the chart does not use: a new render key, the same output but for the random parts.
@@ -280,7 +245,7 @@ TEST_CASE("volatile: the apply digest ignores volatile content, so the decision 
 
 TEST_CASE("volatile: apply on a worker without the render cache renders twice once and does not upgrade", "[fidelity]") {
   TempRepo t("volatile-apply");
-  write_chart(t);
+  test::write_volatile_chart(t);
   const std::string work = work_dir("apply");
   auto make = [&](const std::string& sub) {
     render::Options o;
