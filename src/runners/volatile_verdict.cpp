@@ -31,22 +31,24 @@ std::optional<diff::Volatility> known_volatility(render::Renderer& renderer, con
 size_t settle_volatility(render::Renderer& renderer, const std::vector<render::RenderRequest>& requests,
                          const std::vector<core::Result<render::RenderResult>>& results,
                          const std::vector<std::pair<size_t, size_t>>& pairs) {
-  std::vector<size_t> heads;
+  std::vector<size_t> jobs;
   for (const auto& [b, h] : pairs) {
     if (b >= results.size() || h >= results.size() || !results[b] || !results[h]) continue;
     if (results[b]->manifest == results[h]->manifest) continue;  // nothing differs: nothing to explain
-    if (known_volatility(renderer, results[h]->key)) continue;
-    if (std::find(heads.begin(), heads.end(), h) == heads.end()) heads.push_back(h);
+    for (size_t j : {b, h}) {
+      bool queued = std::any_of(jobs.begin(), jobs.end(), [&](size_t k) { return results[k]->key == results[j]->key; });
+      if (!queued && !known_volatility(renderer, results[j]->key)) jobs.push_back(j);
+    }
   }
-  if (heads.empty()) return 0;
+  if (jobs.empty()) return 0;
   std::vector<render::RenderRequest> again;
-  for (size_t h : heads) {
-    again.push_back(requests[h]);
+  for (size_t j : jobs) {
+    again.push_back(requests[j]);
     again.back().fresh = true;
   }
   auto second = renderer.render_all(again);
-  for (size_t i = 0; i < heads.size(); ++i) settle(renderer, results[heads[i]]->key, results[heads[i]]->manifest, second[i]);
-  return heads.size();
+  for (size_t i = 0; i < jobs.size(); ++i) settle(renderer, results[jobs[i]]->key, results[jobs[i]]->manifest, second[i]);
+  return jobs.size();
 }
 
 diff::Volatility diff_volatility(render::Renderer& renderer, const std::string& base_key, const std::string& head_key) {

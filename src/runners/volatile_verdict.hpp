@@ -5,7 +5,8 @@
 // verdict per chart alone would carry one set of values' randomness over to another (a chart whose
 // certificate is generated only when `tls.generate` is on), and the verdict names resources by keys that
 // hold the release name and namespace. A release has one render key per change of its inputs, so a chart
-// is rendered a second time at most once per such change, and only when its two sides differ.
+// is rendered a second time at most once per such change, and only when its two sides differ. Usually only
+// the head is: the base's verdict was settled when the base was the head of the change that merged it.
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,15 +22,17 @@ namespace helmgate::runners {
 // The stored verdict of a render key; nullopt when none is stored.
 std::optional<diff::Volatility> known_volatility(render::Renderer& renderer, const std::string& render_key);
 
-// For each (base job, head job) pair whose renders both succeeded and differ, and whose head verdict is
-// not known: renders the head request again past the cache (all at once, on the renderer's pool),
-// compares the two renders and stores the verdict. Returns how many requests were rendered again.
+// For each (base job, head job) pair whose renders both succeeded and differ: renders each side whose
+// verdict is not known again past the cache (all at once, on the renderer's pool), compares the two
+// renders and stores the verdict. Both sides, because only what changes on every render at base and at
+// head is noise: a field that a change makes random (a pinned certificate replaced by a generated one) is
+// a change. Returns how many requests were rendered again.
 size_t settle_volatility(render::Renderer& renderer, const std::vector<render::RenderRequest>& requests,
                          const std::vector<core::Result<render::RenderResult>>& results,
                          const std::vector<std::pair<size_t, size_t>>& pairs);
 
-// The verdict that masks one release's diff: the head's, narrowed to what the base's verdict names too
-// when that one is known (content that turned random in this change is a change, not noise).
+// The verdict that masks one release's diff: what both sides' verdicts name (content that turned random
+// in this change is a change, not noise); the head's alone when the base's could not be settled.
 diff::Volatility diff_volatility(render::Renderer& renderer, const std::string& base_key, const std::string& head_key);
 
 // Sets rr.resources (the real changes, volatile parts masked) and rr.volatiles. A release whose two

@@ -95,8 +95,8 @@ TEST_CASE("volatile: a real change is a diff, the certificate and random names a
   REQUIRE(res.ok());
   // The exit code of the real change alone: changes (2), not errors.
   CHECK(res->exit_status() == 2);
-  // base, head, and head once more past the cache to find what changes on every render.
-  CHECK(res->render_stats.renders == 3);
+  // base and head, and each once more past the cache to find what changes on every render.
+  CHECK(res->render_stats.renders == 4);
   REQUIRE(res->report.releases.size() == 1);
   const auto& rr = res->report.releases[0];
   INFO(keys_of(rr));
@@ -167,7 +167,7 @@ TEST_CASE("volatile: a change that only re-renders the release shows no change",
   REQUIRE(res.ok());
   CHECK(res->exit_status() == 0);
   CHECK_FALSE(res->report.has_changes());
-  CHECK(res->render_stats.renders == 3);
+  CHECK(res->render_stats.renders == 4);
   REQUIRE(res->report.releases.size() == 1);
   const auto& rr = res->report.releases[0];
   INFO(keys_of(rr));
@@ -181,6 +181,32 @@ TEST_CASE("volatile: a change that only re-renders the release shows no change",
   CHECK(res->markdown_parts[0].find("| unchanged | +0 ~0 -0 |") != std::string::npos);
   CHECK(res->markdown_parts[0].find("```diff") == std::string::npos);
   CHECK(res->json.find(R"("has_changes":false)") != std::string::npos);
+  fs::remove_all(work);
+}
+
+TEST_CASE("volatile: a field that a change makes random is a change, not noise", "[fidelity]") {
+  TempRepo t("volatile-turned");
+  test::write_volatile_chart(t);
+  t.replace("charts/vol/templates/config.yaml", "{{ randAlphaNum 16 | quote }}", "\"pinned-token-value\"");
+  write_release(t, "    greeting: hello\n");
+  const std::string base = t.commit("pinned token");
+  test::write_volatile_chart(t);  // the token is random from now on
+  const std::string head = t.commit("random token");
+  const std::string work = work_dir("turned");
+
+  auto res = runners::run_preview(request(t, base, head, work));
+  INFO((res.ok() ? res->text : res.error().message));
+  REQUIRE(res.ok());
+  CHECK(res->exit_status() == 2);
+  REQUIRE(res->report.releases.size() == 1);
+  const auto& rr = res->report.releases[0];
+  INFO(keys_of(rr));
+  REQUIRE(rr.resources.size() == 1);
+  CHECK(rr.resources[0].key == "core/ConfigMap/demo/vol-config");
+  CHECK(rr.resources[0].diff.find("-  token: pinned-token-value") != std::string::npos);
+  // The certificate stays noise: random on both sides.
+  CHECK(find_volatile(rr, "core/Secret/demo/vol-tls") != nullptr);
+  CHECK(find_volatile(rr, "core/ConfigMap/demo/vol-config") == nullptr);
   fs::remove_all(work);
 }
 
