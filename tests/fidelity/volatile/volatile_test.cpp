@@ -316,3 +316,52 @@ TEST_CASE("volatile: apply on a worker without the render cache renders twice on
   CHECK(second.stats().renders == renders);
   fs::remove_all(work);
 }
+
+TEST_CASE("volatile: verdict details (name patterns, lists, masking, the store format)", "[fidelity]") {
+  auto parse = [](const std::string& m) {
+    auto r = diff::parse_manifest(m, diff::ParseOptions{});
+    REQUIRE(r.ok());
+    return *r;
+  };
+  // Random names that happen to share their first random character: the pattern still starts at the
+  // separator, so the next render's name (any first character) matches it.
+  auto a = parse("kind: Pod\napiVersion: v1\nmetadata: {name: rel-test-ab3x, namespace: ns}\nspec: {args: [a, b]}\n");
+  auto b = parse("kind: Pod\napiVersion: v1\nmetadata: {name: rel-test-aq7z, namespace: ns}\nspec: {args: [a, b, c]}\n");
+  auto c = parse("kind: Pod\napiVersion: v1\nmetadata: {name: rel-test-zz00, namespace: ns}\nspec: {args: [a]}\n");
+  auto v = diff::find_volatile(a, b);
+  REQUIRE(v.names.size() == 1);
+  CHECK(v.names[0].shown() == "rel-test-****");
+  CHECK(v.names[0].matches(c[0]));
+  // A list whose length differs is volatile as a whole.
+  CHECK(v.fields.at("core/Pod/ns/rel-test-****").count("/spec/args") == 1);
+  auto masked = diff::mask_volatile(c, v);
+  REQUIRE(masked.size() == 1);
+  CHECK(masked[0].key() == "core/Pod/ns/rel-test-****");
+  CHECK(masked[0].text.find("args: \"(volatile: changes on every render)\"") != std::string::npos);
+  CHECK(masked[0].text.find("name: rel-test-****") != std::string::npos);
+  // Resources the verdict does not name keep their text byte for byte.
+  auto other = parse("kind: ConfigMap\napiVersion: v1\nmetadata: {name: x, namespace: ns}\ndata: {k: v}\n");
+  CHECK(diff::mask_volatile(other, v)[0].text == other[0].text);
+  // Different names of different lengths are not one pattern: no verdict rather than a wrong one.
+  auto d = parse("kind: Pod\napiVersion: v1\nmetadata: {name: other-name, namespace: ns}\n");
+  CHECK(diff::find_volatile(a, d).empty());
+  // Two renders alike: nothing is volatile.
+  CHECK(diff::find_volatile(a, a).empty());
+  // The intersection keeps what both verdicts name.
+  diff::Volatility x, y;
+  x.fields["k"] = {"/a", "/b"};
+  y.fields["k"] = {"/b", "/c"};
+  auto both = x.intersect(y);
+  REQUIRE(both.fields.count("k") == 1);
+  CHECK(both.fields.at("k") == std::set<std::string>{"/b"});
+  CHECK(x.intersect(diff::Volatility{}).empty());
+  // The store format: tabs and newlines in a field survive; anything else is not a verdict.
+  diff::Volatility odd;
+  odd.fields["core/ConfigMap/ns/x"] = {"/data/a\tb%c\nd"};
+  auto back = diff::Volatility::parse(odd.serialize());
+  REQUIRE(back.has_value());
+  CHECK(back->fields == odd.fields);
+  CHECK_FALSE(diff::Volatility::parse("").has_value());
+  CHECK_FALSE(diff::Volatility::parse("helmgate-volatile-v0\n").has_value());
+  CHECK_FALSE(diff::Volatility::parse("helmgate-volatile-v1\nname\ta\n").has_value());
+}
