@@ -1,6 +1,14 @@
 #include "runners/volatile_verdict.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "core/redact.hpp"
 
@@ -17,6 +25,78 @@ std::optional<diff::Volatility> settle(render::Renderer& renderer, const std::st
   if (!v) return std::nullopt;
   renderer.store_verdict(key, v->serialize());
   return *v;
+}
+
+// Template functions whose result differs from one render of identical inputs to the next (sprig's
+// random, crypto and clock functions). `lookup` is not among them: `helm template` answers it with
+// nothing, every time.
+bool varying_function(std::string_view token) {
+  static const std::set<std::string, std::less<>> kNames = {
+      "randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randInt", "randBytes", "uuidv4",
+      "genPrivateKey", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
+      "genSignedCertWithKey", "now", "htpasswd", "bcrypt", "encryptAES", "getHostByName", "shuffle"};
+  return kNames.count(token) != 0;
+}
+
+bool names_varying_function(std::string_view text) {
+  size_t i = 0;
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  while (i < text.size()) {
+    while (i < text.size() && !ident(text[i])) ++i;
+    size_t start = i;
+    while (i < text.size() && ident(text[i])) ++i;
+    if (i > start && varying_function(text.substr(start, i - start))) return true;
+  }
+  return false;
+}
+
+// A template file holding one document that is a test hook: `helm template --skip-tests` leaves it out.
+bool test_hook_only(const std::string& text) {
+  static const std::regex kHook(R"re(["']?helm\.sh/hook["']?\s*:\s*["']?test)re");
+  static const std::regex kSeparator(R"(\n---)");
+  return std::regex_search(text, kHook) && !std::regex_search(text, kSeparator);
+}
+
+// Whether a chart directory could render differently from identical inputs: a file calls one of those
+// functions (outside test hooks and Markdown), or the chart vendors a dependency as an archive, which this
+// scan does not open. Cached per directory: materialized trees are named by their content.
+bool chart_dir_may_vary(const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, bool> seen;
+  {
+    std::lock_guard lk(mu);
+    if (auto it = seen.find(dir); it != seen.end()) return it->second;
+  }
+  namespace fs = std::filesystem;
+  bool vary = false;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !vary && !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const auto ext = it->path().extension().string();
+    if (ext == ".md") continue;
+    if (ext == ".tgz" || ext == ".gz") {
+      vary = true;
+      break;
+    }
+    std::ifstream f(it->path(), std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    const std::string text = ss.str();
+    if (!names_varying_function(text)) continue;
+    vary = !test_hook_only(text);
+  }
+  if (ec) vary = true;  // unreadable: assume the worst, a second render settles it
+  std::lock_guard lk(mu);
+  seen.emplace(dir, vary);
+  return vary;
+}
+
+// Whether a second render of this request could differ from the first. Charts pulled as archives are
+// not scanned (the second render answers); values count because a chart may render them with `tpl`.
+bool may_vary(const render::RenderRequest& request) {
+  if (request.chart.origin != render::ChartOrigin::local_dir) return true;
+  return names_varying_function(request.values_json) || chart_dir_may_vary(request.chart.dir);
 }
 
 }  // namespace
@@ -37,7 +117,9 @@ size_t settle_volatility(render::Renderer& renderer, const std::vector<render::R
     if (results[b]->manifest == results[h]->manifest) continue;  // nothing differs: nothing to explain
     for (size_t j : {b, h}) {
       bool queued = std::any_of(jobs.begin(), jobs.end(), [&](size_t k) { return results[k]->key == results[j]->key; });
-      if (!queued && !known_volatility(renderer, results[j]->key)) jobs.push_back(j);
+      if (queued || known_volatility(renderer, results[j]->key)) continue;
+      // A chart that calls no random or clock function renders the same every time: nothing to settle.
+      if (may_vary(requests[j])) jobs.push_back(j);
     }
   }
   if (jobs.empty()) return 0;
@@ -95,7 +177,7 @@ std::string apply_digest(render::Renderer& renderer, const render::RenderRequest
   auto known = known_volatility(renderer, rendered.key);
   std::string digest =
       release_digest(release_name, target_namespace, rendered.manifest, values_json, known ? *known : diff::Volatility{});
-  if (known || digest == applied) return digest;
+  if (known || digest == applied || !may_vary(request)) return digest;
   render::RenderRequest again = request;
   again.fresh = true;
   if (rendered_again != nullptr) *rendered_again = true;

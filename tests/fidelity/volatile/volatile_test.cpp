@@ -210,6 +210,53 @@ TEST_CASE("volatile: a field that a change makes random is a change, not noise",
   fs::remove_all(work);
 }
 
+TEST_CASE("volatile: a chart that calls no random or clock function is rendered once per side", "[fidelity]") {
+  TempRepo t("volatile-plain");
+  t.write("charts/vol/Chart.yaml", "apiVersion: v2\nname: vol\nversion: 0.1.0\n");
+  t.write("charts/vol/templates/config.yaml", R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-config
+  namespace: {{ .Release.Namespace }}
+data:
+  greeting: {{ .Values.greeting | quote }}
+)");
+  // A test hook may be random: `helm template --skip-tests` leaves it out.
+  t.write("charts/vol/templates/tests/check.yaml", R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-check-{{ randAlphaNum 5 | lower }}
+  annotations:
+    "helm.sh/hook": test
+spec:
+  containers: [{name: c, image: busybox}]
+)");
+  write_release(t, "    greeting: hello\n");
+  const std::string base = t.commit("release");
+  write_release(t, "    greeting: world\n");
+  const std::string head = t.commit("greeting");
+  const std::string work = work_dir("plain");
+  auto res = runners::run_preview(request(t, base, head, work));
+  INFO((res.ok() ? res->text : res.error().message));
+  REQUIRE(res.ok());
+  CHECK(res->exit_status() == 2);
+  CHECK(res->render_stats.renders == 2);
+  REQUIRE(res->report.releases.size() == 1);
+  CHECK(res->report.releases[0].resources.size() == 1);
+  CHECK(res->report.releases[0].volatiles.empty());
+
+  // Values that name a random function (a chart may render them with tpl) make it a candidate again.
+  write_release(t, "    greeting: \"{{ randAlphaNum 4 }}\"\n");
+  const std::string head2 = t.commit("templated value");
+  auto res2 = runners::run_preview(request(t, head, head2, work));
+  REQUIRE(res2.ok());
+  // The new head, and it once more; the base is a cache hit and is not rendered again (its values name no
+  // random function and its chart calls none).
+  CHECK(res2->render_stats.renders == 2);
+  CHECK(res2->render_stats.cache_hits == 1);
+  fs::remove_all(work);
+}
+
 namespace {
 
 // Two renders of one release, differing only where a chart's random functions write.
