@@ -145,10 +145,14 @@ std::string headline(const Report& report) {
   return s;
 }
 
-// "`/data/tls.crt`, `/data/tls.key`" (markdown) or "/data/tls.crt, /data/tls.key" (text).
+// "`/data/tls.crt`, `/data/tls.key`" (markdown) or "/data/tls.crt, /data/tls.key" (text); the first 8.
 std::string volatile_fields(const VolatileResource& v, bool markdown) {
+  constexpr size_t kShown = 8;
   std::string s;
-  for (const auto& f : v.fields) s += (s.empty() ? "" : ", ") + (markdown ? core::md::code(f) : f);
+  for (size_t i = 0; i < v.fields.size() && i < kShown; ++i) {
+    s += (s.empty() ? "" : ", ") + (markdown ? core::md::code(v.fields[i]) : v.fields[i]);
+  }
+  if (v.fields.size() > kShown) s += ", … (" + std::to_string(v.fields.size() - kShown) + " more)";
   if (v.also_changed) s += std::string(s.empty() ? "" : "; ") + "its other changes are shown above";
   return s.empty() ? s : " (" + s + ")";
 }
