@@ -49,7 +49,8 @@ std::vector<std::string> pointer_tokens(std::string_view pointer) {
 }
 
 std::optional<size_t> index_of(const std::string& t) {
-  if (t.empty() || t.size() > 9 || !std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+  auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  if (t.empty() || t.size() > 9 || !std::all_of(t.begin(), t.end(), digit)) {
     return std::nullopt;
   }
   return static_cast<size_t>(std::stoul(t));
@@ -245,7 +246,8 @@ Masked mask(const std::vector<Resource>& resources, const Volatility& v) {
 }  // namespace
 
 bool VolatileName::matches(const Resource& r) const {
-  return r.group == group && r.kind == kind && (r.namespace_ == namespace_ || namespace_.empty()) && r.name.size() == length &&
+  return r.group == group && r.kind == kind && (r.namespace_ == namespace_ || namespace_.empty()) &&
+         r.name.size() == length &&
          r.name.compare(0, prefix.size(), prefix) == 0 &&
          r.name.compare(r.name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
