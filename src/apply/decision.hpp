@@ -15,6 +15,7 @@ struct Desired {
   // changes on every render masked (runners/volatile_verdict.hpp: release_digest), so that alone never
   // upgrades, as in Flux, which compares chart and values digests rather than renders.
   std::string digest;
+  bool volatile_masked = false;  // the digest masked some content (only says so in the reason)
 };
 
 struct Observed {

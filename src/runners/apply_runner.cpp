@@ -387,7 +387,9 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       // Content that changes on every render (a generated certificate) is masked: alone it never upgrades.
       std::string applied;
       if (auto it = digests->find(r->id()); it != digests->end()) applied = it->second;
-      desired.digest = apply_digest(*s_.renderer, req, *rendered, r->release_name, r->target_namespace, r->values_json, applied);
+      auto digest = apply_digest(*s_.renderer, req, *rendered, r->release_name, r->target_namespace, r->values_json, applied);
+      desired.digest = digest.digest;
+      desired.volatile_masked = digest.masked;
       rs.values_json = r->values_json;
       rs.digest = desired.digest;
       // helm-operator v1 had no such switch: its namespaces were created alongside, so create them.

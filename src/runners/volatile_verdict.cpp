@@ -169,21 +169,23 @@ std::string release_digest(const std::string& release_name, const std::string& t
   return core::sha256_hex(release_name + "\n" + target_namespace + "\n" + manifest + values);
 }
 
-std::string apply_digest(render::Renderer& renderer, const render::RenderRequest& request,
+ApplyDigest apply_digest(render::Renderer& renderer, const render::RenderRequest& request,
                          const render::RenderResult& rendered, const std::string& release_name,
                          const std::string& target_namespace, const std::string& values_json,
-                         const std::string& applied, bool* rendered_again) {
-  if (rendered_again != nullptr) *rendered_again = false;
-  auto known = known_volatility(renderer, rendered.key);
-  std::string digest =
-      release_digest(release_name, target_namespace, rendered.manifest, values_json, known ? *known : diff::Volatility{});
-  if (known || digest == applied || !may_vary(request)) return digest;
-  render::RenderRequest again = request;
-  again.fresh = true;
-  if (rendered_again != nullptr) *rendered_again = true;
-  auto v = settle(renderer, rendered.key, rendered.manifest, renderer.render(again));
-  if (!v) return digest;
-  return release_digest(release_name, target_namespace, rendered.manifest, values_json, *v);
+                         const std::string& applied) {
+  ApplyDigest out;
+  auto v = known_volatility(renderer, rendered.key);
+  out.digest =
+      release_digest(release_name, target_namespace, rendered.manifest, values_json, v ? *v : diff::Volatility{});
+  if (!v && out.digest != applied && may_vary(request)) {
+    render::RenderRequest again = request;
+    again.fresh = true;
+    out.rendered_again = true;
+    v = settle(renderer, rendered.key, rendered.manifest, renderer.render(again));
+    if (v) out.digest = release_digest(release_name, target_namespace, rendered.manifest, values_json, *v);
+  }
+  out.masked = v && !v->empty();
+  return out;
 }
 
 }  // namespace helmgate::runners

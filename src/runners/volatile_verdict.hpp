@@ -52,11 +52,16 @@ std::string release_digest(const std::string& release_name, const std::string& t
 
 // release_digest with the stored verdict of the render. When that digest differs from `applied` (so the
 // decision would install or upgrade) and no verdict is stored, the request is rendered once more to find
-// one: content that changes on every render alone never upgrades, and the digest recorded after an
-// install or upgrade is already the masked one. *rendered_again says whether that happened.
-std::string apply_digest(render::Renderer& renderer, const render::RenderRequest& request,
+// one (unless its chart cannot vary): content that changes on every render alone never upgrades, and the
+// digest recorded after an install or upgrade is already the masked one.
+struct ApplyDigest {
+  std::string digest;
+  bool rendered_again = false;  // a second render settled the verdict
+  bool masked = false;          // the verdict named volatile content
+};
+ApplyDigest apply_digest(render::Renderer& renderer, const render::RenderRequest& request,
                          const render::RenderResult& rendered, const std::string& release_name,
                          const std::string& target_namespace, const std::string& values_json,
-                         const std::string& applied, bool* rendered_again = nullptr);
+                         const std::string& applied);
 
 }  // namespace helmgate::runners

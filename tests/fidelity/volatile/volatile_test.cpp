@@ -340,10 +340,9 @@ TEST_CASE("volatile: apply on a worker without the render cache renders twice on
   render::Renderer first(make("first"));
   auto r1 = first.render(req);
   REQUIRE(r1.ok());
-  bool rendered_again = false;
-  const std::string installed =
-      runners::apply_digest(first, req, *r1, "vol", "demo", req.values_json, "", &rendered_again);
-  CHECK(rendered_again);  // an install: the verdict is settled so that the recorded digest is the masked one
+  const auto installed = runners::apply_digest(first, req, *r1, "vol", "demo", req.values_json, "");
+  CHECK(installed.rendered_again);  // an install: the verdict is settled so that the recorded digest is the masked one
+  CHECK(installed.masked);
   CHECK(first.stats().renders == 2);
 
   // Another worker (an empty cache) renders the same inputs: other random content, the same digest.
@@ -352,14 +351,18 @@ TEST_CASE("volatile: apply on a worker without the render cache renders twice on
   REQUIRE(r2.ok());
   CHECK(r2->key == r1->key);
   CHECK(r2->manifest != r1->manifest);  // the control: the chart's output does change on every render
-  const std::string now = runners::apply_digest(second, req, *r2, "vol", "demo", req.values_json, installed, &rendered_again);
-  CHECK(rendered_again);
-  CHECK(now == installed);
-  CHECK(apply::determine_release_action({true, now}, {true, "deployed", installed}, false).action == apply::Action::none);
+  const auto now = runners::apply_digest(second, req, *r2, "vol", "demo", req.values_json, installed.digest);
+  CHECK(now.rendered_again);
+  CHECK(now.digest == installed.digest);
+  apply::Desired desired{true, now.digest, now.masked};
+  auto decision = apply::determine_release_action(desired, {true, "deployed", installed.digest}, false);
+  CHECK(decision.action == apply::Action::none);
+  CHECK(decision.reason.find("changes on every render") != std::string::npos);
   // Once per render key: the next apply on that worker renders no more.
   const auto renders = second.stats().renders;
-  CHECK(runners::apply_digest(second, req, *r2, "vol", "demo", req.values_json, installed, &rendered_again) == installed);
-  CHECK_FALSE(rendered_again);
+  const auto next = runners::apply_digest(second, req, *r2, "vol", "demo", req.values_json, installed.digest);
+  CHECK(next.digest == installed.digest);
+  CHECK_FALSE(next.rendered_again);
   CHECK(second.stats().renders == renders);
   fs::remove_all(work);
 }
