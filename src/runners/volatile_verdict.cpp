@@ -118,8 +118,13 @@ size_t settle_volatility(render::Renderer& renderer, const std::vector<render::R
     for (size_t j : {b, h}) {
       bool queued = std::any_of(jobs.begin(), jobs.end(), [&](size_t k) { return results[k]->key == results[j]->key; });
       if (queued || known_volatility(renderer, results[j]->key)) continue;
-      // A chart that calls no random or clock function renders the same every time: nothing to settle.
-      if (may_vary(requests[j])) jobs.push_back(j);
+      // A chart that calls no random or clock function renders the same every time: its verdict is empty
+      // without a second render (and known, so content that the other side made random is a change).
+      if (may_vary(requests[j])) {
+        jobs.push_back(j);
+      } else {
+        renderer.store_verdict(results[j]->key, diff::Volatility{}.serialize());
+      }
     }
   }
   if (jobs.empty()) return 0;

@@ -254,6 +254,20 @@ spec:
   // random function and its chart calls none).
   CHECK(res2->render_stats.renders == 2);
   CHECK(res2->render_stats.cache_hits == 1);
+
+  // A change that makes this deterministic chart random: the new random field is a change, not noise.
+  t.write("charts/vol/templates/config.yaml", t.read("charts/vol/templates/config.yaml") +
+                                                   "  token: {{ randAlphaNum 8 | quote }}\n");
+  write_release(t, "    greeting: world\n");
+  const std::string head3 = t.commit("random token");
+  auto res3 = runners::run_preview(request(t, head, head3, work));
+  INFO((res3.ok() ? res3->text : res3.error().message));
+  REQUIRE(res3.ok());
+  CHECK(res3->exit_status() == 2);
+  REQUIRE(res3->report.releases.size() == 1);
+  REQUIRE(res3->report.releases[0].resources.size() == 1);
+  CHECK(res3->report.releases[0].resources[0].diff.find("+  token: ") != std::string::npos);
+  CHECK(res3->report.releases[0].volatiles.empty());
   fs::remove_all(work);
 }
 
