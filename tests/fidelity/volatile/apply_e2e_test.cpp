@@ -15,6 +15,7 @@
 #include "kube/client.hpp"
 #include "render/process.hpp"
 #include "runners/apply_runner.hpp"
+#include "support/apply_job.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 #include "vol_chart.hpp"
@@ -28,18 +29,6 @@ const std::string kRunId = std::to_string(::getpid()) + "r" + std::to_string(::t
 const std::string kNs = "hg-volatile-" + kRunId;
 const std::string kRepoUrl = "https://git.example.invalid/platform/fleet.git";
 
-struct Ctx : queue::JobContext {
-  queue::JobRecord rec;
-  std::vector<std::string> lines;
-  std::mutex mu;
-  const queue::JobRecord& job() const override { return rec; }
-  void log(std::string_view line) override {
-    std::lock_guard lock(mu);
-    lines.emplace_back(line);
-  }
-  bool superseded() const override { return false; }
-};
-
 // timeout: a spec field that changes neither the chart nor the values (so neither Flux's chart nor its
 // config digest), but makes the release affected.
 std::string release_yaml(const std::string& greeting, int timeout) {
@@ -50,32 +39,8 @@ std::string release_yaml(const std::string& greeting, int timeout) {
 
 // release -> outcome, and the whole log for failure messages.
 std::map<std::string, std::string> run_apply(queue::Runner& runner, const std::string& dir, const std::string& before,
-                                         const std::string& after) {
-  Ctx ctx;
-  static int n = 0;
-  ctx.rec.id = "job-" + kRunId + "-" + std::to_string(++n);
-  ctx.rec.spec.kind = "apply";
-  ctx.rec.spec.forge = "gitea";
-  ctx.rec.spec.repo = "platform/fleet";
-  ctx.rec.spec.clone_url = dir;
-  ctx.rec.spec.ref = "refs/heads/main";
-  ctx.rec.spec.before = before;
-  ctx.rec.spec.after = after;
-  auto outcome = runner(ctx);
-  std::string json, all;
-  for (const auto& l : ctx.lines) {
-    all += l + "\n";
-    if (l.rfind("apply result: ", 0) == 0) json = l.substr(14);
-  }
-  INFO(outcome.error << "\n" << all);
-  REQUIRE_FALSE(json.empty());
-  core::json::Document d;
-  REQUIRE_FALSE(core::json::parse(d, json).has_value());
-  std::map<std::string, std::string> out;
-  for (const auto& c : d["clusters"].GetArray()) {
-    for (const auto& r : c["releases"].GetArray()) out[r["release"].GetString()] = r["outcome"].GetString();
-  }
-  return out;
+                                             const std::string& after) {
+  return test::run_apply_job(runner, dir, before, after).releases();
 }
 
 render::ProcessResult helm(const std::vector<std::string>& args) {
