@@ -13,6 +13,7 @@
 #include "core/redact.hpp"
 #include "release/kustomize_scan.hpp"
 #include "release/names_gate.hpp"
+#include "release/substitute.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
 #include "core/limits.hpp"
@@ -219,6 +220,8 @@ class Discoverer {
     std::string target_namespace;
     YAML::Node patches;  // spec.patches, in kustomize's own format
     bool substitute = false;
+    bool substitute_always = false;  // postBuild.substituteStrategy: Always
+    int line = 0;                    // of the Kustomization
     std::map<std::string, std::string> vars;  // postBuild.substitute over postBuild.substituteFrom
     std::vector<std::string> sensitive;       // vars that came from Secrets
     std::string file;                         // where the Kustomization is declared
@@ -459,6 +462,7 @@ class Discoverer {
     YAML::Node post = detail::get(spec, "postBuild");
     if (post && post.IsMap()) {
       t->substitute = true;
+      t->substitute_always = scalar(post, "substituteStrategy") == "Always";
       std::string ns = scalar(detail::get(d.node, "metadata"), "namespace");
       YAML::Node from = detail::get(post, "substituteFrom");
       for (const auto& f : from) {
@@ -494,13 +498,14 @@ class Discoverer {
     }
     if (t->target_namespace.empty() && !t->patches.IsSequence() && !t->substitute) return nullptr;
     if (!d.file.empty()) t->file = d.file;
+    t->line = d.line;
     std::string patches_text;
     if (t->patches.IsSequence()) {
       auto c = typed::from_yaml(t->patches);
       patches_text = c.ok ? typed::to_json(c.value) : detail::dump(t->patches);
     }
     std::string material = t->target_namespace + "\n" + patches_text +
-                           "\n" + (t->substitute ? "subst" : "");
+                           "\n" + (t->substitute ? "subst" : "") + (t->substitute_always ? "always" : "");
     for (const auto& [k, v] : t->vars) material += "\n" + k + "=" + v;
     t->digest = core::sha256_hex(material).substr(0, 16);
     return t;
@@ -569,7 +574,16 @@ class Discoverer {
       }
       text = *built;
     }
-    if (t.substitute) text = detail::flux_substitute(text, t.vars);
+    if (t.substitute) {
+      auto substituted = subst::substitute_documents(text, t.vars, {opt_.flux_strict_substitution, t.substitute_always});
+      if (!substituted) {
+        problem("the Flux Kustomization declared here fails its postBuild substitution, as kustomize-controller would: " +
+                    substituted.error().message,
+                {t.file, t.line, 0});
+        return substituted.error();
+      }
+      text = *substituted;
+    }
     auto parsed = parse_file(t.file, text);
     if (auto* f = std::get_if<ParseFailure>(&parsed)) {
       problem("the documents of the Flux Kustomization declared in " + t.file +

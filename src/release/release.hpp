@@ -107,6 +107,9 @@ struct DiscoverOptions {
   // then resolves to this repository when its path exists here.
   std::vector<std::string> self_urls;
   std::shared_ptr<DocCache> cache;  // optional
+  // kustomize-controller's StrictPostBuildSubstitutions feature gate (on by default since v1.9): a
+  // ${var} that is not set and has no default fails the Flux Kustomization instead of reading as "".
+  bool flux_strict_substitution = true;
   // Opens another Git repository (a tenant's GitRepository URL) through the mirror cache; null: such
   // sources are not followed and a note names them.
   std::function<core::Result<std::shared_ptr<const git::Repository>>(const std::string& url)> open_source;
