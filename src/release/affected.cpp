@@ -67,6 +67,15 @@ std::vector<std::string> reasons_for(const Release& a, const Release& b) {
     out.push_back("postRenderers changed");
   }
   if (a.kube_version != b.kube_version) out.push_back("cluster kube version changed");
+  // A migration between API generations (FluxHelmRelease -> HelmRelease, flux.weave.works/v1beta1 ->
+  // helm.fluxcd.io/v1) keeps namespace/name, so it is this release changing: the new operator's first
+  // reconcile of the new object upgrades the Helm release of the same name. A version bump within one API
+  // group (helm.toolkit.fluxcd.io/v2beta2 -> v2) is the same stored object and changes nothing.
+  const std::string kind_a = detail::scalar(spec_of(a), "kind"), kind_b = detail::scalar(spec_of(b), "kind");
+  const auto group = [](const std::string& api) { return api.substr(0, api.find('/')); };
+  if (group(a.api_version) != group(b.api_version) || kind_a != kind_b) {
+    out.push_back("migrated from " + kind_a + " " + a.api_version + " to " + kind_b + " " + b.api_version);
+  }
   return out;
 }
 

@@ -388,7 +388,7 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       rs.values_json = r->values_json;
       rs.digest = desired.digest;
       // helm-operator v1 had no such switch: its namespaces were created alongside, so create them.
-      rs.create_namespace = r->api_version.rfind("helm.fluxcd.io/", 0) == 0;
+      rs.create_namespace = r->create_namespace;  // set for the helm-operator generations
       if (r->spec) {
         const auto& doc = *static_cast<const YAML::Node*>(r->spec.get());
         try {

@@ -58,7 +58,7 @@ core::Result<std::string> default_base(const git::Repository& repo, const std::s
 // Whether helm would create the release's namespace: helm-operator v1 always did; Flux v2 when
 // spec.install.createNamespace says so. Validation then does not report the namespace as missing.
 bool creates_namespace(const release::Release& r) {
-  bool create = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
+  bool create = r.create_namespace;  // the helm-operator generations
   if (!r.spec) return create;
   try {
     const auto& doc = *static_cast<const YAML::Node*>(r.spec.get());
