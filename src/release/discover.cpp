@@ -770,8 +770,8 @@ class Discoverer {
     return std::shared_ptr<const Docs>(docs);
   }
 
-  inline static const std::set<std::string> kLocated = {"FluxHelmRelease", "HelmRepository", "GitRepository", "OCIRepository", "Kustomization",
-                                                        "ConfigMap", "Secret"};
+  inline static const std::set<std::string> kLocated = {"HelmRepository", "GitRepository", "OCIRepository", "Kustomization",
+                                                        "ConfigMap", "Secret", "FluxHelmRelease"};
 
   void index_declarations(const std::set<std::string>& files,
                           std::map<std::string, std::pair<std::string, int>>& declared) {
@@ -1038,6 +1038,10 @@ class Discoverer {
       for (const auto& e : op->errors) r.errors.push_back({cluster_->name, e, r.where});
     } else if (r.release_name.empty()) {
       r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
+    }
+    if (!v1) {
+      r.skip_schema_validation_install = detail::truthy(detail::get(spec, "install"), "disableSchemaValidation");
+      r.skip_schema_validation_upgrade = detail::truthy(detail::get(spec, "upgrade"), "disableSchemaValidation");
     }
 
     YAML::Node chart = detail::get(spec, "chart");

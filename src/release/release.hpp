@@ -62,6 +62,10 @@ struct Release {
   std::string target_namespace;  // effective namespace of the rendered resources
   std::string kube_version;      // of the cluster (may be empty)
   bool create_namespace = false;  // the helm-operator generations install with the namespace created
+  // Flux v2 spec.install.disableSchemaValidation / spec.upgrade.disableSchemaValidation: helm's
+  // --skip-schema-validation for the install and for the upgrade action.
+  bool skip_schema_validation_install = false;
+  bool skip_schema_validation_upgrade = false;
   ChartRef chart;
   // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
   std::string values_json;

@@ -134,6 +134,8 @@ const release::Discovery& ApplyJob::discovery_at(const std::string& commit) {
     dopt.work_root = s_.opt.cache_root + "/work/trees";
     dopt.cache = s_.doc_cache;
     dopt.self_urls = {repo_cfg_->url};
+    dopt.flux_strict_substitution = repo_cfg_->flux_strict_substitution;
+    dopt.helm_operator_charts_path = repo_cfg_->helm_operator_charts_path;
     auto* renderer = s_.renderer.get();
     dopt.kustomize = [renderer](const std::string& dir, const std::string& key) { return renderer->kustomize_build(dir, key); };
     auto d = std::make_shared<release::Discovery>();
@@ -328,6 +330,8 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       req.namespace_ = r->target_namespace;
       req.values_json = r->values_json;
       req.kube_version = r->kube_version;
+      // Before helm says whether it installs or upgrades: the render validates unless either action skips.
+      req.skip_schema_validation = r->skip_schema_validation_install || r->skip_schema_validation_upgrade;
       req.chart.shown = r->chart.describe();
       req.egress = repo_cfg_->egress;  // the render pulls the chart first: a refused URL stops the apply
       switch (r->chart.kind) {
@@ -407,6 +411,8 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
     }
     if (auto it = digests->find(r->id()); it != digests->end()) observed.applied_digest = it->second;
     auto decision = apply::determine_release_action(desired, observed, c.prune);
+    rs.skip_schema_validation =
+        decision.action == apply::Action::install ? r->skip_schema_validation_install : r->skip_schema_validation_upgrade;
     ro.action = std::string(apply::to_string(decision.action));
     apply::ActionResult result;
     switch (decision.action) {

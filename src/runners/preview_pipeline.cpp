@@ -106,7 +106,11 @@ class Pipeline {
       return renderer_.kustomize_build(dir, key);
     };
     dopt.open_source = [this](const std::string& url) { return open_tenant(url); };
-    if (req_.repo_config) dopt.self_urls = {req_.repo_config->url};
+    if (req_.repo_config) {
+      dopt.self_urls = {req_.repo_config->url};
+      dopt.flux_strict_substitution = req_.repo_config->flux_strict_substitution;
+      dopt.helm_operator_charts_path = req_.repo_config->helm_operator_charts_path;
+    }
     auto base_f = std::async(std::launch::async, [&] { return release::discover(repo_, base, dopt); });
     release::Discovery head_d = release::discover(repo_, head, dopt);
     release::Discovery base_d = base_f.get();
@@ -142,7 +146,12 @@ class Pipeline {
       for (bool is_head : {false, true}) {
         const release::Release* r = is_head ? aff[i].head : aff[i].base;
         if (r == nullptr || !r->errors.empty()) continue;
-        Prepared p = prepare(*r, is_head ? head : base);
+        // Schema validation as Flux's action would: at head an upgrade when the release was there at base,
+        // else an install; the base state got there by one or the other.
+        const bool skip_schema = !is_head    ? r->skip_schema_validation_install || r->skip_schema_validation_upgrade
+                                 : aff[i].base ? r->skip_schema_validation_upgrade
+                                               : r->skip_schema_validation_install;
+        Prepared p = prepare(*r, is_head ? head : base, skip_schema);
         if (!p.request) {
           prep_errors[{i, is_head}] = p.error;
           continue;
@@ -189,8 +198,9 @@ class Pipeline {
   bool renderer_options_helm_missing_ = false;
 
  private:
-  Prepared prepare(const release::Release& r, const std::string& commit) {
+  Prepared prepare(const release::Release& r, const std::string& commit, bool skip_schema_validation) {
     render::RenderRequest req;
+    req.skip_schema_validation = skip_schema_validation;
     req.release_name = r.release_name;
     req.namespace_ = r.target_namespace;
     req.values_json = r.values_json;

@@ -366,3 +366,107 @@ spec:
         "spec.valuesFrom[0] chartFileRef no-such-values.yaml: charts/podinfo/no-such-values.yaml does not exist");
   fs::remove_all(work);
 }
+
+TEST_CASE("postBuild substitution in discovery: the forms, strict mode, substituteStrategy Always", "[fidelity]") {
+  TempRepo t("legacy-subst");
+  auto kustomization = [&](const std::string& post_build) {
+    t.write("clusters/dev/apps.yaml", R"(apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+)" + post_build);
+  };
+  kustomization("  postBuild:\n    substitute:\n      cluster: dev-eu-1\n      image: ghcr.io/acme/web:1.10\n");
+  t.write("apps/web.yaml", R"(apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: flux-system
+spec:
+  url: https://charts.example.com
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: flux-system
+spec:
+  chart:
+    spec:
+      chart: web
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+  values:
+    env: "${cluster%%-*}"
+    region: "${cluster#*-}"
+    upper: "${cluster^^}"
+    repo: "${image%:*}"
+    tag: "${image##*:}"
+    host: "${cluster/-/.}.example.com"
+    dots: "${cluster//-/.}"
+    length: "${#cluster}"
+    first: "${cluster:0:3}"
+    fallback: "${tier:=standard}"
+    kept: "$${cluster}"
+)");
+  const std::string c1 = t.commit("forms");
+  auto repo = git::Repository::open(t.dir.string());
+  const std::string work = work_dir("subst");
+  Engine e(work);
+  e.opt.clusters = release::default_clusters(*repo, c1).value();
+  auto d1 = release::discover(*repo, c1, e.opt);
+  INFO(text_of(d1));
+  REQUIRE(d1.problems.empty());
+  REQUIRE(d1.releases.size() == 1);
+  CHECK(d1.releases[0].values_json ==
+        "{\"dots\":\"dev.eu.1\",\"env\":\"dev\",\"fallback\":\"standard\",\"first\":\"dev\",\"host\":\"dev.eu-1.example.com\","
+        "\"kept\":\"${cluster}\",\"length\":\"8\",\"region\":\"eu-1\",\"repo\":\"ghcr.io/acme/web\",\"tag\":\"1.10\","
+        "\"upper\":\"DEV-EU-1\"}");
+
+  // Strict mode (kustomize-controller's default since v1.9): an unset variable without a default fails the
+  // Kustomization, as a problem at its file and line; its releases are not previewed (the root failed).
+  t.replace("apps/web.yaml", "fallback: \"${tier:=standard}\"", "fallback: \"${tier}\"");
+  const std::string c2 = t.commit("unset variable");
+  auto d2 = release::discover(*repo, c2, e.opt);
+  REQUIRE(d2.problems.size() == 1);
+  CHECK(d2.problems[0].where.file == "clusters/dev/apps.yaml");
+  CHECK(d2.problems[0].where.line == 1);
+  CHECK(d2.problems[0].message.find("post build failed for HelmRelease/web: variable substitution failed: "
+                                    "variable not set (strict mode): \"tier\"") != std::string::npos);
+  CHECK(d2.releases.empty());
+  CHECK_FALSE(d2.failed_roots.empty());
+  // With the feature gate off, it reads as "".
+  e.opt.flux_strict_substitution = false;
+  auto d2b = release::discover(*repo, c2, e.opt);
+  REQUIRE(d2b.problems.empty());
+  REQUIRE(d2b.releases.size() == 1);
+  CHECK(d2b.releases[0].values_json.find("\"fallback\":\"\"") != std::string::npos);
+  e.opt.flux_strict_substitution = true;
+
+  // No variable at all: kustomize-controller does not substitute (substituteStrategy WithVariables)...
+  t.replace("apps/web.yaml", "fallback: \"${tier}\"", "fallback: \"${tier:=standard}\"");
+  kustomization("  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: absent\n        optional: true\n");
+  const std::string c3 = t.commit("no variables");
+  auto d3 = release::discover(*repo, c3, e.opt);
+  INFO(text_of(d3));
+  REQUIRE(d3.releases.size() == 1);
+  CHECK(d3.releases[0].values_json.find("\"fallback\":\"${tier:=standard}\"") != std::string::npos);
+  // ...unless substituteStrategy: Always (non-strict here: the other references are unset).
+  kustomization("  postBuild:\n    substituteStrategy: Always\n");
+  const std::string c4 = t.commit("always");
+  e.opt.flux_strict_substitution = false;
+  auto d4 = release::discover(*repo, c4, e.opt);
+  INFO(text_of(d4));
+  REQUIRE(d4.releases.size() == 1);
+  CHECK(d4.releases[0].values_json.find("\"fallback\":\"standard\"") != std::string::npos);
+  CHECK(d4.releases[0].values_json.find("\"env\":\"\"") != std::string::npos);
+  fs::remove_all(work);
+}
