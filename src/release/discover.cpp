@@ -192,6 +192,9 @@ class Discoverer {
       if (api == legacy::Api::unknown) {
         use(f.source);
         note(legacy::unread_note(f.doc.node), {src_->prefix + f.doc.file, f.doc.line, 0});
+        out_.unread[cluster.name + "/" + scalar(detail::get(f.doc.node, "metadata"), "namespace", "default") + "/" +
+                    scalar(detail::get(f.doc.node, "metadata"), "name")] =
+            scalar(f.doc.node, "kind") + " " + scalar(f.doc.node, "apiVersion");
       } else if (api != legacy::Api::other) {
         use(f.source);
         Release r = build_release(f.doc, f.root, f.inputs);

@@ -95,6 +95,9 @@ struct Discovery {
   // the report so a missing release is never silent, without failing the preview.
   std::vector<Problem> notes;
   std::vector<std::pair<std::string, std::string>> failed_roots;  // (cluster, root) that could not be read
+  // HelmReleases declared in an apiVersion helmgate does not read (a note each): id -> "<kind> <apiVersion>".
+  // Such a release is neither added nor removed by the change, only unknown on that side.
+  std::map<std::string, std::string> unread;
   bool root_failed(const std::string& cluster, const std::string& root) const;
 };
 

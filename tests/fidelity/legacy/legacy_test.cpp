@@ -263,6 +263,27 @@ metadata:
     CHECK(it->where.line == w.line);
     CHECK(it->message.find("that release is not in this preview") != std::string::npos);
   }
+  CHECK(d.unread.count("default/test/backend") == 1);
+
+  // A release that moves to an apiVersion helmgate does not read is unknown at head: never "removed"
+  // (which the apply would uninstall)...
+  t.replace("releases/dev/podinfo.yaml", "apiVersion: helm.fluxcd.io/v1", "apiVersion: helm.fluxcd.io/v2");
+  const std::string c2 = t.commit("to an unknown generation");
+  auto d2 = release::discover(*repo, c2, e.opt);
+  auto gone = release::affected(d, d2, repo->changed_paths(c, c2).value());
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0].id == "default/dev/podinfo-dev");
+  CHECK(gone[0].head == nullptr);
+  CHECK(gone[0].head_failed);
+  CHECK(reasons(gone[0]).find("at head it is a \"HelmRelease helm.fluxcd.io/v2\", which helmgate does not read") !=
+        std::string::npos);
+  CHECK(reasons(gone[0]).find("not uninstalled") != std::string::npos);
+  // ...and one that comes back from it is not "added": its base is unknown.
+  auto back = release::affected(d2, d, repo->changed_paths(c2, c).value());
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].base == nullptr);
+  CHECK(back[0].base_failed);
+  CHECK(reasons(back[0]).find("at base it was a \"HelmRelease helm.fluxcd.io/v2\"") != std::string::npos);
   fs::remove_all(work);
 }
 
