@@ -12,6 +12,8 @@
 #include <fstream>
 
 #include "apply/helm.hpp"
+#include "engine/plan.hpp"
+#include "git/repository.hpp"
 #include "release/release.hpp"
 #include "render/process.hpp"
 #include "render/renderer.hpp"
@@ -130,7 +132,7 @@ TEST_CASE("schema validation: the render fails with helm's schema error unless d
   REQUIRE(rendered.ok());
   CHECK(rendered->manifest.find("replicas: \"two\"") != std::string::npos);
 
-  // Discovery reads both fields.
+  // Discovery reads both fields; the apply plan passes the flag of the action it will run.
   t.write("clusters/dev/strict.yaml", helm_release("  install:\n    disableSchemaValidation: true\n"));
   const std::string with_install = t.commit("install skips the schema");
   {
@@ -142,6 +144,23 @@ TEST_CASE("schema validation: the render fails with helm's schema error unless d
     REQUIRE(d.releases.size() == 1);
     CHECK(d.releases[0].skip_schema_validation_install);
     CHECK_FALSE(d.releases[0].skip_schema_validation_upgrade);
+    release::Affected a;
+    a.id = d.releases[0].id();
+    a.head = &d.releases[0];
+    git::MirrorCache mirrors(work + "/mirrors");
+    engine::ChartSources head{&*repo, with_install, &mirrors, work + "/trees", {}};
+    engine::Observed nothing;  // not installed: helm installs, install.disableSchemaValidation counts
+    auto install = engine::plan_release(a, nothing, head, renderer, with_install);
+    INFO(install.failure);
+    CHECK(install.failure.empty());
+    CHECK(install.decision.action == apply::Action::install);
+    CHECK(install.spec.skip_schema_validation);
+    engine::Observed installed;  // installed: helm upgrades, and upgrade.disableSchemaValidation is not set
+    installed.helm["apps/strict"] = {"strict", "apps", "deployed", 1};
+    auto upgrade = engine::plan_release(a, installed, head, renderer, with_install);
+    CHECK(upgrade.failure.empty());
+    CHECK(upgrade.decision.action == apply::Action::upgrade);
+    CHECK_FALSE(upgrade.spec.skip_schema_validation);
   }
 
   const std::string cache = work_dir("cache");
