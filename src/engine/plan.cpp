@@ -32,6 +32,8 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
       return p;
     }
     auto req = render_request(*r, head);
+    // Before helm says whether it installs or upgrades: the render validates unless either action skips.
+    if (req) req->skip_schema_validation = r->skip_schema_validation_install || r->skip_schema_validation_upgrade;
     if (!req) {
       p.failure = "chart " + r->chart.describe() + ": " + req.error().message;
       return p;
@@ -65,6 +67,9 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   }
   if (auto it = observed.digests.find(r->id()); it != observed.digests.end()) seen.applied_digest = it->second;
   p.decision = apply::determine_release_action(desired, seen, observed.prune);
+  // Flux's spec.install/upgrade.disableSchemaValidation: the flag of the action about to run.
+  p.spec.skip_schema_validation = p.decision.action == apply::Action::install ? r->skip_schema_validation_install
+                                                                              : r->skip_schema_validation_upgrade;
   return p;
 }
 

@@ -346,6 +346,7 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   std::vector<std::string> argv = {opt_.helm, "template", "--namespace=" + req.namespace_, "--kube-version=" + kube,
                                    "--include-crds", "--skip-tests", "--values=" + values.string()};
   if (!version.empty()) argv.push_back("--version=" + version);
+  if (req.skip_schema_validation) argv.emplace_back("--skip-schema-validation");
   argv.insert(argv.end(), {"--", req.release_name, chart_ref});
   ProcessOptions po;
   po.env = child_env();
@@ -424,7 +425,8 @@ core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
   std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
   std::string material = "helmgate-render-v1\n" + chart_id + "\n" + req.release_name + "\n" + req.namespace_ +
                          "\n" + kube + "\n" + helm_version() + "\n" + core::sha256_hex(req.values_json) + "\n" +
-                         core::sha256_hex(req.post_render_kustomization);
+                         core::sha256_hex(req.post_render_kustomization) +
+                         (req.skip_schema_validation ? "\nskip-schema-validation" : "");
   RenderResult res;
   res.key = core::sha256_hex(material);
   std::string cached = req.fresh ? std::string() : lookup(res.key);

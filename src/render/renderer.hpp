@@ -38,6 +38,8 @@ struct RenderRequest {
   std::string kube_version;  // empty: Options::kube_version
   // Flux postRenderers: kustomization.yaml fields (patches, images, ...) applied to the rendered output.
   std::string post_render_kustomization;
+  // helm's --skip-schema-validation (Flux's spec.install/upgrade.disableSchemaValidation).
+  bool skip_schema_validation = false;
   // Which chart repositories and OCI registries a pull may reach (checked before every pull, also when
   // the chart was pulled before under another policy).
   core::EgressPolicy egress;

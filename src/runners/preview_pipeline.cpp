@@ -121,7 +121,12 @@ class Pipeline {
       for (bool is_head : {false, true}) {
         const release::Release* r = is_head ? aff[i].head : aff[i].base;
         if (r == nullptr || !r->errors.empty()) continue;
-        Prepared p = prepare(*r, is_head ? head : base);
+        // Schema validation as Flux's action would: at head an upgrade when the release was there at base,
+        // else an install; the base state got there by one or the other.
+        const bool skip_schema = !is_head    ? r->skip_schema_validation_install || r->skip_schema_validation_upgrade
+                                 : aff[i].base ? r->skip_schema_validation_upgrade
+                                               : r->skip_schema_validation_install;
+        Prepared p = prepare(*r, is_head ? head : base, skip_schema);
         if (!p.request) {
           prep_errors[{i, is_head}] = p.error;
           continue;
@@ -175,10 +180,11 @@ class Pipeline {
   bool renderer_options_helm_missing_ = false;
 
  private:
-  Prepared prepare(const release::Release& r, const std::string& commit) {
+  Prepared prepare(const release::Release& r, const std::string& commit, bool skip_schema_validation) {
     engine::ChartSources src{&repo_, commit, &mirrors_, root_ + "/work/trees", egress_};
     auto req = engine::render_request(r, src);
     if (!req) return {std::nullopt, req.error().message};
+    req->skip_schema_validation = skip_schema_validation;
     return {std::move(*req), {}};
   }
 
