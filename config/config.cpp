@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/names.hpp"
 #include "core/redact.hpp"
 
 namespace helmgate::config {
@@ -263,9 +265,22 @@ void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, cor
   }
 }
 
+// "[KIND/][NAMESPACE/]NAME=PATH" with PATH inside the repository (release::parse_source_mapping reads it).
+std::string source_mapping_problem(const std::string& m) {
+  const std::string form = " (write [KIND/][NAMESPACE/]NAME=PATH, e.g. ExternalArtifact/flux-system/apps=deploy/apps)";
+  auto eq = m.find('=');
+  if (eq == std::string::npos || eq == 0) return "'" + m + "' has no NAME=PATH" + form;
+  std::string key = m.substr(0, eq);
+  if (std::count(key.begin(), key.end(), '/') > 2 || key.back() == '/' || key.front() == '/') {
+    return "'" + m + "' must name the source as [KIND/][NAMESPACE/]NAME" + form;
+  }
+  if (auto why = core::names::repo_path(m.substr(eq + 1)); !why.empty()) return "the path of '" + m + "' " + why;
+  return {};
+}
+
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress"});
+                  "egress", "sources"});
   repo.name = r.str(n, p, "name", "", true);
   if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
   repo.url = r.str(n, p, "url", "");
@@ -290,6 +305,12 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   repo.forge = r.str(n, p, "forge", "", true);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
   repo.sensitive_values = r.strings(n, p, "sensitive_values");
+  repo.sources = r.strings(n, p, "sources");
+  for (size_t i = 0; i < repo.sources.size(); ++i) {
+    if (auto why = source_mapping_problem(repo.sources[i]); !why.empty()) {
+      r.fail(n["sources"][i], p + ".sources[" + std::to_string(i) + "]", why);
+    }
+  }
   repo.egress = egress;
   if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);
   if (!repo.url.empty()) repo.egress.trusted.push_back(repo.url);

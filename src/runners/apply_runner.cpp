@@ -31,6 +31,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "release/release.hpp"
+#include "release/sources.hpp"
 #include "render/renderer.hpp"
 #include "runners/tools.hpp"
 #include "runners/validate.hpp"
@@ -134,6 +135,12 @@ const release::Discovery& ApplyJob::discovery_at(const std::string& commit) {
     dopt.work_root = s_.opt.cache_root + "/work/trees";
     dopt.cache = s_.doc_cache;
     dopt.self_urls = {repo_cfg_->url};
+    // The configured source mappings: the merge applies what the preview showed (loaded and checked at start).
+    for (size_t i = 0; i < repo_cfg_->sources.size(); ++i) {
+      if (auto m = release::parse_source_mapping(repo_cfg_->sources[i], "repos[].sources[" + std::to_string(i) + "]")) {
+        dopt.sources.push_back(*m);
+      }
+    }
     auto* renderer = s_.renderer.get();
     dopt.kustomize = [renderer](const std::string& dir, const std::string& key) { return renderer->kustomize_build(dir, key); };
     auto d = std::make_shared<release::Discovery>();
@@ -368,8 +375,14 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
           req.chart.origin = render::ChartOrigin::oci;
           req.chart.url = r->chart.url;
           req.chart.version = r->chart.version;
-          rs.chart_args = {r->chart.url};
-          if (!r->chart.version.empty()) rs.chart_args.insert(rs.chart_args.end(), {"--version", r->chart.version});
+          req.chart.digest = r->chart.digest;
+          // A digest wins over the tag, as in Flux: helm resolves oci://…/chart@sha256:… itself.
+          if (!r->chart.digest.empty()) {
+            rs.chart_args = {r->chart.url + "@" + r->chart.digest};
+          } else {
+            rs.chart_args = {r->chart.url};
+            if (!r->chart.version.empty()) rs.chart_args.insert(rs.chart_args.end(), {"--version", r->chart.version});
+          }
           break;
       }
       auto rendered = s_.renderer->render(req);

@@ -21,6 +21,7 @@
 #include "diff/normalize.hpp"
 #include "git/repository.hpp"
 #include "release/release.hpp"
+#include "release/sources.hpp"
 #include "runners/preview_sensitive.hpp"
 #include "runners/tools.hpp"
 
@@ -107,6 +108,19 @@ class Pipeline {
     };
     dopt.open_source = [this](const std::string& url) { return open_tenant(url); };
     if (req_.repo_config) dopt.self_urls = {req_.repo_config->url};
+    dopt.remote_urls = repo_.remote_urls();  // without self_urls: a GitRepository naming a remote is this repository
+    std::vector<std::pair<std::string, std::string>> mappings;
+    for (const auto& m : req_.sources) mappings.emplace_back(m, "--source");
+    if (req_.repo_config) {
+      for (size_t i = 0; i < req_.repo_config->sources.size(); ++i) {
+        mappings.emplace_back(req_.repo_config->sources[i], req_.repo_config->name + " sources[" + std::to_string(i) + "]");
+      }
+    }
+    for (const auto& [text, origin] : mappings) {
+      auto m = release::parse_source_mapping(text, origin);
+      if (!m) return m.error();
+      dopt.sources.push_back(std::move(*m));
+    }
     auto base_f = std::async(std::launch::async, [&] { return release::discover(repo_, base, dopt); });
     release::Discovery head_d = release::discover(repo_, head, dopt);
     release::Discovery base_d = base_f.get();
@@ -244,6 +258,7 @@ class Pipeline {
         req.chart.origin = render::ChartOrigin::oci;
         req.chart.url = r.chart.url;
         req.chart.version = r.chart.version;
+        req.chart.digest = r.chart.digest;
         break;
     }
     return {std::move(req), {}};
