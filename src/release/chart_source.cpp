@@ -288,7 +288,8 @@ Resolved resolve_chart_ref(Release& r, const YAML::Node& ref, const Context& c) 
     if (!oref.error.empty()) {
       YAML::Node d = detail::get(detail::get(s, "ref"), "digest");
       r.errors.push_back({c.cluster, "OCIRepository " + ns + "/" + name + " spec.ref.digest " + core::names::shown(oref.digest) + " " + oref.error,
-                          {src->file, d && d.Mark().line >= 0 ? d.Mark().line + 1 : src->line, 0}});
+                          // The digest's own line when the document was parsed from its file (not kustomize output).
+                          {src->file, d && src->node.Mark().line + 1 == src->line ? d.Mark().line + 1 : src->line, 0}});
     }
     input(r, *src);
     return out;
