@@ -11,7 +11,6 @@
 #include <set>
 #include <sstream>
 
-#include "core/names.hpp"
 #include "core/redact.hpp"
 
 namespace helmgate::config {
@@ -274,7 +273,15 @@ std::string source_mapping_problem(const std::string& m) {
   if (std::count(key.begin(), key.end(), '/') > 2 || key.back() == '/' || key.front() == '/') {
     return "'" + m + "' must name the source as [KIND/][NAMESPACE/]NAME" + form;
   }
-  if (auto why = core::names::repo_path(m.substr(eq + 1)); !why.empty()) return "the path of '" + m + "' " + why;
+  // The rules of core::names::repo_path (this file is also built without it, into the webhook fuzz target).
+  const std::string path = m.substr(eq + 1);
+  const std::string bad = "the path of '" + m + "' must be a relative path inside the repository (no '..', no part starting with '-')";
+  if (path.size() > 4096 || path.find('\\') != std::string::npos || (!path.empty() && path.front() == '/')) return bad;
+  if (std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) return bad;
+  std::istringstream parts(path);
+  for (std::string part; std::getline(parts, part, '/');) {
+    if (part == ".." || (!part.empty() && part.front() == '-')) return bad;
+  }
   return {};
 }
 

@@ -31,7 +31,9 @@ options:
                             (repeatable; like flux-local's --sources): an OCIRepository, ExternalArtifact,
                             Bucket or another GitRepository holds a Kustomization's spec.path or a chart
                             below PATH; a HelmRepository its charts as PATH/<chart>. KIND: GitRepository,
-                            OCIRepository, Bucket, ExternalArtifact, HelmRepository; left out: any kind
+                            OCIRepository, Bucket, ExternalArtifact, HelmRepository; left out: any kind.
+                            PATH: relative to the repository root, or an absolute directory inside its
+                            working tree (read at base and head like any file)
   --config FILE             server configuration (clusters and their paths, kube versions, repo URL,
                             sensitive values, egress); without it charts and Git sources are fetched
                             only over https/ssh/oci from public addresses

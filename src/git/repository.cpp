@@ -219,6 +219,12 @@ bool Repository::is_dir(std::string_view commit, std::string_view path) const {
   return t.ok() && t->has_value();
 }
 
+std::string Repository::workdir() const {
+  std::lock_guard lk(*mu_);
+  const char* w = git_repository_workdir(repo_.get());
+  return w == nullptr ? std::string() : std::string(w);
+}
+
 std::vector<std::string> Repository::remote_urls() const {
   std::lock_guard lk(*mu_);
   std::vector<std::string> out;

@@ -110,7 +110,11 @@ class Pipeline {
     if (req_.repo_config) dopt.self_urls = {req_.repo_config->url};
     dopt.remote_urls = repo_.remote_urls();  // without self_urls: a GitRepository naming a remote is this repository
     std::vector<std::pair<std::string, std::string>> mappings;
-    for (const auto& m : req_.sources) mappings.emplace_back(m, "--source");
+    for (const auto& m : req_.sources) {
+      auto local = cli_mapping(m);
+      if (!local) return local.error();
+      mappings.emplace_back(*local, "--source");
+    }
     if (req_.repo_config) {
       for (size_t i = 0; i < req_.repo_config->sources.size(); ++i) {
         mappings.emplace_back(req_.repo_config->sources[i], req_.repo_config->name + " sources[" + std::to_string(i) + "]");
@@ -185,6 +189,25 @@ class Pipeline {
   }
 
   const diff::Redactor& redactor() const { return redactor_; }
+
+  // `--source NAME=/abs/dir`: a local directory the user named, inside the repository's working tree, becomes
+  // its repository path (read at base and head like every other file); one outside is refused.
+  core::Result<std::string> cli_mapping(const std::string& m) const {
+    auto eq = m.find('=');
+    if (eq == std::string::npos || eq + 1 >= m.size() || m[eq + 1] != '/') return m;
+    const std::string workdir = repo_.workdir();
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(m.substr(eq + 1), ec);
+    fs::path root = workdir.empty() ? fs::path() : fs::weakly_canonical(workdir, ec);
+    std::string rel = root.empty() ? std::string() : dir.lexically_relative(root).generic_string();
+    if (root.empty() || rel.empty() || rel == ".." || rel.rfind("../", 0) == 0) {
+      return core::Error(core::errc::bad_request,
+                         "--source " + m + ": " + dir.string() + " is not inside the repository's working tree" +
+                             (workdir.empty() ? std::string(" (the repository is bare)") : " (" + root.string() + ")") +
+                             "; sources are read from the previewed commits, so the path must be in the repository");
+    }
+    return m.substr(0, eq + 1) + (rel == "." ? std::string() : rel);
+  }
 
   // Tenant repositories are fetched once per preview: base and head discovery run concurrently and must
   // see the same commit of the same mirror.

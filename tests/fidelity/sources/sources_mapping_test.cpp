@@ -84,6 +84,17 @@ TEST_CASE("an OCIRepository's digest wins over its tag and is pulled as oci://..
   CHECK(render::helm_pull_arguments(src, "/dest") ==
         std::vector<std::string>{"pull", "--version=3.2.3", "--destination=/dest", "--", "oci://ghcr.io/kyverno/charts/kyverno"});
 
+  SECTION("a new digest under the same tag is a chart change") {
+    t.replace("oci.yaml", "digest: " + kDigest, "digest: sha256:" + std::string(64, 'a'));
+    const std::string c2 = t.commit("new digest");
+    auto d2 = release::discover(*repo, c2, e.opt);
+    auto aff = release::affected(d, d2, repo->changed_paths(c, c2).value());
+    REQUIRE(aff.size() == 1);
+    CHECK(aff[0].id == "default/flux-system/a");
+    REQUIRE(!aff[0].reasons.empty());
+    CHECK(aff[0].reasons[0].find("chart source changed") != std::string::npos);
+  }
+
   SECTION("the pinned helm takes that reference and fetches the manifest by digest, not the tag list") {
     // No registry here: helm's first request shows what it resolves (a closed local port refuses it).
     auto run = [&](std::vector<std::string> argv) {
@@ -236,4 +247,17 @@ TEST_CASE("helmgate preview --source: checked, named in --help", "[fidelity]") {
   REQUIRE(r.ok());
   CHECK(r->exit_code == 1);
   CHECK(r->err.find("--source: source mapping \"apps=../outside\" has a path that") != std::string::npos);
+  // A local directory: inside the working tree it is that repository path; outside it is refused.
+  auto outside = render::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD",
+                                      "--source", "apps=" + fs::temp_directory_path().string()},
+                                     po);
+  REQUIRE(outside.ok());
+  CHECK(outside->exit_code == 1);
+  CHECK(outside->err.find("is not inside the repository's working tree") != std::string::npos);
+  auto inside = render::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD",
+                                     "--format", "text", "--source", "apps=" + (t.dir / "deploy").string()},
+                                    po);
+  REQUIRE(inside.ok());
+  INFO(inside->err);
+  CHECK(inside->exit_code == 0);
 }
