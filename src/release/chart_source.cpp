@@ -46,9 +46,13 @@ std::string mapped_note(const SourceMapping& m, const std::string& what) {
 }
 
 // spec.valuesFiles of a chart read from this repository: paths relative to the source's root, merged in order.
-void values_files(Release& r, const YAML::Node& files, const std::string& root, bool readable, const Context& c,
+void values_files(Release& r, const YAML::Node& spec, const std::string& root, bool readable, const Context& c,
                   Resolved& out) {
-  if (!files || !files.IsSequence() || files.size() == 0) return;
+  // spec.valuesFile (deprecated) is merged before spec.valuesFiles, as source-controller does.
+  YAML::Node files(YAML::NodeType::Sequence);
+  if (std::string one = scalar(spec, "valuesFile"); !one.empty()) files.push_back(one);
+  for (const auto& f : detail::get(spec, "valuesFiles")) files.push_back(YAML::Node(f));
+  if (files.size() == 0) return;
   if (!readable) {
     r.notes.push_back("spec.valuesFiles are read from the chart archive by Flux; helmgate does not apply them for " +
                       r.chart.describe() + ", so this preview renders without them");
@@ -86,8 +90,8 @@ void values_files(Release& r, const YAML::Node& files, const std::string& root, 
 // A chart from a GitRepository, Bucket or mapped HelmRepository: name is a path (or, for a HelmRepository,
 // a chart name) below the source root.
 Resolved from_source(Release& r, const std::string& kind, const std::string& ns, const std::string& name,
-                     const std::string& chart, const std::string& version, const YAML::Node& files,
-                     const Context& c) {
+                     const std::string& chart, const std::string& version, const YAML::Node& spec,
+                     const Context& c, const std::string& referrer = "spec.chart.spec.sourceRef") {
   Resolved out;
   const std::string what = "chart '" + chart + "' of " + id(kind, ns, name);
   if (const SourceMapping* m = find_mapping(c.opt->sources, kind, ns, name)) {
@@ -97,7 +101,7 @@ Resolved from_source(Release& r, const std::string& kind, const std::string& ns,
     }
     c.repo_chart(r, join(m->path, chart), mapped_note(*m, what) +
                                               (version.empty() ? std::string() : "; version '" + version + "' is not checked"));
-    values_files(r, files, m->path, true, c, out);
+    values_files(r, spec, m->path, true, c, out);
     return out;
   }
   auto src = c.find(kind, ns, name);
@@ -105,7 +109,7 @@ Resolved from_source(Release& r, const std::string& kind, const std::string& ns,
     const std::string url = src ? scalar(detail::get(src->node, "spec"), "url") : std::string();
     if (is_self_git_repository(*c.opt, name, url)) {
       c.repo_chart(r, chart, "");
-      values_files(r, files, "", true, c, out);
+      values_files(r, spec, "", true, c, out);
     } else if (src) {
       YAML::Node gspec = detail::get(src->node, "spec");
       r.chart.kind = ChartKind::remote_git;
@@ -115,15 +119,16 @@ Resolved from_source(Release& r, const std::string& kind, const std::string& ns,
       YAML::Node gref = detail::get(gspec, "ref");
       r.chart.version = scalar(gref, "commit", scalar(gref, "tag", scalar(gref, "branch", "HEAD")));
       r.chart.content_id = detail::digest(gspec);
-      values_files(r, files, "", false, c, out);
+      values_files(r, spec, "", false, c, out);
     } else {
-      error(r, c, "GitRepository " + ns + "/" + name + " not found");
+      error(r, c, "GitRepository " + ns + "/" + name + " not found" +
+                      (referrer == "spec.chart.spec.sourceRef" ? std::string() : " (referenced by " + referrer + ")"));
     }
     return out;
   }
   if (kind == "HelmRepository") {
     if (!src) {
-      error(r, c, "HelmRepository " + ns + "/" + name + " referenced by spec.chart.spec.sourceRef is not declared for this cluster");
+      error(r, c, "HelmRepository " + ns + "/" + name + " referenced by " + referrer + " is not declared for this cluster");
       return out;
     }
     YAML::Node s = detail::get(src->node, "spec");
@@ -139,7 +144,7 @@ Resolved from_source(Release& r, const std::string& kind, const std::string& ns,
       r.chart.url += "/" + chart;
     }
     input(r, *src);
-    values_files(r, files, "", false, c, out);
+    values_files(r, spec, "", false, c, out);
     return out;
   }
   error(r, c, "chart source kind " + kind + " is not supported" +
@@ -257,7 +262,7 @@ Resolved resolve_chart_template(Release& r, const YAML::Node& cs, const Context&
   YAML::Node sref = detail::get(cs, "sourceRef");
   std::string kind = scalar(sref, "kind", "HelmRepository"), name = scalar(sref, "name");
   std::string ns = scalar(sref, "namespace", r.namespace_);
-  Resolved out = from_source(r, kind, ns, name, chart_name, r.chart.version, detail::get(cs, "valuesFiles"), c);
+  Resolved out = from_source(r, kind, ns, name, chart_name, r.chart.version, cs, c);
   r.chart.content_id += "|" + chart_name + "|" + r.chart.version;
   return out;
 }
@@ -323,7 +328,12 @@ Resolved resolve_chart_ref(Release& r, const YAML::Node& ref, const Context& c) 
       r.errors.push_back({c.cluster, "HelmChart " + hns + "/" + name + " spec.version " + why, {hc->file, hc->line, 0}});
       return out;
     }
-    out = from_source(r, skind, hns, sname, chart, r.chart.version, detail::get(hspec, "valuesFiles"), c);
+    // The API has no spec.sourceRef.namespace (the API server drops it): the source is in the HelmChart's namespace.
+    std::string referrer = "HelmChart " + hns + "/" + name + " spec.sourceRef";
+    if (std::string given = scalar(sref, "namespace"); !given.empty() && given != hns) {
+      referrer += " (its namespace: '" + given + "' is not a field of HelmChart's sourceRef and is dropped by the API server)";
+    }
+    out = from_source(r, skind, hns, sname, chart, r.chart.version, hspec, c, referrer);
     r.chart.content_id += "|" + chart + "|" + r.chart.version;
     r.notes.push_back("chart from HelmChart " + hns + "/" + name + (hc->file.empty() ? "" : " (" + hc->file + ")"));
     return out;

@@ -247,6 +247,23 @@ TEST_CASE("spec.chartRef of kind HelmChart reads the HelmChart object", "[fideli
   CHECK(demo->values_json == "{\"image\":{\"tag\":\"1.10\"},\"replicaCount\":2}");
   CHECK(std::find(demo->inputs.begin(), demo->inputs.end(), "charts/demo/values-prod.yaml") != demo->inputs.end());
 
+  SECTION("a HelmChart's source is in its own namespace: a sourceRef.namespace is not an API field") {
+    // flux-local's cluster7 writes one; the API server drops it, so Flux looks in the HelmChart's namespace.
+    t.replace("apps/charts.yaml", "metadata: {name: ingress-nginx, namespace: flux-system}\nspec: {chart: ingress-nginx",
+              "metadata: {name: ingress-nginx, namespace: chart-ns}\nspec: {chart: ingress-nginx");
+    t.replace("apps/charts.yaml", "sourceRef: {kind: HelmRepository, name: ingress-nginx}",
+              "sourceRef: {kind: HelmRepository, name: ingress-nginx, namespace: flux-system}");
+    t.replace("apps/releases.yaml", "chartRef: {kind: HelmChart, name: ingress-nginx}",
+              "chartRef: {kind: HelmChart, name: ingress-nginx, namespace: chart-ns}");
+    const std::string c2 = t.commit("HelmChart in another namespace");
+    auto d2 = release::discover(*repo, c2, e.opt);
+    const release::Release* n2 = test::find_release(d2, "default/flux-system/ingress-nginx");
+    REQUIRE(n2 != nullptr);
+    REQUIRE(n2->errors.size() == 1);
+    CHECK(n2->errors[0].message.find("HelmRepository chart-ns/ingress-nginx referenced by HelmChart chart-ns/ingress-nginx "
+                                     "spec.sourceRef (its namespace: 'flux-system' is not a field") != std::string::npos);
+  }
+
   SECTION("a change to a values file of the HelmChart affects the release") {
     t.write("charts/demo/values-prod.yaml", "image: {tag: \"1.11\"}\n");
     const std::string c2 = t.commit("prod tag");
