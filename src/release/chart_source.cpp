@@ -340,6 +340,12 @@ Resolved resolve_chart_ref(Release& r, const YAML::Node& ref, const Context& c) 
   }
   if (kind == "ExternalArtifact") {
     ArtifactPlace at = locate_artifact(ns, name, "", c);
+    // The path comes from the generator's copy entries (Git content): the repository path rule, once, here.
+    if (auto why = core::names::repo_path(at.path); at.kind != ArtifactPlace::Kind::unknown && (!why.empty() || at.path.rfind("..", 0) == 0)) {
+      error(r, c, what + ": the chart path " + core::names::shown(at.path) + " (" + at.via + ") " +
+                      (why.empty() ? std::string("leaves the repository") : why));
+      return out;
+    }
     if (at.kind == ArtifactPlace::Kind::self) {
       c.repo_chart(r, at.path, "the chart of ExternalArtifact " + ns + "/" + name + " is read from " +
                                     (at.path.empty() ? "." : at.path) + " in this repository" +

@@ -133,6 +133,9 @@ TEST_CASE("an ExternalArtifact is followed to the source its ArtifactGenerator c
           "    - name: demo-chart\n"
           "      copy:\n"
           "        - {from: \"@mono/charts/demo/**\", to: \"@artifact/\"}\n"
+          "    - name: escaping\n"
+          "      copy:\n"
+          "        - {from: \"@mono/../../etc/**\", to: \"@artifact/\"}\n"
           "---\n"
           "apiVersion: source.toolkit.fluxcd.io/v1\n"
           "kind: GitRepository\n"
@@ -148,7 +151,13 @@ TEST_CASE("an ExternalArtifact is followed to the source its ArtifactGenerator c
               "kind: HelmRelease\n"
               "metadata: {name: demo, namespace: apps}\n"
               "spec:\n"
-              "  chartRef: {kind: ExternalArtifact, name: demo-chart, namespace: flux-system}\n");
+              "  chartRef: {kind: ExternalArtifact, name: demo-chart, namespace: flux-system}\n"
+              "---\n"
+              "apiVersion: helm.toolkit.fluxcd.io/v2\n"
+              "kind: HelmRelease\n"
+              "metadata: {name: escaping, namespace: apps}\n"
+              "spec:\n"
+              "  chartRef: {kind: ExternalArtifact, name: escaping, namespace: flux-system}\n");
   const std::string c = t.commit("artifacts");
   auto repo = git::Repository::open(t.dir.string());
   REQUIRE(repo.ok());
@@ -188,6 +197,12 @@ TEST_CASE("an ExternalArtifact is followed to the source its ArtifactGenerator c
   CHECK(demo->errors.empty());
   CHECK(demo->chart.kind == release::ChartKind::repo_dir);
   CHECK(demo->chart.path == "charts/demo");
+  // A copy entry (Git content) naming a path above the repository is refused, not read.
+  const release::Release* escaping = test::find_release(d, "c/apps/escaping");
+  REQUIRE(escaping != nullptr);
+  REQUIRE(escaping->errors.size() == 1);
+  CHECK(escaping->errors[0].message.find("the chart path \"../../etc\"") != std::string::npos);
+  CHECK(escaping->errors[0].message.find("'..'") != std::string::npos);
 }
 
 TEST_CASE("spec.chartRef of kind HelmChart reads the HelmChart object", "[fidelity]") {
