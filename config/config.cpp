@@ -171,15 +171,21 @@ void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
 void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forge& f) {
   r.expect_map(n, p, {"name", "kind", "api_url", "webhook_secret_env", "token_env", "github_app"});
   auto kind = r.str(n, p, "kind", "", true);
-  if (!core::parse_forge_kind(kind, f.kind)) r.fail(n["kind"], p + ".kind", "must be github or gitea (got '" + kind + "')");
+  if (!core::parse_forge_kind(kind, f.kind)) {
+    r.fail(n["kind"], p + ".kind", "must be " + core::forge_kind_names() + " (got '" + kind + "')");
+  }
+  const core::ForgeKindInfo& info = core::forge_kind_info(f.kind);
   f.name = r.str(n, p, "name", kind);
   for (char c : f.name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
       r.fail(n["name"], p + ".name", "may contain only letters, digits, '-' and '_' (it is part of the webhook URL)");
     }
   }
-  f.api_url = r.str(n, p, "api_url", f.kind == core::ForgeKind::github ? "https://api.github.com" : "");
-  if (f.api_url.empty()) r.fail(n, p + ".api_url", "is required for a gitea forge (e.g. https://gitea.example.com/api/v1)");
+  f.api_url = r.str(n, p, "api_url", std::string(info.default_api_url));
+  if (f.api_url.empty()) {
+    r.fail(n, p + ".api_url", "is required for a " + std::string(info.name) + " forge (e.g. " +
+                                  std::string(info.api_url_example) + ")");
+  }
   f.webhook_secret_env = r.str(n, p, "webhook_secret_env", "", true);
   if (!valid_env_name(f.webhook_secret_env)) {
     r.fail(n["webhook_secret_env"], p + ".webhook_secret_env", "must be an environment variable name");
@@ -190,7 +196,7 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
   }
   if (YAML::Node app = n["github_app"]) {
     const std::string ap = p + ".github_app";
-    if (f.kind != core::ForgeKind::github) r.fail(app, ap, "is only for a github forge");
+    if (!info.github_app) r.fail(app, ap, "is only for a github forge");
     if (!f.token_env.empty()) r.fail(app, ap, "use either token_env or github_app, not both");
     r.expect_map(app, ap, {"app_id", "installation_id", "private_key_env"});
     GitHubAppConfig g;
@@ -272,6 +278,26 @@ std::string source_mapping_problem(const std::string& m) {
   std::string key = m.substr(0, eq);
   if (std::count(key.begin(), key.end(), '/') > 2 || key.back() == '/' || key.front() == '/') {
     return "'" + m + "' must name the source as [KIND/][NAMESPACE/]NAME" + form;
+  }
+  {
+    std::istringstream names(key);
+    bool first = true;
+    for (std::string part; std::getline(names, part, '/'); first = false) {
+      const bool kind = first && key.find('/') != std::string::npos && std::isupper(static_cast<unsigned char>(part[0])) != 0;
+      bool ok = !part.empty() && part.size() <= 253 && std::all_of(part.begin(), part.end(), [&](char c) {
+        return kind ? std::isalnum(static_cast<unsigned char>(c)) != 0
+                    : (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+      });
+      if (!ok) return "'" + m + "': '" + part + "' is not a Kubernetes " + (kind ? "kind" : "name or namespace") + form;
+    }
+  }
+  // A first part starting upper case is a kind (namespaces cannot).
+  if (auto slash = key.find('/'); slash != std::string::npos && std::isupper(static_cast<unsigned char>(key[0])) != 0) {
+    const std::string kind = key.substr(0, slash);
+    static const std::set<std::string> kinds = {"GitRepository", "OCIRepository", "Bucket", "ExternalArtifact", "HelmRepository"};
+    if (kinds.count(kind) == 0) {
+      return "'" + m + "' has kind '" + kind + "'; one of GitRepository, OCIRepository, Bucket, ExternalArtifact, HelmRepository";
+    }
   }
   // The rules of core::names::repo_path (this file is also built without it, into the webhook fuzz target).
   const std::string path = m.substr(eq + 1);

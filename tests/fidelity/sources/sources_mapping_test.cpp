@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/config.hpp"
+#include "engine/chart_request.hpp"
 #include "release/sources.hpp"
 #include "sources_support.hpp"
 
@@ -80,7 +81,11 @@ TEST_CASE("an OCIRepository's digest wins over its tag and is pulled as oci://..
   src.digest = a->chart.digest;
   const auto args = render::helm_pull_arguments(src, "/dest");
   CHECK(args == std::vector<std::string>{"pull", "--destination=/dest", "--", "oci://ghcr.io/kyverno/charts/kyverno@" + kDigest});
+  // What `helm upgrade --install` gets on merge: the same reference, no --version.
+  CHECK(engine::helm_chart_args(src) == std::vector<std::string>{"oci://ghcr.io/kyverno/charts/kyverno@" + kDigest});
   src.digest.clear();
+  CHECK(engine::helm_chart_args(src) ==
+        std::vector<std::string>{"oci://ghcr.io/kyverno/charts/kyverno", "--version", "3.2.3"});
   CHECK(render::helm_pull_arguments(src, "/dest") ==
         std::vector<std::string>{"pull", "--version=3.2.3", "--destination=/dest", "--", "oci://ghcr.io/kyverno/charts/kyverno"});
 

@@ -1,4 +1,4 @@
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,9 +11,9 @@
 #include "core/markdown.hpp"
 #include "core/names.hpp"
 #include "core/yaml_bounded.hpp"
-#include "runners/live_state.hpp"
+#include "engine/live_state.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
 namespace {
 
@@ -424,4 +424,4 @@ std::string to_markdown(const ClusterValidation& v, const std::string& cluster) 
   return out;
 }
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine
