@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/names.hpp"
 #include "core/redact.hpp"
 
 namespace helmgate::config {
@@ -313,7 +314,7 @@ std::string source_mapping_problem(const std::string& m) {
 
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress", "sources"});
+                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources"});
   repo.name = r.str(n, p, "name", "", true);
   if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
   repo.url = r.str(n, p, "url", "");
@@ -343,6 +344,11 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
     if (auto why = source_mapping_problem(repo.sources[i]); !why.empty()) {
       r.fail(n["sources"][i], p + ".sources[" + std::to_string(i) + "]", why);
     }
+  }
+  repo.flux_strict_substitution = r.boolean(n, p, "flux_strict_substitution", repo.flux_strict_substitution);
+  repo.helm_operator_charts_path = r.str(n, p, "helm_operator_charts_path", repo.helm_operator_charts_path);
+  if (auto why = core::names::repo_path(repo.helm_operator_charts_path); !why.empty()) {
+    r.fail(n["helm_operator_charts_path"], p + ".helm_operator_charts_path", "must be a path in the repository: " + why);
   }
   repo.egress = egress;
   if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);

@@ -77,6 +77,11 @@ struct Repo {
   // "[KIND/][NAMESPACE/]NAME=PATH" (an OCIRepository, ExternalArtifact, Bucket, another GitRepository, or a
   // HelmRepository whose charts sit in PATH/<chart>).
   std::vector<std::string> sources;
+  // How the Flux and helm-operator deployment this repository feeds is set up: kustomize-controller's
+  // StrictPostBuildSubstitutions feature gate (on by default since v1.9), and the helm-operator's
+  // --git-charts-path, where a FluxHelmRelease's spec.chartGitPath is found.
+  bool flux_strict_substitution = true;
+  std::string helm_operator_charts_path = "charts";
   // What URLs from this repository (chart repositories, OCI registries, Git remotes) may reach: the
   // repository's own `egress`, else the top-level one; `url` is always trusted.
   core::EgressPolicy egress;

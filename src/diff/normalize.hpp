@@ -52,6 +52,9 @@ struct ParseOptions {
   // When set, receives the (decoded) values of every Secret in the manifest, also inside a List, so that
   // the caller can scrub them from everything else it prints (a template may copy them anywhere).
   std::vector<std::string>* secret_values = nullptr;
+  // The key of the markers that stand for Secret data; empty: core::redaction_key() (random per process
+  // unless configured). A digest that must be the same in every process passes a fixed one.
+  std::string secret_key;
 };
 
 // Parses a multi-document manifest. Documents without kind/metadata.name are skipped (helm emits empty

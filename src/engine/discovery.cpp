@@ -17,8 +17,10 @@ release::DiscoverOptions discover_options(std::vector<release::ClusterSpec> clus
   o.work_root = cache_root + "/work/trees";
   o.cache = release::make_doc_cache();
   o.kustomize = [&renderer](const std::string& dir, const std::string& key) { return renderer.kustomize_build(dir, key); };
-  if (repo != nullptr) o.self_urls = {repo->url};  // configured: only its URL names this repository
   if (repo != nullptr) {
+    o.self_urls = {repo->url};  // configured: only its URL names this repository
+    o.flux_strict_substitution = repo->flux_strict_substitution;
+    o.helm_operator_charts_path = repo->helm_operator_charts_path;
     // repos[].sources (checked when the configuration was loaded): preview and apply read the same paths.
     for (size_t i = 0; i < repo->sources.size(); ++i) {
       auto m = release::parse_source_mapping(repo->sources[i], repo->name + " sources[" + std::to_string(i) + "]");
