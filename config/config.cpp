@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
@@ -270,9 +271,50 @@ void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, cor
   }
 }
 
+// "[KIND/][NAMESPACE/]NAME=PATH" with PATH inside the repository (release::parse_source_mapping reads it).
+std::string source_mapping_problem(const std::string& m) {
+  const std::string form = " (write [KIND/][NAMESPACE/]NAME=PATH, e.g. ExternalArtifact/flux-system/apps=deploy/apps)";
+  auto eq = m.find('=');
+  if (eq == std::string::npos || eq == 0) return "'" + m + "' has no NAME=PATH" + form;
+  std::string key = m.substr(0, eq);
+  if (std::count(key.begin(), key.end(), '/') > 2 || key.back() == '/' || key.front() == '/') {
+    return "'" + m + "' must name the source as [KIND/][NAMESPACE/]NAME" + form;
+  }
+  {
+    std::istringstream names(key);
+    bool first = true;
+    for (std::string part; std::getline(names, part, '/'); first = false) {
+      const bool kind = first && key.find('/') != std::string::npos && std::isupper(static_cast<unsigned char>(part[0])) != 0;
+      bool ok = !part.empty() && part.size() <= 253 && std::all_of(part.begin(), part.end(), [&](char c) {
+        return kind ? std::isalnum(static_cast<unsigned char>(c)) != 0
+                    : (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+      });
+      if (!ok) return "'" + m + "': '" + part + "' is not a Kubernetes " + (kind ? "kind" : "name or namespace") + form;
+    }
+  }
+  // A first part starting upper case is a kind (namespaces cannot).
+  if (auto slash = key.find('/'); slash != std::string::npos && std::isupper(static_cast<unsigned char>(key[0])) != 0) {
+    const std::string kind = key.substr(0, slash);
+    static const std::set<std::string> kinds = {"GitRepository", "OCIRepository", "Bucket", "ExternalArtifact", "HelmRepository"};
+    if (kinds.count(kind) == 0) {
+      return "'" + m + "' has kind '" + kind + "'; one of GitRepository, OCIRepository, Bucket, ExternalArtifact, HelmRepository";
+    }
+  }
+  // The rules of core::names::repo_path (this file is also built without it, into the webhook fuzz target).
+  const std::string path = m.substr(eq + 1);
+  const std::string bad = "the path of '" + m + "' must be a relative path inside the repository (no '..', no part starting with '-')";
+  if (path.size() > 4096 || path.find('\\') != std::string::npos || (!path.empty() && path.front() == '/')) return bad;
+  if (std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) return bad;
+  std::istringstream parts(path);
+  for (std::string part; std::getline(parts, part, '/');) {
+    if (part == ".." || (!part.empty() && part.front() == '-')) return bad;
+  }
+  return {};
+}
+
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress", "flux_strict_substitution", "helm_operator_charts_path"});
+                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources"});
   repo.name = r.str(n, p, "name", "", true);
   if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
   repo.url = r.str(n, p, "url", "");
@@ -297,6 +339,12 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   repo.forge = r.str(n, p, "forge", "", true);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
   repo.sensitive_values = r.strings(n, p, "sensitive_values");
+  repo.sources = r.strings(n, p, "sources");
+  for (size_t i = 0; i < repo.sources.size(); ++i) {
+    if (auto why = source_mapping_problem(repo.sources[i]); !why.empty()) {
+      r.fail(n["sources"][i], p + ".sources[" + std::to_string(i) + "]", why);
+    }
+  }
   repo.flux_strict_substitution = r.boolean(n, p, "flux_strict_substitution", repo.flux_strict_substitution);
   repo.helm_operator_charts_path = r.str(n, p, "helm_operator_charts_path", repo.helm_operator_charts_path);
   if (auto why = core::names::repo_path(repo.helm_operator_charts_path); !why.empty()) {

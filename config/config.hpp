@@ -73,6 +73,10 @@ struct Repo {
   // Helm values paths ("auth.password", "*.apiKey") whose values are scrubbed from every preview like
   // Secret data: values that are not in a Secret but must not appear in a PR comment.
   std::vector<std::string> sensitive_values;
+  // Flux sources read from paths of this repository, as `helmgate preview --source`:
+  // "[KIND/][NAMESPACE/]NAME=PATH" (an OCIRepository, ExternalArtifact, Bucket, another GitRepository, or a
+  // HelmRepository whose charts sit in PATH/<chart>).
+  std::vector<std::string> sources;
   // How the Flux and helm-operator deployment this repository feeds is set up: kustomize-controller's
   // StrictPostBuildSubstitutions feature gate (on by default since v1.9), and the helm-operator's
   // --git-charts-path, where a FluxHelmRelease's spec.chartGitPath is found.

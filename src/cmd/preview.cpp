@@ -26,6 +26,14 @@ options:
   --base REV                base revision; default: merge-base of head with the deploy branch
   --head REV                head revision; default HEAD
   --cluster NAME            only this cluster (repeatable)
+  --source [KIND/][NAMESPACE/]NAME=PATH
+                            read a Flux source from PATH in the repository instead of fetching it
+                            (repeatable; like flux-local's --sources): an OCIRepository, ExternalArtifact,
+                            Bucket or another GitRepository holds a Kustomization's spec.path or a chart
+                            below PATH; a HelmRepository its charts as PATH/<chart>. KIND: GitRepository,
+                            OCIRepository, Bucket, ExternalArtifact, HelmRepository; left out: any kind.
+                            PATH: relative to the repository root, or an absolute directory inside its
+                            working tree (read at base and head like any file)
   --config FILE             server configuration (clusters and their paths, kube versions, repo URL,
                             sensitive values, egress); without it charts and Git sources are fetched
                             only over https/ssh/oci from public addresses
@@ -78,7 +86,7 @@ int preview(int argc, char** argv) {
       no_sandbox = true;
       continue;
     }
-    if (arg != "--repo" && arg != "--base" && arg != "--head" && arg != "--cluster" && arg != "--config" &&
+    if (arg != "--repo" && arg != "--base" && arg != "--head" && arg != "--cluster" && arg != "--source" && arg != "--config" &&
         arg != "--format" && arg != "--max-comment-bytes" && arg != "--concurrency") {
       std::fprintf(stderr, "helmgate preview: unknown option '%s'\n\n%s", arg.c_str(), kUsage);
       return 1;
@@ -93,6 +101,8 @@ int preview(int argc, char** argv) {
       req.head = *v;
     } else if (arg == "--cluster") {
       req.only_clusters.push_back(*v);
+    } else if (arg == "--source") {
+      req.sources.push_back(*v);  // parsed and checked by the pipeline (release::parse_source_mapping)
     } else if (arg == "--config") {
       config_file = *v;
     } else if (arg == "--format") {

@@ -76,6 +76,7 @@ core::Result<render::RenderRequest> render_request(const release::Release& r, co
       req.chart.origin = render::ChartOrigin::oci;
       req.chart.url = r.chart.url;
       req.chart.version = r.chart.version;
+      req.chart.digest = r.chart.digest;  // wins over the tag, as in Flux
       break;
   }
   return req;
@@ -86,7 +87,11 @@ std::vector<std::string> helm_chart_args(const render::ChartSource& chart) {
   switch (chart.origin) {
     case render::ChartOrigin::local_dir: return {chart.dir};
     case render::ChartOrigin::helm_repository: args = {chart.chart, "--repo", chart.url}; break;
-    case render::ChartOrigin::oci: args = {chart.url}; break;
+    case render::ChartOrigin::oci:
+      // A digest wins over the tag, as in Flux: helm resolves oci://…/chart@sha256:… itself.
+      if (!chart.digest.empty()) return {chart.url + "@" + chart.digest};
+      args = {chart.url};
+      break;
   }
   if (!chart.version.empty()) args.insert(args.end(), {"--version", chart.version});
   return args;

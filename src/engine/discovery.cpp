@@ -1,5 +1,7 @@
 #include "engine/discovery.hpp"
 
+#include "release/sources.hpp"
+
 namespace helmgate::engine {
 
 std::vector<release::ClusterSpec> cluster_specs(const config::Repo& repo) {
@@ -19,6 +21,11 @@ release::DiscoverOptions discover_options(std::vector<release::ClusterSpec> clus
     o.self_urls = {repo->url};  // configured: only its URL names this repository
     o.flux_strict_substitution = repo->flux_strict_substitution;
     o.helm_operator_charts_path = repo->helm_operator_charts_path;
+    // repos[].sources (checked when the configuration was loaded): preview and apply read the same paths.
+    for (size_t i = 0; i < repo->sources.size(); ++i) {
+      auto m = release::parse_source_mapping(repo->sources[i], repo->name + " sources[" + std::to_string(i) + "]");
+      if (m) o.sources.push_back(std::move(*m));
+    }
   }
   return o;
 }

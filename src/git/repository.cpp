@@ -219,6 +219,33 @@ bool Repository::is_dir(std::string_view commit, std::string_view path) const {
   return t.ok() && t->has_value();
 }
 
+std::string Repository::workdir() const {
+  std::lock_guard lk(*mu_);
+  const char* w = git_repository_workdir(repo_.get());
+  return w == nullptr ? std::string() : std::string(w);
+}
+
+std::vector<std::string> Repository::remote_urls() const {
+  std::lock_guard lk(*mu_);
+  std::vector<std::string> out;
+  git_strarray names{};
+  if (git_remote_list(&names, repo_.get()) != 0) return out;
+  for (size_t i = 0; i < names.count; ++i) {
+    git_remote* remote = nullptr;
+    if (git_remote_lookup(&remote, repo_.get(), names.strings[i]) != 0) continue;
+    if (const char* url = git_remote_url(remote); url != nullptr && *url != '\0') {
+      if (std::string_view(names.strings[i]) == "origin") {
+        out.insert(out.begin(), url);
+      } else {
+        out.emplace_back(url);
+      }
+    }
+    git_remote_free(remote);
+  }
+  git_strarray_dispose(&names);
+  return out;
+}
+
 core::Result<std::vector<TreeEntry>> Repository::list(std::string_view commit, std::string_view dir,
                                                       bool recursive) const {
   std::lock_guard lk(*mu_);

@@ -52,6 +52,11 @@ class Repository {
   // Id of the tree or blob at commit:path ("" at the root means the root tree); nullopt when absent.
   core::Result<std::optional<std::string>> object_id(std::string_view commit, std::string_view path) const;
   bool is_dir(std::string_view commit, std::string_view path) const;
+  // The URLs of the repository's remotes (origin first), as configured (may carry a user name; compare
+  // them through canonical_url, never print them unredacted).
+  std::vector<std::string> remote_urls() const;
+  // The working tree's directory (with a trailing '/'); "" for a bare repository.
+  std::string workdir() const;
   // Entries under a directory at a commit; recursive lists every file and directory below it.
   core::Result<std::vector<TreeEntry>> list(std::string_view commit, std::string_view dir, bool recursive) const;
 

@@ -44,7 +44,7 @@ std::vector<std::string> reasons_for(const Release& a, const Release& b) {
   detail::diff_paths(sa, sb, "spec", paths, 8);
   if (!paths.empty()) out.push_back("HelmRelease changed: " + join_list(paths, 6));
   if (a.chart.kind != b.chart.kind || a.chart.url != b.chart.url || a.chart.path != b.chart.path ||
-      a.chart.name != b.chart.name || a.chart.version != b.chart.version) {
+      a.chart.name != b.chart.name || a.chart.version != b.chart.version || a.chart.digest != b.chart.digest) {
     out.push_back("chart source changed: " + a.chart.describe() + " -> " + b.chart.describe());
   } else if (a.chart.content_id != b.chart.content_id) {
     if (a.chart.kind == ChartKind::repo_dir) {

@@ -11,7 +11,10 @@
 #include <set>
 
 #include "core/redact.hpp"
+#include "release/chart_source.hpp"
+#include "release/duplicates.hpp"
 #include "release/kustomize_scan.hpp"
+#include "release/sources.hpp"
 #include "release/helmrelease_legacy.hpp"
 #include "release/names_gate.hpp"
 #include "release/substitute.hpp"
@@ -34,6 +37,7 @@ struct Doc {
   YAML::Node node;
   std::string file;  // repository path when known
   int line = 0;
+  std::string unit;  // the kustomization directory it was built in ("" for a file read as it is)
 };
 using Docs = std::vector<Doc>;
 
@@ -68,7 +72,7 @@ std::variant<Docs, ParseFailure> parse_file(const std::string& path, const std::
   try {
     for (auto& n : core::yaml::load_all(text)) {
       if (!n.IsMap()) continue;
-      out.push_back({n, path, n.Mark().line + 1});
+      out.push_back({n, path, n.Mark().line + 1, {}});
     }
   } catch (const core::yaml::LimitExceeded& e) {
     return ParseFailure{e.msg, {path, e.mark.line + 1, e.mark.column + 1}};
@@ -107,7 +111,8 @@ std::string ChartRef::describe() const {
   switch (kind) {
     case ChartKind::repo_dir: return path + " (this repository)";
     case ChartKind::helm_repository: return name + (version.empty() ? "" : "@" + version) + " from " + core::redact_url(url);
-    case ChartKind::oci: return core::redact_url(url) + (version.empty() ? "" : ":" + version);
+    case ChartKind::oci:
+      return core::redact_url(url) + (version.empty() ? "" : ":" + version) + (digest.empty() ? "" : "@" + digest);
     case ChartKind::remote_git: return core::redact_url(url) + "//" + path + (version.empty() ? "" : "@" + version);
   }
   return {};
@@ -172,7 +177,7 @@ class Discoverer {
         }
         for (const auto& d : **docs) {
           index(d);
-          found_.push_back({d, root_id, inputs, root.source, root.transform});
+          found_.push_back({d, root_id, inputs, root.source, root.transform, root.followed});
           if (scalar(d.node, "kind") == "Kustomization") flux_kustomizations.push_back(d);
         }
       }
@@ -180,13 +185,16 @@ class Discoverer {
       // Flux Kustomization names may sit in a file read after it.
       for (const auto& d : flux_kustomizations) {
         for (auto& next : follow(d)) {
+          next.followed = true;
           if (visited.count(next.key()) == 0) roots.push_back(std::move(next));
         }
       }
       if (roots.empty()) break;
     }
     if (over_release_limit(cluster)) return;
+    const std::set<const Found*> dropped = duplicate_definitions();
     for (const auto& f : found_) {
+      if (dropped.count(&f) != 0) continue;  // another definition of it wins (release/duplicates)
       // Every generation helmgate reads (legacy::classify); any other HelmRelease is a note, never silence.
       const auto api = legacy::classify(scalar(f.doc.node, "apiVersion"), scalar(f.doc.node, "kind"));
       if (api == legacy::Api::unknown) {
@@ -239,6 +247,7 @@ class Discoverer {
     size_t source = 0;
     std::string path;
     std::shared_ptr<const Transform> transform;
+    bool followed = false;  // a Flux Kustomization's spec.path (not a cluster path)
     std::string key() const {
       return std::to_string(source) + ":" + path + (transform ? "#" + transform->digest : std::string());
     }
@@ -250,7 +259,39 @@ class Discoverer {
     std::vector<std::string> inputs;
     size_t source = 0;
     std::shared_ptr<const Transform> transform;
+    bool followed = false;
   };
+
+  // The same HelmRelease reached more than once: the definitions Flux would not apply (release/duplicates).
+  std::set<const Found*> duplicate_definitions() {
+    std::vector<Definition> defs;
+    std::vector<const Found*> of;
+    for (const auto& f : found_) {
+      if (scalar(f.doc.node, "kind") != "HelmRelease") continue;
+      YAML::Node md = detail::get(f.doc.node, "metadata");
+      const std::string prefix = sources_[f.source].prefix;
+      defs.push_back({scalar(md, "namespace", "default") + "/" + scalar(md, "name"), f.followed,
+                      f.doc.unit.empty() ? std::string() : prefix + f.doc.unit, prefix + f.doc.file, f.doc.line, f.root,
+                      detail::digest(f.doc.node)});
+      of.push_back(&f);
+    }
+    auto includes = [&](const Definition& a, const Definition& b) {
+      auto ca = unit_files_.find(a.unit);
+      if (a.unit.empty() || ca == unit_files_.end()) return false;
+      if (b.unit.empty()) return ca->second.count(b.file) != 0;
+      auto cb = unit_files_.find(b.unit);
+      if (a.unit == b.unit || cb == unit_files_.end()) return false;
+      return std::includes(ca->second.begin(), ca->second.end(), cb->second.begin(), cb->second.end());
+    };
+    auto choice = choose_definitions(defs, includes);
+    std::set<const Found*> out;
+    for (size_t i = 0; i < defs.size(); ++i) {
+      if (!choice.keep[i]) out.insert(of[i]);
+    }
+    for (const auto& n : choice.notes) note(n);
+    return out;
+  }
+  std::map<std::string, std::set<std::string>> unit_files_;  // kustomization dir -> the files its build reads
 
   void use(size_t i) {
     src_ = &sources_[i];
@@ -337,12 +378,17 @@ class Discoverer {
     std::string src_kind = scalar(sref, "kind");
     std::string src_name = scalar(sref, "name");
     auto transform = transform_of(d, ks);
+    // A source mapped to a path of this repository (--source, repos[].sources) wins over every other rule.
+    if (const SourceMapping* m = find_mapping(opt_.sources, src_kind, scalar(sref, "namespace", scalar(md, "namespace")), src_name);
+        m != nullptr && src_kind != "ExternalArtifact") {
+      out.push_back({0, join(m->path, path), transform});
+      return out;
+    }
     if (src_kind == "GitRepository") {
       std::string ns = scalar(sref, "namespace", scalar(md, "namespace"));
       const Doc* gr = find_object("GitRepository", ns, src_name);
       std::string url = gr != nullptr ? scalar(detail::get(gr->node, "spec"), "url") : std::string();
-      bool self = src_name == "flux-system" || (gr != nullptr && is_self_url(url));
-      if (self) {
+      if (is_self_git_repository(opt_, src_name, url)) {
         out.push_back({0, path, transform});
       } else if (gr == nullptr) {
         note("Flux Kustomization " + ks + " applies GitRepository " + ns + "/" + src_name +
@@ -353,25 +399,20 @@ class Discoverer {
         out.push_back({*idx, path, transform});
       }
     } else if (src_kind == "ExternalArtifact") {
-      // Flux ArtifactGenerator: an artifact copies repository paths under a new root; map back.
-      for (const auto& [key, gen] : objects_) {
-        if (key.rfind("ArtifactGenerator/", 0) != 0) continue;
-        for (const auto& art : detail::get(detail::get(gen.node, "spec"), "artifacts")) {
-          if (scalar(art, "name") != src_name) continue;
-          for (const auto& cp : detail::get(art, "copy")) {
-            std::string from = scalar(cp, "from"), to = scalar(cp, "to");
-            if (to.rfind("@artifact/", 0) != 0 || from.empty() || from[0] != '@') continue;
-            std::string to_rel = clean(to.substr(10));
-            std::string from_rel = from.substr(from.find('/') == std::string::npos ? from.size() : from.find('/') + 1);
-            if (auto star = from_rel.find("/**"); star != std::string::npos) from_rel = from_rel.substr(0, star);
-            from_rel = clean(from_rel);
-            if (to_rel.empty() || path == to_rel || path.rfind(to_rel + "/", 0) == 0) {
-              std::string rest = to_rel.empty() ? path : clean(path.substr(to_rel.size()));
-              out.push_back({0, join(from_rel, rest), transform});
-              break;
-            }
-          }
-        }
+      // Made by an ArtifactGenerator from its own sources: followed to the source the path was copied from.
+      std::string ns = scalar(sref, "namespace", scalar(md, "namespace"));
+      auto place = charts::locate_artifact(ns, src_name, path, chart_context());
+      if (place.kind == charts::ArtifactPlace::Kind::self) {
+        out.push_back({0, place.path, transform});
+      } else if (place.kind == charts::ArtifactPlace::Kind::git_repository) {
+        const auto& g = place.git_repository;
+        const std::string gid = scalar(detail::get(g.node, "metadata"), "namespace", ns) + "/" +
+                                scalar(detail::get(g.node, "metadata"), "name");
+        if (auto idx = open_tenant(Doc{g.node, g.file, g.line, {}}, gid, ks, at)) out.push_back({*idx, place.path, transform});
+      } else {
+        note("Flux Kustomization " + ks + " applies ExternalArtifact " + ns + "/" + src_name +
+                 ", which is not previewed: " + place.why + "; releases declared there are not in this report",
+             at);
       }
     } else if (!src_kind.empty()) {
       std::string ns = scalar(sref, "namespace", scalar(md, "namespace"));
@@ -608,8 +649,34 @@ class Discoverer {
       auto it = origin.find(scalar(d.node, "kind") + "/" + scalar(detail::get(d.node, "metadata"), "name"));
       d.file = it != origin.end() ? it->second->file : std::string();
       d.line = it != origin.end() ? it->second->line : 0;
+      d.unit = it != origin.end() ? it->second->unit : std::string();
     }
     return std::shared_ptr<const Docs>(docs);
+  }
+
+  charts::Context chart_context() {
+    charts::Context c;
+    c.opt = &opt_;
+    c.cluster = cluster_->name;
+    c.find = [this](const std::string& kind, const std::string& ns, const std::string& name) -> std::optional<charts::Object> {
+      const Doc* d = find_object(kind, ns, name);
+      if (d == nullptr) return std::nullopt;
+      return charts::Object{d->node, d->file, d->line};
+    };
+    c.all = [this](const std::string& kind) {
+      std::vector<charts::Object> out;
+      for (const auto& [key, d] : objects_) {
+        if (key.rfind(kind + "/", 0) == 0) out.push_back({d.node, d.file, d.line});
+      }
+      return out;
+    };
+    c.repo_chart = [this](Release& r, const std::string& path, const std::string& why) { resolve_repo_chart(r, path, why); };
+    c.read = [this](const std::string& path) -> std::optional<std::string> {
+      auto t = repo_->read_file(commit_, path);
+      if (t.ok() && t->has_value()) return **t;
+      return std::nullopt;
+    };
+    return c;
   }
 
   bool is_self_url(const std::string& url) const {
@@ -713,6 +780,10 @@ class Discoverer {
     std::vector<ParseFailure> failures;
     kustomize_closure(dir, files, dirs, failures);
     inputs.assign(files.begin(), files.end());
+    {
+      std::set<std::string>& unit = unit_files_[src_->prefix + (dir.empty() ? std::string(".") : dir)];
+      for (const auto& f : files) unit.insert(src_->prefix + f);
+    }
     if (!failures.empty()) {
       for (const auto& f : failures) problem(f.message, f.where);
       return core::Error(core::errc::bad_request, "kustomization " + dir + " has invalid files");
@@ -757,6 +828,7 @@ class Discoverer {
     for (auto& d : *docs) {
       d.file.clear();
       d.line = 0;
+      d.unit = dir.empty() ? std::string(".") : dir;
       std::string kind = scalar(d.node, "kind");
       if (kind != "HelmRelease" && kLocated.count(kind) == 0) continue;
       if (!indexed) {
@@ -1048,6 +1120,7 @@ class Discoverer {
     }
 
     YAML::Node chart = detail::get(spec, "chart");
+    typed::Value chart_values = typed::Value::object();  // spec.valuesFiles (release/chart_source)
     if (v1) {
       if (op->chart.from == legacy::Chart::From::this_repository) {
         resolve_repo_chart(r, op->chart.path, op->describe_chart);
@@ -1083,78 +1156,14 @@ class Discoverer {
         }
       }
     } else if (detail::get(spec, "chartRef")) {
-      YAML::Node ref = detail::get(spec, "chartRef");
-      std::string kind = scalar(ref, "kind"), name = scalar(ref, "name");
-      std::string ns = scalar(ref, "namespace", r.namespace_);
-      const Doc* src = find_object(kind, ns, name);
-      if (kind != "OCIRepository" || src == nullptr) {
-        r.errors.push_back({cluster_->name,
-                            "spec.chartRef " + kind + " " + ns + "/" + name +
-                                (src == nullptr ? " not found in the cluster's manifests" : " is not supported yet"),
-                            r.where});
-      } else {
-        YAML::Node s = detail::get(src->node, "spec");
-        r.chart.kind = ChartKind::oci;
-        r.chart.url = scalar(s, "url");
-        r.chart.source = {src->file, src->line, 0};
-        r.chart.version = scalar(detail::get(s, "ref"), "tag", scalar(detail::get(s, "ref"), "semver", scalar(detail::get(s, "ref"), "digest")));
-        r.chart.content_id = detail::digest(s);
-        if (!src->file.empty()) r.inputs.push_back(src->file);
-      }
+      chart_values = charts::resolve_chart_ref(r, detail::get(spec, "chartRef"), chart_context()).values;
     } else {
-      YAML::Node cs = detail::get(chart, "spec");
-      std::string chart_name = scalar(cs, "chart");
-      r.chart.version = scalar(cs, "version");
-      YAML::Node sref = detail::get(cs, "sourceRef");
-      std::string kind = scalar(sref, "kind", "HelmRepository"), name = scalar(sref, "name");
-      std::string ns = scalar(sref, "namespace", r.namespace_);
-      const Doc* src = find_object(kind, ns, name);
-      if (kind == "GitRepository") {
-        bool self = name == "flux-system" || (src != nullptr && is_self_url(scalar(detail::get(src->node, "spec"), "url")));
-        if (self) {
-          resolve_repo_chart(r, chart_name, "");
-        } else if (src != nullptr) {
-          r.chart.kind = ChartKind::remote_git;
-          r.chart.url = scalar(detail::get(src->node, "spec"), "url");
-          r.chart.source = {src->file, src->line, 0};
-          r.chart.path = clean(chart_name);
-          YAML::Node gref = detail::get(detail::get(src->node, "spec"), "ref");
-          r.chart.version = scalar(gref, "commit", scalar(gref, "tag", scalar(gref, "branch", "HEAD")));
-          r.chart.content_id = detail::digest(detail::get(src->node, "spec"));
-        } else {
-          r.errors.push_back({cluster_->name, "GitRepository " + ns + "/" + name + " not found", r.where});
-        }
-      } else if (kind == "HelmRepository") {
-        if (src == nullptr) {
-          r.errors.push_back({cluster_->name,
-                              "HelmRepository " + ns + "/" + name +
-                                  " referenced by spec.chart.spec.sourceRef is not declared for this cluster",
-                              r.where});
-        } else {
-          YAML::Node s = detail::get(src->node, "spec");
-          std::string url = scalar(s, "url");
-          r.chart.url = url;
-          r.chart.source = {src->file, src->line, 0};
-          r.chart.name = chart_name;
-          r.chart.content_id = detail::digest(s);
-          r.chart.kind = (scalar(s, "type") == "oci" || url.rfind("oci://", 0) == 0) ? ChartKind::oci
-                                                                                      : ChartKind::helm_repository;
-          if (r.chart.kind == ChartKind::oci) {
-            if (r.chart.url.rfind("oci://", 0) != 0) r.chart.url = "oci://" + r.chart.url;
-            while (!r.chart.url.empty() && r.chart.url.back() == '/') r.chart.url.pop_back();
-            r.chart.url += "/" + chart_name;
-          }
-          if (!src->file.empty()) r.inputs.push_back(src->file);
-        }
-      } else {
-        r.errors.push_back({cluster_->name, "chart source kind " + kind + " is not supported", r.where});
-      }
-      r.chart.content_id += "|" + chart_name + "|" + r.chart.version;
+      chart_values = charts::resolve_chart_template(r, detail::get(chart, "spec"), chart_context()).values;
     }
 
     // Values: valuesFrom in order, then spec.values on top (Flux and helm-operator both merge this way),
     // all as typed JSON converted the way kubectl sends the HelmRelease (quoted "1.10" stays a string).
-    typed::Value merged = typed::Value::object();
+    typed::Value merged = std::move(chart_values);
     typed::Value spec_values = typed::Value::object();
     if (YAML::Node sv = detail::get(spec, "values"); sv && !sv.IsNull()) {
       auto c = typed::from_yaml(sv);

@@ -38,7 +38,8 @@ struct ChartRef {
   std::string path;        // repo_dir / remote_git: directory of the chart
   std::string url;         // helm_repository / oci / remote_git
   std::string name;        // helm_repository: chart name
-  std::string version;     // chart version or constraint; remote_git: the Git ref
+  std::string version;     // chart version or constraint; remote_git: the Git ref; oci: the tag (shown)
+  std::string digest;      // oci: "sha256:…" from OCIRepository spec.ref.digest; wins over version, as in Flux
   std::string content_id;  // repo_dir: Git tree id; otherwise a digest of the source definition
   Location source;         // where url is declared (HelmRepository, GitRepository, OCIRepository, HelmRelease)
   std::string describe() const;
@@ -81,6 +82,17 @@ struct Release {
   std::string id() const { return cluster + "/" + namespace_ + "/" + name; }
 };
 
+// A source mapped to a path (flux-local's --sources): "[KIND/][NAMESPACE/]NAME=PATH". The path is the
+// source's root in this repository: a Flux Kustomization's spec.path, a GitRepository chart path or an
+// ExternalArtifact's contents are read below it; for a HelmRepository it holds the charts by name.
+struct SourceMapping {
+  std::string kind;        // GitRepository, OCIRepository, Bucket, ExternalArtifact, HelmRepository; "" any
+  std::string namespace_;  // "" any
+  std::string name;
+  std::string path;    // repository path, relative and normalized ("" the root)
+  std::string origin;  // where it was given, for messages ("--source", "helmgate.yaml: repos[0].sources[1]")
+};
+
 struct ClusterSpec {
   std::string name;
   std::vector<std::string> paths;
@@ -116,6 +128,11 @@ struct DiscoverOptions {
   // then resolves to this repository when its path exists here.
   std::vector<std::string> self_urls;
   std::shared_ptr<DocCache> cache;  // optional
+  // The repository's own remote URLs (origin, ...): without self_urls, a GitRepository whose URL names one of
+  // them is this repository, whatever its name.
+  std::vector<std::string> remote_urls;
+  // Sources mapped to paths of this repository (--source, repos[].sources); they win over every other rule.
+  std::vector<SourceMapping> sources;
   // kustomize-controller's StrictPostBuildSubstitutions feature gate (on by default since v1.9): a
   // ${var} that is not set and has no default fails the Flux Kustomization instead of reading as "".
   bool flux_strict_substitution = true;

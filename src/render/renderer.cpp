@@ -224,6 +224,19 @@ void Renderer::store(const std::string& key, const std::string& manifest) {
   }
 }
 
+std::vector<std::string> helm_pull_arguments(const ChartSource& chart, const std::string& destination) {
+  // Values from Git never reach argv as options: flags as --flag=value, the chart after "--".
+  std::vector<std::string> argv = {"pull"};
+  const bool oci = chart.origin == ChartOrigin::oci;
+  if (!oci) argv.push_back("--repo=" + chart.url);
+  // A digest names the content: helm resolves it in the registry (a --version would list tags instead).
+  if (!chart.version.empty() && !(oci && !chart.digest.empty())) argv.push_back("--version=" + chart.version);
+  argv.push_back("--destination=" + destination);
+  argv.push_back("--");
+  argv.push_back(oci ? (chart.digest.empty() ? chart.url : chart.url + "@" + chart.digest) : chart.chart);
+  return argv;
+}
+
 std::string Renderer::lookup_verdict(const std::string& key) {
   {
     std::lock_guard lk(mu_);
@@ -264,8 +277,9 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
       !ok) {
     return core::Error(ok.error().code, "chart " + chart.shown + ": " + ok.error().message);
   }
-  std::string id = chart.origin == ChartOrigin::oci ? chart.url + "\n" + chart.version
-                                                    : chart.url + "\n" + chart.chart + "\n" + chart.version;
+  std::string id = chart.origin == ChartOrigin::oci
+                       ? chart.url + "\n" + (chart.digest.empty() ? chart.version : "@" + chart.digest)
+                       : chart.url + "\n" + chart.chart + "\n" + chart.version;
   std::string id_hash = core::sha256_hex(id).substr(0, 32);
   std::shared_ptr<std::mutex> lock;
   {
@@ -291,24 +305,15 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
   };
   std::string tgz;
   // An exact version never changes content, so an earlier pull is reused; a range is resolved again.
-  if (is_exact_version(chart.version)) tgz = find_tgz();
+  if (is_exact_version(chart.version) || (oci && !chart.digest.empty())) tgz = find_tgz();
   if (tgz.empty()) {
     std::error_code ec;
     fs::remove_all(dest, ec);
     core::ensure_private_dir(dest.string());
-    // Values from Git never reach argv as options: flags as --flag=value, the chart after "--".
-    std::vector<std::string> argv = {opt_.helm, "pull"};
-    std::string shown;
-    if (chart.origin == ChartOrigin::oci) {
-      shown = chart.url;
-    } else {
-      argv.push_back("--repo=" + chart.url);
-      shown = "chart '" + chart.chart + "' from " + core::redact_url(chart.url);
-    }
-    if (!chart.version.empty()) argv.push_back("--version=" + chart.version);
-    argv.push_back("--destination=" + dest.string());
-    argv.push_back("--");
-    argv.push_back(chart.origin == ChartOrigin::oci ? chart.url : chart.chart);
+    std::vector<std::string> argv = {opt_.helm};
+    for (auto& a : helm_pull_arguments(chart, dest.string())) argv.push_back(std::move(a));
+    std::string shown = chart.origin == ChartOrigin::oci ? chart.url + (chart.digest.empty() ? "" : "@" + chart.digest)
+                                                         : "chart '" + chart.chart + "' from " + core::redact_url(chart.url);
     ProcessOptions po;
     po.env = child_env();
     po.timeout = opt_.timeout;
@@ -321,7 +326,7 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     if (!r) return r.error();
     if (r->timed_out || r->exit_code != 0) {
       return core::Error(core::errc::unavailable,
-                         "fetching " + shown + (chart.version.empty() ? "" : " version " + chart.version) +
+                         "fetching " + shown + (chart.version.empty() || !chart.digest.empty() ? "" : " version " + chart.version) +
                              " failed" + (r->timed_out ? " (timed out)" : "") + ": " + tail_lines(r->err, 3) +
                              " (the chart repository must be reachable from the machine that renders)");
     }

@@ -28,7 +28,12 @@ struct ChartSource {
   std::string url;         // helm_repository / oci
   std::string chart;       // helm_repository: chart name
   std::string version;     // version or constraint; empty = latest
+  std::string digest;      // oci: "sha256:…"; pulled as url@digest and wins over version (as in Flux)
 };
+
+// helm pull's arguments after the binary: flags as --flag=value, then "--" and the chart. An OCI chart
+// with a digest is pulled as oci://host/repo/chart@sha256:… without --version.
+std::vector<std::string> helm_pull_arguments(const ChartSource& chart, const std::string& destination);
 
 struct RenderRequest {
   ChartSource chart;

@@ -24,6 +24,7 @@
 #include "engine/chart_request.hpp"
 #include "engine/discovery.hpp"
 #include "engine/redaction.hpp"
+#include "release/sources.hpp"
 #include "runners/tools.hpp"
 #include "engine/volatile_verdict.hpp"
 
@@ -87,6 +88,17 @@ class Pipeline {
 
     auto dopt = engine::discover_options(clusters, root_, renderer_, req_.repo_config ? &*req_.repo_config : nullptr);
     dopt.open_source = [this](const std::string& url) { return open_tenant(url); };
+    dopt.remote_urls = repo_.remote_urls();  // without self_urls: a GitRepository naming a remote is this repository
+    // --source mappings first: they win over repos[].sources naming the same source (discover_options added those).
+    std::vector<release::SourceMapping> cli;
+    for (const auto& text : req_.sources) {
+      auto local = cli_mapping(text);
+      if (!local) return local.error();
+      auto m = release::parse_source_mapping(*local, "--source");
+      if (!m) return m.error();
+      cli.push_back(std::move(*m));
+    }
+    dopt.sources.insert(dopt.sources.begin(), cli.begin(), cli.end());
     auto base_f = std::async(std::launch::async, [&] { return release::discover(repo_, base, dopt); });
     release::Discovery head_d = release::discover(repo_, head, dopt);
     release::Discovery base_d = base_f.get();
@@ -162,6 +174,25 @@ class Pipeline {
   }
 
   const diff::Redactor& redactor() const { return redactor_; }
+
+  // `--source NAME=/abs/dir`: a local directory the user named, inside the repository's working tree, becomes
+  // its repository path (read at base and head like every other file); one outside is refused.
+  core::Result<std::string> cli_mapping(const std::string& m) const {
+    auto eq = m.find('=');
+    if (eq == std::string::npos || eq + 1 >= m.size() || m[eq + 1] != '/') return m;
+    const std::string workdir = repo_.workdir();
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(m.substr(eq + 1), ec);
+    fs::path root = workdir.empty() ? fs::path() : fs::weakly_canonical(workdir, ec);
+    std::string rel = root.empty() ? std::string() : dir.lexically_relative(root).generic_string();
+    if (root.empty() || rel.empty() || rel == ".." || rel.rfind("../", 0) == 0) {
+      return core::Error(core::errc::bad_request,
+                         "--source " + m + ": " + dir.string() + " is not inside the repository's working tree" +
+                             (workdir.empty() ? std::string(" (the repository is bare)") : " (" + root.string() + ")") +
+                             "; sources are read from the previewed commits, so the path must be in the repository");
+    }
+    return m.substr(0, eq + 1) + (rel == "." ? std::string() : rel);
+  }
 
   // Tenant repositories are fetched once per preview: base and head discovery run concurrently and must
   // see the same commit of the same mirror.

@@ -28,6 +28,9 @@ struct PreviewRequest {
   std::optional<config::Repo> repo_config;
   // What URLs from the repository may reach when repo_config is absent (repo_config->egress otherwise).
   core::EgressPolicy egress;
+  // Sources mapped to paths of the repository ("[KIND/][NAMESPACE/]NAME=PATH", `preview --source`); they
+  // win over repo_config->sources naming the same source.
+  std::vector<std::string> sources;
   std::vector<PreviewFormat> formats = {PreviewFormat::markdown};
   size_t max_part_bytes = 65536;  // markdown parts; 0 = one part
   bool color = false;             // ANSI colours in the text report
