@@ -117,7 +117,7 @@ int preview(int argc, char** argv) {
   config::RenderSettings render_settings;
   if (!config_file.empty()) {
     try {
-      config::Config cfg = config::load_file(config_file);
+      config::Config cfg = config::load_file(config_file, config::Use::preview);
       core::set_limits(cfg.limits);
       render_settings = cfg.render;
       auto repo = runners::preview_select_repo(cfg, req.repo);

@@ -14,6 +14,8 @@ class Node;
 
 namespace helmgate::diff {
 
+class Scopes;
+
 // Drops the field at a JSON pointer ("/spec/replicas") from resources whose group and kind match the
 // globs ("apps", "*", "Deploy*"). Data, so configuration can carry it.
 struct IgnoreRule {
@@ -52,6 +54,11 @@ struct ParseOptions {
   // When set, receives the (decoded) values of every Secret in the manifest, also inside a List, so that
   // the caller can scrub them from everything else it prints (a template may copy them anywhere).
   std::vector<std::string>* secret_values = nullptr;
+  // The release's target namespace: a namespaced resource without metadata.namespace gets it (in its key
+  // and its text), as `helm install --namespace` would create it; cluster-scoped kinds (scopes, else the
+  // built-in table) keep none. Empty: namespaces are taken as written.
+  std::string default_namespace;
+  const Scopes* scopes = nullptr;
 };
 
 // Parses a multi-document manifest. Documents without kind/metadata.name are skipped (helm emits empty

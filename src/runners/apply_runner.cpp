@@ -308,6 +308,14 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       finish("failed", "its manifests could not be read at " + after_.substr(0, 12) + "; not uninstalled");
       continue;
     }
+    if (!a.head_sync_fails.empty()) {
+      // Flux fails the sync of a path with a malformed file as a whole: nothing of it is applied.
+      const auto* p = a.head_problems.empty() ? nullptr : &a.head_problems.front();
+      finish("failed", "path " + a.head_sync_fails + " cannot be read in full at " + after_.substr(0, 12) +
+                           (p == nullptr ? std::string() : " (" + p->where.file + (p->where.line > 0 ? ":" + std::to_string(p->where.line) : "") + ": " + p->message + ")") +
+                           "; not applied, as Flux fails the sync of the whole path");
+      continue;
+    }
     apply::Desired desired;
     apply::ReleaseSpec rs;
     rs.id = r->id();
