@@ -27,7 +27,8 @@ options:
   --head REV                head revision; default HEAD
   --cluster NAME            only this cluster (repeatable)
   --config FILE             server configuration (clusters and their paths, kube versions, repo URL,
-                            sensitive values, egress); without it charts and Git sources are fetched
+                            sensitive values, egress); forge settings (forges, webhook secrets, tokens)
+                            are not needed here; without it charts and Git sources are fetched
                             only over https/ssh/oci from public addresses
   --format markdown|text|json   default: text on a terminal, markdown otherwise
   --max-comment-bytes N     split markdown into parts of at most N bytes (default 65536; 0 = no split)
