@@ -115,6 +115,7 @@ class Pipeline {
     for (const auto& p : head_d.problems) {
       auto pr = to_problem(p);
       pr.message = "[" + p.cluster + " @ head] " + pr.message;
+      pr.cluster = p.cluster;
       report.errors.push_back(pr);
     }
     for (const auto& n : head_d.notes) {
