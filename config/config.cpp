@@ -170,15 +170,21 @@ void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
 void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forge& f, Use use) {
   r.expect_map(n, p, {"name", "kind", "api_url", "webhook_secret_env", "token_env", "github_app"});
   auto kind = r.str(n, p, "kind", "", true);
-  if (!core::parse_forge_kind(kind, f.kind)) r.fail(n["kind"], p + ".kind", "must be github or gitea (got '" + kind + "')");
+  if (!core::parse_forge_kind(kind, f.kind)) {
+    r.fail(n["kind"], p + ".kind", "must be " + core::forge_kind_names() + " (got '" + kind + "')");
+  }
+  const core::ForgeKindInfo& info = core::forge_kind_info(f.kind);
   f.name = r.str(n, p, "name", kind);
   for (char c : f.name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
       r.fail(n["name"], p + ".name", "may contain only letters, digits, '-' and '_' (it is part of the webhook URL)");
     }
   }
-  f.api_url = r.str(n, p, "api_url", f.kind == core::ForgeKind::github ? "https://api.github.com" : "");
-  if (f.api_url.empty()) r.fail(n, p + ".api_url", "is required for a gitea forge (e.g. https://gitea.example.com/api/v1)");
+  f.api_url = r.str(n, p, "api_url", std::string(info.default_api_url));
+  if (f.api_url.empty()) {
+    r.fail(n, p + ".api_url", "is required for a " + std::string(info.name) + " forge (e.g. " +
+                                  std::string(info.api_url_example) + ")");
+  }
   f.webhook_secret_env = r.str(n, p, "webhook_secret_env", "", use == Use::server);
   if (!(use == Use::preview && f.webhook_secret_env.empty()) && !valid_env_name(f.webhook_secret_env)) {
     r.fail(n["webhook_secret_env"], p + ".webhook_secret_env", "must be an environment variable name");
@@ -189,7 +195,7 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
   }
   if (YAML::Node app = n["github_app"]) {
     const std::string ap = p + ".github_app";
-    if (f.kind != core::ForgeKind::github) r.fail(app, ap, "is only for a github forge");
+    if (!info.github_app) r.fail(app, ap, "is only for a github forge");
     if (!f.token_env.empty()) r.fail(app, ap, "use either token_env or github_app, not both");
     r.expect_map(app, ap, {"app_id", "installation_id", "private_key_env"});
     GitHubAppConfig g;

@@ -2,6 +2,8 @@
 
 #include "core/json.hpp"
 #include "core/redact.hpp"
+#include "handlers/webhooks/forges.hpp"
+#include "handlers/webhooks/payload.hpp"
 
 namespace helmgate::handlers {
 namespace {
@@ -14,57 +16,6 @@ using core::Error;
 // (or on whatever walks the result recursively), refused with 400 before it is built.
 constexpr unsigned kMaxPayloadDepth = 64;
 
-constexpr std::string_view kZeroSha = "0000000000000000000000000000000000000000";
-
-// Reads fields from the payload and remembers the first one that is missing or mistyped, so the
-// 400 answer names it.
-class Fields {
- public:
-  explicit Fields(const json::Value& root) : root_(root) {}
-
-  // The payload was parsed without encoding checks (the hot path); each kept string is checked here.
-  std::string required_string(std::string_view path) {
-    auto v = json::get_string(root_, path);
-    if (!v) note(path, "a string");
-    return checked(path, v.value_or(""));
-  }
-  std::string optional_string(std::string_view path) {
-    return checked(path, json::get_string(root_, path).value_or(""));
-  }
-  int64_t required_int(std::string_view path) {
-    auto v = json::get_int(root_, path);
-    if (!v) note(path, "an integer");
-    return v.value_or(0);
-  }
-  bool optional_bool(std::string_view path) { return json::get_bool(root_, path).value_or(false); }
-  bool has_object(std::string_view path) {
-    const auto* v = json::find(root_, path);
-    return v != nullptr && v->IsObject();
-  }
-
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string checked(std::string_view path, std::string v) {
-    if (!json::valid_utf8(v)) note(path, "valid UTF-8");
-    return v;
-  }
-  void note(std::string_view path, const char* type) {
-    if (!error_.empty()) return;
-    error_ = "field '" + std::string(path) + "' is missing or is not " + type;
-  }
-  const json::Value& root_;
-  std::string error_;
-};
-
-void read_repo(Fields& f, core::RepoRef& repo) {
-  repo.full_name = f.required_string("repository.full_name");
-  repo.clone_url = f.optional_string("repository.clone_url");
-  repo.html_url = f.optional_string("repository.html_url");
-  repo.default_branch = f.optional_string("repository.default_branch");
-}
-
 std::string first_line(std::string_view s) {
   size_t nl = s.find_first_of("\r\n");
   std::string line(s.substr(0, nl));
@@ -76,9 +27,12 @@ std::string first_line(std::string_view s) {
 }  // namespace
 
 core::Result<core::Event> parse_webhook(const WebhookInput& in) {
+  const WebhookForge* forge = webhook_forge(in.forge);
+  if (forge == nullptr) {
+    return Error(errc::bad_request, "forge kind " + std::string(core::to_string(in.forge)) + " takes no webhooks");
+  }
   if (in.event.empty()) {
-    return Error(errc::bad_request, in.forge == core::ForgeKind::github ? "missing X-GitHub-Event header"
-                                                                        : "missing X-Gitea-Event header");
+    return Error(errc::bad_request, "missing " + std::string(forge->event_headers.front()) + " header");
   }
   json::Document doc;
   if (auto err = json::parse_bounded(doc, in.body, kMaxPayloadDepth, false)) {
@@ -94,49 +48,11 @@ core::Result<core::Event> parse_webhook(const WebhookInput& in) {
   ev.forge_name = in.forge_name;
   ev.raw_event = in.event;
   ev.delivery_id = in.delivery;
-  Fields f(doc);
+  webhooks::Fields f(doc);
   ev.action = f.optional_string("action");
   ev.sender = f.optional_string("sender.login");
-
-  const std::string& e = in.event;
-  if (e == "ping") {
-    ev.kind = core::EventKind::ping;
-    ev.repo.full_name = f.optional_string("repository.full_name");
-  } else if (e == "push") {
-    ev.kind = core::EventKind::push;
-    read_repo(f, ev.repo);
-    ev.ref = f.required_string("ref");
-    ev.before = f.required_string("before");
-    ev.after = f.required_string("after");
-    // GitHub says "deleted"; Gitea only sends an all-zero "after".
-    ev.ref_deleted = f.optional_bool("deleted") || ev.after == kZeroSha;
-  } else if (e == "pull_request" || e == "pull_request_sync") {
-    ev.kind = core::EventKind::pull_request;
-    read_repo(f, ev.repo);
-    ev.action = f.required_string("action");
-    if (ev.action == "synchronized") ev.action = "synchronize";  // Gitea's spelling
-    ev.pr_number = f.required_int("number");
-    ev.head_sha = f.required_string("pull_request.head.sha");
-    ev.head_ref = f.required_string("pull_request.head.ref");
-    ev.base_sha = f.optional_string("pull_request.base.sha");
-    ev.base_ref = f.required_string("pull_request.base.ref");
-    ev.merged = f.optional_bool("pull_request.merged");
-    ev.merge_commit_sha = f.optional_string("pull_request.merge_commit_sha");
-  } else if (e == "issue_comment") {
-    ev.kind = core::EventKind::comment;
-    read_repo(f, ev.repo);
-    ev.action = f.required_string("action");
-    ev.pr_number = f.required_int("issue.number");
-    ev.comment_id = f.required_int("comment.id");
-    ev.comment_body = f.optional_string("comment.body");  // GitHub sends null for an empty body
-    ev.comment_author = f.required_string("comment.user.login");
-    // Both forges mark a PR's issue with a "pull_request" object; newer Gitea also sends is_pull.
-    ev.comment_on_pull = f.has_object("issue.pull_request") || f.optional_bool("is_pull");
-  } else {
-    ev.kind = core::EventKind::other;
-    ev.repo.full_name = f.optional_string("repository.full_name");
-  }
-  if (!f.ok()) return Error(errc::bad_request, e + " payload: " + f.error());
+  forge->parse(in.event, f, ev);
+  if (!f.ok()) return Error(errc::bad_request, in.event + " payload: " + f.error());
   return ev;
 }
 

@@ -15,13 +15,14 @@ namespace helmgate::handlers {
 struct WebhookInput {
   core::ForgeKind forge = core::ForgeKind::github;
   std::string forge_name;
-  std::string event;     // X-GitHub-Event / X-Gitea-Event
-  std::string delivery;  // X-GitHub-Delivery / X-Gitea-Delivery
+  std::string event;     // the event header's value (WebhookForge::event_headers: X-GitHub-Event, ...)
+  std::string delivery;  // the delivery header's value (X-GitHub-Delivery, ...)
   std::string_view body; // JSON text
 };
 
 // errc::bad_request with the reason (which field is missing or of the wrong type) on malformed input.
-// Events helmgate does not act on (create, status, issues, ...) parse to EventKind::other.
+// Events helmgate does not act on (create, status, issues, ...) parse to EventKind::other. The payload is
+// read by the forge's parser from the webhook table (handlers/webhooks/forges.hpp).
 core::Result<core::Event> parse_webhook(const WebhookInput& in);
 
 struct Decision {

@@ -11,6 +11,7 @@
 #include "core/redact.hpp"
 #include "handlers/parse.hpp"
 #include "handlers/signature.hpp"
+#include "handlers/webhooks/forges.hpp"
 
 namespace helmgate::handlers {
 namespace {
@@ -85,22 +86,16 @@ http::Response unauthorized(std::string_view why) {
 
 void handle_webhook(App& app, const config::Forge& forge, const std::shared_ptr<Context>& ctx, Responder respond) {
   const auto& body = ctx->request.body();
-  const bool github = forge.kind == core::ForgeKind::github;
+  const WebhookForge* wf = webhook_forge(forge.kind);
+  if (wf == nullptr) {
+    return respond(error_response(500, "forge kind " + std::string(core::to_string(forge.kind)) + " takes no webhooks"));
+  }
+  const HeaderLookup header = [&ctx](std::string_view name) { return ctx->header(name); };
 
   // 1. Authenticity first: nothing about an unsigned request is looked at further.
-  std::string sig = ctx->header("X-Hub-Signature-256");
-  bool prefixed = true;
-  if (sig.empty() && !github) {
-    sig = ctx->header("X-Gitea-Signature");
-    prefixed = false;
-  }
-  if (sig.empty()) {
-    return respond(error_response(401, github ? "missing X-Hub-Signature-256 header"
-                                              : "missing X-Hub-Signature-256 or X-Gitea-Signature header"));
-  }
   std::string why;
-  if (!verify_hmac_sha256(forge.webhook_secret, body, sig, prefixed, &why)) {
-    spdlog::warn("webhook {}: rejected delivery {}: {}", forge.name, ctx->header(github ? "X-GitHub-Delivery" : "X-Gitea-Delivery"), why);
+  if (!wf->verify(header, wf->signature_headers, forge.webhook_secret, body, &why)) {
+    spdlog::warn("webhook {}: rejected delivery {}: {}", forge.name, first_header(header, wf->delivery_headers), why);
     return respond(error_response(401, why));
   }
 
@@ -120,15 +115,8 @@ void handle_webhook(App& app, const config::Forge& forge, const std::shared_ptr<
   WebhookInput in;
   in.forge = forge.kind;
   in.forge_name = forge.name;
-  if (github) {
-    in.event = ctx->header("X-GitHub-Event");
-    in.delivery = ctx->header("X-GitHub-Delivery");
-  } else {
-    in.event = ctx->header("X-Gitea-Event");
-    if (in.event.empty()) in.event = ctx->header("X-GitHub-Event");
-    in.delivery = ctx->header("X-Gitea-Delivery");
-    if (in.delivery.empty()) in.delivery = ctx->header("X-GitHub-Delivery");
-  }
+  in.event = first_header(header, wf->event_headers);
+  in.delivery = first_header(header, wf->delivery_headers);
   if (in.delivery.size() > 200) return respond(error_response(400, "delivery id longer than 200 characters"));
   in.body = payload;
   auto ev = parse_webhook(in);

@@ -56,6 +56,20 @@ bool verify_hmac_sha256(std::string_view secret, std::string_view body, std::str
   return true;
 }
 
+bool verify_hmac_headers(const HeaderLookup& header, std::span<const SignatureHeader> headers, std::string_view secret,
+                         std::string_view body, std::string* why) {
+  for (const auto& h : headers) {
+    std::string value = header(h.name);
+    if (!value.empty()) return verify_hmac_sha256(secret, body, value, h.require_prefix, why);
+  }
+  if (why != nullptr) {
+    std::string names;
+    for (const auto& h : headers) names += (names.empty() ? "" : " or ") + std::string(h.name);
+    *why = "missing " + names + " header";
+  }
+  return false;
+}
+
 std::string sign_sha256(std::string_view secret, std::string_view body) {
   Digest d = hmac(secret, body);
   static const char* hex = "0123456789abcdef";

@@ -133,7 +133,9 @@ class JobContext {
 };
 
 struct RunOutcome {
-  enum class Status { succeeded, retry, permanent_failure };
+  // superseded: the runner found its work already overtaken (a newer commit applied everywhere); the job
+  // ends in the terminal state 'superseded' with its result, like one superseded by coalescing.
+  enum class Status { succeeded, retry, permanent_failure, superseded };
   Status status = Status::succeeded;
   std::string result;  // JSON on success
   std::string error;   // reason on failure
@@ -143,6 +145,7 @@ struct RunOutcome {
   }
   static RunOutcome retry_later(std::string why) { return {Status::retry, {}, std::move(why)}; }
   static RunOutcome fail(std::string why) { return {Status::permanent_failure, {}, std::move(why)}; }
+  static RunOutcome superseded(std::string result_json = {}) { return {Status::superseded, std::move(result_json), {}}; }
 };
 
 using Runner = std::function<RunOutcome(JobContext&)>;

@@ -247,10 +247,11 @@ struct Worker::Impl {
   // Writes the outcome; the lease stays held (and renewed) until Redis has it, so a short Redis
   // outage does not make the job run again.
   void record(Redis& redis, const JobRecord& job, const std::string& token, const RunOutcome& outcome) {
-    const bool ok = outcome.status == RunOutcome::Status::succeeded;
+    const bool superseded = outcome.status == RunOutcome::Status::superseded;
+    const bool ok = outcome.status == RunOutcome::Status::succeeded || superseded;
     const bool permanent = outcome.status == RunOutcome::Status::permanent_failure;
     const int64_t delay = backoff_ms(opts, job.attempts);
-    auto a = ok ? args({job.id, token, outcome.result})
+    auto a = ok ? args({job.id, token, outcome.result, superseded ? "superseded" : ""})
                 : args({job.id, token, outcome.error, permanent ? "1" : "0", std::to_string(delay)});
     const auto give_up = Clock::now() + opts.visibility_timeout;
     int failures = 0;
@@ -285,6 +286,8 @@ struct Worker::Impl {
     } else if (code == 2) {
       spdlog::info("job {} ({}) finished after being superseded by a newer job; outcome discarded", job.id,
                    kind);
+    } else if (code == 5) {
+      spdlog::info("job {} ({}) ended superseded: its work was already overtaken", job.id, kind);
     } else if (outcome.status == RunOutcome::Status::succeeded) {
       spdlog::info("job {} ({}) succeeded", job.id, kind);
     } else if (code == 3) {

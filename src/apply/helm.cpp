@@ -185,4 +185,24 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   return static_cast<int>(core::json::get_int(doc, "version").value_or(0));
 }
 
+ActionResult upgrade_install_action(const HelmEnv& env, const ReleaseSpec& spec, ActionOutcome on_success,
+                                    const std::string& what) {
+  ActionResult out;
+  if (auto ok = check_release_identity(spec.release_name, spec.namespace_, what); !ok) {
+    out.reason = ok.error().message;
+    return out;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto r = upgrade_install(env, spec, spec.create_namespace, what);
+  out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  out.touched = true;
+  if (!r) {
+    out.reason = r.error().message;
+    return out;
+  }
+  out.outcome = on_success;
+  out.revision = *r;
+  return out;
+}
+
 }  // namespace helmgate::apply

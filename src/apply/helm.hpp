@@ -42,11 +42,16 @@ struct ReleaseSpec {
   std::string digest;
 };
 
+enum class ActionOutcome { installed, upgraded, uninstalled, failed };
+
 struct ActionResult {
-  std::string outcome;  // installed | upgraded | uninstalled | failed
+  ActionOutcome outcome = ActionOutcome::failed;
   std::string reason;
   int revision = 0;
   std::chrono::milliseconds elapsed{0};
+  // helm ran against the cluster (so it may have changed something, even when it failed); false for a
+  // refusal before any helm run, which a retry cannot change.
+  bool touched = false;
 };
 
 }  // namespace helmgate::apply
@@ -57,4 +62,7 @@ namespace helmgate::apply {
 core::Result<void> check_release_identity(const std::string& release_name, const std::string& ns, const std::string& what);
 // `helm upgrade --install` with the values in a private file; shared by the install and upgrade actions.
 core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, bool create_namespace, const std::string& what);
+// The install and upgrade actions: upgrade_install timed, as an ActionResult (on_success when helm succeeds;
+// touched unless the release was refused before helm ran).
+ActionResult upgrade_install_action(const HelmEnv& env, const ReleaseSpec& spec, ActionOutcome on_success, const std::string& what);
 }  // namespace helmgate::apply

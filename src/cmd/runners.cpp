@@ -4,24 +4,26 @@
 
 #include "runners/apply_report.hpp"
 #include "runners/apply_runner.hpp"
-#include "runners/cluster_access.hpp"
+#include "engine/cluster.hpp"
 #include "runners/command_runner.hpp"
 #include "runners/preview_runner.hpp"
 
 namespace helmgate::cmd {
 
 queue::RunnerTable make_runners(const config::Config& cfg) {
-  for (const auto& w : runners::cluster_credential_warnings(cfg)) spdlog::warn("{}", w);
+  for (const auto& w : engine::cluster_credential_warnings(cfg)) spdlog::warn("{}", w);
   // A kind without a runner fails clearly ("no runner for kind X") instead of vanishing.
   // One forge router for every runner: writes of one identity share one limiter.
   auto forges = runners::make_forge_access(cfg);
   queue::RunnerTable table;
-  table.emplace(std::string(core::kind::apply),
-                runners::with_apply_report(runners::make_apply_runner(cfg), cfg, forges));
+  runners::ApplyRunnerOptions apply_options;
+  apply_options.report = runners::apply_reporter(cfg, forges);
+  auto apply = runners::make_apply_runner(cfg, apply_options);
+  table.emplace(std::string(core::kind::apply), apply);
   auto preview = runners::make_preview_runner(cfg, forges);
   table.emplace(std::string(core::kind::preview), preview);
   table.emplace(std::string(core::kind::command),
-                runners::make_command_runner(cfg, forges, {preview, queue_options(cfg), cfg.redis_url}));
+                runners::make_command_runner(cfg, forges, {preview, apply, queue_options(cfg), cfg.redis_url}));
   return table;
 }
 

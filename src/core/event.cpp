@@ -2,19 +2,6 @@
 
 namespace helmgate::core {
 
-std::string_view to_string(ForgeKind k) { return k == ForgeKind::github ? "github" : "gitea"; }
-
-bool parse_forge_kind(std::string_view s, ForgeKind& out) {
-  if (s == "github") {
-    out = ForgeKind::github;
-  } else if (s == "gitea") {
-    out = ForgeKind::gitea;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 std::string_view to_string(EventKind k) {
   switch (k) {
     case EventKind::ping: return "ping";

@@ -5,11 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace helmgate::core {
+#include "core/forge_kind.hpp"
 
-enum class ForgeKind { github, gitea };
-std::string_view to_string(ForgeKind k);
-bool parse_forge_kind(std::string_view s, ForgeKind& out);
+namespace helmgate::core {
 
 enum class EventKind { ping, push, pull_request, comment, other };
 std::string_view to_string(EventKind k);
@@ -25,8 +23,8 @@ struct Event {
   ForgeKind forge = ForgeKind::github;
   std::string forge_name;   // the configured forge this webhook came to
   EventKind kind = EventKind::other;
-  std::string raw_event;    // X-GitHub-Event / X-Gitea-Event value as received
-  std::string delivery_id;  // X-GitHub-Delivery / X-Gitea-Delivery (may be empty)
+  std::string raw_event;    // the event header's value as received (X-GitHub-Event, X-Gitea-Event, ...)
+  std::string delivery_id;  // the delivery header's value (X-GitHub-Delivery, ...; may be empty)
   std::string action;       // normalized: opened, reopened, synchronize, closed, created, edited, ...
   RepoRef repo;
   std::string sender;

@@ -30,6 +30,12 @@ std::string JobSpec::to_json() const {
   if (!before.empty()) json::kv(w, "before", before);
   if (!after.empty()) json::kv(w, "after", after);
   if (!pinned_sha.empty()) json::kv(w, "pinned_sha", pinned_sha);
+  if (!clusters.empty()) {
+    json::write_str(w, "clusters");
+    w.StartArray();
+    for (const auto& c : clusters) json::write_str(w, c);
+    w.EndArray();
+  }
   if (!command.empty()) json::kv(w, "command", command);
   if (!author.empty()) json::kv(w, "author", author);
   if (comment_id != 0) json::kv(w, "comment_id", comment_id);
@@ -62,6 +68,12 @@ Result<JobSpec> JobSpec::from_json(std::string_view text) {
   str("before", s.before);
   str("after", s.after);
   str("pinned_sha", s.pinned_sha);
+  if (const auto* cs = json::find(doc, "clusters"); cs != nullptr && cs->IsArray()) {
+    for (const auto& c : cs->GetArray()) {
+      if (!c.IsString()) return Error(errc::bad_request, "job spec: \"clusters\" must be a list of names");
+      s.clusters.emplace_back(c.GetString(), c.GetStringLength());
+    }
+  }
   str("command", s.command);
   str("author", s.author);
   s.comment_id = json::get_int(doc, "comment_id").value_or(0);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -34,6 +35,10 @@ struct JobSpec {
   // A PR apply (`/helmgate apply`): the exact head commit whose approval was checked. The apply runner
   // deploys this commit and nothing else (`after` must resolve to it).
   std::string pinned_sha;
+  // The clusters a person chose (`/helmgate apply <cluster>`, or every cluster that allows a PR apply):
+  // only these are applied, regardless of auto_apply, and `requires` naming a cluster outside them is
+  // not waited for. Empty: every configured cluster, as configured.
+  std::vector<std::string> clusters;
 
   // command
   std::string command;  // the comment text (first line)

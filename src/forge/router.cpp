@@ -1,8 +1,7 @@
 #include "forge/router.hpp"
 
 #include "core/redact.hpp"
-#include "forge/gitea/gitea_client.hpp"
-#include "forge/github/github_client.hpp"
+#include "forge/kinds.hpp"
 
 namespace helmgate::forge {
 
@@ -37,17 +36,9 @@ core::Result<void> ForgeRouter::add(ForgeSettings settings) {
   if (!limiter) limiter = std::make_shared<WriteLimiter>(options_.limits, options_.clock);
   ClientDeps deps{limiter, options_.clock, options_.http, options_.retry};
   std::string name = settings.name;
-  std::unique_ptr<ForgeClient> client;
-  if (settings.kind == core::ForgeKind::github) {
-    auto c = github::GitHubClient::create(std::move(settings), deps);
-    if (!c) return c.error();
-    client = std::move(*c);
-  } else {
-    auto c = gitea::GiteaClient::create(std::move(settings), deps);
-    if (!c) return c.error();
-    client = std::move(*c);
-  }
-  clients_.emplace(std::move(name), std::move(client));
+  auto client = make_client(std::move(settings), deps);
+  if (!client) return client.error();
+  clients_.emplace(std::move(name), std::move(*client));
   return {};
 }
 

@@ -6,17 +6,18 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "queue/queue.hpp"
+#include "engine/apply_result.hpp"
+#include "runners/apply_runner.hpp"
 #include "runners/preview_runner.hpp"
 
 namespace helmgate::runners {
 
-// The apply runner's result (the JSON it records) rendered as the PR comment's markdown.
+// The apply's result rendered as the PR comment's markdown.
 // job_id names the job for the replay hint; will_retry says the queue runs it again by itself.
-std::string apply_report_markdown(const std::string& result_json, const std::string& job_id, bool will_retry);
+std::string apply_report_markdown(const engine::ApplyResult& result, const std::string& job_id, bool will_retry);
 
-// Wraps an apply runner: the outcome is unchanged; the forge is told about it. A forge failure is
-// logged on the job and never turns a successful apply into a failed job.
-queue::Runner with_apply_report(queue::Runner apply, const config::Config& cfg, ForgeAccess forges);
+// The apply runner's reporter: the forge is told about every apply that ran. A forge failure is logged on
+// the job and never turns a successful apply into a failed job.
+ApplyReporter apply_reporter(const config::Config& cfg, ForgeAccess forges);
 
 }  // namespace helmgate::runners

@@ -1,8 +1,10 @@
 #include "runners/command_runner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <map>
+#include <span>
 #include <sstream>
 #include <vector>
 
@@ -11,8 +13,6 @@
 #include "core/private_files.hpp"
 #include "forge/forge.hpp"
 #include "git/repository.hpp"
-#include "runners/apply_report.hpp"
-#include "runners/apply_runner.hpp"
 #include "runners/pr_apply_gate.hpp"
 #include "runners/preview_pipeline.hpp"
 
@@ -24,47 +24,6 @@ bool is_dns1123_label(std::string_view s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
   return s.front() != '-' && s.back() != '-';
-}
-
-Command parse_command(std::string_view line) {
-  Command c;
-  c.text = std::string(line);
-  std::istringstream in{std::string(line)};
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  if (words.empty() || words[0] != "/helmgate") return c;
-  if (words.size() == 1) {
-    c.kind = Command::Kind::help;
-    return c;
-  }
-  const std::string& verb = words[1];
-  size_t max_args = 0;
-  if (verb == "help") {
-    c.kind = Command::Kind::help;
-  } else if (verb == "preview" || verb == "apply") {
-    c.kind = verb == "preview" ? Command::Kind::preview : Command::Kind::apply;
-    max_args = 1;
-  } else if (verb == "replay") {
-    c.kind = Command::Kind::replay;
-    max_args = 1;
-    if (words.size() < 3) c.kind = Command::Kind::unknown;
-  }
-  if (words.size() > 2 + max_args) c.kind = Command::Kind::unknown;
-  if (c.kind != Command::Kind::unknown && words.size() > 2) c.arg = words[2];
-  return c;
-}
-
-std::string command_help() {
-  return "**helmgate commands** (for users with write permission on this repository):\n\n"
-         "| Command | What it does |\n|---|---|\n"
-         "| `/helmgate preview [cluster]` | render and validate this PR again (one cluster: a comment of its "
-         "own) |\n"
-         "| `/helmgate apply [cluster]` | apply this PR's head before merge, to clusters configured with "
-         "`allow_pr_apply: true`, once the PR is approved and mergeable |\n"
-         "| `/helmgate replay <job-id>` | run a job of this repository again (ids are in helmgate's comments "
-         "and "
-         "`helmgate jobs`) |\n"
-         "| `/helmgate help` | this list |\n";
 }
 
 namespace {
@@ -89,11 +48,24 @@ struct Shared {
   config::Config cfg;
   ForgeAccess forges;
   CommandRunnerDeps deps;
-  queue::Runner apply_override;
   std::string cache_root;
 };
 
+class CommandJob;
+// A command's handler: a member of CommandJob, which holds the job, the forge client and the replies.
+using Handler = queue::RunOutcome (CommandJob::*)(const Command&);
+struct CommandEntry {
+  CommandSpec spec;
+  Handler handler;
+};
+// The registry, defined after CommandJob (its handlers are CommandJob's members).
+std::span<const CommandEntry> commands();
+// nullptr for a verb the registry does not hold.
+const CommandEntry* find_command(std::string_view verb);
+
 class CommandJob {
+  friend std::span<const CommandEntry> commands();
+
  public:
   CommandJob(Shared& s, queue::JobContext& ctx) : s_(s), ctx_(ctx), spec_(ctx.job().spec) {}
 
@@ -123,23 +95,20 @@ class CommandJob {
     }
     react(forge::Reaction::eyes);
     Command cmd = parse_command(spec_.command);
-    switch (cmd.kind) {
-      case Command::Kind::help:
-        reply(command_help());
-        react(forge::Reaction::plus_one);
-        return done("help", "");
-      case Command::Kind::unknown:
-        reply(mention() + ", I did not understand that command; these are the ones I know:\n\n" + command_help());
-        react(forge::Reaction::confused);
-        return done("unknown", "");
-      case Command::Kind::preview:
-        return preview(cmd);
-      case Command::Kind::replay:
-        return replay(cmd);
-      case Command::Kind::apply:
-        return apply(cmd);
+    const CommandEntry* entry = cmd.known() ? find_command(cmd.verb) : nullptr;
+    if (entry == nullptr) {
+      reply(mention() + ", I did not understand that command; these are the ones I know:\n\n" + command_help());
+      react(forge::Reaction::confused);
+      return done("unknown", "");
     }
-    return done("unknown", "");
+    return (this->*entry->handler)(cmd);
+  }
+
+  // The handlers of the registry (help here, preview, replay and apply below).
+  queue::RunOutcome help(const Command&) {
+    reply(command_help());
+    react(forge::Reaction::plus_one);
+    return done("help", "");
   }
 
  private:
@@ -317,31 +286,19 @@ class CommandJob {
     // Exactly the commit whose approval was checked, whatever the PR's ref points to by now.
     auto commits = pr_commits(gate->head_sha);
     if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
-    // The apply runner on a configuration of just the allowed clusters, each applied regardless of
-    // auto_apply (a person asked) and of `requires` naming clusters outside this apply.
-    config::Config cfg = s_.cfg;
-    for (auto& r : cfg.repos) {
-      if (r.name != repo_cfg_->name || r.forge != repo_cfg_->forge) continue;
-      for (auto& c : targets) {
-        c.auto_apply = true;
-        std::erase_if(c.requires_clusters, [&](const std::string& n) {
-          return std::none_of(targets.begin(), targets.end(),
-                              [&](const config::Cluster& t) { return t.name == n; });
-        });
-      }
-      r.clusters = targets;
-    }
     core::JobSpec a = spec_;
     a.kind = std::string(core::kind::apply);
     a.ref = "refs/heads/" + repo_cfg_->deploy_branch;
     a.before = commits->second;
     a.after = gate->head_sha;
     a.pinned_sha = gate->head_sha;
+    // Just the allowed clusters, each applied regardless of auto_apply (a person asked) and of `requires`
+    // naming clusters outside this apply.
+    for (const auto& c : targets) a.clusters.push_back(c.name);
     ctx_.log("apply of " + gate->head_sha + " approved by " + gate->approver);
     SpecContext actx(ctx_, a);
-    auto runner = s_.apply_override ? s_.apply_override
-                                         : with_apply_report(make_apply_runner(cfg), cfg, s_.forges);
-    auto out = runner(actx);
+    if (!s_.deps.apply) return queue::RunOutcome::fail("command: no apply runner");
+    auto out = s_.deps.apply(actx);
     react(out.status == queue::RunOutcome::Status::succeeded ? forge::Reaction::rocket
                                                              : forge::Reaction::confused);
     return out;
@@ -355,21 +312,80 @@ class CommandJob {
   forge::RepoRef repo_;
 };
 
+// The comment commands, in help order. A new command: one entry here and its handler in CommandJob.
+std::span<const CommandEntry> commands() {
+  static const std::array<CommandEntry, 4> kCommands = {{
+      {{"preview", CommandArg::optional, "cluster",
+        "render and validate this PR again (one cluster: a comment of its own)"},
+       &CommandJob::preview},
+      {{"apply", CommandArg::optional, "cluster",
+        "apply this PR's head before merge, to clusters configured with `allow_pr_apply: true`, once the PR is "
+        "approved and mergeable"},
+       &CommandJob::apply},
+      {{"replay", CommandArg::required, "job-id",
+        "run a job of this repository again (ids are in helmgate's comments and `helmgate jobs`)"},
+       &CommandJob::replay},
+      {{"help", CommandArg::none, "", "this list"}, &CommandJob::help},
+  }};
+  return kCommands;
+}
+
+const CommandEntry* find_command(std::string_view verb) {
+  for (const auto& c : commands()) {
+    if (c.spec.verb == verb) return &c;
+  }
+  return nullptr;
+}
+
+// A bare "/helmgate" asks for this verb.
+constexpr std::string_view kBareVerb = "help";
+
 }  // namespace
 
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
-                                  queue::Runner apply_override) {
+std::vector<CommandSpec> command_specs() {
+  std::vector<CommandSpec> out;
+  for (const auto& c : commands()) out.push_back(c.spec);
+  return out;
+}
+
+Command parse_command(std::string_view line) {
+  Command c;
+  c.text = std::string(line);
+  std::istringstream in{std::string(line)};
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  if (words.empty() || words[0] != "/helmgate") return c;
+  const CommandEntry* entry = find_command(words.size() == 1 ? kBareVerb : std::string_view(words[1]));
+  if (entry == nullptr) return c;
+  const size_t args = words.size() <= 2 ? 0 : words.size() - 2;
+  const size_t max_args = entry->spec.arg == CommandArg::none ? 0 : 1;
+  const size_t min_args = entry->spec.arg == CommandArg::required ? 1 : 0;
+  if (args > max_args || args < min_args) return c;
+  c.verb = std::string(entry->spec.verb);
+  if (args == 1) c.arg = words[2];
+  return c;
+}
+
+std::string command_help() {
+  std::string out =
+      "**helmgate commands** (for users with write permission on this repository):\n\n"
+      "| Command | What it does |\n|---|---|\n";
+  for (const auto& c : commands()) {
+    std::string usage = "/helmgate " + std::string(c.spec.verb);
+    if (c.spec.arg == CommandArg::optional) usage += " [" + std::string(c.spec.arg_name) + "]";
+    if (c.spec.arg == CommandArg::required) usage += " <" + std::string(c.spec.arg_name) + ">";
+    out += "| `" + usage + "` | " + std::string(c.spec.help) + " |\n";
+  }
+  return out;
+}
+
+queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
   auto s = std::make_shared<Shared>();
   s->cfg = cfg;
   s->forges = std::move(forges);
   s->deps = std::move(deps);
-  s->apply_override = std::move(apply_override);
   s->cache_root = default_cache_dir();
   return [s](queue::JobContext& ctx) { return CommandJob(*s, ctx).run(); };
-}
-
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps) {
-  return make_command_runner(cfg, std::move(forges), std::move(deps), nullptr);
 }
 
 }  // namespace helmgate::runners

@@ -4,15 +4,20 @@
 // said (a comment is hostile input): refusals and unknown commands get a fixed text, and a cluster
 // or job named in a command is quoted back only after it was checked (a configured cluster, a job id). The command comment gets a reaction
 // (eyes when taken, +1 when done, confused when refused or unknown).
+//
+// The commands are a registry (kCommands in command_runner.cpp): each entry is a verb, its argument, its
+// help line and its handler. Adding a command is one entry there and one handler function; parse_command
+// and command_help read the same table. Today:
 //   /helmgate preview [cluster]   render and validate the PR head again (one cluster: its own comment)
 //   /helmgate apply [cluster]     apply the PR head before merge, only to clusters with allow_pr_apply,
 //                                 and only when the PR is mergeable and a user with write permission
 //                                 approved its current head (pr_apply_gate.hpp); the head that was
 //                                 checked is pinned into the apply job (JobSpec::pinned_sha)
 //   /helmgate replay <job-id>     run a job of this repository again (queue::Queue::replay)
-//   /helmgate help                the commands
+//   /helmgate help                the commands (also a bare /helmgate)
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "queue/queue.hpp"
@@ -21,17 +26,31 @@
 namespace helmgate::runners {
 
 struct Command {
-  enum class Kind { help, preview, apply, replay, unknown };
-  Kind kind = Kind::unknown;
+  std::string verb;  // the registry's verb ("help" for a bare /helmgate); empty when not a known command
   std::string arg;   // cluster or job id; empty when none was given
   std::string text;  // the command as written (for messages)
+  bool known() const { return !verb.empty(); }
 };
-// "/helmgate preview dev" -> {preview, "dev"}; extra words or a missing replay id -> unknown.
+
+// What a registered command takes after its verb: at most one word.
+enum class CommandArg { none, optional, required };
+struct CommandSpec {
+  std::string_view verb;
+  CommandArg arg = CommandArg::none;
+  std::string_view arg_name;  // "cluster", "job-id": shown as [cluster] or <job-id>
+  std::string_view help;      // the help table's "What it does" cell (markdown)
+};
+// The registry's commands in help order (without their handlers).
+std::vector<CommandSpec> command_specs();
+
+// "/helmgate preview dev" -> {"preview", "dev"}; an unregistered verb, extra words or a missing required
+// argument -> not known().
 Command parse_command(std::string_view line);
 std::string command_help();
 
 struct CommandRunnerDeps {
   queue::Runner preview;  // the preview runner `/helmgate preview` reuses
+  queue::Runner apply;    // the apply runner `/helmgate apply` hands its job to (tests: one that records it)
   queue::Options queue;   // for `/helmgate replay`
   std::string redis_url;
 };
@@ -40,9 +59,5 @@ struct CommandRunnerDeps {
 bool is_dns1123_label(std::string_view s);
 
 queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps);
-// Tests: apply_override runs the apply job `/helmgate apply` builds instead of the apply runner (to
-// see the spec it is given; nothing is deployed).
-queue::Runner make_command_runner(const config::Config& cfg, ForgeAccess forges, CommandRunnerDeps deps,
-                                  queue::Runner apply_override);
 
 }  // namespace helmgate::runners

@@ -22,7 +22,9 @@
 #include "diff/scope.hpp"
 #include "git/repository.hpp"
 #include "release/release.hpp"
-#include "runners/preview_sensitive.hpp"
+#include "engine/chart_request.hpp"
+#include "engine/discovery.hpp"
+#include "engine/redaction.hpp"
 #include "runners/tools.hpp"
 
 namespace fs = std::filesystem;
@@ -56,22 +58,6 @@ core::Result<std::string> default_base(const git::Repository& repo, const std::s
                      "no deploy branch (main/master) in " + repo.path() + " to compare with; pass a base revision");
 }
 
-// Whether helm would create the release's namespace: helm-operator v1 always did; Flux v2 when
-// spec.install.createNamespace says so. Validation then does not report the namespace as missing.
-bool creates_namespace(const release::Release& r) {
-  bool create = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
-  if (!r.spec) return create;
-  try {
-    const auto& doc = *static_cast<const YAML::Node*>(r.spec.get());
-    YAML::Node spec = doc["spec"];
-    YAML::Node install = spec.IsMap() ? spec["install"] : YAML::Node();
-    YAML::Node cn = install.IsMap() ? install["createNamespace"] : YAML::Node();
-    if (cn.IsScalar()) create = cn.as<bool>();
-  } catch (const YAML::Exception&) {
-  }
-  return create;
-}
-
 // One chart to render for one side of one affected release, or why it cannot be prepared.
 struct Prepared {
   std::optional<render::RenderRequest> request;
@@ -99,15 +85,8 @@ class Pipeline {
     auto changed = repo_.changed_paths(base, head);
     if (!changed) return changed.error();
 
-    release::DiscoverOptions dopt;
-    dopt.clusters = clusters;
-    dopt.work_root = root_ + "/work/trees";
-    dopt.cache = release::make_doc_cache();
-    dopt.kustomize = [this](const std::string& dir, const std::string& key) {
-      return renderer_.kustomize_build(dir, key);
-    };
+    auto dopt = engine::discover_options(clusters, root_, renderer_, req_.repo_config ? &*req_.repo_config : nullptr);
     dopt.open_source = [this](const std::string& url) { return open_tenant(url); };
-    if (req_.repo_config) dopt.self_urls = {req_.repo_config->url};
     auto base_f = std::async(std::launch::async, [&] { return release::discover(repo_, base, dopt); });
     release::Discovery head_d = release::discover(repo_, head, dopt);
     release::Discovery base_d = base_f.get();
@@ -132,8 +111,7 @@ class Pipeline {
     for (const auto& x : aff) {
       for (const auto* r : {x.base, x.head}) {
         if (r == nullptr) continue;
-        for (const auto& s : r->sensitive) redactor_.add_sensitive(s);
-        for (const auto& s : preview_sensitive_values(r->values_json, sensitive_paths)) redactor_.add_sensitive(s);
+        engine::add_release_secrets(redactor_, *r, sensitive_paths);
       }
     }
 
@@ -170,7 +148,7 @@ class Pipeline {
       auto it = job_of.find({i, true});
       if (head_manifests == nullptr || h == nullptr || it == job_of.end() || !results[it->second]) continue;
       head_manifests->push_back({h->cluster, h->id(), h->release_name, h->target_namespace,
-                                 results[it->second]->manifest, creates_namespace(*h),
+                                 results[it->second]->manifest, engine::creates_namespace(*h),
                                  at_base.count({h->cluster, h->release_name, h->target_namespace}) != 0});
     }
     return report;
@@ -196,63 +174,10 @@ class Pipeline {
 
  private:
   Prepared prepare(const release::Release& r, const std::string& commit) {
-    render::RenderRequest req;
-    req.release_name = r.release_name;
-    req.namespace_ = r.target_namespace;
-    req.values_json = r.values_json;
-    req.kube_version = r.kube_version;
-    req.post_render_kustomization = r.post_render_kustomization;
-    req.chart.shown = r.chart.describe();
-    req.egress = egress_;
-    // URLs from the repository pass the egress policy before anything is fetched; the refusal names the
-    // URL, the reason and where the URL is declared.
-    auto declared = [&] {
-      const auto& at = r.chart.source;
-      return at.file.empty() ? std::string() : " (declared at " + at.file + (at.line > 0 ? ":" + std::to_string(at.line) : "") + ")";
-    };
-    if (r.chart.kind != release::ChartKind::repo_dir) {
-      auto kind = r.chart.kind == release::ChartKind::remote_git ? core::FetchKind::git
-                  : r.chart.kind == release::ChartKind::oci     ? core::FetchKind::oci
-                                                                : core::FetchKind::chart_repository;
-      if (auto ok = core::check_egress(egress_, kind, r.chart.url); !ok) return {std::nullopt, ok.error().message + declared()};
-    }
-    switch (r.chart.kind) {
-      case release::ChartKind::repo_dir: {
-        auto dir = repo_.materialize(commit, r.chart.path, root_ + "/work/trees");
-        if (!dir) return {std::nullopt, dir.error().message};
-        req.chart.origin = render::ChartOrigin::local_dir;
-        req.chart.dir = *dir;
-        req.chart.content_id = r.chart.content_id;
-        break;
-      }
-      case release::ChartKind::remote_git: {
-        auto other = mirrors_.open_untrusted(r.chart.url, egress_);
-        if (!other) return {std::nullopt, "chart repository " + core::redact_url(r.chart.url) + ": " + other.error().message};
-        auto rev = other->resolve(r.chart.version);
-        if (!rev) rev = other->resolve("origin/" + r.chart.version);
-        if (!rev) {
-          return {std::nullopt, "chart ref " + r.chart.version + " in " + core::redact_url(r.chart.url) + ": " + rev.error().message};
-        }
-        auto dir = other->materialize(*rev, r.chart.path, root_ + "/work/trees");
-        if (!dir) return {std::nullopt, dir.error().message};
-        req.chart.origin = render::ChartOrigin::local_dir;
-        req.chart.dir = *dir;
-        req.chart.content_id = fs::path(*dir).filename().string();
-        break;
-      }
-      case release::ChartKind::helm_repository:
-        req.chart.origin = render::ChartOrigin::helm_repository;
-        req.chart.url = r.chart.url;
-        req.chart.chart = r.chart.name;
-        req.chart.version = r.chart.version;
-        break;
-      case release::ChartKind::oci:
-        req.chart.origin = render::ChartOrigin::oci;
-        req.chart.url = r.chart.url;
-        req.chart.version = r.chart.version;
-        break;
-    }
-    return {std::move(req), {}};
+    engine::ChartSources src{&repo_, commit, &mirrors_, root_ + "/work/trees", egress_};
+    auto req = engine::render_request(r, src);
+    if (!req) return {std::nullopt, req.error().message};
+    return {std::move(*req), {}};
   }
 
   diff::ReleaseReport release_report(const release::Affected& x, size_t i,
@@ -485,7 +410,7 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   // Last line of defence: no value that came from a Secret or a sensitive path leaves the process.
   const auto& redactor = pipeline.redactor();
   result.redactor = redactor;
-  scrub_report(result.report, redactor);
+  engine::scrub_report(result.report, redactor);
   for (auto f : request.formats) {
     switch (f) {
       case PreviewFormat::markdown:

@@ -13,12 +13,23 @@
 #include "core/markdown.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "runners/cluster_access.hpp"
+#include "engine/cluster.hpp"
 #include "runners/preview_pipeline.hpp"
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 #include "runners/tools.hpp"
 
 namespace helmgate::runners {
+
+using engine::ClusterValidation;
+using engine::Credential;
+using engine::Finding;
+using engine::RenderedRelease;
+using engine::Severity;
+using engine::ValidateOptions;
+using engine::has_credential;
+using engine::load_cluster_kubeconfig;
+using engine::no_preview_credential_note;
+using engine::validate_cluster;
 
 namespace fs = std::filesystem;
 
@@ -42,17 +53,8 @@ ForgeAccess make_forge_access(const config::Config& cfg) {
 
 std::string comment_url(const config::Forge* forge, const std::string& repo, int64_t pr, int64_t comment_id) {
   if (forge == nullptr || comment_id == 0) return "";
-  std::string base = forge->api_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  if (forge->kind == core::ForgeKind::github) {
-    if (base.find("api.github.com") != std::string::npos) {
-      base = "https://github.com";
-    } else if (auto p = base.rfind("/api/v3"); p != std::string::npos) {
-      base.resize(p);
-    }
-  }
-  return base + "/" + repo + "/pull" + (forge->kind == core::ForgeKind::gitea ? "s/" : "/") +
-         std::to_string(pr) + "#issuecomment-" + std::to_string(comment_id);
+  return core::pull_request_web_url(forge->kind, forge->api_url, repo, pr) + "#issuecomment-" +
+         std::to_string(comment_id);
 }
 
 namespace {

@@ -93,7 +93,7 @@ struct Run {
   std::map<std::string, std::string> status;
 };
 
-Run apply(queue::Runner& runner, const std::string& repo_dir, const std::string& before, const std::string& after,
+Run run_apply(queue::Runner& runner, const std::string& repo_dir, const std::string& before, const std::string& after,
           const std::string& replay_of = "") {
   Ctx ctx;
   static int n = 0;
@@ -179,7 +179,7 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
   std::string c1 = repo.commit("four releases on three clusters");
 
   SECTION("the whole flow") {
-    auto r1 = apply(runner, repo.dir.string(), zero, c1);
+    auto r1 = run_apply(runner, repo.dir.string(), zero, c1);
     INFO(r1.outcome.error);
     REQUIRE(r1.outcome.status == queue::RunOutcome::Status::succeeded);
     CHECK(r1.status["dev"] == "applied");
@@ -199,7 +199,7 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
     // A values change upgrades only that release.
     repo.release("releases/dev/api.yaml", "api", 2);
     std::string c2 = repo.commit("api: 2 replicas");
-    auto r2 = apply(runner, repo.dir.string(), c1, c2);
+    auto r2 = run_apply(runner, repo.dir.string(), c1, c2);
     REQUIRE(r2.outcome.status == queue::RunOutcome::Status::succeeded);
     CHECK(r2.outcomes["dev"]["api"] == "upgraded");
     CHECK(r2.outcomes["dev"].count("web") == 0);
@@ -209,7 +209,7 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
     CHECK(replicas("DEV", "api") == 2);
 
     // Replay of the same apply: nothing changes.
-    auto r3 = apply(runner, repo.dir.string(), c1, c2, "job-replayed");
+    auto r3 = run_apply(runner, repo.dir.string(), c1, c2, "job-replayed");
     REQUIRE(r3.outcome.status == queue::RunOutcome::Status::succeeded);
     CHECK(r3.outcomes["dev"]["api"] == "unchanged");
     CHECK(revision("DEV", "api") == 2);
@@ -217,7 +217,7 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
     // Removing a release from Git uninstalls it.
     fs::remove(repo.dir / "releases/dev/web.yaml");
     std::string c3 = repo.commit("remove dev web");
-    auto r4 = apply(runner, repo.dir.string(), c2, c3);
+    auto r4 = run_apply(runner, repo.dir.string(), c2, c3);
     REQUIRE(r4.outcome.status == queue::RunOutcome::Status::succeeded);
     CHECK(r4.outcomes["dev"]["web"] == "uninstalled");
     CHECK(revision("DEV", "web") == 0);
@@ -229,13 +229,14 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
     std::string c4 = repo.commit("api 3, prod web 4");
     repo.release("releases/dev/api.yaml", "api", 5);
     std::string c5 = repo.commit("api 5");
-    auto r5 = apply(runner, repo.dir.string(), c4, c5);
+    auto r5 = run_apply(runner, repo.dir.string(), c4, c5);
     REQUIRE(r5.outcome.status == queue::RunOutcome::Status::succeeded);
     CHECK(r5.outcomes["dev"]["api"] == "upgraded");
     // The older merge's change to prod came along: the range starts at what prod last applied.
     CHECK(r5.outcomes["prod"]["web"] == "upgraded");
-    auto r6 = apply(runner, repo.dir.string(), c3, c4);
-    REQUIRE(r6.outcome.status == queue::RunOutcome::Status::succeeded);
+    auto r6 = run_apply(runner, repo.dir.string(), c3, c4);
+    // Every cluster already runs a newer commit: the job itself ends superseded (not succeeded).
+    REQUIRE(r6.outcome.status == queue::RunOutcome::Status::superseded);
     CHECK(r6.status["dev"] == "superseded");
     CHECK(r6.status["staging"] == "superseded");
     CHECK(r6.status["prod"] == "superseded");
@@ -270,7 +271,7 @@ TEST_CASE("apply: a cluster that is down fails its own apply and retries - the o
   repo.release("releases/down/solo.yaml", "solo", 1);
   repo.release("releases/prod/solo.yaml", "solo", 1);
   std::string c1 = repo.commit("one release per cluster");
-  auto r = apply(runner, repo.dir.string(), std::string(40, '0'), c1);
+  auto r = run_apply(runner, repo.dir.string(), std::string(40, '0'), c1);
   CHECK(r.outcome.status == queue::RunOutcome::Status::retry);  // the queue retries it with backoff
   CHECK(r.outcome.error.find("down unreachable") != std::string::npos);
   CHECK(r.status["dev"] == "applied");
@@ -280,7 +281,7 @@ TEST_CASE("apply: a cluster that is down fails its own apply and retries - the o
   CHECK(revision("DEV", "solo") == 1);
   CHECK(revision("PROD", "solo") == 0);
   // The retry does not touch what already applied.
-  auto again = apply(runner, repo.dir.string(), std::string(40, '0'), c1);
+  auto again = run_apply(runner, repo.dir.string(), std::string(40, '0'), c1);
   CHECK(again.outcome.status == queue::RunOutcome::Status::retry);
   CHECK(again.outcomes["dev"]["solo"] == "unchanged");
   CHECK(revision("DEV", "solo") == 1);
@@ -314,14 +315,14 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
   };
   write_all(1);
   std::string prev = repo.commit("install");
-  auto r0 = apply(runner, repo.dir.string(), std::string(40, '0'), prev);
+  auto r0 = run_apply(runner, repo.dir.string(), std::string(40, '0'), prev);
   REQUIRE(r0.outcome.status == queue::RunOutcome::Status::succeeded);
 
   // All three clusters in one job.
   write_all(2);
   std::string c = repo.commit("all clusters");
   auto t = std::chrono::steady_clock::now();
-  auto r = apply(runner, repo.dir.string(), prev, c);
+  auto r = run_apply(runner, repo.dir.string(), prev, c);
   double all = seconds(t);
   REQUIRE(r.outcome.status == queue::RunOutcome::Status::succeeded);
   for (const char* cl : clusters) REQUIRE(r.outcomes[cl].size() == static_cast<size_t>(n));
@@ -340,7 +341,7 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
     write_all(replicas++);
     c = repo.commit(std::string("only ") + cl);
     t = std::chrono::steady_clock::now();
-    auto ro = apply(one_runner, repo.dir.string(), prev, c);
+    auto ro = run_apply(one_runner, repo.dir.string(), prev, c);
     alone[cl] = seconds(t);
     REQUIRE(ro.outcome.status == queue::RunOutcome::Status::succeeded);
     REQUIRE(ro.outcomes[cl].size() == static_cast<size_t>(n));

@@ -8,7 +8,7 @@
 
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 #include "support/support.hpp"
 
 using namespace helmgate;
@@ -36,7 +36,7 @@ std::string configmap(const std::string& ns, const std::string& name, const std:
   return out + "data:\n  key: \"" + value + "\"\n";
 }
 
-bool has_finding(const runners::ClusterValidation& v, runners::Severity s, const std::string& check,
+bool has_finding(const engine::ClusterValidation& v, engine::Severity s, const std::string& check,
                  const std::string& needle) {
   for (const auto& f : v.findings) {
     if (f.severity == s && f.check == check && f.message.find(needle) != std::string::npos) return true;
@@ -44,7 +44,7 @@ bool has_finding(const runners::ClusterValidation& v, runners::Severity s, const
   return false;
 }
 
-std::string dump(const runners::ClusterValidation& v) { return runners::to_json(v, "dev"); }
+std::string dump(const engine::ClusterValidation& v) { return engine::to_json(v, "dev"); }
 
 }  // namespace
 
@@ -189,7 +189,7 @@ spec:
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 )";
-  std::vector<runners::RenderedRelease> rels = {
+  std::vector<engine::RenderedRelease> rels = {
       {"dev/flux-system/app", "app", ns,
        configmap("", cm, "new") + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad-port}\nspec:\n  ports:\n  - port: 99999\n"
        "---\napiVersion: example.helmgate.io/v1\nkind: Widget\nmetadata: {name: w}\n"
@@ -203,20 +203,20 @@ spec:
        false},
       {"dev/flux-system/broken", "broken", ns, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [unclosed\n", false},
   };
-  runners::ValidateOptions o;
+  engine::ValidateOptions o;
   o.cluster = "dev";
   o.kube_version = test::require_env("HELMGATE_TEST_KUBE_VERSION");
-  auto v = runners::validate_cluster(&c, rels, o);
+  auto v = engine::validate_cluster(&c, rels, o);
   INFO(dump(v));
   CHECK(v.has_errors());
-  CHECK(has_finding(v, runners::Severity::error, "dry-run", "99999"));
-  CHECK(has_finding(v, runners::Severity::error, "missing-crd", "Widget"));
-  CHECK(has_finding(v, runners::Severity::info, "missing-crd", "part of this change"));
-  CHECK(has_finding(v, runners::Severity::info, "namespace", "created by this change"));
-  CHECK(has_finding(v, runners::Severity::error, "removed-api", "removed in Kubernetes 1.22"));
-  CHECK(has_finding(v, runners::Severity::error, "duplicate", "dev/flux-system/app"));
-  CHECK(has_finding(v, runners::Severity::error, "required-fields", "apiVersion"));
-  CHECK(has_finding(v, runners::Severity::error, "parse", "line"));
+  CHECK(has_finding(v, engine::Severity::error, "dry-run", "99999"));
+  CHECK(has_finding(v, engine::Severity::error, "missing-crd", "Widget"));
+  CHECK(has_finding(v, engine::Severity::info, "missing-crd", "part of this change"));
+  CHECK(has_finding(v, engine::Severity::info, "namespace", "created by this change"));
+  CHECK(has_finding(v, engine::Severity::error, "removed-api", "removed in Kubernetes 1.22"));
+  CHECK(has_finding(v, engine::Severity::error, "duplicate", "dev/flux-system/app"));
+  CHECK(has_finding(v, engine::Severity::error, "required-fields", "apiVersion"));
+  CHECK(has_finding(v, engine::Severity::error, "parse", "line"));
   // The ConfigMap that exists: live "old" vs "new" after the change.
   REQUIRE(v.live_diffs.count("dev/flux-system/app") == 1);
   bool saw = false;
@@ -231,19 +231,19 @@ spec:
     }
   }
   CHECK(saw);
-  CHECK(runners::to_markdown(v, "dev").find("Live diff") != std::string::npos);
+  CHECK(engine::to_markdown(v, "dev").find("Live diff") != std::string::npos);
 
   // The restricted identity: its release outside team-a is refused by RBAC, inside it passes.
   kube::Client r("dev", restricted());
-  std::vector<runners::RenderedRelease> team = {
+  std::vector<engine::RenderedRelease> team = {
       {"dev/team/outside", "outside", "default", configmap("", unique("x"), "v"), false},
       {"dev/team/inside", "inside", "team-a", configmap("", unique("y"), "v"), false},
   };
-  auto rv = runners::validate_cluster(&r, team, o);
+  auto rv = engine::validate_cluster(&r, team, o);
   INFO(dump(rv));
   size_t errors_inside = 0, forbidden_outside = 0;
   for (const auto& f : rv.findings) {
-    if (f.release == "dev/team/inside" && f.severity == runners::Severity::error) ++errors_inside;
+    if (f.release == "dev/team/inside" && f.severity == engine::Severity::error) ++errors_inside;
     if (f.release == "dev/team/outside" && f.message.find("403 Forbidden") != std::string::npos) ++forbidden_outside;
   }
   CHECK(errors_inside == 0);
@@ -251,15 +251,15 @@ spec:
 }
 
 TEST_CASE("api lifecycle: kube_minor and the removed/deprecated table", "[e2e]") {
-  CHECK(runners::kube_minor("1.35.8") == 35);
-  CHECK(runners::kube_minor("v1.25.0-rc.1") == 25);
-  CHECK(runners::kube_minor("2.0") == -1);
-  runners::ValidateOptions o;
+  CHECK(engine::kube_minor("1.35.8") == 35);
+  CHECK(engine::kube_minor("v1.25.0-rc.1") == 25);
+  CHECK(engine::kube_minor("2.0") == -1);
+  engine::ValidateOptions o;
   o.cluster = "old";
   o.kube_version = "1.24.0";
-  auto f = runners::validate_offline(
+  auto f = engine::validate_offline(
       {{"old/x/y", "y", "ns", "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\n", false}}, o);
   REQUIRE(f.size() == 1);
-  CHECK(f[0].severity == runners::Severity::warning);
+  CHECK(f[0].severity == engine::Severity::warning);
   CHECK(f[0].check == "deprecated-api");
 }

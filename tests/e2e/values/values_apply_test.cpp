@@ -48,7 +48,7 @@ std::string release_yaml(const std::string& tag_yaml) {
          "\n    path: charts/podinfo\n    ref: main\n  values:\n    image:\n      tag: " + tag_yaml + "\n";
 }
 
-std::map<std::string, std::string> apply(queue::Runner& runner, const std::string& dir, const std::string& before,
+std::map<std::string, std::string> run_apply(queue::Runner& runner, const std::string& dir, const std::string& before,
                                          const std::string& after) {
   Ctx ctx;
   static int n = 0;
@@ -128,7 +128,7 @@ TEST_CASE("a quoted image tag \"1.10\" is applied as 1.10, and a plain 1.10 (the
   opt.cache_root = (fs::temp_directory_path() / ("hg-values-cache-" + kRunId)).string();
   auto runner = runners::make_apply_runner(cfg, opt);
 
-  auto r1 = apply(runner, repo.dir.string(), std::string(40, '0'), c1);
+  auto r1 = run_apply(runner, repo.dir.string(), std::string(40, '0'), c1);
   CHECK(r1["tagged"] == "installed");
   std::string v1 = helm_values();
   INFO(v1);
@@ -138,7 +138,7 @@ TEST_CASE("a quoted image tag \"1.10\" is applied as 1.10, and a plain 1.10 (the
   // Unquoted, 1.10 is the number 1.1 for Kubernetes and Flux: a different value, so an upgrade.
   repo.write("releases/dev/tagged.yaml", release_yaml("1.10"));
   const std::string c2 = repo.commit("plain tag");
-  auto r2 = apply(runner, repo.dir.string(), c1, c2);
+  auto r2 = run_apply(runner, repo.dir.string(), c1, c2);
   CHECK(r2["tagged"] == "upgraded");
   std::string v2 = helm_values();
   INFO(v2);

@@ -102,6 +102,30 @@ TEST_CASE("webhook error answers", "[redis][http]") {
     CHECK(r.status == 401);
     CHECK(r.body.find("missing X-Hub-Signature-256") != std::string::npos);
   }
+  SECTION("401 and 400 bodies per forge, exactly as before the webhook table") {
+    CHECK(h.post_webhook("github", "pull_request", body, "x", false).body ==
+          R"({"error":"missing X-Hub-Signature-256 header"})" "\n");
+    CHECK(h.post_webhook("gitea", "pull_request", body, "x", false).body ==
+          R"({"error":"missing X-Hub-Signature-256 or X-Gitea-Signature header"})" "\n");
+    // Gitea: a prefixed X-Hub-Signature-256 is checked first; Gitea's GitHub-style headers are understood.
+    auto r = http::request("POST", h.base() + "/webhooks/gitea",
+                           {{"Content-Type", "application/json"}, {"X-GitHub-Event", "pull_request"},
+                            {"X-Hub-Signature-256", handlers::sign_sha256(test::kGiteaSecret, body).substr(7)}},
+                           body);
+    REQUIRE(r.ok());
+    CHECK(r->status == 401);
+    CHECK(r->body == R"({"error":"signature header must start with 'sha256='"})" "\n");
+    r = http::request("POST", h.base() + "/webhooks/gitea",
+                      {{"Content-Type", "application/json"},
+                       {"X-Hub-Signature-256", handlers::sign_sha256(test::kGiteaSecret, body)}},
+                      body);
+    REQUIRE(r.ok());
+    CHECK(r->status == 400);
+    CHECK(r->body == R"({"error":"missing X-Gitea-Event header"})" "\n");
+    auto gh = h.post_webhook("github", "", body, "x");
+    CHECK(gh.status == 400);
+    CHECK(gh.body == R"({"error":"missing X-GitHub-Event header"})" "\n");
+  }
   SECTION("401 when the signature is wrong") {
     auto r = http::request("POST", h.base() + "/webhooks/github",
                            {{"Content-Type", "application/json"}, {"X-GitHub-Event", "pull_request"},

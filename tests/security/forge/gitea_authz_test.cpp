@@ -220,7 +220,9 @@ struct Commands {
       applied.push_back(ctx.job().spec);
       return queue::RunOutcome::ok("{}");
     };
-    runner = runners::make_command_runner(cfg, runners::make_forge_access(cfg), {}, record);
+    runners::CommandRunnerDeps deps;
+    deps.apply = record;
+    runner = runners::make_command_runner(cfg, runners::make_forge_access(cfg), deps);
   }
 
   queue::RunOutcome run(int64_t pr, const std::string& author, const std::string& command, TestContext** out = nullptr) {

@@ -8,7 +8,7 @@
 #include "runners/apply_report.hpp"
 #include "runners/command_runner.hpp"
 #include "runners/preview_runner.hpp"
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 
 using namespace helmgate;
 namespace md = core::md;
@@ -148,7 +148,9 @@ TEST_CASE("apply report: release names and reasons from Git stay inert", "[secur
   std::string json = R"({"commit":"0123456789abcdef0123","clusters":[{"name":"dev","status":"failed","reason":")" +
                      std::string("<img src=x> [x](http://evil)") +
                      R"J(","releases":[{"release":"[ok](http://evil)","namespace":"ns`x","action":"upgrade","outcome":"failed","reason":"<b>boom</b> | [y](http://evil)","revision":2}]}]})J";
-  auto out = runners::apply_report_markdown(json, "42", false);
+  auto parsed = engine::ApplyResult::from_json(json);
+  REQUIRE(parsed.ok());
+  auto out = runners::apply_report_markdown(*parsed, "42", false);
   REQUIRE_FALSE(out.empty());
   CHECK(out.find("<img") == std::string::npos);
   CHECK(out.find("<b>") == std::string::npos);
@@ -166,8 +168,8 @@ TEST_CASE("apply report: release names and reasons from Git stay inert", "[secur
 }
 
 TEST_CASE("validation findings: object names and messages stay inert", "[security][forge]") {
-  runners::ClusterValidation v;
-  runners::Finding f;
+  engine::ClusterValidation v;
+  engine::Finding f;
   f.release = "dev/team-a/" + kLink;
   f.check = "dry-run";
   f.object = "v1 ConfigMap team-a/" + kImg;
@@ -178,7 +180,7 @@ TEST_CASE("validation findings: object names and messages stay inert", "[securit
   d.change = diff::Change::changed;
   d.diff = "+x: ```\n";
   v.live_diffs["dev/team-a/" + kImg] = {d};
-  auto out = runners::to_markdown(v, "dev");
+  auto out = engine::to_markdown(v, "dev");
   std::string rest = out;
   for (const std::string& span : {md::code(f.release), md::code(f.object)}) {
     auto at = rest.find(span);

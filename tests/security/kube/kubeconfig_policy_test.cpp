@@ -6,7 +6,7 @@
 #include "config/config.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "runners/cluster_access.hpp"
+#include "engine/cluster.hpp"
 
 using namespace helmgate;
 
@@ -87,18 +87,18 @@ TEST_CASE("config: preview credential and allow_insecure_tls keys, strictly pars
   CHECK_FALSE(cs[0].allow_insecure_tls);
   CHECK(cs[1].preview_kubeconfig_env == "PROD_PREVIEW_KC");
   CHECK(cs[1].allow_insecure_tls);
-  CHECK(runners::has_credential(cs[0], runners::Credential::preview));
-  CHECK(runners::has_credential(cs[1], runners::Credential::preview));
-  CHECK_FALSE(runners::has_credential(cs[2], runners::Credential::preview));
-  CHECK(runners::has_credential(cs[2], runners::Credential::deploy));
+  CHECK(engine::has_credential(cs[0], engine::Credential::preview));
+  CHECK(engine::has_credential(cs[1], engine::Credential::preview));
+  CHECK_FALSE(engine::has_credential(cs[2], engine::Credential::preview));
+  CHECK(engine::has_credential(cs[2], engine::Credential::deploy));
 
   // No fallback: a cluster without a preview credential has none to load (previews run offline).
-  auto none = runners::load_cluster_kubeconfig(cs[2], runners::Credential::preview);
+  auto none = engine::load_cluster_kubeconfig(cs[2], engine::Credential::preview);
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message.find("preview_kubeconfig") != std::string::npos);
 
   // Warnings logged at start: insecure TLS allowed (prod), no preview credential (qa).
-  auto warnings = runners::cluster_credential_warnings(cfg);
+  auto warnings = engine::cluster_credential_warnings(cfg);
   std::string all;
   for (const auto& w : warnings) all += w + "\n";
   CHECK(all.find("cluster prod: allow_insecure_tls is true") != std::string::npos);
@@ -133,12 +133,12 @@ TEST_CASE("cluster credentials: the TLS policy of the cluster applies to both ku
   const std::string text = kubeconfig("https://127.0.0.1:6443", "    insecure-skip-tls-verify: true\n");
   ::setenv("HELMGATE_SECURITY_TEST_PREVIEW_KC", text.c_str(), 1);
   ::setenv("HELMGATE_SECURITY_TEST_DEPLOY_KC", kubeconfig("http://127.0.0.1:8080").c_str(), 1);
-  auto p = runners::load_cluster_kubeconfig(c, runners::Credential::preview);
+  auto p = engine::load_cluster_kubeconfig(c, engine::Credential::preview);
   REQUIRE_FALSE(p.ok());
   CHECK(p.error().message.find("insecure-skip-tls-verify") != std::string::npos);
   c.allow_insecure_tls = true;
-  CHECK(runners::load_cluster_kubeconfig(c, runners::Credential::preview).ok());
-  auto d = runners::load_cluster_kubeconfig(c, runners::Credential::deploy);
+  CHECK(engine::load_cluster_kubeconfig(c, engine::Credential::preview).ok());
+  auto d = engine::load_cluster_kubeconfig(c, engine::Credential::deploy);
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().message.find("http://") != std::string::npos);
   ::unsetenv("HELMGATE_SECURITY_TEST_PREVIEW_KC");

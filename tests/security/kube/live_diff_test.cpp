@@ -16,7 +16,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "render/process.hpp"
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 #include "support/support.hpp"
 
 using namespace helmgate;
@@ -54,8 +54,8 @@ void no_trace_of(const std::string& text, const std::string& value) {
   CHECK(text.find(core::secret_marker(value)) == std::string::npos);
 }
 
-std::string output(const runners::ClusterValidation& v) {
-  return runners::to_json(v, "dev") + "\n" + runners::to_markdown(v, "dev");
+std::string output(const engine::ClusterValidation& v) {
+  return engine::to_json(v, "dev") + "\n" + engine::to_markdown(v, "dev");
 }
 
 size_t count(const std::string& text, const std::string& needle) {
@@ -115,12 +115,12 @@ TEST_CASE("live diff: a foreign ConfigMap and Secret are not shown, no canary, n
                            "metadata: {name: theirs}\ndata: {token: y}\n";
     diff::Redactor redactor;  // as the preview pipeline: the PR's own Secret values are sensitive
     redactor.add_sensitive(guess);
-    runners::ValidateOptions o;
+    engine::ValidateOptions o;
     o.cluster = "dev";
     o.kube_version = test::require_env("HELMGATE_TEST_KUBE_VERSION");
     o.redactor = &redactor;
-    std::vector<runners::RenderedRelease> rels = {{"dev/attacker/grab", release, ns, manifest, false, declared_at_base}};
-    return runners::validate_cluster(&prev, rels, o);
+    std::vector<engine::RenderedRelease> rels = {{"dev/attacker/grab", release, ns, manifest, false, declared_at_base}};
+    return engine::validate_cluster(&prev, rels, o);
   };
   auto right = attack(secret_canary);
   auto wrong = attack("wrong-guess-" + rand_hex(16));
@@ -176,13 +176,13 @@ TEST_CASE("live diff: a helm-installed release's Secret shows key names and chan
                          "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-settings}\ndata:\n  color: green\n";
   diff::Redactor redactor;
   for (const auto& v : {new_pw, user, extra}) redactor.add_sensitive(v);
-  runners::ValidateOptions o;
+  engine::ValidateOptions o;
   o.cluster = "dev";
   o.kube_version = test::require_env("HELMGATE_TEST_KUBE_VERSION");
   o.redactor = &redactor;
   kube::Client prev("dev", preview());
   const std::string id = "dev/" + ns + "/app";
-  auto v = runners::validate_cluster(&prev, {{id, "app", ns, manifest, false, true}}, o);
+  auto v = engine::validate_cluster(&prev, {{id, "app", ns, manifest, false, true}}, o);
   const std::string out = output(v);
   INFO(out);
   CHECK(v.findings.empty());

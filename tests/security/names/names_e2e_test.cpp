@@ -27,7 +27,7 @@
 #include "kube/kubeconfig.hpp"
 #include "render/process.hpp"
 #include "runners/preview_pipeline.hpp"
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -185,7 +185,8 @@ TEST_CASE("helm argv: \"--\" is accepted by template, pull, upgrade --install an
   CHECK(listed->count(ns + "/demo") == 0);
   // The uninstall action refuses a hostile name before running helm at all.
   auto refused = apply::UninstallAction("x", "--kube-context=prod", ns).run(henv);
-  CHECK(refused.outcome == "failed");
+  CHECK(refused.outcome == apply::ActionOutcome::failed);
+  CHECK(!refused.touched);
   CHECK(refused.reason.find("refused: release name \"--kube-context=prod\"") != std::string::npos);
   spec.release_name = leak;
   auto refused2 = apply::upgrade_install(henv, spec, false, "install hostile");
@@ -320,7 +321,7 @@ TEST_CASE("kube: CR/LF in rendered names and namespaces never reaches the API se
   REQUIRE(res.ok());
   INFO(res->text);
   REQUIRE(res->head_manifests.size() == 5);
-  std::vector<runners::RenderedRelease> releases;
+  std::vector<engine::RenderedRelease> releases;
   bool crlf_rendered = false;
   for (const auto& h : res->head_manifests) {
     releases.push_back({h.id, h.release_name, h.target_namespace, h.manifest, h.create_namespace});
@@ -328,15 +329,15 @@ TEST_CASE("kube: CR/LF in rendered names and namespaces never reaches the API se
   }
   CHECK(crlf_rendered);  // helm really rendered the smuggling name: the gate below is what stops it
 
-  runners::ValidateOptions vo;
+  engine::ValidateOptions vo;
   vo.cluster = "dev";
   vo.live_diff = false;
-  auto v = runners::validate_cluster(&client, releases, vo);
-  const std::string json = runners::to_json(v, "dev");
+  auto v = engine::validate_cluster(&client, releases, vo);
+  const std::string json = engine::to_json(v, "dev");
   INFO(json);
   auto finding = [&](const std::string& rel, const std::string& needle) {
     for (const auto& f : v.findings) {
-      if (f.release == rel && f.check == "invalid-name" && f.severity == runners::Severity::error &&
+      if (f.release == rel && f.check == "invalid-name" && f.severity == engine::Severity::error &&
           f.message.find(needle) != std::string::npos && f.message.find('\r') == std::string::npos &&
           f.message.find('\n') == std::string::npos) {
         return true;

@@ -12,7 +12,7 @@
 #include "render/process.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_pipeline.hpp"
-#include "runners/preview_sensitive.hpp"
+#include "engine/redaction.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -314,12 +314,12 @@ spec:
 TEST_CASE("values paths marked sensitive are found in merged values", "[unit]") {
   const std::string values = "auth:\n  password: hunter2-long\n  user: admin\ndb:\n  apiKey: k-123456\n"
                              "cache:\n  apiKey: k-654321\n  nested: {apiKey: deep-key}\nshort: {apiKey: ab}\n";
-  auto got = runners::preview_sensitive_values(values, {"auth.password", "*.apiKey"});
+  auto got = engine::sensitive_values(values, {"auth.password", "*.apiKey"});
   std::sort(got.begin(), got.end());
   CHECK(got == std::vector<std::string>{"hunter2-long", "k-123456", "k-654321"});
-  CHECK(runners::preview_sensitive_values(values, {"auth"}) == std::vector<std::string>{"hunter2-long", "admin"});
-  CHECK(runners::preview_sensitive_values("{not yaml", {"a"}).empty());
-  CHECK(runners::preview_sensitive_values(values, {}).empty());
+  CHECK(engine::sensitive_values(values, {"auth"}) == std::vector<std::string>{"hunter2-long", "admin"});
+  CHECK(engine::sensitive_values("{not yaml", {"a"}).empty());
+  CHECK(engine::sensitive_values(values, {}).empty());
 }
 
 TEST_CASE("the pipeline scrubs values marked sensitive by configuration from every format", "[unit]") {

@@ -1,8 +1,8 @@
-#include "apply/state.hpp"
+#include "queue/apply_state.hpp"
 
-namespace helmgate::apply {
+namespace helmgate::queue {
 
-ApplyState::ApplyState(queue::RedisUrl url, std::string key_prefix) : redis_(std::move(url)), prefix_(std::move(key_prefix)) {}
+ApplyState::ApplyState(RedisUrl url, std::string key_prefix) : redis_(std::move(url)), prefix_(std::move(key_prefix)) {}
 
 std::string ApplyState::key(const std::string& repo, const std::string& cluster, const char* what) const {
   return "{" + prefix_ + "}:apply:" + repo + ":" + cluster + ":" + what;
@@ -65,6 +65,16 @@ core::Result<bool> ApplyState::try_lock(const std::string& repo, const std::stri
   return (*r)->type == REDIS_REPLY_STATUS;
 }
 
+core::Result<bool> ApplyState::extend_lock(const std::string& repo, const std::string& cluster, const std::string& token,
+                                           std::chrono::milliseconds ttl) {
+  std::lock_guard lock(mu_);
+  static const char* script =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+  auto r = redis_.command({"EVAL", script, "1", key(repo, cluster, "lock"), token, std::to_string(ttl.count())});
+  if (!r) return r.error();
+  return (*r)->type == REDIS_REPLY_INTEGER && (*r)->integer == 1;
+}
+
 core::Result<void> ApplyState::unlock(const std::string& repo, const std::string& cluster, const std::string& token) {
   std::lock_guard lock(mu_);
   // Delete only our own lock: it may have expired and been taken by another worker meanwhile.
@@ -75,4 +85,4 @@ core::Result<void> ApplyState::unlock(const std::string& repo, const std::string
   return {};
 }
 
-}  // namespace helmgate::apply
+}  // namespace helmgate::queue

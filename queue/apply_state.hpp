@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "queue/redis.hpp"
 
-namespace helmgate::apply {
+namespace helmgate::queue {
 
 struct AppliedRecord {
   std::string commit;
@@ -23,7 +23,7 @@ struct AppliedRecord {
 // Thread-safe (one connection behind a mutex).
 class ApplyState {
  public:
-  ApplyState(queue::RedisUrl url, std::string key_prefix);
+  ApplyState(RedisUrl url, std::string key_prefix);
 
   core::Result<std::optional<AppliedRecord>> last_applied(const std::string& repo, const std::string& cluster);
   core::Result<void> record_applied(const std::string& repo, const std::string& cluster, const AppliedRecord& rec);
@@ -36,13 +36,16 @@ class ApplyState {
   // true when taken; the lock expires after ttl so a dead worker cannot hold a cluster forever.
   core::Result<bool> try_lock(const std::string& repo, const std::string& cluster, const std::string& token,
                               std::chrono::milliseconds ttl);
+  // Extends our own lock by ttl (a heartbeat while an apply runs); false when it is no longer ours.
+  core::Result<bool> extend_lock(const std::string& repo, const std::string& cluster, const std::string& token,
+                                 std::chrono::milliseconds ttl);
   core::Result<void> unlock(const std::string& repo, const std::string& cluster, const std::string& token);
 
  private:
   std::string key(const std::string& repo, const std::string& cluster, const char* what) const;
   std::mutex mu_;
-  queue::Redis redis_;
+  Redis redis_;
   std::string prefix_;
 };
 
-}  // namespace helmgate::apply
+}  // namespace helmgate::queue

@@ -12,7 +12,7 @@
 #include "diff/unified.hpp"
 #include "kube/client.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
 enum class Severity { error, warning, info };
 std::string_view to_string(Severity s);
@@ -87,4 +87,4 @@ const std::vector<ApiLifecycle>& api_lifecycle_table();
 // "1.35.8" / "v1.35.8-rc.0" -> 35 (minor of major 1); -1 when it cannot be read.
 int kube_minor(std::string_view version);
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine

@@ -1,8 +1,11 @@
-#include "runners/cluster_access.hpp"
+#include "engine/cluster.hpp"
 
-#include "runners/tools.hpp"
+#include <fcntl.h>
+#include <unistd.h>
 
-namespace helmgate::runners {
+#include <cstdlib>
+
+namespace helmgate::engine {
 
 namespace {
 
@@ -16,6 +19,11 @@ struct Keys {
 Keys keys(const config::Cluster& c, Credential which) {
   if (which == Credential::deploy) return {c.kubeconfig, c.kubeconfig_env, "kubeconfig", "kubeconfig_env"};
   return {c.preview_kubeconfig, c.preview_kubeconfig_env, "preview_kubeconfig", "preview_kubeconfig_env"};
+}
+
+std::string env_text(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v == nullptr ? std::string() : std::string(v);
 }
 
 }  // namespace
@@ -33,12 +41,33 @@ core::Result<kube::Kubeconfig> load_cluster_kubeconfig(const config::Cluster& c,
   if (k.env.empty()) {
     return core::Error(core::errc::not_found, "cluster " + c.name + " has neither " + k.file_key + " nor " + k.env_key);
   }
-  std::string text = env_or(k.env.c_str(), "");
+  std::string text = env_text(k.env);
   if (text.empty()) {
     return core::Error(core::errc::invalid_config, "cluster " + c.name + ": environment variable " + k.env + " (" +
                                                        k.env_key + ") is not set for the worker");
   }
   return kube::load_kubeconfig_text(text, "$" + k.env, ".", {}, policy);
+}
+
+core::Result<OpenCluster> open_cluster(const config::Cluster& c, Credential which, const std::string& work_dir) {
+  auto kc = load_cluster_kubeconfig(c, which);
+  if (!kc) return kc.error();
+  OpenCluster out{c.name, std::move(*kc), {}};
+  auto k = keys(c, which);
+  if (!k.file.empty()) {
+    out.kubeconfig_file = k.file;
+    return out;
+  }
+  // helm reads a file: the variable's text (a credential) is written owner-only.
+  std::string text = env_text(k.env);
+  std::string path = work_dir + "/" + c.name + (which == Credential::deploy ? ".kubeconfig" : ".preview.kubeconfig");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return core::Error(core::errc::internal, "cannot write " + path);
+  ssize_t n = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return core::Error(core::errc::internal, "cannot write " + path);
+  out.kubeconfig_file = path;
+  return out;
 }
 
 std::vector<std::string> cluster_credential_warnings(const config::Config& cfg) {
@@ -66,4 +95,4 @@ std::string no_preview_credential_note(const config::Cluster& c) {
          "with the deploy credential.";
 }
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine

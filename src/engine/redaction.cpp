@@ -1,10 +1,10 @@
-#include "runners/preview_sensitive.hpp"
+#include "engine/redaction.hpp"
 
 #include <yaml-cpp/yaml.h>
 
 #include "core/yaml_bounded.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
 namespace {
 
@@ -46,7 +46,7 @@ void walk(const YAML::Node& n, const std::vector<std::string>& parts, size_t i, 
 
 }  // namespace
 
-std::vector<std::string> preview_sensitive_values(const std::string& values_json, const std::vector<std::string>& paths) {
+std::vector<std::string> sensitive_values(const std::string& values_json, const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   if (paths.empty()) return out;
   YAML::Node root;
@@ -74,4 +74,9 @@ void scrub_report(diff::Report& report, const diff::Redactor& redactor) {
   }
 }
 
-}  // namespace helmgate::runners
+void add_release_secrets(diff::Redactor& redactor, const release::Release& r, const std::vector<std::string>& sensitive_paths) {
+  for (const auto& s : r.sensitive) redactor.add_sensitive(s);
+  for (const auto& s : sensitive_values(r.values_json, sensitive_paths)) redactor.add_sensitive(s);
+}
+
+}  // namespace helmgate::engine

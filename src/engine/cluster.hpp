@@ -1,5 +1,5 @@
 #pragma once
-// The two credentials of a cluster. The deploy credential (kubeconfig / kubeconfig_env) is used by apply
+// Opening a cluster. The two credentials of a cluster: The deploy credential (kubeconfig / kubeconfig_env) is used by apply
 // only. Previews (server-side dry-run, live reads) run content any pull request controls, so they use the
 // preview credential (preview_kubeconfig / preview_kubeconfig_env), meant to read and dry-run only; a
 // cluster without one is previewed offline, never with the deploy credential.
@@ -10,8 +10,10 @@
 #include "core/error.hpp"
 #include "kube/kubeconfig.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
+// What a cluster is opened for: deploy (apply, with the deploy credential) or preview (dry-run and live
+// reads of content a pull request controls, with the preview credential).
 enum class Credential { deploy, preview };
 
 bool has_credential(const config::Cluster& c, Credential which);
@@ -21,6 +23,15 @@ bool has_credential(const config::Cluster& c, Credential which);
 // errc::invalid_config when its variable is unset or the file is refused.
 core::Result<kube::Kubeconfig> load_cluster_kubeconfig(const config::Cluster& c, Credential which);
 
+// A cluster opened for one purpose: its kubeconfig, and a kubeconfig file for helm (the configured file,
+// or the environment variable's text written 0600 under work_dir; removed with work_dir).
+struct OpenCluster {
+  std::string name;
+  kube::Kubeconfig kubeconfig;
+  std::string kubeconfig_file;
+};
+core::Result<OpenCluster> open_cluster(const config::Cluster& c, Credential which, const std::string& work_dir);
+
 // What `serve` and `worker` log as warnings at every start: clusters that accept insecure TLS, clusters
 // without a preview credential (their previews run offline checks only).
 std::vector<std::string> cluster_credential_warnings(const config::Config& cfg);
@@ -28,4 +39,4 @@ std::vector<std::string> cluster_credential_warnings(const config::Config& cfg);
 // The sentence a preview shows for a cluster without a preview credential.
 std::string no_preview_credential_note(const config::Cluster& c);
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine

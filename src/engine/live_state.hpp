@@ -15,7 +15,7 @@
 #include "diff/unified.hpp"
 #include "kube/client.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
 struct Ownership {
   bool owned = false;
@@ -31,4 +31,4 @@ Ownership helm_ownership(std::string_view live_json, const std::string& release,
 std::optional<diff::ResourceDiff> secret_live_diff(const kube::ObjectRef& ref, const std::optional<std::string>& live_json,
                                                    std::string_view head_json);
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine

@@ -1,4 +1,4 @@
-#include "runners/live_state.hpp"
+#include "engine/live_state.hpp"
 
 #include <map>
 #include <set>
@@ -6,7 +6,7 @@
 #include "core/base64.hpp"
 #include "core/json.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
 namespace {
 
@@ -126,4 +126,4 @@ std::optional<diff::ResourceDiff> secret_live_diff(const kube::ObjectRef& ref, c
   return d;
 }
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine

@@ -1,4 +1,4 @@
-#include "runners/validate.hpp"
+#include "engine/validate.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -12,9 +12,9 @@
 #include "core/names.hpp"
 #include "core/yaml_bounded.hpp"
 #include "diff/scope.hpp"
-#include "runners/live_state.hpp"
+#include "engine/live_state.hpp"
 
-namespace helmgate::runners {
+namespace helmgate::engine {
 
 namespace {
 
@@ -417,4 +417,4 @@ std::string to_markdown(const ClusterValidation& v, const std::string& cluster) 
   return out;
 }
 
-}  // namespace helmgate::runners
+}  // namespace helmgate::engine

@@ -1,0 +1,22 @@
+#include "engine/discovery.hpp"
+
+namespace helmgate::engine {
+
+std::vector<release::ClusterSpec> cluster_specs(const config::Repo& repo) {
+  std::vector<release::ClusterSpec> out;
+  for (const auto& c : repo.clusters) out.push_back({c.name, c.paths, c.kube_version});
+  return out;
+}
+
+release::DiscoverOptions discover_options(std::vector<release::ClusterSpec> clusters, const std::string& cache_root,
+                                          render::Renderer& renderer, const config::Repo* repo) {
+  release::DiscoverOptions o;
+  o.clusters = std::move(clusters);
+  o.work_root = cache_root + "/work/trees";
+  o.cache = release::make_doc_cache();
+  o.kustomize = [&renderer](const std::string& dir, const std::string& key) { return renderer.kustomize_build(dir, key); };
+  if (repo != nullptr) o.self_urls = {repo->url};  // configured: only its URL names this repository
+  return o;
+}
+
+}  // namespace helmgate::engine

@@ -1,0 +1,79 @@
+#include "engine/plan.hpp"
+
+#include "core/redact.hpp"
+#include "engine/validate.hpp"
+
+namespace helmgate::engine {
+
+std::string release_digest(const release::Release& r, const std::string& manifest) {
+  return core::sha256_hex(r.release_name + "\n" + r.target_namespace + "\n" + manifest + "\nvalues:" +
+                          core::sha256_hex(r.values_json));
+}
+
+PlannedRelease plan_release(const release::Affected& a, const Observed& observed, const ChartSources& head,
+                            render::Renderer& renderer, const std::string& commit) {
+  const release::Release* r = a.head != nullptr ? a.head : a.base;
+  PlannedRelease p;
+  p.id = r->id();
+  p.release_name = r->release_name;
+  p.namespace_ = r->target_namespace;
+  p.present = a.head != nullptr;
+  p.spec.id = r->id();
+  p.spec.release_name = r->release_name;
+  p.spec.namespace_ = r->target_namespace;
+  if (a.head == nullptr && a.head_failed) {
+    p.failure = "its manifests could not be read at " + commit.substr(0, 12) + "; not uninstalled";
+    return p;
+  }
+  if (!a.head_sync_fails.empty()) {
+    // Flux fails the sync of a path with a malformed file as a whole: nothing of it is applied.
+    const release::Problem* why = a.head_problems.empty() ? nullptr : &a.head_problems.front();
+    p.failure = "path " + a.head_sync_fails + " cannot be read in full at " + commit.substr(0, 12) +
+                (why == nullptr ? std::string()
+                                : " (" + why->where.file + (why->where.line > 0 ? ":" + std::to_string(why->where.line) : "") +
+                                      ": " + why->message + ")") +
+                "; not applied, as Flux fails the sync of the whole path";
+    return p;
+  }
+  apply::Desired desired;
+  if (a.head != nullptr) {
+    desired.present = true;
+    if (!r->errors.empty()) {
+      p.failure = r->errors.front().message;
+      return p;
+    }
+    if (!r->post_render_kustomization.empty()) {
+      p.failure = "postRenderers are not applied by helmgate yet; apply this release with Flux or without postRenderers";
+      return p;
+    }
+    auto req = render_request(*r, head);
+    if (!req) {
+      p.failure = "chart " + r->chart.describe() + ": " + req.error().message;
+      return p;
+    }
+    auto rendered = renderer.render(*req);
+    if (!rendered) {
+      p.failure = rendered.error().message;
+      return p;
+    }
+    if (auto bad = manifest_identity_problem(rendered->manifest); !bad.empty()) {
+      p.failure = "refused: the rendered manifest has an object that breaks Kubernetes' naming rules: " + bad;
+      return p;
+    }
+    desired.digest = release_digest(*r, rendered->manifest);
+    p.spec.chart_args = helm_chart_args(req->chart);
+    p.spec.values_json = r->values_json;
+    p.spec.digest = desired.digest;
+    p.spec.create_namespace = creates_namespace(*r);
+  }
+  apply::Observed seen;
+  if (auto it = observed.helm.find(r->target_namespace + "/" + r->release_name); it != observed.helm.end()) {
+    seen.installed = true;
+    seen.status = it->second.status;
+  }
+  if (auto it = observed.digests.find(r->id()); it != observed.digests.end()) seen.applied_digest = it->second;
+  p.decision = apply::determine_release_action(desired, seen, observed.prune);
+  return p;
+}
+
+}  // namespace helmgate::engine
