@@ -18,6 +18,8 @@
 #include "diff/normalize.hpp"
 #include "diff/scope.hpp"
 #include "diff/unified.hpp"
+#include "engine/plan.hpp"
+#include "release/release.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
@@ -346,6 +348,48 @@ TEST_CASE("outcomes: one malformed file no longer hides the other releases of it
   CHECK(d->status == diff::ReleaseStatus::changed);
   CHECK(d->errors.empty());
   CHECK(res.exit_status() == 1);
+}
+
+TEST_CASE("outcomes: on merge, a release of a path with a malformed file is not applied (item 4)", "[fidelity]") {
+  // Flux fails the sync of the whole path: the apply must not install what the preview marked.
+  TempRepo t("outcomes-apply");
+  write_chart(t);
+  t.write("clusters/dev/a.yaml", helm_release("a", "one"));
+  t.write("clusters/dev/c.yaml", helm_release("c", "one"));
+  const std::string base = t.commit("base");
+  t.replace("clusters/dev/a.yaml", "msg: one", "msg: two");
+  t.write("clusters/dev/c.yaml", kBroken);
+  const std::string head = t.commit("head");
+  auto repo = git::Repository::open(t.dir.string());
+  REQUIRE(repo.ok());
+  Preview p("apply");
+  render::Options ro;
+  ro.helm = test::require_env("HELMGATE_HELM");
+  ro.kubectl = test::require_env("HELMGATE_KUBECTL");
+  ro.work_dir = p.work + "/work";
+  render::Renderer renderer(ro);
+  release::DiscoverOptions dopt;
+  dopt.clusters = {{"dev", {"clusters/dev"}, {}}};
+  dopt.work_root = p.work + "/trees";
+  auto bd = release::discover(*repo, base, dopt);
+  auto hd = release::discover(*repo, head, dopt);
+  auto aff = release::affected(bd, hd, repo->changed_paths(base, head).value());
+  REQUIRE(aff.size() == 2);
+  engine::ChartSources src;
+  src.repo = &*repo;
+  src.commit = head;
+  src.trees_dir = p.work + "/trees";
+  for (const auto& a : aff) {
+    auto plan = engine::plan_release(a, engine::Observed{}, src, renderer, head);
+    INFO(a.id << ": " << plan.failure);
+    if (a.id == "dev/apps/a") {
+      CHECK(plan.failure.find("path clusters/dev cannot be read in full") != std::string::npos);
+      CHECK(plan.failure.find("clusters/dev/c.yaml:") != std::string::npos);
+    } else {
+      CHECK(a.head_failed);
+      CHECK(plan.failure.find("not uninstalled") != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("outcomes: the live diff is labelled live/head (item 4)", "[fidelity]") {
