@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/names.hpp"
 #include "core/redact.hpp"
 
 namespace helmgate::config {
@@ -272,7 +273,7 @@ void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, cor
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress,
                Use use) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress"});
+                  "egress", "flux_strict_substitution", "helm_operator_charts_path"});
   repo.name = r.str(n, p, "name", "", use == Use::server);
   if (!(use == Use::preview && repo.name.empty()) && repo.name.find('/') == std::string::npos) {
     r.fail(n["name"], p + ".name", "must be 'owner/name'");
@@ -299,6 +300,11 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   repo.forge = r.str(n, p, "forge", "", use == Use::server);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
   repo.sensitive_values = r.strings(n, p, "sensitive_values");
+  repo.flux_strict_substitution = r.boolean(n, p, "flux_strict_substitution", repo.flux_strict_substitution);
+  repo.helm_operator_charts_path = r.str(n, p, "helm_operator_charts_path", repo.helm_operator_charts_path);
+  if (auto why = core::names::repo_path(repo.helm_operator_charts_path); !why.empty()) {
+    r.fail(n["helm_operator_charts_path"], p + ".helm_operator_charts_path", "must be a path in the repository: " + why);
+  }
   repo.egress = egress;
   if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);
   if (!repo.url.empty()) repo.egress.trusted.push_back(repo.url);

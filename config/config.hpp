@@ -73,6 +73,11 @@ struct Repo {
   // Helm values paths ("auth.password", "*.apiKey") whose values are scrubbed from every preview like
   // Secret data: values that are not in a Secret but must not appear in a PR comment.
   std::vector<std::string> sensitive_values;
+  // How the Flux and helm-operator deployment this repository feeds is set up: kustomize-controller's
+  // StrictPostBuildSubstitutions feature gate (on by default since v1.9), and the helm-operator's
+  // --git-charts-path, where a FluxHelmRelease's spec.chartGitPath is found.
+  bool flux_strict_substitution = true;
+  std::string helm_operator_charts_path = "charts";
   // What URLs from this repository (chart repositories, OCI registries, Git remotes) may reach: the
   // repository's own `egress`, else the top-level one; `url` is always trusted.
   core::EgressPolicy egress;

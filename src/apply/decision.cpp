@@ -24,7 +24,11 @@ Decision determine_release_action(const Desired& desired, const Observed& observ
     return {Action::upgrade, "helm reports status " + (observed.status.empty() ? std::string("unknown") : observed.status)};
   }
   if (observed.applied_digest.empty()) return {Action::upgrade, "installed but never applied by helmgate"};
-  if (observed.applied_digest == desired.digest) return {Action::none, "render unchanged"};
+  if (observed.applied_digest == desired.digest) {
+    return {Action::none, desired.volatile_masked
+                              ? "render unchanged (content that changes on every render is not a change, as in Flux)"
+                              : "render unchanged"};
+  }
   return {Action::upgrade, "render changed"};
 }
 

@@ -11,7 +11,11 @@ std::string_view to_string(Action a);
 
 struct Desired {
   bool present = false;  // declared in Git at the commit being applied
-  std::string digest;    // content hash of the rendered release (manifest, name, namespace)
+  // Content hash of the rendered release (manifest, name, namespace, values digest), with content that
+  // changes on every render masked (runners/volatile_verdict.hpp: release_digest), so that alone never
+  // upgrades, as in Flux, which compares chart and values digests rather than renders.
+  std::string digest;
+  bool volatile_masked = false;  // the digest masked some content (only says so in the reason)
 };
 
 struct Observed {

@@ -168,6 +168,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
                                    "--history-max=10", "--timeout=" + std::to_string(env.timeout.count() / 1000) + "s",
                                    "--output=json"};
   if (create_namespace) args.emplace_back("--create-namespace");
+  if (spec.skip_schema_validation) args.emplace_back("--skip-schema-validation");
   for (size_t i = 1; i < spec.chart_args.size(); i += 2) {
     args.push_back(i + 1 < spec.chart_args.size() ? spec.chart_args[i] + "=" + spec.chart_args[i + 1] : spec.chart_args[i]);
   }

@@ -39,6 +39,7 @@ struct ReleaseSpec {
   std::vector<std::string> chart_args;
   std::string values_json;   // merged values, typed JSON (may hold Secret data: written 0600, removed after)
   bool create_namespace = false;
+  bool skip_schema_validation = false;  // helm's --skip-schema-validation (for the action about to run)
   std::string digest;
 };
 

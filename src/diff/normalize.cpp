@@ -196,7 +196,8 @@ std::string detail_text(const YAML::Node& n) {
   return e.c_str();
 }
 
-void redact_secret(YAML::Node doc, std::vector<std::string>* values) {
+void redact_secret(YAML::Node doc, std::vector<std::string>* values, const std::string& key) {
+  auto marker = [&key](std::string_view v) { return key.empty() ? core::secret_marker(v) : core::secret_marker(v, key); };
   // stringData is what the API server folds into data; compare both sides as data, by marker of the
   // decoded value, so "stringData: x" and "data: base64(x)" compare equal and neither is shown.
   YAML::Node data = doc["data"];
@@ -206,7 +207,7 @@ void redact_secret(YAML::Node doc, std::vector<std::string>* values) {
       std::string raw = kv.second.IsScalar() ? kv.second.Scalar() : "";
       auto decoded = core::base64_decode(raw);
       if (values != nullptr) values->push_back(decoded ? *decoded : raw);
-      merged[kv.first.Scalar()] = core::secret_marker(decoded ? *decoded : raw);
+      merged[kv.first.Scalar()] = marker(decoded ? *decoded : raw);
     }
   }
   YAML::Node sd = doc["stringData"];
@@ -214,16 +215,16 @@ void redact_secret(YAML::Node doc, std::vector<std::string>* values) {
     for (const auto& kv : sd) {
       std::string raw = kv.second.IsScalar() ? kv.second.Scalar() : "";
       if (values != nullptr) values->push_back(raw);
-      merged[kv.first.Scalar()] = core::secret_marker(raw);
+      merged[kv.first.Scalar()] = marker(raw);
     }
     doc.remove("stringData");
   }
   if ((data && data.IsMap()) || (sd && sd.IsMap())) doc["data"] = merged;
   // Malformed data (a scalar or a list where a map belongs) is not shown either.
-  if (data && !data.IsMap() && !data.IsNull()) doc["data"] = core::secret_marker(detail_text(data));
+  if (data && !data.IsMap() && !data.IsNull()) doc["data"] = marker(detail_text(data));
   if (sd && !sd.IsMap() && !sd.IsNull()) {
     doc.remove("stringData");
-    doc["data"] = core::secret_marker(detail_text(sd));
+    doc["data"] = marker(detail_text(sd));
   }
   // kubectl's last-applied annotation would carry the values again.
   if (doc["metadata"] && doc["metadata"]["annotations"] && doc["metadata"]["annotations"].IsMap()) {
@@ -316,7 +317,7 @@ core::Result<std::vector<Resource>> parse_manifest(std::string_view yaml, const 
     for (const auto& rule : options.ignore) {
       if (glob_match(rule.group, r.group) && glob_match(rule.kind, r.kind)) remove_pointer(doc, rule.pointer);
     }
-    if (r.group.empty() && r.kind == "Secret") redact_secret(doc, options.secret_values);
+    if (r.group.empty() && r.kind == "Secret") redact_secret(doc, options.secret_values, options.secret_key);
     r.text = canonical_yaml(doc);
     if (options.redactor != nullptr) r.text = options.redactor->scrub(std::move(r.text));
     out.push_back(std::move(r));

@@ -54,6 +54,9 @@ struct ParseOptions {
   // When set, receives the (decoded) values of every Secret in the manifest, also inside a List, so that
   // the caller can scrub them from everything else it prints (a template may copy them anywhere).
   std::vector<std::string>* secret_values = nullptr;
+  // The key of the markers that stand for Secret data; empty: core::redaction_key() (random per process
+  // unless configured). A digest that must be the same in every process passes a fixed one.
+  std::string secret_key;
   // The release's target namespace: a namespaced resource without metadata.namespace gets it (in its key
   // and its text), as `helm install --namespace` would create it; cluster-scoped kinds (scopes, else the
   // built-in table) keep none. Empty: namespaces are taken as written.

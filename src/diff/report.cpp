@@ -145,6 +145,18 @@ std::string headline(const Report& report) {
   return s;
 }
 
+// "`/data/tls.crt`, `/data/tls.key`" (markdown) or "/data/tls.crt, /data/tls.key" (text); the first 8.
+std::string volatile_fields(const VolatileResource& v, bool markdown) {
+  constexpr size_t kShown = 8;
+  std::string s;
+  for (size_t i = 0; i < v.fields.size() && i < kShown; ++i) {
+    s += (s.empty() ? "" : ", ") + (markdown ? core::md::code(v.fields[i]) : v.fields[i]);
+  }
+  if (v.fields.size() > kShown) s += ", … (" + std::to_string(v.fields.size() - kShown) + " more)";
+  if (v.also_changed) s += std::string(s.empty() ? "" : "; ") + "its other changes are shown above";
+  return s.empty() ? s : " (" + s + ")";
+}
+
 std::string problem_line(const Problem& p) {
   std::string w = p.where();
   return w.empty() ? p.message : w + ": " + p.message;
@@ -198,6 +210,9 @@ std::vector<std::string> to_markdown_parts(const Report& report, size_t limit) {
       md.add("**" + std::string(to_string(d.change)) + "** " + code(d.key) + "\n\n");
       md.add_fenced("diff", d.diff);
     }
+    for (const auto& v : r.volatiles) {
+      md.add("**volatile: changes on every render** " + code(v.key) + volatile_fields(v, true) + "\n\n");
+    }
     md.close_details();
   }
   auto parts = md.finish();
@@ -246,6 +261,9 @@ std::string to_text(const Report& report, bool color) {
           out += line + "\n";
         }
       }
+    }
+    for (const auto& v : r.volatiles) {
+      out += yellow + "-- volatile: changes on every render " + v.key + reset + volatile_fields(v, false) + "\n";
     }
   }
   return out;
@@ -322,6 +340,19 @@ std::string to_json(const Report& report) {
       w.EndObject();
     }
     w.EndArray();
+    // Only when there is some, so reports of charts without volatile output keep their shape.
+    if (!r.volatiles.empty()) {
+      core::json::write_str(w, "volatile");
+      w.StartArray();
+      for (const auto& v : r.volatiles) {
+        w.StartObject();
+        core::json::kv(w, "key", v.key);
+        strings("fields", v.fields);
+        core::json::kv(w, "also_changed", v.also_changed);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
     w.EndObject();
   }
   w.EndArray();

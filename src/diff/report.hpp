@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "diff/unified.hpp"
+#include "diff/volatile.hpp"
 
 namespace helmgate::diff {
 
@@ -33,6 +34,8 @@ struct ReleaseReport {
   std::vector<std::string> notes;    // e.g. "chart.git resolved to this repository"
   std::vector<Problem> errors;
   std::vector<ResourceDiff> resources;  // only those that differ
+  // Content that changes on every render (diff/volatile.hpp): named, never diffed, never a change.
+  std::vector<VolatileResource> volatiles;
   size_t count(Change c) const;
 };
 

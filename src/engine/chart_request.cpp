@@ -93,7 +93,7 @@ std::vector<std::string> helm_chart_args(const render::ChartSource& chart) {
 }
 
 bool creates_namespace(const release::Release& r) {
-  bool create = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
+  bool create = r.create_namespace;  // the helm-operator generations
   if (!r.spec) return create;
   try {
     const auto& doc = *static_cast<const YAML::Node*>(r.spec.get());

@@ -15,7 +15,11 @@ release::DiscoverOptions discover_options(std::vector<release::ClusterSpec> clus
   o.work_root = cache_root + "/work/trees";
   o.cache = release::make_doc_cache();
   o.kustomize = [&renderer](const std::string& dir, const std::string& key) { return renderer.kustomize_build(dir, key); };
-  if (repo != nullptr) o.self_urls = {repo->url};  // configured: only its URL names this repository
+  if (repo != nullptr) {
+    o.self_urls = {repo->url};  // configured: only its URL names this repository
+    o.flux_strict_substitution = repo->flux_strict_substitution;
+    o.helm_operator_charts_path = repo->helm_operator_charts_path;
+  }
   return o;
 }
 

@@ -1,14 +1,9 @@
 #include "engine/plan.hpp"
 
-#include "core/redact.hpp"
+#include "engine/volatile_verdict.hpp"
 #include "engine/validate.hpp"
 
 namespace helmgate::engine {
-
-std::string release_digest(const release::Release& r, const std::string& manifest) {
-  return core::sha256_hex(r.release_name + "\n" + r.target_namespace + "\n" + manifest + "\nvalues:" +
-                          core::sha256_hex(r.values_json));
-}
 
 PlannedRelease plan_release(const release::Affected& a, const Observed& observed, const ChartSources& head,
                             render::Renderer& renderer, const std::string& commit) {
@@ -47,6 +42,8 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
       return p;
     }
     auto req = render_request(*r, head);
+    // Before helm says whether it installs or upgrades: the render validates unless either action skips.
+    if (req) req->skip_schema_validation = r->skip_schema_validation_install || r->skip_schema_validation_upgrade;
     if (!req) {
       p.failure = "chart " + r->chart.describe() + ": " + req.error().message;
       return p;
@@ -60,7 +57,14 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
       p.failure = "refused: the rendered manifest has an object that breaks Kubernetes' naming rules: " + bad;
       return p;
     }
-    desired.digest = release_digest(*r, rendered->manifest);
+    // The digest that decides upgrades: the render with its names and the typed values (as Flux's values
+    // digest: "1.10" -> 1.10 upgrades even when the chart renders both the same); content that changes on
+    // every render (a generated certificate) is masked, so alone it never upgrades.
+    std::string applied;
+    if (auto it = observed.digests.find(r->id()); it != observed.digests.end()) applied = it->second;
+    auto digest = apply_digest(renderer, *req, *rendered, r->release_name, r->target_namespace, r->values_json, applied);
+    desired.digest = digest.digest;
+    desired.volatile_masked = digest.masked;
     p.spec.chart_args = helm_chart_args(req->chart);
     p.spec.values_json = r->values_json;
     p.spec.digest = desired.digest;
@@ -73,6 +77,9 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   }
   if (auto it = observed.digests.find(r->id()); it != observed.digests.end()) seen.applied_digest = it->second;
   p.decision = apply::determine_release_action(desired, seen, observed.prune);
+  // Flux's spec.install/upgrade.disableSchemaValidation: the flag of the action about to run.
+  p.spec.skip_schema_validation = p.decision.action == apply::Action::install ? r->skip_schema_validation_install
+                                                                              : r->skip_schema_validation_upgrade;
   return p;
 }
 

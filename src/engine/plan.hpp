@@ -30,10 +30,6 @@ struct Observed {
   bool prune = false;                              // the cluster's prune setting
 };
 
-// The digest that decides upgrades: the rendered manifest with the release's names and its typed values
-// (as Flux's values digest does: "1.10" -> 1.10 upgrades even when the chart renders both the same).
-std::string release_digest(const release::Release& r, const std::string& manifest);
-
 PlannedRelease plan_release(const release::Affected& a, const Observed& observed, const ChartSources& head,
                             render::Renderer& renderer, const std::string& commit);
 

@@ -71,6 +71,9 @@ void scrub_report(diff::Report& report, const diff::Redactor& redactor) {
     for (auto& s : rr.reasons) s = redactor.scrub(std::move(s));
     for (auto& s : rr.notes) s = redactor.scrub(std::move(s));
     for (auto& d : rr.resources) d.diff = redactor.scrub(std::move(d.diff));
+    for (auto& v : rr.volatiles) {
+      for (auto& f : v.fields) f = redactor.scrub(std::move(f));  // field names come from the chart's output
+    }
   }
 }
 

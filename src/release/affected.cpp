@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "core/names.hpp"
 #include "release/release.hpp"
 #include "release/yaml_util.hpp"
 
@@ -93,6 +94,15 @@ std::vector<std::string> reasons_for(const Release& a, const Release& b) {
     out.push_back("postRenderers changed");
   }
   if (a.kube_version != b.kube_version) out.push_back("cluster kube version changed");
+  // A migration between API generations (FluxHelmRelease -> HelmRelease, flux.weave.works/v1beta1 ->
+  // helm.fluxcd.io/v1) keeps namespace/name, so it is this release changing: the new operator's first
+  // reconcile of the new object upgrades the Helm release of the same name. A version bump within one API
+  // group (helm.toolkit.fluxcd.io/v2beta2 -> v2) is the same stored object and changes nothing.
+  const std::string kind_a = detail::scalar(spec_of(a), "kind"), kind_b = detail::scalar(spec_of(b), "kind");
+  const auto group = [](const std::string& api) { return api.substr(0, api.find('/')); };
+  if (group(a.api_version) != group(b.api_version) || kind_a != kind_b) {
+    out.push_back("migrated from " + kind_a + " " + a.api_version + " to " + kind_b + " " + b.api_version);
+  }
   return out;
 }
 
@@ -123,6 +133,11 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
       if (unreadable(head, *rb, false, a.head_problems)) {
         a.head_failed = true;
         a.reasons.push_back("its manifests could not be read at head");
+      } else if (auto u = head.unread.find(id); u != head.unread.end()) {
+        // Still declared, in a generation helmgate does not read: unknown at head, never an uninstall.
+        a.head_failed = true;
+        a.reasons.push_back("at head it is a " + core::names::shown(u->second) +
+                            ", which helmgate does not read (see the notes): not previewed, not uninstalled");
       } else {
         a.reasons.push_back("HelmRelease removed");
       }
@@ -143,7 +158,12 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
     a.id = id;
     a.head = rh;
     a.base_failed = unreadable(base, *rh, true, a.base_problems);
-    a.reasons.push_back(a.base_failed ? "its manifests could not be read at base" : "HelmRelease added");
+    if (auto u = base.unread.find(id); !a.base_failed && u != base.unread.end()) {
+      a.base_failed = true;  // it was there, in a generation helmgate does not read: not an addition
+      a.reasons.push_back("at base it was a " + core::names::shown(u->second) + ", which helmgate does not read");
+    } else {
+      a.reasons.push_back(a.base_failed ? "its manifests could not be read at base" : "HelmRelease added");
+    }
     with_files(a, *rh);
     sync_fails(a, *rh);
     out.push_back(std::move(a));

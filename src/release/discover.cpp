@@ -12,8 +12,10 @@
 
 #include "core/redact.hpp"
 #include "release/kustomize_scan.hpp"
+#include "release/helmrelease_legacy.hpp"
 #include "release/names_gate.hpp"
 #include "release/own_inputs.hpp"
+#include "release/substitute.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
 #include "core/limits.hpp"
@@ -207,9 +209,15 @@ class Discoverer {
     }
     if (over_release_limit(cluster)) return;
     for (const auto& f : found_) {
-      std::string api = scalar(f.doc.node, "apiVersion");
-      if (scalar(f.doc.node, "kind") != "HelmRelease") continue;
-      if (api.rfind("helm.toolkit.fluxcd.io/", 0) == 0 || api.rfind("helm.fluxcd.io/", 0) == 0) {
+      // Every generation helmgate reads (legacy::classify); any other HelmRelease is a note, never silence.
+      const auto api = legacy::classify(scalar(f.doc.node, "apiVersion"), scalar(f.doc.node, "kind"));
+      if (api == legacy::Api::unknown) {
+        use(f.source);
+        note(legacy::unread_note(f.doc.node), {src_->prefix + f.doc.file, f.doc.line, 0});
+        out_.unread[cluster.name + "/" + scalar(detail::get(f.doc.node, "metadata"), "namespace", "default") + "/" +
+                    scalar(detail::get(f.doc.node, "metadata"), "name")] =
+            scalar(f.doc.node, "kind") + " " + scalar(f.doc.node, "apiVersion");
+      } else if (api != legacy::Api::other) {
         use(f.source);
         Release r = build_release(f.doc, f.root, f.inputs);
         r.via = f.via;
@@ -242,6 +250,8 @@ class Discoverer {
     std::string target_namespace;
     YAML::Node patches;  // spec.patches, in kustomize's own format
     bool substitute = false;
+    bool substitute_always = false;  // postBuild.substituteStrategy: Always
+    int line = 0;                    // of the Kustomization
     std::map<std::string, std::string> vars;  // postBuild.substitute over postBuild.substituteFrom
     std::vector<std::string> sensitive;       // vars that came from Secrets
     std::string file;                         // where the Kustomization is declared
@@ -285,7 +295,9 @@ class Discoverer {
   }
   bool over_release_limit(const ClusterSpec& cluster) {
     uint64_t n = 0;
-    for (const auto& f : found_) n += scalar(f.doc.node, "kind") == "HelmRelease" ? 1 : 0;
+    for (const auto& f : found_) {
+      n += legacy::classify(scalar(f.doc.node, "apiVersion"), scalar(f.doc.node, "kind")) != legacy::Api::other ? 1 : 0;
+    }
     if (n <= limits_.max_releases) return false;
     problem("cluster " + cluster.name + " declares " + core::with_commas(n) + " HelmReleases, more than " +
             core::with_commas(limits_.max_releases) + " (limits.max_releases); none of them is previewed");
@@ -485,6 +497,7 @@ class Discoverer {
     YAML::Node post = detail::get(spec, "postBuild");
     if (post && post.IsMap()) {
       t->substitute = true;
+      t->substitute_always = scalar(post, "substituteStrategy") == "Always";
       std::string ns = scalar(detail::get(d.node, "metadata"), "namespace");
       YAML::Node from = detail::get(post, "substituteFrom");
       for (const auto& f : from) {
@@ -520,13 +533,14 @@ class Discoverer {
     }
     if (t->target_namespace.empty() && !t->patches.IsSequence() && !t->substitute) return nullptr;
     if (!d.file.empty()) t->file = d.file;
+    t->line = d.line;
     std::string patches_text;
     if (t->patches.IsSequence()) {
       auto c = typed::from_yaml(t->patches);
       patches_text = c.ok ? typed::to_json(c.value) : detail::dump(t->patches);
     }
     std::string material = t->target_namespace + "\n" + patches_text +
-                           "\n" + (t->substitute ? "subst" : "");
+                           "\n" + (t->substitute ? "subst" : "") + (t->substitute_always ? "always" : "");
     for (const auto& [k, v] : t->vars) material += "\n" + k + "=" + v;
     t->digest = core::sha256_hex(material).substr(0, 16);
     return t;
@@ -595,7 +609,16 @@ class Discoverer {
       }
       text = *built;
     }
-    if (t.substitute) text = detail::flux_substitute(text, t.vars);
+    if (t.substitute) {
+      auto substituted = subst::substitute_documents(text, t.vars, {opt_.flux_strict_substitution, t.substitute_always});
+      if (!substituted) {
+        problem("the Flux Kustomization declared here fails its postBuild substitution, as kustomize-controller would: " +
+                    substituted.error().message,
+                {t.file, t.line, 0});
+        return substituted.error();
+      }
+      text = *substituted;
+    }
     auto parsed = parse_file(t.file, text);
     if (auto* f = std::get_if<ParseFailure>(&parsed)) {
       problem("the documents of the Flux Kustomization declared in " + t.file +
@@ -777,7 +800,7 @@ class Discoverer {
   }
 
   inline static const std::set<std::string> kLocated = {"HelmRepository", "GitRepository", "OCIRepository", "Kustomization",
-                                                        "ConfigMap", "Secret"};
+                                                        "ConfigMap", "Secret", "FluxHelmRelease"};
 
   void index_declarations(const std::set<std::string>& files,
                           std::map<std::string, std::pair<std::string, int>>& declared) {
@@ -976,6 +999,35 @@ class Discoverer {
     r.values_from.push_back(vs);
   }
 
+  // helm-operator valuesFrom chartFileRef (a values file inside a chart of this repository) and
+  // externalSourceRef (a URL: never fetched by a preview). Missing and not optional: the operator fails.
+  void legacy_file_values(Release& r, typed::Value& merged, const legacy::ValuesRef& ref) {
+    const std::string what = ref.field + (ref.kind == "External" ? " externalSourceRef " : " chartFileRef ") + ref.name;
+    if (ref.kind == "External" || r.chart.kind != ChartKind::repo_dir) {
+      const std::string why = ref.kind == "External" ? " is a URL, which a preview does not fetch"
+                                                     : " is read only from a chart in this repository";
+      if (ref.optional) {
+        r.notes.push_back(what + why + "; it is optional and left out");
+      } else {
+        r.errors.push_back({cluster_->name, what + why + " (mark it optional: true to preview without it)", r.where});
+      }
+      return;
+    }
+    const std::string file = join(r.chart.path, ref.name);
+    auto t = repo_->read_file(commit_, file);
+    if (!t.ok() || !t->has_value()) {
+      if (!ref.optional) r.errors.push_back({cluster_->name, what + ": " + file + " does not exist", r.where});
+      return;
+    }
+    auto parsed = typed::from_yaml_text(**t);
+    if (!parsed.ok) {
+      r.errors.push_back({cluster_->name, what + " is not valid values YAML: " + parsed.error.message,
+                          {file, parsed.error.line + 1, parsed.error.column + 1}});
+    } else if (parsed.value.is_object()) {
+      typed::merge(merged, parsed.value);
+    }
+  }
+
   void resolve_repo_chart(Release& r, const std::string& path, const std::string& why) {
     r.chart.kind = ChartKind::repo_dir;
     r.chart.path = clean(path);
@@ -1004,22 +1056,34 @@ class Discoverer {
     r.inputs = inputs;
     r.where = {d.file, d.line, 0};
     r.spec = std::make_shared<YAML::Node>(YAML::Clone(n));
-    bool v1 = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
+    // The helm-operator generations (helm.fluxcd.io/v1, flux.weave.works/v1beta1, FluxHelmRelease) have their
+    // reader in helmrelease_legacy.cpp: its fields are resolved here like Flux v2's.
+    const std::optional<legacy::Fields> op = legacy::read(n, opt_.helm_operator_charts_path);
+    const bool v1 = op.has_value();
     std::string target_ns = scalar(spec, "targetNamespace");
     r.target_namespace = target_ns.empty() ? r.namespace_ : target_ns;
     r.release_name = scalar(spec, "releaseName");
-    if (r.release_name.empty()) {
-      if (v1) {
-        r.release_name = r.namespace_ + "-" + r.name;
-      } else {
-        r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
-      }
+    if (v1) {
+      r.release_name = op->release_name;
+      r.target_namespace = op->target_namespace;
+      r.create_namespace = true;  // the operators install with the target namespace created
+      for (const auto& e : op->errors) r.errors.push_back({cluster_->name, e, r.where});
+    } else if (r.release_name.empty()) {
+      r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
+    }
+    if (!v1) {
+      r.skip_schema_validation_install = detail::truthy(detail::get(spec, "install"), "disableSchemaValidation");
+      r.skip_schema_validation_upgrade = detail::truthy(detail::get(spec, "upgrade"), "disableSchemaValidation");
     }
 
     YAML::Node chart = detail::get(spec, "chart");
     if (v1) {
-      if (detail::get(chart, "git")) {
-        std::string url = scalar(chart, "git"), path = scalar(chart, "path"), ref = scalar(chart, "ref", "master");
+      if (op->chart.from == legacy::Chart::From::this_repository) {
+        resolve_repo_chart(r, op->chart.path, op->describe_chart);
+      } else if (op->chart.from == legacy::Chart::From::git) {
+        const std::string& url = op->chart.git_url;
+        const std::string& path = op->chart.path;
+        const std::string& ref = op->chart.ref;
         bool configured = !opt_.self_urls.empty();
         if (configured ? is_self_url(url) : repo_->is_dir(commit_, clean(path))) {
           resolve_repo_chart(r, path,
@@ -1035,19 +1099,17 @@ class Discoverer {
           r.chart.version = ref;
           r.chart.content_id = detail::digest(chart);
         }
-      } else if (detail::get(chart, "repository")) {
+      } else if (op->chart.from == legacy::Chart::From::repository) {
         r.chart.kind = ChartKind::helm_repository;
-        r.chart.url = scalar(chart, "repository");
+        r.chart.url = op->chart.repository;
         r.chart.source = r.where;
-        r.chart.name = scalar(chart, "name");
-        r.chart.version = scalar(chart, "version");
+        r.chart.name = op->chart.name;
+        r.chart.version = op->chart.version;
         r.chart.content_id = detail::digest(chart);
         if (r.chart.url.rfind("oci://", 0) == 0) {
           r.chart.kind = ChartKind::oci;
           r.chart.url += "/" + r.chart.name;
         }
-      } else {
-        r.errors.push_back({cluster_->name, "spec.chart needs git+path or repository+name", r.where});
       }
     } else if (detail::get(spec, "chartRef")) {
       YAML::Node ref = detail::get(spec, "chartRef");
@@ -1136,60 +1198,41 @@ class Discoverer {
         spec_values = std::move(c.value);
       }
     }
-    if (detail::get(spec, "valuesFrom") && detail::get(spec, "valuesFrom").IsSequence()) {
+    if (v1) {
+      for (const auto& ref : op->values_from) {
+        if (ref.kind == "ChartFile" || ref.kind == "External") {
+          legacy_file_values(r, merged, ref);
+          continue;
+        }
+        ValuesSource vs;
+        vs.kind = ref.kind;
+        vs.name = ref.name;
+        vs.namespace_ = ref.namespace_;
+        vs.key = ref.key;
+        vs.optional = ref.optional;
+        add_values_source(r, merged, spec_values, vs, r.where);
+      }
+    } else if (detail::get(spec, "valuesFrom") && detail::get(spec, "valuesFrom").IsSequence()) {
       for (const auto& vf : detail::get(spec, "valuesFrom")) {
         ValuesSource vs;
-        if (v1) {
-          YAML::Node ref;
-          if (detail::get(vf, "configMapKeyRef")) {
-            vs.kind = "ConfigMap";
-            ref = detail::get(vf, "configMapKeyRef");
-          } else if (detail::get(vf, "secretKeyRef")) {
-            vs.kind = "Secret";
-            ref = detail::get(vf, "secretKeyRef");
-          } else if (detail::get(vf, "chartFileRef")) {
-            std::string p = scalar(detail::get(vf, "chartFileRef"), "path");
-            if (r.chart.kind == ChartKind::repo_dir) {
-              auto t = repo_->read_file(commit_, join(r.chart.path, p));
-              if (t.ok() && t->has_value()) {
-                auto parsed = typed::from_yaml_text(**t);
-                if (!parsed.ok) {
-                  r.errors.push_back({cluster_->name, "chartFileRef " + p + " is not valid values YAML: " + parsed.error.message,
-                                      {join(r.chart.path, p), parsed.error.line + 1, parsed.error.column + 1}});
-                } else if (parsed.value.is_object()) {
-                  typed::merge(merged, parsed.value);
-                }
-              }
+        vs.kind = scalar(vf, "kind");
+        vs.name = scalar(vf, "name");
+        vs.namespace_ = r.namespace_;
+        vs.key = scalar(vf, "valuesKey", "values.yaml");
+        vs.target_path = scalar(vf, "targetPath");
+        vs.optional = detail::truthy(vf, "optional");
+        if (vs.kind != "ConfigMap" && vs.kind != "Secret") {
+          r.errors.push_back({cluster_->name, "valuesFrom kind '" + vs.kind + "' is not ConfigMap or Secret", r.where});
+          continue;
+        }
+        if (!vs.target_path.empty()) {
+          if (auto ok = typed::check_target_path(vs.target_path); !ok) {
+            Location at = r.where;
+            if (YAML::Node tp = detail::get(vf, "targetPath"); tp && d.node.Mark().line + 1 == d.line) {
+              at = {d.file, tp.Mark().line + 1, tp.Mark().column + 1};
             }
+            r.errors.push_back({cluster_->name, "valuesFrom " + vs.kind + " " + vs.name + ": " + ok.error().message, at});
             continue;
-          } else {
-            r.errors.push_back({cluster_->name, "valuesFrom entry of an unsupported kind (externalSourceRef)", r.where});
-            continue;
-          }
-          vs.name = scalar(ref, "name");
-          vs.namespace_ = scalar(ref, "namespace", r.namespace_);
-          vs.key = scalar(ref, "key", "values.yaml");
-          vs.optional = detail::truthy(ref, "optional");
-        } else {
-          vs.kind = scalar(vf, "kind");
-          vs.name = scalar(vf, "name");
-          vs.namespace_ = r.namespace_;
-          vs.key = scalar(vf, "valuesKey", "values.yaml");
-          vs.target_path = scalar(vf, "targetPath");
-          vs.optional = detail::truthy(vf, "optional");
-          if (vs.kind != "ConfigMap" && vs.kind != "Secret") {
-            r.errors.push_back({cluster_->name, "valuesFrom kind '" + vs.kind + "' is not ConfigMap or Secret", r.where});
-            continue;
-          }
-          if (!vs.target_path.empty()) {
-            if (auto ok = typed::check_target_path(vs.target_path); !ok) {
-              Location at = r.where;
-              if (YAML::Node tp = detail::get(vf, "targetPath"); tp && d.node.Mark().line + 1 == d.line) {
-                at = {d.file, tp.Mark().line + 1, tp.Mark().column + 1};
-              }
-              r.errors.push_back({cluster_->name, "valuesFrom " + vs.kind + " " + vs.name + ": " + ok.error().message, at});
-              continue;
-            }
           }
         }
         add_values_source(r, merged, spec_values, vs, r.where);

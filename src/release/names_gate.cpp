@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/names.hpp"
+#include "release/helmrelease_legacy.hpp"
 #include "release/yaml_util.hpp"
 
 namespace helmgate::release {
@@ -69,7 +70,9 @@ class Gate {
 void gate_names(Release& r, const YAML::Node& doc, const Location& where) {
   namespace n = core::names;
   Gate g(r, doc, where);
-  const bool v1 = r.api_version.rfind("helm.fluxcd.io/", 0) == 0;
+  // The helm-operator generations (helm.fluxcd.io/v1, flux.weave.works/v1beta1, FluxHelmRelease) share these fields.
+  const auto api = legacy::classify(r.api_version, detail::scalar(doc, "kind"));
+  const bool v1 = api == legacy::Api::helm_operator || api == legacy::Api::flux_helm_release;
   YAML::Node md = detail::get(doc, "metadata");
   YAML::Node spec = detail::get(doc, "spec");
 
@@ -86,7 +89,18 @@ void gate_names(Release& r, const YAML::Node& doc, const Location& where) {
   }
 
   YAML::Node chart = detail::get(spec, "chart");
-  if (v1) {
+  YAML::Node vfsecrets = detail::get(spec, "valueFileSecrets");
+  if (v1 && vfsecrets.IsDefined() && vfsecrets.IsSequence()) {
+    for (size_t i = 0; i < vfsecrets.size(); ++i) {
+      g.field(vfsecrets[i], "name", "spec.valueFileSecrets[" + std::to_string(i) + "].name", n::dns1123_subdomain);
+    }
+  }
+  if (api == legacy::Api::flux_helm_release) {
+    g.field(spec, "chartGitPath", "spec.chartGitPath", n::repo_path);
+    if (r.chart.kind == ChartKind::repo_dir && !r.chart.path.empty()) {
+      g.value("the chart directory derived from spec.chartGitPath", r.chart.path, n::repo_path);
+    }
+  } else if (v1) {
     g.field(chart, "path", "spec.chart.path", n::repo_path);
     g.field(chart, "ref", "spec.chart.ref", n::chart_version);
     g.field(chart, "name", "spec.chart.name", n::chart_name);

@@ -1,5 +1,6 @@
 #pragma once
-// HelmReleases as declared in Git: discovery at a commit (Flux v2/v2beta1/v2beta2 and helm-operator v1,
+// HelmReleases as declared in Git: discovery at a commit (Flux v2/v2beta1/v2beta2 and the helm-operator
+// generations helm.fluxcd.io/v1, flux.weave.works/v1beta1 and FluxHelmRelease v1alpha2,
 // kustomize overlays and Flux Kustomizations followed) and the affected set between two commits.
 #include <functional>
 #include <map>
@@ -61,6 +62,11 @@ struct Release {
   std::string release_name;      // effective Helm release name
   std::string target_namespace;  // effective namespace of the rendered resources
   std::string kube_version;      // of the cluster (may be empty)
+  bool create_namespace = false;  // the helm-operator generations install with the namespace created
+  // Flux v2 spec.install.disableSchemaValidation / spec.upgrade.disableSchemaValidation: helm's
+  // --skip-schema-validation for the install and for the upgrade action.
+  bool skip_schema_validation_install = false;
+  bool skip_schema_validation_upgrade = false;
   ChartRef chart;
   // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
   std::string values_json;
@@ -103,6 +109,9 @@ struct Discovery {
   // there are kept, but Flux would fail the sync of the path as a whole.
   std::vector<std::pair<std::string, std::string>> partial_roots;
   std::set<std::pair<std::string, std::string>> read_roots;  // (cluster, root) read, in full or in part
+  // HelmReleases declared in an apiVersion helmgate does not read (a note each): id -> "<kind> <apiVersion>".
+  // Such a release is neither added nor removed by the change, only unknown on that side.
+  std::map<std::string, std::string> unread;
   bool root_failed(const std::string& cluster, const std::string& root) const;
   bool root_missing(const std::string& cluster, const std::string& root) const;
   bool root_partial(const std::string& cluster, const std::string& root) const;
@@ -123,6 +132,11 @@ struct DiscoverOptions {
   // then resolves to this repository when its path exists here.
   std::vector<std::string> self_urls;
   std::shared_ptr<DocCache> cache;  // optional
+  // kustomize-controller's StrictPostBuildSubstitutions feature gate (on by default since v1.9): a
+  // ${var} that is not set and has no default fails the Flux Kustomization instead of reading as "".
+  bool flux_strict_substitution = true;
+  // The helm-operator's --git-charts-path: where a FluxHelmRelease's spec.chartGitPath is resolved.
+  std::string helm_operator_charts_path = "charts";
   // Opens another Git repository (a tenant's GitRepository URL) through the mirror cache; null: such
   // sources are not followed and a note names them.
   std::function<core::Result<std::shared_ptr<const git::Repository>>(const std::string& url)> open_source;

@@ -21,10 +21,6 @@ std::string digest(const YAML::Node& n);
 std::string scalar(const YAML::Node& n, const char* key, const std::string& fallback = {});
 // A boolean field as Kubernetes reads it (true, yes, on, ... plain): false when absent or not a boolean.
 bool truthy(const YAML::Node& n, const char* key);
-// Flux postBuild substitution over multi-document YAML: ${name}, ${name:=default} and ${name:-default};
-// an unset name without a default becomes "" (kustomize-controller's non-strict mode). Documents
-// annotated kustomize.toolkit.fluxcd.io/substitute: disabled are left alone; $${x} is a literal ${x}.
-std::string flux_substitute(const std::string& text, const std::map<std::string, std::string>& vars);
 // n[key] that never throws: an undefined node (falsy) when n is not a map or lacks the key, so lookups
 // can be chained through documents of any shape.
 inline YAML::Node get(const YAML::Node& n, const char* key) {

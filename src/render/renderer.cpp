@@ -224,6 +224,40 @@ void Renderer::store(const std::string& key, const std::string& manifest) {
   }
 }
 
+std::string Renderer::lookup_verdict(const std::string& key) {
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = verdicts_.find(key); it != verdicts_.end()) return it->second;
+  }
+  if (opt_.cache_dir.empty() || key.empty()) return {};
+  fs::path p = fs::path(opt_.cache_dir) / "volatile" / key;
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return {};
+  std::string v = read_whole(p);
+  static constexpr std::string_view kEnd = "#helmgate-end\n";
+  if (v.size() < kEnd.size() || v.compare(v.size() - kEnd.size(), kEnd.size(), kEnd) != 0) return {};
+  v.resize(v.size() - kEnd.size());
+  std::lock_guard lk(mu_);
+  verdicts_.emplace(key, v);
+  return v;
+}
+
+void Renderer::store_verdict(const std::string& key, const std::string& text) {
+  if (key.empty() || text.empty()) return;
+  {
+    std::lock_guard lk(mu_);
+    verdicts_[key] = text;
+  }
+  if (opt_.cache_dir.empty()) return;
+  fs::path dir = fs::path(opt_.cache_dir) / "volatile";
+  core::ensure_private_dir(dir.string());
+  fs::path tmp = dir / unique_name(".tmp-");
+  if (write_file(tmp, text + "#helmgate-end\n")) {
+    std::error_code ec;
+    fs::rename(tmp, dir / key, ec);
+  }
+}
+
 core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, const core::EgressPolicy& egress) {
   const bool oci = chart.origin == ChartOrigin::oci;
   if (auto ok = core::check_egress(egress, oci ? core::FetchKind::oci : core::FetchKind::chart_repository, chart.url);
@@ -312,6 +346,7 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   std::vector<std::string> argv = {opt_.helm, "template", "--namespace=" + req.namespace_, "--kube-version=" + kube,
                                    "--include-crds", "--skip-tests", "--values=" + values.string()};
   if (!version.empty()) argv.push_back("--version=" + version);
+  if (req.skip_schema_validation) argv.emplace_back("--skip-schema-validation");
   argv.insert(argv.end(), {"--", req.release_name, chart_ref});
   ProcessOptions po;
   po.env = child_env();
@@ -390,10 +425,11 @@ core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
   std::string kube = req.kube_version.empty() ? opt_.kube_version : req.kube_version;
   std::string material = "helmgate-render-v1\n" + chart_id + "\n" + req.release_name + "\n" + req.namespace_ +
                          "\n" + kube + "\n" + helm_version() + "\n" + core::sha256_hex(req.values_json) + "\n" +
-                         core::sha256_hex(req.post_render_kustomization);
+                         core::sha256_hex(req.post_render_kustomization) +
+                         (req.skip_schema_validation ? "\nskip-schema-validation" : "");
   RenderResult res;
   res.key = core::sha256_hex(material);
-  std::string cached = lookup(res.key);
+  std::string cached = req.fresh ? std::string() : lookup(res.key);
   if (!cached.empty()) {
     std::lock_guard lk(mu_);
     ++stats_.cache_hits;
@@ -408,7 +444,7 @@ core::Result<RenderResult> Renderer::render(const RenderRequest& req) {
     }
     // An empty render is valid; store a comment so the cache can tell it from a miss.
     res.manifest = m->empty() ? "# (no resources)\n" : std::move(m.value());
-    store(res.key, res.manifest);
+    if (!req.fresh) store(res.key, res.manifest);
   }
   res.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   return res;

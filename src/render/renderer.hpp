@@ -38,9 +38,14 @@ struct RenderRequest {
   std::string kube_version;  // empty: Options::kube_version
   // Flux postRenderers: kustomization.yaml fields (patches, images, ...) applied to the rendered output.
   std::string post_render_kustomization;
+  // helm's --skip-schema-validation (Flux's spec.install/upgrade.disableSchemaValidation).
+  bool skip_schema_validation = false;
   // Which chart repositories and OCI registries a pull may reach (checked before every pull, also when
   // the chart was pulled before under another policy).
   core::EgressPolicy egress;
+  // Render even when the cache holds this request, and do not store the result: a second render of
+  // identical inputs, to find what changes on every render (diff/volatile.hpp).
+  bool fresh = false;
 };
 
 struct RenderResult {
@@ -78,6 +83,11 @@ class Renderer {
   // "v4.1.4"; part of every cache key.
   const std::string& helm_version();
 
+  // The volatility verdict of a render key (text the caller defines), kept like the renders: in memory,
+  // and under <cache_dir>/volatile/ when there is a cache directory. Empty: not known.
+  std::string lookup_verdict(const std::string& key);
+  void store_verdict(const std::string& key, const std::string& text);
+
   struct Stats {
     size_t renders = 0;     // helm template runs
     size_t cache_hits = 0;  // memory or disk
@@ -104,6 +114,7 @@ class Renderer {
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::string> memory_;
   std::unordered_map<std::string, std::string> kustomize_memory_;
+  std::unordered_map<std::string, std::string> verdicts_;
   std::map<std::string, std::shared_ptr<std::mutex>> pull_locks_;
   std::map<std::string, PulledChart> pulled_;
   Stats stats_;

@@ -26,6 +26,7 @@
 #include "engine/discovery.hpp"
 #include "engine/redaction.hpp"
 #include "runners/tools.hpp"
+#include "engine/volatile_verdict.hpp"
 
 namespace fs = std::filesystem;
 
@@ -122,7 +123,12 @@ class Pipeline {
       for (bool is_head : {false, true}) {
         const release::Release* r = is_head ? aff[i].head : aff[i].base;
         if (r == nullptr || !r->errors.empty()) continue;
-        Prepared p = prepare(*r, is_head ? head : base);
+        // Schema validation as Flux's action would: at head an upgrade when the release was there at base,
+        // else an install; the base state got there by one or the other.
+        const bool skip_schema = !is_head    ? r->skip_schema_validation_install || r->skip_schema_validation_upgrade
+                                 : aff[i].base ? r->skip_schema_validation_upgrade
+                                               : r->skip_schema_validation_install;
+        Prepared p = prepare(*r, is_head ? head : base, skip_schema);
         if (!p.request) {
           prep_errors[{i, is_head}] = p.error;
           continue;
@@ -135,6 +141,13 @@ class Pipeline {
       return core::Error(core::errc::invalid_config, "helm not found: set HELMGATE_HELM or put helm on PATH");
     }
     auto results = renderer_.render_all(reqs);
+    // Two sides that render differently: is some of it content that changes on every render?
+    std::vector<std::pair<size_t, size_t>> sides_of;
+    for (size_t i = 0; i < aff.size(); ++i) {
+      auto b = job_of.find({i, false}), h = job_of.find({i, true});
+      if (b != job_of.end() && h != job_of.end()) sides_of.emplace_back(b->second, h->second);
+    }
+    engine::settle_volatility(renderer_, reqs, results, sides_of);
     // Scopes of the custom kinds the rendered CRDs declare: resources are keyed with their effective namespace.
     for (const auto& res : results) {
       if (res) scopes_.add_crds(res->manifest);
@@ -173,10 +186,11 @@ class Pipeline {
   bool renderer_options_helm_missing_ = false;
 
  private:
-  Prepared prepare(const release::Release& r, const std::string& commit) {
+  Prepared prepare(const release::Release& r, const std::string& commit, bool skip_schema_validation) {
     engine::ChartSources src{&repo_, commit, &mirrors_, root_ + "/work/trees", egress_};
     auto req = engine::render_request(r, src);
     if (!req) return {std::nullopt, req.error().message};
+    req->skip_schema_validation = skip_schema_validation;
     return {std::move(*req), {}};
   }
 
@@ -273,7 +287,13 @@ class Pipeline {
       sides[is_head] = std::move(parsed.value());
     }
     // A side that failed to render must not show up as "everything removed/added".
-    if (side_ok[0] && side_ok[1]) rr.resources = diff::diff_resources(sides[0], sides[1]);
+    if (side_ok[0] && side_ok[1]) {
+      auto key = [&](bool is_head) {
+        auto it = job_of.find({i, is_head});
+        return it == job_of.end() || !results[it->second] ? std::string() : results[it->second]->key;
+      };
+      engine::set_release_diff(rr, sides[0], sides[1], engine::diff_volatility(renderer_, key(false), key(true)));
+    }
     if (!rr.errors.empty()) rr.status = diff::ReleaseStatus::error;
     return rr;
   }

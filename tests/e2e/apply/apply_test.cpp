@@ -14,6 +14,7 @@
 #include "kube/client.hpp"
 #include "render/process.hpp"
 #include "runners/apply_runner.hpp"
+#include "support/apply_job.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -24,18 +25,6 @@ namespace {
 
 const std::string kRunId = std::to_string(::getpid()) + "x" + std::to_string(::time(nullptr) % 100000);
 const std::string kRepoUrl = "https://git.example.invalid/platform/fleet.git";
-
-struct Ctx : queue::JobContext {
-  queue::JobRecord rec;
-  std::vector<std::string> lines;
-  std::mutex mu;
-  const queue::JobRecord& job() const override { return rec; }
-  void log(std::string_view line) override {
-    std::lock_guard lock(mu);
-    lines.emplace_back(line);
-  }
-  bool superseded() const override { return false; }
-};
 
 struct Repo {
   fs::path dir = fs::temp_directory_path() / ("hg-apply-" + kRunId);
@@ -84,44 +73,11 @@ std::string fleet_clusters() {
          cluster_yaml("prod", "releases/prod", test::require_env("HELMGATE_TEST_KUBECONFIG_PROD"), ", requires: [dev]");
 }
 
-struct Run {
-  queue::RunOutcome outcome;
-  core::json::Document doc;
-  std::vector<std::string> log;
-  // cluster -> release name -> outcome
-  std::map<std::string, std::map<std::string, std::string>> outcomes;
-  std::map<std::string, std::string> status;
-};
+using Run = test::ApplyRun;
 
 Run run_apply(queue::Runner& runner, const std::string& repo_dir, const std::string& before, const std::string& after,
-          const std::string& replay_of = "") {
-  Ctx ctx;
-  static int n = 0;
-  ctx.rec.id = "job-" + kRunId + "-" + std::to_string(++n);
-  ctx.rec.spec.kind = "apply";
-  ctx.rec.spec.forge = "gitea";
-  ctx.rec.spec.repo = "platform/fleet";
-  ctx.rec.spec.clone_url = repo_dir;
-  ctx.rec.spec.ref = "refs/heads/main";
-  ctx.rec.spec.before = before;
-  ctx.rec.spec.after = after;
-  ctx.rec.spec.replay_of = replay_of;
-  Run r;
-  r.outcome = runner(ctx);
-  r.log = ctx.lines;
-  std::string json;
-  for (const auto& l : ctx.lines) {
-    if (l.rfind("apply result: ", 0) == 0) json = l.substr(14);
-  }
-  INFO(r.outcome.error);
-  REQUIRE_FALSE(json.empty());
-  REQUIRE_FALSE(core::json::parse(r.doc, json).has_value());
-  for (const auto& c : r.doc["clusters"].GetArray()) {
-    std::string name = c["name"].GetString();
-    r.status[name] = c["status"].GetString();
-    for (const auto& rel : c["releases"].GetArray()) r.outcomes[name][rel["release"].GetString()] = rel["outcome"].GetString();
-  }
-  return r;
+              const std::string& replay_of = "") {
+  return test::run_apply_job(runner, repo_dir, before, after, replay_of);
 }
 
 std::string helm(const std::vector<std::string>& args, const char* cluster) {

@@ -18,6 +18,7 @@
 #include "kube/client.hpp"
 #include "render/process.hpp"
 #include "runners/apply_runner.hpp"
+#include "support/apply_job.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -30,18 +31,6 @@ const std::string kRunId = std::to_string(::getpid()) + "v" + std::to_string(::t
 const std::string kNs = "hg-values-" + kRunId;
 const std::string kRepoUrl = "https://git.example.invalid/platform/fleet.git";
 
-struct Ctx : queue::JobContext {
-  queue::JobRecord rec;
-  std::vector<std::string> lines;
-  std::mutex mu;
-  const queue::JobRecord& job() const override { return rec; }
-  void log(std::string_view line) override {
-    std::lock_guard lock(mu);
-    lines.emplace_back(line);
-  }
-  bool superseded() const override { return false; }
-};
-
 std::string release_yaml(const std::string& tag_yaml) {
   return "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: tagged\n  namespace: " + kNs +
          "\nspec:\n  releaseName: tagged\n  chart:\n    git: " + kRepoUrl +
@@ -49,33 +38,8 @@ std::string release_yaml(const std::string& tag_yaml) {
 }
 
 std::map<std::string, std::string> run_apply(queue::Runner& runner, const std::string& dir, const std::string& before,
-                                         const std::string& after) {
-  Ctx ctx;
-  static int n = 0;
-  ctx.rec.id = "job-" + kRunId + "-" + std::to_string(++n);
-  ctx.rec.spec.kind = "apply";
-  ctx.rec.spec.forge = "gitea";
-  ctx.rec.spec.repo = "platform/fleet";
-  ctx.rec.spec.clone_url = dir;
-  ctx.rec.spec.ref = "refs/heads/main";
-  ctx.rec.spec.before = before;
-  ctx.rec.spec.after = after;
-  auto outcome = runner(ctx);
-  std::string json;
-  for (const auto& l : ctx.lines) {
-    if (l.rfind("apply result: ", 0) == 0) json = l.substr(14);
-  }
-  std::string all;
-  for (const auto& l : ctx.lines) all += l + "\n";
-  INFO(outcome.error << "\n" << all);
-  REQUIRE_FALSE(json.empty());
-  core::json::Document d;
-  REQUIRE_FALSE(core::json::parse(d, json).has_value());
-  std::map<std::string, std::string> out;
-  for (const auto& c : d["clusters"].GetArray()) {
-    for (const auto& r : c["releases"].GetArray()) out[r["release"].GetString()] = r["outcome"].GetString();
-  }
-  return out;
+                                             const std::string& after) {
+  return test::run_apply_job(runner, dir, before, after).releases();
 }
 
 render::ProcessResult run(std::vector<std::string> argv) {
