@@ -169,7 +169,7 @@ void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
   q.dedupe_ttl = std::chrono::duration_cast<std::chrono::seconds>(r.duration(n, p, "dedupe_ttl", q.dedupe_ttl));
 }
 
-void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forge& f) {
+void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forge& f, Use use) {
   r.expect_map(n, p, {"name", "kind", "api_url", "webhook_secret_env", "token_env", "github_app"});
   auto kind = r.str(n, p, "kind", "", true);
   if (!core::parse_forge_kind(kind, f.kind)) {
@@ -187,8 +187,8 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
     r.fail(n, p + ".api_url", "is required for a " + std::string(info.name) + " forge (e.g. " +
                                   std::string(info.api_url_example) + ")");
   }
-  f.webhook_secret_env = r.str(n, p, "webhook_secret_env", "", true);
-  if (!valid_env_name(f.webhook_secret_env)) {
+  f.webhook_secret_env = r.str(n, p, "webhook_secret_env", "", use == Use::server);
+  if (!(use == Use::preview && f.webhook_secret_env.empty()) && !valid_env_name(f.webhook_secret_env)) {
     r.fail(n["webhook_secret_env"], p + ".webhook_secret_env", "must be an environment variable name");
   }
   f.token_env = r.str(n, p, "token_env", "");
@@ -312,11 +312,14 @@ std::string source_mapping_problem(const std::string& m) {
   return {};
 }
 
-void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress) {
+void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress,
+               Use use) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
                   "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources"});
-  repo.name = r.str(n, p, "name", "", true);
-  if (repo.name.find('/') == std::string::npos) r.fail(n["name"], p + ".name", "must be 'owner/name'");
+  repo.name = r.str(n, p, "name", "", use == Use::server);
+  if (!(use == Use::preview && repo.name.empty()) && repo.name.find('/') == std::string::npos) {
+    r.fail(n["name"], p + ".name", "must be 'owner/name'");
+  }
   repo.url = r.str(n, p, "url", "");
   // Credentials in the file would travel with every job, log line and API answer: refused, and the
   // message never repeats them.
@@ -336,7 +339,7 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   if (!repo.token_env.empty() && repo.url.rfind("https://", 0) != 0 && repo.url.rfind("http://", 0) != 0) {
     r.fail(n["token_env"], p + ".token_env", "is for http(s) URLs; ssh URLs take their key from the ssh agent");
   }
-  repo.forge = r.str(n, p, "forge", "", true);
+  repo.forge = r.str(n, p, "forge", "", use == Use::server);
   repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
   repo.sensitive_values = r.strings(n, p, "sensitive_values");
   repo.sources = r.strings(n, p, "sources");
@@ -394,7 +397,7 @@ void read_render(const Reader& r, const YAML::Node& n, RenderSettings& s) {
                                                         static_cast<int64_t>(s.cpu_limit_seconds), 1, 86400));
 }
 
-Config parse(const YAML::Node& root, const std::string& source) {
+Config parse(const YAML::Node& root, const std::string& source, Use use) {
   Reader r(source);
   Config cfg;
   cfg.source = source;
@@ -433,7 +436,7 @@ Config parse(const YAML::Node& root, const std::string& source) {
     for (size_t i = 0; i < fs.size(); ++i) {
       Forge f;
       std::string fp = "forges[" + std::to_string(i) + "]";
-      read_forge(r, fs[i], fp, f);
+      read_forge(r, fs[i], fp, f, use);
       if (cfg.find_forge(f.name) != nullptr) r.fail(fs[i], fp + ".name", "duplicate forge name '" + f.name + "'");
       cfg.forges.push_back(std::move(f));
     }
@@ -444,8 +447,8 @@ Config parse(const YAML::Node& root, const std::string& source) {
     for (size_t i = 0; i < rs.size(); ++i) {
       Repo repo;
       std::string rp = "repos[" + std::to_string(i) + "]";
-      read_repo(r, rs[i], rp, repo, cfg.egress);
-      if (cfg.find_forge(repo.forge) == nullptr) {
+      read_repo(r, rs[i], rp, repo, cfg.egress, use);
+      if (!(use == Use::preview && repo.forge.empty()) && cfg.find_forge(repo.forge) == nullptr) {
         r.fail(rs[i]["forge"], rp + ".forge", "names unknown forge '" + repo.forge + "' (define it under forges)");
       }
       cfg.repos.push_back(std::move(repo));
@@ -503,7 +506,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(ms);
 }
 
-Config load_string(const std::string& yaml, const std::string& source_name) {
+Config load_string(const std::string& yaml, const std::string& source_name, Use use) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -511,15 +514,15 @@ Config load_string(const std::string& yaml, const std::string& source_name) {
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                       ": invalid YAML: " + e.msg);
   }
-  return parse(root, source_name);
+  return parse(root, source_name, use);
 }
 
-Config load_file(const std::string& path) {
+Config load_file(const std::string& path, Use use) {
   std::ifstream in(path);
   if (!in) throw ConfigError(path + ": cannot read the configuration file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  return load_string(ss.str(), path, use);
 }
 
 std::string fetch_url(const Repo& repo) {

@@ -137,9 +137,14 @@ struct Config {
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;
 };
 
+// Who reads the file: `serve` and `worker` need the forge settings (a forge for every repository, its
+// webhook secret variable); `helmgate preview` on a laptop does not, so there `forges` may be absent,
+// `repos[].forge`, `repos[].name` and `forges[].webhook_secret_env` are optional (checked when given).
+enum class Use { server, preview };
+
 // Parses and validates; throws ConfigError naming file, line, key path and reason.
-Config load_file(const std::string& path);
-Config load_string(const std::string& yaml, const std::string& source_name = "<config>");
+Config load_file(const std::string& path, Use use = Use::server);
+Config load_string(const std::string& yaml, const std::string& source_name = "<config>", Use use = Use::server);
 
 // The URL a worker fetches `repo` with: `url` with the token of token_env as its userinfo (https only).
 // Never stored, logged or shown: anything that names the repository uses `url`.

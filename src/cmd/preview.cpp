@@ -35,7 +35,8 @@ options:
                             PATH: relative to the repository root, or an absolute directory inside its
                             working tree (read at base and head like any file)
   --config FILE             server configuration (clusters and their paths, kube versions, repo URL,
-                            sensitive values, egress); without it charts and Git sources are fetched
+                            sensitive values, egress); forge settings (forges, webhook secrets, tokens)
+                            are not needed here; without it charts and Git sources are fetched
                             only over https/ssh/oci from public addresses
   --format markdown|text|json   default: text on a terminal, markdown otherwise
   --max-comment-bytes N     split markdown into parts of at most N bytes (default 65536; 0 = no split)
@@ -127,7 +128,7 @@ int preview(int argc, char** argv) {
   config::RenderSettings render_settings;
   if (!config_file.empty()) {
     try {
-      config::Config cfg = config::load_file(config_file);
+      config::Config cfg = config::load_file(config_file, config::Use::preview);
       core::set_limits(cfg.limits);
       render_settings = cfg.render;
       auto repo = runners::preview_select_repo(cfg, req.repo);

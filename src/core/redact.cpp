@@ -17,7 +17,14 @@ namespace helmgate::core {
 
 std::string redact_url(std::string_view url) {
   size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
+  if (scheme == std::string_view::npos) {
+    // scp-like Git address: "git@host:org/repo" is a user name only; "user:pw@host:path" has a password.
+    size_t at = url.substr(0, url.find('/')).rfind('@');
+    if (at == std::string_view::npos || url.substr(0, at).find(':') == std::string_view::npos) return std::string(url);
+    return "***" + std::string(url.substr(at));
+  }
+  // The ssh user of "ssh://git@host/org/repo" is part of the address, not a credential: shown.
+  if (!url_has_credentials(url)) return std::string(url);
   size_t host_start = scheme + 3;
   size_t slash = url.find('/', host_start);
   std::string_view authority = url.substr(host_start, slash == std::string_view::npos ? url.npos : slash - host_start);
@@ -29,10 +36,11 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
-
 std::string strip_userinfo(std::string_view url) {
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);
+  // An ssh user name is part of the address (without it ssh logs in as the local user): kept.
+  if (!url_has_credentials(url)) return std::string(url);
   size_t host_start = scheme + 3;
   size_t end = url.find_first_of("/?#", host_start);
   std::string_view authority = url.substr(host_start, end == std::string_view::npos ? url.npos : end - host_start);

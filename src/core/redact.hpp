@@ -9,10 +9,13 @@
 
 namespace helmgate::core {
 
-// "redis://:pw@host:6379/0" -> "redis://***@host:6379/0"; also for http(s) URLs with userinfo.
+// "redis://:pw@host:6379/0" -> "redis://***@host:6379/0"; also for http(s) URLs with userinfo and scp-like
+// "user:pw@host:path" -> "***@host:path". What url_has_credentials() calls no credential stays as it is
+// ("ssh://git@host/org/repo", "git@host:org/repo").
 std::string redact_url(std::string_view url);
 
-// The URL without its userinfo ("https://user:tok@host/x" -> "https://host/x"); other URLs unchanged.
+// The URL without credentials in its userinfo ("https://user:tok@host/x" -> "https://host/x"); an ssh user
+// name ("ssh://git@host/x") and other URLs unchanged.
 std::string strip_userinfo(std::string_view url);
 
 // Whether the URL carries a password or token in its userinfo ("https://user:tok@host/...", also

@@ -12,6 +12,7 @@
 #include "core/base64.hpp"
 #include "core/redact.hpp"
 #include "core/yaml_bounded.hpp"
+#include "diff/scope.hpp"
 
 namespace helmgate::diff {
 
@@ -300,6 +301,12 @@ core::Result<std::vector<Resource>> parse_manifest(std::string_view yaml, const 
     r.name = doc["metadata"]["name"].Scalar();
     if (doc["metadata"]["namespace"] && doc["metadata"]["namespace"].IsScalar()) {
       r.namespace_ = doc["metadata"]["namespace"].Scalar();
+    }
+    if (r.namespace_.empty() && !options.default_namespace.empty() &&
+        !(options.scopes != nullptr ? options.scopes->cluster_scoped(r.group, r.kind)
+                                    : builtin_cluster_scoped(r.group, r.kind))) {
+      r.namespace_ = options.default_namespace;
+      doc["metadata"]["namespace"] = r.namespace_;
     }
     doc.remove("status");
     YAML::Node md = doc["metadata"];

@@ -14,6 +14,8 @@ class Node;
 
 namespace helmgate::diff {
 
+class Scopes;
+
 // Drops the field at a JSON pointer ("/spec/replicas") from resources whose group and kind match the
 // globs ("apps", "*", "Deploy*"). Data, so configuration can carry it.
 struct IgnoreRule {
@@ -55,6 +57,11 @@ struct ParseOptions {
   // The key of the markers that stand for Secret data; empty: core::redaction_key() (random per process
   // unless configured). A digest that must be the same in every process passes a fixed one.
   std::string secret_key;
+  // The release's target namespace: a namespaced resource without metadata.namespace gets it (in its key
+  // and its text), as `helm install --namespace` would create it; cluster-scoped kinds (scopes, else the
+  // built-in table) keep none. Empty: namespaces are taken as written.
+  std::string default_namespace;
+  const Scopes* scopes = nullptr;
 };
 
 // Parses a multi-document manifest. Documents without kind/metadata.name are skipped (helm emits empty

@@ -15,6 +15,7 @@ struct Problem {
   std::string file;  // repository path, when known
   int line = 0;      // 1-based; 0 when unknown
   int column = 0;
+  std::string cluster = {};  // the cluster whose manifests it concerns, when known (not in the renderings)
   std::string where() const;  // "file:line:col" or ""
 };
 

@@ -174,7 +174,8 @@ std::string_view to_string(Change c) {
 }
 
 std::vector<ResourceDiff> diff_resources(const std::vector<Resource>& base, const std::vector<Resource>& head,
-                                         int context) {
+                                         int context, std::string_view base_label, std::string_view head_label) {
+  const std::string bl = std::string(base_label) + "/", hl = std::string(head_label) + "/";
   std::map<std::string, const Resource*> b, h;
   for (const auto& r : base) b[r.key()] = &r;
   for (const auto& r : head) h[r.key()] = &r;
@@ -192,10 +193,10 @@ std::vector<ResourceDiff> diff_resources(const std::vector<Resource>& base, cons
     fill(d, *r);
     if (it == h.end()) {
       d.change = Change::removed;
-      d.diff = unified_diff(r->text, "", "base/" + key, "/dev/null", context);
+      d.diff = unified_diff(r->text, "", bl + key, "/dev/null", context);
     } else if (it->second->text != r->text) {
       d.change = Change::changed;
-      d.diff = unified_diff(r->text, it->second->text, "base/" + key, "head/" + key, context);
+      d.diff = unified_diff(r->text, it->second->text, bl + key, hl + key, context);
     } else {
       continue;
     }
@@ -207,7 +208,7 @@ std::vector<ResourceDiff> diff_resources(const std::vector<Resource>& base, cons
     d.key = key;
     fill(d, *r);
     d.change = Change::added;
-    d.diff = unified_diff("", r->text, "/dev/null", "head/" + key, context);
+    d.diff = unified_diff("", r->text, "/dev/null", hl + key, context);
     out.push_back(std::move(d));
   }
   std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.key < y.key; });

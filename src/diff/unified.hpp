@@ -22,8 +22,10 @@ struct ResourceDiff {
   std::string diff;  // unified diff, already redacted
 };
 
-// Resources of one release at base and head: only the ones that differ, ordered by key.
+// Resources of one release at base and head: only the ones that differ, ordered by key. The diff headers
+// name the sides with the labels ("base/<key>", "head/<key>"; the live diff says "live").
 std::vector<ResourceDiff> diff_resources(const std::vector<Resource>& base, const std::vector<Resource>& head,
-                                         int context = 3);
+                                         int context = 3, std::string_view base_label = "base",
+                                         std::string_view head_label = "head");
 
 }  // namespace helmgate::diff

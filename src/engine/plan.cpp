@@ -20,6 +20,16 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
     p.failure = "its manifests could not be read at " + commit.substr(0, 12) + "; not uninstalled";
     return p;
   }
+  if (!a.head_sync_fails.empty()) {
+    // Flux fails the sync of a path with a malformed file as a whole: nothing of it is applied.
+    const release::Problem* why = a.head_problems.empty() ? nullptr : &a.head_problems.front();
+    p.failure = "path " + a.head_sync_fails + " cannot be read in full at " + commit.substr(0, 12) +
+                (why == nullptr ? std::string()
+                                : " (" + why->where.file + (why->where.line > 0 ? ":" + std::to_string(why->where.line) : "") +
+                                      ": " + why->message + ")") +
+                "; not applied, as Flux fails the sync of the whole path";
+    return p;
+  }
   apply::Desired desired;
   if (a.head != nullptr) {
     desired.present = true;

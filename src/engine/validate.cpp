@@ -11,19 +11,12 @@
 #include "core/markdown.hpp"
 #include "core/names.hpp"
 #include "core/yaml_bounded.hpp"
+#include "diff/scope.hpp"
 #include "engine/live_state.hpp"
 
 namespace helmgate::engine {
 
 namespace {
-
-// Kinds that are never namespaced, so an object of these kinds is keyed without the release namespace
-// offline (discovery is not available there).
-const std::set<std::string, std::less<>> kClusterScoped = {
-    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
-    "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "APIService", "IngressClass", "RuntimeClass", "CSIDriver", "Node", "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding"};
 
 std::string scrub(const ValidateOptions& o, std::string s) { return o.redactor != nullptr ? o.redactor->scrub(std::move(s)) : s; }
 
@@ -173,7 +166,7 @@ std::vector<Finding> validate_offline(const std::vector<RenderedRelease>& releas
           break;
         }
       }
-      std::string ns = kClusterScoped.count(m.ref.kind) != 0 ? "" : (m.ref.namespace_.empty() ? r.namespace_ : m.ref.namespace_);
+      std::string ns = diff::builtin_cluster_scoped(group_of(m.ref.api_version), m.ref.kind) ? "" : (m.ref.namespace_.empty() ? r.namespace_ : m.ref.namespace_);
       std::string key = group_of(m.ref.api_version) + "/" + m.ref.kind + "/" + ns + "/" + m.ref.name;
       auto [it, fresh] = owner.emplace(key, r.id);
       if (!fresh && it->second != r.id) {
@@ -337,7 +330,7 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
         std::vector<diff::ResourceDiff> secret_diffs;
         for (const Obj* obj : by_release[keys[k]]) check(*obj, live_side, head_side, secret_diffs);
         if (!o.live_diff) continue;
-        auto diffs = diff::diff_resources(live_side, head_side);
+        auto diffs = diff::diff_resources(live_side, head_side, 3, "live", "head");
         for (auto& d : secret_diffs) diffs.push_back(std::move(d));
         std::stable_sort(diffs.begin(), diffs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
         std::lock_guard lock(mu);

@@ -21,6 +21,7 @@ std::string join_list(const std::vector<std::string>& v, size_t max) {
   return s;
 }
 
+// The changed files among the release's own inputs (its declaring file first), and in its chart directory.
 std::vector<std::string> touched(const Release& r, const std::set<std::string>& changed) {
   std::vector<std::string> out;
   for (const auto& f : r.inputs) {
@@ -33,7 +34,32 @@ std::vector<std::string> touched(const Release& r, const std::set<std::string>& 
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  auto own = std::find(out.begin(), out.end(), r.where.file);
+  if (own != out.end()) std::rotate(out.begin(), own, own + 1);
   return out;
+}
+
+// Whether `d` could not read where the release `r` (found on the other side) would be declared, and why.
+// Its root read in full: readable (the release is really added or removed there). Its root read in part:
+// unreadable (it may sit in the malformed file). Its root not read: unreadable when the root or a root on
+// the way to it (the paths whose Flux Kustomizations lead there) failed, except, with allow_missing, a
+// configured cluster path that does not exist at all (a cluster path the change adds).
+bool unreadable(const Discovery& d, const Release& r, bool allow_missing, std::vector<Problem>& why) {
+  auto failed = [&](const std::string& root) {
+    if (!d.root_failed(r.cluster, root) || (allow_missing && d.root_missing(r.cluster, root))) return false;
+    if (auto it = d.root_problems.find({r.cluster, root}); it != d.root_problems.end()) {
+      why.insert(why.end(), it->second.begin(), it->second.end());
+    }
+    return true;
+  };
+  if (d.read_roots.count({r.cluster, r.root}) != 0) return d.root_partial(r.cluster, r.root) && failed(r.root);
+  if (failed(r.root)) return true;
+  if (d.root_missing(r.cluster, r.root)) return false;
+  for (const auto& v : r.via) {
+    if (d.read_roots.count({r.cluster, v}) != 0 && !d.root_partial(r.cluster, v)) continue;
+    if (failed(v)) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> reasons_for(const Release& a, const Release& b) {
@@ -93,15 +119,20 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
     auto files = touched(r, changed);
     if (!files.empty()) a.reasons.push_back("changed files: " + join_list(files, 5));
   };
+  auto sync_fails = [&](Affected& a, const Release& r) {
+    if (!head.root_partial(r.cluster, r.root)) return;
+    a.head_sync_fails = r.root.empty() ? "." : r.root;
+    if (auto it = head.root_problems.find({r.cluster, r.root}); it != head.root_problems.end()) a.head_problems = it->second;
+  };
   for (const auto& [id, rb] : b) {
     auto it = h.find(id);
     Affected a;
     a.id = id;
     a.base = rb;
     if (it == h.end()) {
-      if (head.root_failed(rb->cluster, rb->root)) {
+      if (unreadable(head, *rb, false, a.head_problems)) {
         a.head_failed = true;
-        a.reasons.push_back("its manifests could not be read at head (see the errors)");
+        a.reasons.push_back("its manifests could not be read at head");
       } else if (auto u = head.unread.find(id); u != head.unread.end()) {
         // Still declared, in a generation helmgate does not read: unknown at head, never an uninstall.
         a.head_failed = true;
@@ -118,6 +149,7 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
     a.reasons = reasons_for(*rb, *it->second);
     if (a.reasons.empty()) continue;
     with_files(a, *it->second);
+    sync_fails(a, *it->second);
     out.push_back(std::move(a));
   }
   for (const auto& [id, rh] : h) {
@@ -125,7 +157,7 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
     Affected a;
     a.id = id;
     a.head = rh;
-    a.base_failed = base.root_failed(rh->cluster, rh->root);
+    a.base_failed = unreadable(base, *rh, true, a.base_problems);
     if (auto u = base.unread.find(id); !a.base_failed && u != base.unread.end()) {
       a.base_failed = true;  // it was there, in a generation helmgate does not read: not an addition
       a.reasons.push_back("at base it was a " + core::names::shown(u->second) + ", which helmgate does not read");
@@ -133,6 +165,7 @@ std::vector<Affected> affected(const Discovery& base, const Discovery& head,
       a.reasons.push_back(a.base_failed ? "its manifests could not be read at base" : "HelmRelease added");
     }
     with_files(a, *rh);
+    sync_fails(a, *rh);
     out.push_back(std::move(a));
   }
   std::sort(out.begin(), out.end(), [](const Affected& x, const Affected& y) { return x.id < y.id; });

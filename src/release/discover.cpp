@@ -17,6 +17,7 @@
 #include "release/sources.hpp"
 #include "release/helmrelease_legacy.hpp"
 #include "release/names_gate.hpp"
+#include "release/own_inputs.hpp"
 #include "release/substitute.hpp"
 #include "release/release.hpp"
 #include "core/base64.hpp"
@@ -107,6 +108,14 @@ bool Discovery::root_failed(const std::string& cluster, const std::string& root)
   return std::find(failed_roots.begin(), failed_roots.end(), std::make_pair(cluster, root)) != failed_roots.end();
 }
 
+bool Discovery::root_missing(const std::string& cluster, const std::string& root) const {
+  return std::find(missing_roots.begin(), missing_roots.end(), std::make_pair(cluster, root)) != missing_roots.end();
+}
+
+bool Discovery::root_partial(const std::string& cluster, const std::string& root) const {
+  return std::find(partial_roots.begin(), partial_roots.end(), std::make_pair(cluster, root)) != partial_roots.end();
+}
+
 std::string ChartRef::describe() const {
   switch (kind) {
     case ChartKind::repo_dir: return path + " (this repository)";
@@ -154,9 +163,9 @@ class Discoverer {
     objects_.clear();
     found_.clear();
     std::deque<Root> roots;
-    for (const auto& p : cluster.paths) roots.push_back({0, clean(p), nullptr});
+    for (const auto& p : cluster.paths) roots.push_back({0, clean(p), nullptr, true});
     std::set<std::string> visited;
-    std::vector<Doc> flux_kustomizations;
+    std::vector<std::pair<Doc, std::vector<std::string>>> flux_kustomizations;  // with the roots that led there
     while (true) {
       while (!roots.empty()) {
         Root root = std::move(roots.front());
@@ -164,6 +173,8 @@ class Discoverer {
         if (!visited.insert(root.key()).second) continue;
         use(root.source);
         std::vector<std::string> inputs;
+        const size_t problems_before = out_.problems.size();
+        missing_ = partial_ = false;
         auto docs = load_root(root.path, inputs);
         if (docs && root.transform) docs = apply_transform(**docs, *root.transform);
         const std::string root_id = src_->prefix + root.path;
@@ -171,21 +182,32 @@ class Discoverer {
           for (auto& i : inputs) i = src_->prefix + i;
         }
         if (root.transform && !root.transform->file.empty()) inputs.push_back(root.transform->file);
-        if (!docs) {
+        if (!docs || partial_) {
           out_.failed_roots.emplace_back(cluster.name, root_id);
-          continue;
+          auto& why = out_.root_problems[{cluster.name, root_id}];
+          why.insert(why.end(), out_.problems.begin() + static_cast<std::ptrdiff_t>(problems_before), out_.problems.end());
+          // A cluster path absent at this commit: at base, a cluster path the change adds.
+          if (!docs && missing_ && root.cluster_path) out_.missing_roots.emplace_back(cluster.name, root_id);
+          // Read in part (a malformed file among readable ones): what was read is kept, and Flux would fail
+          // the sync of this path as a whole.
+          if (partial_) out_.partial_roots.emplace_back(cluster.name, root_id);
+          if (!docs) continue;
         }
+        out_.read_roots.emplace(cluster.name, root_id);
+        std::vector<std::string> via = root.via;
+        via.push_back(root_id);
         for (const auto& d : **docs) {
           index(d);
-          found_.push_back({d, root_id, inputs, root.source, root.transform, root.followed});
-          if (scalar(d.node, "kind") == "Kustomization") flux_kustomizations.push_back(d);
+          found_.push_back({d, root_id, inputs, root.source, root.transform, root.via, root.followed});
+          if (scalar(d.node, "kind") == "Kustomization") flux_kustomizations.emplace_back(d, via);
         }
       }
       // Followed only once everything seen so far is indexed: the GitRepository or ArtifactGenerator a
       // Flux Kustomization names may sit in a file read after it.
-      for (const auto& d : flux_kustomizations) {
+      for (const auto& [d, via] : flux_kustomizations) {
         for (auto& next : follow(d)) {
           next.followed = true;
+          next.via = via;
           if (visited.count(next.key()) == 0) roots.push_back(std::move(next));
         }
       }
@@ -206,6 +228,7 @@ class Discoverer {
       } else if (api != legacy::Api::other) {
         use(f.source);
         Release r = build_release(f.doc, f.root, f.inputs);
+        r.via = f.via;
         if (f.transform) r.sensitive.insert(r.sensitive.end(), f.transform->sensitive.begin(), f.transform->sensitive.end());
         if (!src_->prefix.empty()) {
           r.where.file = src_->prefix + r.where.file;
@@ -247,7 +270,9 @@ class Discoverer {
     size_t source = 0;
     std::string path;
     std::shared_ptr<const Transform> transform;
-    bool followed = false;  // a Flux Kustomization's spec.path (not a cluster path)
+    bool cluster_path = false;     // one of the cluster's configured paths (not reached through a Kustomization)
+    std::vector<std::string> via = {};  // the roots whose Flux Kustomizations led here, outermost first
+    bool followed = false;              // a Flux Kustomization's spec.path (not a cluster path)
     std::string key() const {
       return std::to_string(source) + ":" + path + (transform ? "#" + transform->digest : std::string());
     }
@@ -259,6 +284,7 @@ class Discoverer {
     std::vector<std::string> inputs;
     size_t source = 0;
     std::shared_ptr<const Transform> transform;
+    std::vector<std::string> via;
     bool followed = false;
   };
 
@@ -886,6 +912,7 @@ class Discoverer {
       problem("path '" + root + "' does not exist at " + commit_.substr(0, 12) +
                   " (check the cluster paths or the Flux Kustomization spec.path)",
               {root, 0, 0});
+      missing_ = true;
       return core::Error(core::errc::not_found, "missing " + root);
     }
     for (const char* name : kKustomizationNames) {
@@ -930,7 +957,9 @@ class Discoverer {
       auto& d = std::get<Docs>(pf);
       docs->insert(docs->end(), d.begin(), d.end());
     }
-    if (failed) return core::Error(core::errc::bad_request, "invalid files under " + root);
+    // What could be read is kept (the other releases of the path are still previewed); the caller records
+    // the path as read in part.
+    if (failed) partial_ = true;
     return std::shared_ptr<const Docs>(docs);
   }
 
@@ -1268,6 +1297,8 @@ class Discoverer {
   const ClusterSpec* cluster_ = nullptr;
   std::map<std::string, Doc> objects_;
   std::vector<Found> found_;
+  bool missing_ = false;  // the last load_root met a path that does not exist
+  bool partial_ = false;  // the last load_root skipped files it could not read
 };
 
 }  // namespace
@@ -1282,6 +1313,7 @@ Discovery discover(const git::Repository& repo, const std::string& commit, const
   out.releases.erase(std::unique(out.releases.begin(), out.releases.end(),
                                  [](const Release& a, const Release& b) { return a.id() == b.id(); }),
                      out.releases.end());
+  narrow_inputs(repo, commit, out.releases);
   return out;
 }
 

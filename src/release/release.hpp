@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,11 @@ struct Release {
   std::vector<ValuesSource> values_from;
   std::string post_render_kustomization;  // kustomization.yaml fields from spec.postRenderers
   std::string root;                       // the cluster path or Flux Kustomization path it came from
-  std::vector<std::string> inputs;        // repository files that reach it (kustomize closure, values)
+  std::vector<std::string> via;           // the roots whose Flux Kustomizations led to root, outermost first
+  // Repository files that reach it: its own file, the kustomization files and patches of its overlay,
+  // its valuesFrom objects' and chart source's files, the Flux Kustomization that transforms it (files of
+  // the same root that only declare other objects are not among them; see narrow_inputs).
+  std::vector<std::string> inputs;
   Location where;
   std::vector<std::string> notes;
   std::vector<Problem> errors;  // resolution errors (missing valuesFrom, unsupported source)
@@ -106,11 +111,22 @@ struct Discovery {
   // What discovery did not follow and why (a tenant GitRepository that could not be fetched): shown in
   // the report so a missing release is never silent, without failing the preview.
   std::vector<Problem> notes;
-  std::vector<std::pair<std::string, std::string>> failed_roots;  // (cluster, root) that could not be read
+  // (cluster, root) that could not be read, entirely or in part, with the problems met reading each.
+  std::vector<std::pair<std::string, std::string>> failed_roots;
+  std::map<std::pair<std::string, std::string>, std::vector<Problem>> root_problems;
+  // Configured cluster paths that do not exist at this commit (also in failed_roots): at base, a cluster
+  // path the change adds, whose releases are honest additions.
+  std::vector<std::pair<std::string, std::string>> missing_roots;
+  // Roots read in part (a malformed file among readable ones; also in failed_roots): the releases found
+  // there are kept, but Flux would fail the sync of the path as a whole.
+  std::vector<std::pair<std::string, std::string>> partial_roots;
+  std::set<std::pair<std::string, std::string>> read_roots;  // (cluster, root) read, in full or in part
   // HelmReleases declared in an apiVersion helmgate does not read (a note each): id -> "<kind> <apiVersion>".
   // Such a release is neither added nor removed by the change, only unknown on that side.
   std::map<std::string, std::string> unread;
   bool root_failed(const std::string& cluster, const std::string& root) const;
+  bool root_missing(const std::string& cluster, const std::string& root) const;
+  bool root_partial(const std::string& cluster, const std::string& root) const;
 };
 
 // Kustomize builds (a directory on disk -> multi-document YAML); the caller wires a runner in, so this
@@ -156,7 +172,11 @@ struct Affected {
   const Release* base = nullptr;  // null: added
   const Release* head = nullptr;  // null: removed (or head could not be discovered: head_failed)
   bool head_failed = false;
-  bool base_failed = false;  // added only because base could not be discovered
+  bool base_failed = false;  // missing at base only because base could not be read: an error, not "added"
+  // Why a side failed: the problems met reading the path it comes from (file:line), for the report.
+  std::vector<Problem> base_problems, head_problems;
+  // Found at head in a path read only in part: Flux would fail the sync of that path as a whole.
+  std::string head_sync_fails;  // the path; empty when the path was read in full
   std::vector<std::string> reasons;
 };
 

@@ -19,6 +19,7 @@
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "diff/normalize.hpp"
+#include "diff/scope.hpp"
 #include "git/repository.hpp"
 #include "release/release.hpp"
 #include "engine/chart_request.hpp"
@@ -106,6 +107,7 @@ class Pipeline {
     for (const auto& p : head_d.problems) {
       auto pr = to_problem(p);
       pr.message = "[" + p.cluster + " @ head] " + pr.message;
+      pr.cluster = p.cluster;
       report.errors.push_back(pr);
     }
     for (const auto& n : head_d.notes) {
@@ -158,6 +160,10 @@ class Pipeline {
       if (b != job_of.end() && h != job_of.end()) sides_of.emplace_back(b->second, h->second);
     }
     engine::settle_volatility(renderer_, reqs, results, sides_of);
+    // Scopes of the custom kinds the rendered CRDs declare: resources are keyed with their effective namespace.
+    for (const auto& res : results) {
+      if (res) scopes_.add_crds(res->manifest);
+    }
     std::set<std::tuple<std::string, std::string, std::string>> at_base;  // cluster, release name, namespace
     for (const auto& r : base_d.releases) at_base.emplace(r.cluster, r.release_name, r.target_namespace);
 
@@ -236,8 +242,33 @@ class Pipeline {
     rr.status = x.base == nullptr   ? diff::ReleaseStatus::added
                 : x.head == nullptr ? (x.head_failed ? diff::ReleaseStatus::error : diff::ReleaseStatus::removed)
                                     : diff::ReleaseStatus::changed;
+    // What failed, where: the first problem met reading the path (the others are in the report's errors
+    // for head; for base they are not shown elsewhere, so all of them).
+    auto failure = [&](const std::string& what, const std::vector<release::Problem>& why, size_t max) {
+      if (why.empty()) {
+        rr.errors.push_back({redactor_.scrub(what), "", 0, 0});
+        return;
+      }
+      for (size_t k = 0; k < why.size() && k < max; ++k) {
+        auto p = to_problem(why[k]);
+        p.message = redactor_.scrub(what + ": " + p.message);
+        rr.errors.push_back(p);
+      }
+    };
     if (x.head_failed) {
-      rr.errors.push_back({"the manifests of this release could not be read at head; see the errors above", "", 0, 0});
+      failure("[head] the manifests of this release could not be read at head (it is not shown as removed)",
+              x.head_problems, 1);
+    }
+    if (x.base_failed) {
+      failure("[base] the manifests of this release could not be read at base, so head cannot be compared with it "
+              "(it is not shown as added)",
+              x.base_problems, 3);
+    }
+    if (!x.head_sync_fails.empty()) {
+      failure("[head] the sync of path " + x.head_sync_fails +
+                  " would fail as a whole (Flux fails the Kustomization that applies it); the diff shows what it "
+                  "would apply once the path can be read",
+              x.head_problems, 1);
     }
     std::vector<diff::Resource> sides[2];
     // A side whose manifests could not be read is unknown, not empty: no "everything removed/added".
@@ -267,6 +298,8 @@ class Pipeline {
       }
       diff::ParseOptions po;
       po.redactor = &redactor_;
+      po.default_namespace = r->target_namespace;
+      po.scopes = &scopes_;
       po.source = "helm template " + r->release_name + " (" + label + ")";
       std::vector<std::string> rendered_secrets;
       po.secret_values = &rendered_secrets;
@@ -303,6 +336,7 @@ class Pipeline {
   std::string root_;
   core::EgressPolicy egress_;
   diff::Redactor redactor_;
+  diff::Scopes scopes_;
   std::mutex tenants_mu_;
   std::map<std::string, core::Result<std::shared_ptr<const git::Repository>>> tenants_;
 };

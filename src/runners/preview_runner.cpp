@@ -118,6 +118,7 @@ namespace {
 
 struct ClusterCounts {
   size_t releases = 0, changed = 0, errors = 0;  // from the render diff
+  size_t unreadable = 0;  // manifests of the cluster that could not be read at head (a malformed file)
   size_t findings = 0, finding_errors = 0, drifted = 0;
   bool validated = false;
   bool offline_only = false;  // no preview credential: no dry-run
@@ -228,6 +229,13 @@ class PreviewJob {
 
     std::map<std::string, ClusterCounts> counts;
     for (const auto& c : clusters) counts[c];
+    // A file that cannot be read fails the sync of its path in Flux: the cluster's status is a failure even
+    // when no affected release comes from that file (an error for no cluster in particular counts for all).
+    for (const auto& e : result->report.errors) {
+      for (const auto& c : clusters) {
+        if (e.cluster.empty() || e.cluster == c) ++counts[c].unreadable;
+      }
+    }
     for (const auto& r : result->report.releases) {
       auto& cc = counts[r.cluster];
       ++cc.releases;
@@ -304,9 +312,10 @@ class PreviewJob {
 
     for (const auto& c : clusters) {
       const auto& cc = counts[c];
-      bool bad = cc.errors > 0 || cc.finding_errors > 0;
+      bool bad = cc.errors > 0 || cc.finding_errors > 0 || cc.unreadable > 0;
       std::string d = std::to_string(cc.changed) + " release(s) changed";
       if (cc.errors > 0) d += ", " + std::to_string(cc.errors) + " failed to render";
+      if (cc.unreadable > 0) d += ", " + std::to_string(cc.unreadable) + " manifest error(s)";
       if (cc.validated && cc.offline_only) {
         d += cc.finding_errors > 0 ? ", offline checks: " + std::to_string(cc.finding_errors) + " error(s)"
                                    : ", offline checks only (no preview credential)";

@@ -225,6 +225,9 @@ spec:
       saw = true;
       CHECK(d.diff.find("-  key: old") != std::string::npos);
       CHECK(d.diff.find("+  key: new") != std::string::npos);
+      // The sides are the cluster now and the change's head (issue 11: not "base").
+      CHECK(d.diff.rfind("--- live/core/ConfigMap/", 0) == 0);
+      CHECK(d.diff.find("\n+++ head/core/ConfigMap/") != std::string::npos);
     }
   }
   CHECK(saw);

@@ -1,0 +1,84 @@
+#include "release/own_inputs.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "core/yaml_bounded.hpp"
+#include "release/yaml_util.hpp"
+
+namespace helmgate::release {
+
+namespace {
+
+using detail::scalar;
+
+struct Object {
+  std::string api_version, kind, name;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool is_kustomization_file(const std::string& path) {
+  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  return base == "kustomization.yaml" || base == "kustomization.yml" || base == "Kustomization";
+}
+
+// The whole objects a file declares; nullopt when it is not only whole objects (or cannot be read), so
+// the file is kept for every release.
+std::optional<std::vector<Object>> objects_of(const git::Repository& repo, const std::string& commit,
+                                              const std::string& path) {
+  if (!ends_with(path, ".yaml") && !ends_with(path, ".yml")) return std::nullopt;
+  if (path.find("//") != std::string::npos) return std::nullopt;  // a tenant repository's file
+  auto text = repo.read_file(commit, path);
+  if (!text.ok() || !text->has_value()) return std::nullopt;
+  std::vector<Object> out;
+  try {
+    for (const auto& n : core::yaml::load_all(**text)) {
+      if (n.IsNull()) continue;
+      Object o{scalar(n, "apiVersion"), scalar(n, "kind"), scalar(detail::get(n, "metadata"), "name")};
+      if (!n.IsMap() || o.kind.empty() || o.name.empty()) return std::nullopt;
+      out.push_back(std::move(o));
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+bool belongs(const Release& r, const Object& o) {
+  if (o.kind == "HelmRelease" || o.kind == "FluxHelmRelease") return o.name == r.name;
+  if (o.kind == "Kustomization" && o.api_version.rfind("kustomize.toolkit.fluxcd.io/", 0) == 0) return true;
+  for (const auto& v : r.values_from) {
+    if (v.kind == o.kind && v.name == o.name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void narrow_inputs(const git::Repository& repo, const std::string& commit, std::vector<Release>& releases) {
+  std::map<std::string, std::optional<std::vector<Object>>> files;
+  for (auto& r : releases) {
+    if (r.where.file.empty()) continue;
+    std::vector<std::string> keep;
+    for (const auto& f : r.inputs) {
+      bool own = f == r.where.file || f == r.chart.source.file || is_kustomization_file(f);
+      if (!own) {
+        auto it = files.find(f);
+        if (it == files.end()) it = files.emplace(f, objects_of(repo, commit, f)).first;
+        own = !it->second || std::any_of(it->second->begin(), it->second->end(),
+                                          [&](const Object& o) { return belongs(r, o); });
+      }
+      if (own) keep.push_back(f);
+    }
+    r.inputs = std::move(keep);
+  }
+}
+
+}  // namespace helmgate::release
