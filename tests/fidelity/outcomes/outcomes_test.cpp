@@ -21,6 +21,7 @@
 #include "engine/plan.hpp"
 #include "release/release.hpp"
 #include "runners/preview_pipeline.hpp"
+#include "support/preview_request.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -79,14 +80,7 @@ struct Preview {
     fs::remove_all(work, ec);
   }
   runners::PreviewResult run(const TempRepo& t, const std::string& base, const std::string& head) const {
-    runners::PreviewRequest req;
-    req.repo = t.dir.string();
-    req.base = base;
-    req.head = head;
-    req.cache_dir = work;
-    req.helm = test::require_env("HELMGATE_HELM");
-    req.kubectl = test::require_env("HELMGATE_KUBECTL");
-    req.formats = {runners::PreviewFormat::markdown, runners::PreviewFormat::json};
+    auto req = test::preview_request(t.dir.string(), base, head, work, {runners::PreviewFormat::markdown, runners::PreviewFormat::json});
     req.max_part_bytes = 0;
     auto res = runners::run_preview(req);
     INFO((res ? std::string() : res.error().message));

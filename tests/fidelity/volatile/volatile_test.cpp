@@ -13,6 +13,7 @@
 #include "render/renderer.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "engine/volatile_verdict.hpp"
+#include "support/preview_request.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 #include "vol_chart.hpp"
@@ -47,14 +48,7 @@ spec:
 
 runners::PreviewRequest request(const TempRepo& t, const std::string& base, const std::string& head,
                                 const std::string& work) {
-  runners::PreviewRequest req;
-  req.repo = t.dir.string();
-  req.base = base;
-  req.head = head;
-  req.cache_dir = work;
-  req.helm = test::require_env("HELMGATE_HELM");
-  req.kubectl = test::require_env("HELMGATE_KUBECTL");
-  req.formats = {runners::PreviewFormat::markdown, runners::PreviewFormat::text, runners::PreviewFormat::json};
+  auto req = test::preview_request(t.dir.string(), base, head, work, {runners::PreviewFormat::markdown, runners::PreviewFormat::text, runners::PreviewFormat::json});
   config::Repo cfg;
   cfg.name = "example/fleet";
   cfg.url = "git@github.com:example/fleet";

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "runners/preview_pipeline.hpp"
+#include "support/preview_request.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -40,14 +41,7 @@ TEST_CASE("live reads only for releases the deploy branch declares under that na
   const std::string head = t.commit("head");
 
   const std::string work = (fs::temp_directory_path() / ("hg-sec-declared-" + std::to_string(::getpid()))).string();
-  runners::PreviewRequest req;
-  req.repo = t.dir.string();
-  req.base = base;
-  req.head = head;
-  req.cache_dir = work;
-  req.helm = test::require_env("HELMGATE_HELM");
-  req.kubectl = test::require_env("HELMGATE_KUBECTL");
-  req.formats = {runners::PreviewFormat::text};
+  auto req = test::preview_request(t.dir.string(), base, head, work, {runners::PreviewFormat::text});
   req.keep_head_manifests = true;
   config::Repo cfg;
   cfg.name = "example/fleet";

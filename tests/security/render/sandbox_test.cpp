@@ -21,6 +21,7 @@
 #include "render/renderer.hpp"
 #include "render/sandbox.hpp"
 #include "runners/preview_pipeline.hpp"
+#include "support/preview_request.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -174,14 +175,7 @@ TEST_CASE("in a preview, the release whose chart hits the memory limit fails alo
           "{{- $s := \"xxxxxxxxxxxxxxxx\" }}{{- range until 40 }}{{- $s = printf \"%s%s\" $s $s }}{{- end }}# {{ len $s }}\n");
   const std::string head = t.commit("a template that allocates without bound");
   const std::string work = work_dir("preview-oom");
-  runners::PreviewRequest req;
-  req.repo = t.dir.string();
-  req.base = base;
-  req.head = head;
-  req.cache_dir = work;
-  req.helm = test::require_env("HELMGATE_HELM");
-  req.kubectl = test::require_env("HELMGATE_KUBECTL");
-  req.formats = {runners::PreviewFormat::markdown};
+  auto req = test::preview_request(t.dir.string(), base, head, work, {runners::PreviewFormat::markdown});
   auto res = runners::run_preview(req);
   render::configure_sandbox(render::SandboxSettings{});
   INFO((res.ok() ? res->markdown_parts.front() : res.error().message));

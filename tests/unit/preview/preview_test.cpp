@@ -13,6 +13,7 @@
 #include "render/renderer.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "engine/redaction.hpp"
+#include "support/preview_request.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -346,14 +347,7 @@ spec:
   const std::string head = t.commit("message");
 
   const std::string work = work_dir("sensitive");
-  runners::PreviewRequest req;
-  req.repo = t.dir.string();
-  req.base = base;
-  req.head = head;
-  req.cache_dir = work;
-  req.helm = test::require_env("HELMGATE_HELM");
-  req.kubectl = test::require_env("HELMGATE_KUBECTL");
-  req.formats = {runners::PreviewFormat::markdown, runners::PreviewFormat::text, runners::PreviewFormat::json};
+  auto req = test::preview_request(t.dir.string(), base, head, work, {runners::PreviewFormat::markdown, runners::PreviewFormat::text, runners::PreviewFormat::json});
   config::Repo cfg;
   cfg.name = "example/fleet";
   cfg.url = "git@github.com:example/fleet";
