@@ -77,11 +77,13 @@ clean_tree "$t"
 put "$t/src/core/up.cpp" '#include "core/error.hpp"' '#include "engine/plan.hpp"'
 put "$t/src/apply/helm.cpp" '#include "apply/helm.hpp"' '#include <vector>' '#include "render/process.hpp"'
 put "$t/src/render/r.cpp" '#include "apply/helm.hpp"'
+put "$t/src/diff/d.cpp" '#include <vector>' '#include <yaml-cpp/yaml.h>' '  #  include <kube/client.hpp>'
 expect_fail "forbidden includes" "$t" -- \
   'src/core/up.cpp:2: forbidden dependency core → engine (#include "engine/plan.hpp")' \
   'src/apply/helm.cpp:3: forbidden dependency apply → render (#include "render/process.hpp")' \
   'src/render/r.cpp:1: forbidden dependency render → apply' \
-  'check-layout: 3 problem(s)'
+  'src/diff/d.cpp:3: forbidden dependency diff → kube (#include "kube/client.hpp")' \
+  'check-layout: 4 problem(s)'
 
 # Includes the rule cannot place.
 clean_tree "$t"
