@@ -150,12 +150,14 @@ expect_pass "edges of the README" "$t"
 put "$t/queue/bad.cpp" '#include "handlers/routes.hpp"'
 put "$t/src/engine/bad.cpp" '#include "runners/tools.hpp"' '#include "forge/forge.hpp"' '#include "queue/queue.hpp"'
 put "$t/src/process/bad.cpp" '#include "render/renderer.hpp"'
+put "$t/src/apply/bad.cpp" '#include "git/repository.hpp"'
 expect_fail "edges the README forbids" "$t" -- \
   'queue/bad.cpp:1: forbidden dependency queue → handlers' \
   'src/engine/bad.cpp:1: forbidden dependency engine → runners' \
   'src/engine/bad.cpp:2: forbidden dependency engine → forge' \
   'src/engine/bad.cpp:3: forbidden dependency engine → queue' \
-  'src/process/bad.cpp:1: forbidden dependency process → render'
+  'src/process/bad.cpp:1: forbidden dependency process → render' \
+  'src/apply/bad.cpp:1: forbidden dependency apply → git'
 
 if [ "$failed" -ne 0 ]; then
   echo "checker self-test: FAILED" >&2
