@@ -49,7 +49,9 @@ struct RecordOptions {
   std::vector<std::string> namespaces;  // empty: every namespace (one list call)
   DecodeLimits limits;
   ValuesDigest values_digest;
-  size_t page_size = 100;               // records are large (chart and manifest): small pages
+  // Records are large (chart files and manifest, up to the API server's ~1.5 MiB per object): 40 a page
+  // stays under the client's 64 MiB answer bound whatever their size.
+  size_t page_size = 40;
 };
 
 struct RecordError {
