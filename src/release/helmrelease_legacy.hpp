@@ -1,7 +1,7 @@
 #pragma once
 // The helm-operator generations of HelmRelease, one reader per API generation: each takes the document and
-// returns the release's fields (names, the chart it declares, its values sources in merge order); discovery
-// resolves the chart and reads the values they name, as for every generation.
+// returns the release's fields (names, the chart it declares, its values sources in merge order);
+// read_release then resolves the chart and reads the values they name, as for every generation.
 //   helm.fluxcd.io/v1 HelmRelease          helm-operator 1.x
 //   flux.weave.works/v1beta1 HelmRelease   helm-operator 0.5-0.10: the same spec as helm.fluxcd.io/v1
 //   helm.integrations.flux.weave.works/v1alpha2 FluxHelmRelease   the Flux 1.x operator before 0.5:
@@ -22,11 +22,13 @@
 #include <string>
 #include <vector>
 
+#include "release/helmrelease.hpp"
+
 namespace helmgate::release::legacy {
 
 enum class Api {
   other,              // not a HelmRelease of any generation
-  flux_v2,            // helm.toolkit.fluxcd.io/* HelmRelease (read by discover.cpp)
+  flux_v2,            // helm.toolkit.fluxcd.io/* HelmRelease (read by helmrelease_v2.cpp)
   helm_operator,      // helm.fluxcd.io/v1, flux.weave.works/v1beta1 HelmRelease
   flux_helm_release,  // helm.integrations.flux.weave.works/v1alpha2 FluxHelmRelease
   unknown,            // kind HelmRelease or FluxHelmRelease in an apiVersion helmgate does not read
@@ -68,5 +70,11 @@ Fields read_helm_operator(const YAML::Node& doc);
 Fields read_flux_helm_release(const YAML::Node& doc, const std::string& charts_path);
 // The reader of the document's generation; nullopt for Flux v2 and anything else.
 std::optional<Fields> read(const YAML::Node& doc, const std::string& charts_path);
+
+// The release a helm-operator generation document declares (read, then resolved: the chart, valuesFrom
+// ConfigMaps/Secrets and chartFileRef files, spec.values on top). The target namespace is created, as the
+// operators install with it.
+Release read_release(const Doc& d, const std::string& root, const std::vector<std::string>& inputs,
+                     const ReleaseScope& scope);
 
 }  // namespace helmgate::release::legacy
