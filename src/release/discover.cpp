@@ -10,7 +10,6 @@
 #include <deque>
 
 #include "core/limits.hpp"
-#include "core/redact.hpp"
 #include "release/duplicates.hpp"
 #include "release/flux_kustomization.hpp"
 #include "release/helmrelease.hpp"
@@ -25,36 +24,6 @@
 namespace helmgate::release {
 
 using detail::scalar;
-
-bool Discovery::root_failed(const std::string& cluster, const std::string& root) const {
-  return std::find(failed_roots.begin(), failed_roots.end(), std::make_pair(cluster, root)) != failed_roots.end();
-}
-
-bool Discovery::root_missing(const std::string& cluster, const std::string& root) const {
-  return std::find(missing_roots.begin(), missing_roots.end(), std::make_pair(cluster, root)) != missing_roots.end();
-}
-
-bool Discovery::root_partial(const std::string& cluster, const std::string& root) const {
-  return std::find(partial_roots.begin(), partial_roots.end(), std::make_pair(cluster, root)) != partial_roots.end();
-}
-
-std::string ChartRef::describe() const {
-  switch (kind) {
-    case ChartKind::repo_dir: return path + " (this repository)";
-    case ChartKind::helm_repository: return name + (version.empty() ? "" : "@" + version) + " from " + core::redact_url(url);
-    case ChartKind::oci:
-      return core::redact_url(url) + (version.empty() ? "" : ":" + version) + (digest.empty() ? "" : "@" + digest);
-    case ChartKind::remote_git: return core::redact_url(url) + "//" + path + (version.empty() ? "" : "@" + version);
-  }
-  return {};
-}
-
-std::string ValuesSource::label() const {
-  std::string s = kind + " " + (namespace_.empty() ? "" : namespace_ + "/") + name;
-  if (!key.empty()) s += "[" + key + "]";
-  if (!target_path.empty()) s += " -> " + target_path;
-  return s;
-}
 
 core::Result<std::vector<ClusterSpec>> default_clusters(const git::Repository& repo, const std::string& commit) {
   auto entries = repo.list(commit, "clusters", false);
