@@ -1,6 +1,7 @@
 #pragma once
 // For the unit tests of discovery's rooms (tests/unit/release): documents made from text, a collector for
-// the problems and notes a room reports, and a chart context over an object index.
+// the problems and notes a room reports, a small repository as a source tree, and a chart context over an
+// object index. Header-only: tests that include it link helmgate_release and helmgate_render.
 #include <yaml-cpp/yaml.h>
 
 #include <optional>
@@ -11,6 +12,7 @@
 #include "release/chart_source.hpp"
 #include "release/documents.hpp"
 #include "release/source_tree.hpp"
+#include "support/temp_repo.hpp"
 
 namespace helmgate::test {
 
@@ -31,6 +33,20 @@ struct Said {
     std::string s;
     for (const auto& [m, at] : problems) s += at.file + ":" + std::to_string(at.line) + ": " + m + "\n";
     return s;
+  }
+};
+
+// A small repository for a room to read: write files with t, then commit() points tree at the commit.
+struct TreeFixture {
+  TempRepo t;
+  std::optional<git::Repository> repo;
+  release::SourceTree tree;
+  explicit TreeFixture(const std::string& name) : t(name) {}
+  void commit() {
+    const std::string c = t.commit("tree");
+    repo = git::Repository::open(t.dir.string()).value();
+    tree.repo = &*repo;
+    tree.commit = c;
   }
 };
 

@@ -27,6 +27,12 @@ std::string kustomization(const std::string& source_kind, const std::string& sou
          "\n    name: " + source_name + "\n" + extra;
 }
 
+// The Transform of Flux Kustomization flux-system/apps with these spec fields (YAML under spec).
+std::shared_ptr<const Transform> transform_with(const std::string& spec_fields, const ObjectIndex& objects, Said& said) {
+  return transform_of(doc(kustomization("GitRepository", "flux-system", spec_fields)), "flux-system/apps", objects,
+                      said.problem());
+}
+
 }  // namespace
 
 TEST_CASE("flux kustomization: a path of this repository, and sources not followed are notes", "[unit]") {
@@ -119,11 +125,9 @@ TEST_CASE("flux kustomization: postBuild variables, Secrets decoded and sensitiv
   objects.add(doc("kind: Secret\nmetadata: {name: secret-vars, namespace: flux-system}\ndata:\n  token: czNjcjN0\n",
                   "clusters/dev/secret.yaml", 1));
   Said said;
-  auto t = transform_of(doc(kustomization("GitRepository", "flux-system",
-                                          "  postBuild:\n    substitute:\n      region: us\n    substituteFrom:\n"
-                                          "      - kind: ConfigMap\n        name: vars\n      - kind: Secret\n"
-                                          "        name: secret-vars\n")),
-                        "flux-system/apps", objects, said.problem());
+  auto t = transform_with("  postBuild:\n    substitute:\n      region: us\n    substituteFrom:\n"
+                          "      - kind: ConfigMap\n        name: vars\n      - kind: Secret\n        name: secret-vars\n",
+                          objects, said);
   REQUIRE(t != nullptr);
   CHECK(said.problems.empty());
   CHECK(t->substitute);
@@ -135,12 +139,10 @@ TEST_CASE("flux kustomization: postBuild variables, Secrets decoded and sensitiv
   CHECK(t->line == 3);
   CHECK(t->digest.size() == 16);
 
-  auto other = transform_of(doc(kustomization("GitRepository", "flux-system", "  targetNamespace: web\n")),
-                            "flux-system/apps", objects, said.problem());
+  auto other = transform_with("  targetNamespace: web\n", objects, said);
   REQUIRE(other != nullptr);
   CHECK(other->digest != t->digest);
-  CHECK(transform_of(doc(kustomization("GitRepository", "flux-system")), "flux-system/apps", objects,
-                     said.problem()) == nullptr);
+  CHECK(transform_with("", objects, said) == nullptr);
 }
 
 TEST_CASE("flux kustomization: a missing substituteFrom and a value that is not a string are problems at file:line",
@@ -149,11 +151,10 @@ TEST_CASE("flux kustomization: a missing substituteFrom and a value that is not 
   objects.add(doc("kind: ConfigMap\nmetadata: {name: vars, namespace: flux-system}\ndata:\n  replicas: 3\n",
                   "clusters/dev/vars.yaml", 5));
   Said said;
-  auto t = transform_of(doc(kustomization("GitRepository", "flux-system",
-                                          "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n"
-                                          "      - kind: Secret\n        name: absent\n      - kind: Secret\n"
-                                          "        name: optional\n        optional: true\n")),
-                        "flux-system/apps", objects, said.problem());
+  auto t = transform_with("  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n"
+                          "      - kind: Secret\n        name: absent\n      - kind: Secret\n        name: optional\n"
+                          "        optional: true\n",
+                          objects, said);
   REQUIRE(t != nullptr);
   REQUIRE(said.problems.size() == 2);
   CHECK(said.problems[0].first.find("ConfigMap flux-system/vars data.replicas is not a string") != std::string::npos);
@@ -166,7 +167,7 @@ TEST_CASE("flux kustomization: a missing substituteFrom and a value that is not 
   CHECK(t->vars.count("replicas") == 0);
 }
 
-TEST_CASE("post build: substitution keeps each document's file and line; a failure is at the Kustomization",
+TEST_CASE("post build: substitution keeps each document's file and line, a failure is at the Kustomization",
           "[unit]") {
   DiscoverOptions opt;
   opt.flux_strict_substitution = true;

@@ -7,7 +7,6 @@
 #include "release/helmrelease_v2.hpp"
 #include "release/values_from.hpp"
 #include "support/rooms.hpp"
-#include "support/temp_repo.hpp"
 
 using namespace helmgate;
 using namespace helmgate::release;
@@ -15,20 +14,12 @@ using test::doc;
 
 namespace {
 
-struct Fixture {
-  test::TempRepo t{"rooms-hr"};
-  std::optional<git::Repository> repo;
-  SourceTree tree;
+struct Fixture : test::TreeFixture {
   DiscoverOptions opt;
   ObjectIndex objects;
   ClusterSpec cluster{"dev", {""}, "1.30.0"};
 
-  void commit() {
-    const std::string c = t.commit("tree");
-    repo = git::Repository::open(t.dir.string()).value();
-    tree.repo = &*repo;
-    tree.commit = c;
-  }
+  Fixture() : TreeFixture("rooms-hr") {}
   Release read(const std::string& text, int line = 1) {
     const charts::Context charts = test::chart_context(opt, objects, &tree);
     return read_release(doc(text, "apps/release.yaml", line), "apps", {"apps/release.yaml"},

@@ -4,22 +4,19 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "release/kustomize_build.hpp"
 #include "release/source_tree.hpp"
 #include "release/yaml_util.hpp"
 #include "support/rooms.hpp"
-#include "support/temp_repo.hpp"
 
 using namespace helmgate;
 using namespace helmgate::release;
 
 namespace {
 
-struct Fixture {
-  test::TempRepo t{"rooms-tree"};
-  std::optional<git::Repository> repo;
-  SourceTree tree;
+struct Fixture : test::TreeFixture {
   DiscoverOptions opt;
   ParseBudget budget{1000};
   test::Said said;
@@ -27,18 +24,16 @@ struct Fixture {
   std::vector<std::string> kustomize_dirs;
   std::string kustomize_output;
 
-  Fixture() {
+  Fixture() : TreeFixture("rooms-tree") {
     opt.work_root = (t.dir.parent_path() / ("hg-work-" + t.dir.filename().string())).string();
     opt.kustomize = [this](const std::string& dir, const std::string&) -> core::Result<std::string> {
       kustomize_dirs.push_back(dir);
       return kustomize_output;
     };
   }
-  void commit() {
-    const std::string c = t.commit("tree");
-    repo = git::Repository::open(t.dir.string()).value();
-    tree.repo = &*repo;
-    tree.commit = c;
+  ~Fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(opt.work_root, ec);
   }
   TreeEnv env() { return TreeEnv{opt, budget, said.problem(), &units}; }
 };
