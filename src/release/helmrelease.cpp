@@ -4,6 +4,7 @@
 
 #include "core/yaml_bounded.hpp"
 #include "release/helmrelease_legacy.hpp"
+#include "release/helmrelease_operator.hpp"
 #include "release/helmrelease_v2.hpp"
 #include "release/kustomize_scan.hpp"
 #include "release/names_gate.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // Discovery, room (d): HelmReleases. One reader per API generation turns a HelmRelease document into a
-// Release: helmrelease_v2.hpp (helm.toolkit.fluxcd.io) and helmrelease_legacy.hpp (the helm-operator
-// generations). This is what they share: what a reader sees of discovery (ReleaseScope), and the steps
+// Release: helmrelease_v2.hpp (helm.toolkit.fluxcd.io) and helmrelease_operator.hpp (the helm-operator
+// generations, whose fields helmrelease_legacy.hpp reads). This is what they share: what a reader sees of discovery (ReleaseScope), and the steps
 // every generation takes (common fields, spec.values, a chart directory of this repository,
 // postRenderers, the name gate).
 #include <string>

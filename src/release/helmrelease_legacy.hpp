@@ -1,7 +1,8 @@
 #pragma once
 // The helm-operator generations of HelmRelease, one reader per API generation: each takes the document and
 // returns the release's fields (names, the chart it declares, its values sources in merge order);
-// read_release then resolves the chart and reads the values they name, as for every generation.
+// helmrelease_operator.hpp then resolves the chart and reads the values they name, as for every generation.
+// These readers see only the document (no Git, no discovery state).
 //   helm.fluxcd.io/v1 HelmRelease          helm-operator 1.x
 //   flux.weave.works/v1beta1 HelmRelease   helm-operator 0.5-0.10: the same spec as helm.fluxcd.io/v1
 //   helm.integrations.flux.weave.works/v1alpha2 FluxHelmRelease   the Flux 1.x operator before 0.5:
@@ -21,8 +22,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "release/helmrelease.hpp"
 
 namespace helmgate::release::legacy {
 
@@ -70,11 +69,5 @@ Fields read_helm_operator(const YAML::Node& doc);
 Fields read_flux_helm_release(const YAML::Node& doc, const std::string& charts_path);
 // The reader of the document's generation; nullopt for Flux v2 and anything else.
 std::optional<Fields> read(const YAML::Node& doc, const std::string& charts_path);
-
-// The release a helm-operator generation document declares (read, then resolved: the chart, valuesFrom
-// ConfigMaps/Secrets and chartFileRef files, spec.values on top). The target namespace is created, as the
-// operators install with it.
-Release read_release(const Doc& d, const std::string& root, const std::vector<std::string>& inputs,
-                     const ReleaseScope& scope);
 
 }  // namespace helmgate::release::legacy

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "release/helmrelease.hpp"
-#include "release/helmrelease_legacy.hpp"
+#include "release/helmrelease_operator.hpp"
 #include "release/helmrelease_v2.hpp"
 #include "release/values_from.hpp"
 #include "support/rooms.hpp"
