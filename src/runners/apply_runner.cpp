@@ -1,3 +1,4 @@
+#include "engine/workspace.hpp"
 #include "runners/apply_runner.hpp"
 
 #include <unistd.h>

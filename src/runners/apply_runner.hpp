@@ -11,8 +11,11 @@
 
 #include "config/config.hpp"
 #include "engine/apply_result.hpp"
-#include "engine/workspace.hpp"
 #include "queue/queue.hpp"
+
+namespace helmgate::engine {
+struct Workspace;  // engine/workspace.hpp
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 

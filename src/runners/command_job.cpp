@@ -5,6 +5,7 @@
 
 #include "core/json.hpp"
 #include "core/markdown.hpp"
+#include "engine/workspace.hpp"
 #include "runners/command_job.hpp"
 #include "runners/tools.hpp"
 

@@ -22,8 +22,11 @@
 
 #include "config/config.hpp"
 #include "queue/queue.hpp"
-#include "engine/workspace.hpp"
 #include "runners/forge_access.hpp"
+
+namespace helmgate::engine {
+struct Workspace;  // engine/workspace.hpp
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 

@@ -10,6 +10,8 @@
 #include "engine/change.hpp"
 #include "engine/discovery.hpp"
 #include "engine/redaction.hpp"
+#include "engine/render_diff.hpp"
+#include "engine/workspace.hpp"
 #include "git/repository.hpp"
 #include "release/sources.hpp"
 #include "runners/tools.hpp"

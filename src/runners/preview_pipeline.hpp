@@ -11,11 +11,14 @@
 #include "core/error.hpp"
 #include "diff/normalize.hpp"
 #include "diff/report.hpp"
-#include "engine/render_diff.hpp"
-#include "engine/workspace.hpp"
+#include "engine/head_render.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_comment.hpp"
 #include "runners/tools.hpp"
+
+namespace helmgate::engine {
+struct Workspace;
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 

@@ -1,3 +1,4 @@
+#include "engine/workspace.hpp"
 #include "runners/preview_runner.hpp"
 
 #include <set>

@@ -8,10 +8,13 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "engine/workspace.hpp"
 #include "queue/queue.hpp"
 #include "runners/forge_access.hpp"
 #include "runners/preview_comment.hpp"
+
+namespace helmgate::engine {
+struct Workspace;  // engine/workspace.hpp
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 

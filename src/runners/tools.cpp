@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/workspace.hpp"
+
 namespace helmgate::runners {
 
 std::string env_or(const char* name, const std::string& fallback) {

@@ -4,7 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "engine/workspace.hpp"
+
+namespace helmgate::engine {
+struct Workspace;
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 
