@@ -32,7 +32,7 @@ struct Fleet {
 
 }  // namespace
 
-TEST_CASE("default_base is where head left the deploy branch; select_clusters keeps the ones asked for", "[unit]") {
+TEST_CASE("default_base is where head left the deploy branch, select_clusters keeps the ones asked for", "[unit]") {
   Fleet f;
   auto repo = git::Repository::open(f.t.dir.string());
   REQUIRE(repo.ok());
