@@ -33,7 +33,7 @@ queue::RunOutcome CommandJob::replay(const Command& cmd) {
   if (!job)
     return queue::RunOutcome::retry_later("command: reading job " + cmd.arg + ": " + job.error().message);
   // Only this repository's jobs: a PR comment must not reach into another repository's deploys.
-  if (!job->has_value() || (*job)->spec.repo != spec_.repo || (*job)->spec.forge != spec_.forge) {
+  if (!job->has_value() || (*job)->spec.repo != spec.repo || (*job)->spec.forge != spec.forge) {
     reply(mention() + ", there is no job " + core::md::code(cmd.arg) +
           " of this repository (it may have expired).");
     react(forge::Reaction::confused);
@@ -60,8 +60,8 @@ queue::RunOutcome CommandJob::apply(const Command& cmd) {
     return done("unknown cluster", "");
   }
   std::vector<config::Cluster> targets;
-  if (repo_cfg_ != nullptr) {
-    for (const auto& c : repo_cfg_->clusters) {
+  if (repo_cfg != nullptr) {
+    for (const auto& c : repo_cfg->clusters) {
       if ((cmd.arg.empty() || c.name == cmd.arg) && c.allow_pr_apply) targets.push_back(c);
     }
   }
@@ -76,7 +76,7 @@ queue::RunOutcome CommandJob::apply(const Command& cmd) {
   }
   // Decided on the forge's state (mergeable, reviews, reviewers' permissions): the head approved by
   // a writer is the one applied, pinned by its sha.
-  auto gate = check_pr_apply(*forge_, repo_, spec_.pr);
+  auto gate = check_pr_apply(*client, repo_ref, spec.pr);
   if (!gate) return queue::RunOutcome::retry_later("command: checking the approval: " + gate.error().message);
   if (!gate->allowed) {
     reply(mention() + ", nothing was applied: " + gate->reason + ".");
@@ -86,17 +86,17 @@ queue::RunOutcome CommandJob::apply(const Command& cmd) {
   // Exactly the commit whose approval was checked, whatever the PR's ref points to by now.
   auto commits = pr_commits(gate->head_sha);
   if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
-  core::JobSpec a = spec_;
+  core::JobSpec a = spec;
   a.kind = std::string(core::kind::apply);
-  a.ref = "refs/heads/" + repo_cfg_->deploy_branch;
+  a.ref = "refs/heads/" + repo_cfg->deploy_branch;
   a.before = commits->second;
   a.after = gate->head_sha;
   a.pinned_sha = gate->head_sha;
   // Just the allowed clusters, each applied regardless of auto_apply (a person asked) and of `requires`
   // naming clusters outside this apply.
   for (const auto& c : targets) a.clusters.push_back(c.name);
-  ctx_.log("apply of " + gate->head_sha + " approved by " + gate->approver);
-  SpecContext actx(ctx_, a);
+  ctx.log("apply of " + gate->head_sha + " approved by " + gate->approver);
+  SpecContext actx(ctx, a);
   if (!s_.deps.apply) return queue::RunOutcome::fail("command: no apply runner");
   auto out = s_.deps.apply(actx);
   react(out.status == queue::RunOutcome::Status::succeeded ? forge::Reaction::rocket

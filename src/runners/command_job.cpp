@@ -12,19 +12,12 @@
 namespace helmgate::runners::command {
 
 queue::RunOutcome CommandJob::run() {
-  auto client = s_.forges.client(spec_.forge);
-  if (!client) return queue::RunOutcome::fail("command: " + client.error().message);
-  forge_ = *client;
-  auto ref = forge::RepoRef::parse(spec_.repo);
-  if (!ref)
-    return queue::RunOutcome::fail("command: repository name " + spec_.repo + ": " + ref.error().message);
-  repo_ = *ref;
-  repo_cfg_ = s_.cfg.find_repo(spec_.forge, spec_.repo);
-  if (spec_.pr <= 0) return queue::RunOutcome::fail("command: the job names no pull request");
+  if (auto failed = open(s_.cfg, s_.forges, "command")) return *failed;
+  if (spec.pr <= 0) return queue::RunOutcome::fail("command: the job names no pull request");
 
-  auto perm = forge_->user_permission(repo_, spec_.author);
+  auto perm = client->user_permission(repo_ref, spec.author);
   if (!perm)
-    return queue::RunOutcome::retry_later("command: permission of " + spec_.author + ": " +
+    return queue::RunOutcome::retry_later("command: permission of " + spec.author + ": " +
                                           perm.error().message);
   if (*perm != forge::Permission::write && *perm != forge::Permission::admin) {
     react(forge::Reaction::confused);
@@ -33,10 +26,10 @@ queue::RunOutcome CommandJob::run() {
           "write permission on this repository, so I did not run your command. A maintainer can run it "
           "for you.");
     return done("refused",
-                "user " + spec_.author + " has " + std::string(forge::to_string(*perm)) + " permission");
+                "user " + spec.author + " has " + std::string(forge::to_string(*perm)) + " permission");
   }
   react(forge::Reaction::eyes);
-  Command cmd = parse_command(spec_.command);
+  Command cmd = parse_command(spec.command);
   const CommandEntry* entry = cmd.known() ? find_command(cmd.verb) : nullptr;
   if (entry == nullptr) {
     reply(mention() + ", I did not understand that command; these are the ones I know:\n\n" + command_help());
@@ -53,11 +46,11 @@ queue::RunOutcome CommandJob::help(const Command&) {
 }
 
 std::string CommandJob::mention() const {
-  bool plain = !spec_.author.empty() && spec_.author.size() <= 64 &&
-               std::all_of(spec_.author.begin(), spec_.author.end(), [](char c) {
+  bool plain = !spec.author.empty() && spec.author.size() <= 64 &&
+               std::all_of(spec.author.begin(), spec.author.end(), [](char c) {
                  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
                });
-  return plain ? "@" + spec_.author : core::md::code(spec_.author);
+  return plain ? "@" + spec.author : core::md::code(spec.author);
 }
 
 const config::Cluster* CommandJob::checked_cluster(const std::string& name) const {
@@ -66,8 +59,8 @@ const config::Cluster* CommandJob::checked_cluster(const std::string& name) cons
 }
 
 const config::Cluster* CommandJob::find_cluster(const std::string& name) const {
-  if (repo_cfg_ == nullptr) return nullptr;
-  for (const auto& c : repo_cfg_->clusters) {
+  if (repo_cfg == nullptr) return nullptr;
+  for (const auto& c : repo_cfg->clusters) {
     if (c.name == name) return &c;
   }
   return nullptr;
@@ -75,8 +68,8 @@ const config::Cluster* CommandJob::find_cluster(const std::string& name) const {
 
 std::string CommandJob::configured_clusters() const {
   std::string names;
-  if (repo_cfg_ != nullptr) {
-    for (const auto& c : repo_cfg_->clusters) names += (names.empty() ? "" : ", ") + core::md::code(c.name);
+  if (repo_cfg != nullptr) {
+    for (const auto& c : repo_cfg->clusters) names += (names.empty() ? "" : ", ") + core::md::code(c.name);
   }
   return names.empty() ? std::string("No cluster is configured for it.") : "Its clusters: " + names + ".";
 }
@@ -85,36 +78,36 @@ queue::RunOutcome CommandJob::done(const std::string& outcome, const std::string
   rapidjson::StringBuffer sb;
   core::json::Writer w(sb);
   w.StartObject();
-  core::json::kv(w, "command", spec_.command);
-  core::json::kv(w, "author", spec_.author);
+  core::json::kv(w, "command", spec.command);
+  core::json::kv(w, "author", spec.author);
   core::json::kv(w, "outcome", outcome);
   core::json::kv(w, "detail", detail);
   w.EndObject();
-  ctx_.log("command " + outcome + (detail.empty() ? "" : ": " + detail));
+  ctx.log("command " + outcome + (detail.empty() ? "" : ": " + detail));
   return queue::RunOutcome::ok(sb.GetString());
 }
 
 void CommandJob::react(forge::Reaction r) {
-  if (spec_.comment_id == 0) return;
-  if (auto x = forge_->react(repo_, spec_.comment_id, r); !x) ctx_.log("reaction: " + x.error().message);
+  if (spec.comment_id == 0) return;
+  if (auto x = client->react(repo_ref, spec.comment_id, r); !x) ctx.log("reaction: " + x.error().message);
 }
 
 void CommandJob::reply(const std::string& body) {
-  if (ctx_.superseded()) return;
-  if (auto c = forge_->create_comment(repo_, spec_.pr, body); !c) ctx_.log("reply: " + c.error().message);
+  if (ctx.superseded()) return;
+  if (auto c = client->create_comment(repo_ref, spec.pr, body); !c) ctx.log("reply: " + c.error().message);
 }
 
 core::Result<std::pair<std::string, std::string>> CommandJob::pr_commits(const std::string& pinned) {
   // The worker's mirror cache: the same mirror the preview or apply that follows reads.
-  auto repo = s_.deps.workspace->mirrors->open(engine::repository_url(repo_cfg_, spec_.clone_url));
+  auto repo = s_.deps.workspace->mirrors->open(engine::repository_url(repo_cfg, spec.clone_url));
   if (!repo) return repo.error();
-  auto head = repo->resolve(pinned.empty() ? "refs/pull/" + std::to_string(spec_.pr) + "/head" : pinned);
+  auto head = repo->resolve(pinned.empty() ? "refs/pull/" + std::to_string(spec.pr) + "/head" : pinned);
   if (head && !pinned.empty() && *head != pinned)
     return core::Error(core::errc::not_found, "commit " + pinned + " resolves to " + *head);
   if (!head)
     return core::Error(core::errc::not_found,
-                       "PR #" + std::to_string(spec_.pr) + " head: " + head.error().message);
-  std::string branch = repo_cfg_ != nullptr ? repo_cfg_->deploy_branch : "main";
+                       "PR #" + std::to_string(spec.pr) + " head: " + head.error().message);
+  std::string branch = repo_cfg != nullptr ? repo_cfg->deploy_branch : "main";
   auto base = repo->merge_base(*head, branch);
   if (!base)
     return core::Error(core::errc::not_found,
@@ -125,7 +118,7 @@ core::Result<std::pair<std::string, std::string>> CommandJob::pr_commits(const s
 queue::RunOutcome CommandJob::preview(const Command& cmd) {
   // A repository without configured clusters discovers them (Flux layout): there the name only has
   // to be a DNS-1123 label; the preview compares it with the discovered names and nothing else.
-  const bool discovered = repo_cfg_ == nullptr || repo_cfg_->clusters.empty();
+  const bool discovered = repo_cfg == nullptr || repo_cfg->clusters.empty();
   if (!cmd.arg.empty() && (discovered ? !is_dns1123_label(cmd.arg) : checked_cluster(cmd.arg) == nullptr)) {
     reply(mention() + ", that is not a cluster of this repository, so nothing was previewed. " +
           configured_clusters());
@@ -134,14 +127,14 @@ queue::RunOutcome CommandJob::preview(const Command& cmd) {
   }
   auto commits = pr_commits();
   if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
-  core::JobSpec p = spec_;
+  core::JobSpec p = spec;
   p.kind = std::string(core::kind::preview);
   p.head_sha = commits->first;
   p.base_sha = commits->second;
   // The cluster asked for travels typed, as the preview's only cluster.
   p.clusters.clear();
   if (!cmd.arg.empty()) p.clusters.push_back(cmd.arg);
-  SpecContext pctx(ctx_, p);
+  SpecContext pctx(ctx, p);
   auto out = s_.deps.preview(pctx);
   if (out.status == queue::RunOutcome::Status::succeeded) react(forge::Reaction::plus_one);
   return out;

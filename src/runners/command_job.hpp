@@ -8,6 +8,7 @@
 
 #include "forge/forge.hpp"
 #include "runners/command_runner.hpp"
+#include "runners/forge_job.hpp"
 
 namespace helmgate::runners::command {
 
@@ -45,9 +46,9 @@ std::span<const CommandEntry> commands();
 // nullptr for a verb the registry does not hold.
 const CommandEntry* find_command(std::string_view verb);
 
-class CommandJob {
+class CommandJob : ForgeJob {
  public:
-  CommandJob(Shared& s, queue::JobContext& ctx) : s_(s), ctx_(ctx), spec_(ctx.job().spec) {}
+  CommandJob(Shared& s, queue::JobContext& job_ctx) : ForgeJob(job_ctx), s_(s) {}
   queue::RunOutcome run();
 
   // The handlers of the registry (command_job.cpp: help, preview; command_handlers.cpp: replay, apply).
@@ -74,11 +75,6 @@ class CommandJob {
   core::Result<std::pair<std::string, std::string>> pr_commits(const std::string& pinned = {});
 
   Shared& s_;
-  queue::JobContext& ctx_;
-  const core::JobSpec& spec_;
-  const config::Repo* repo_cfg_ = nullptr;
-  forge::ForgeClient* forge_ = nullptr;
-  forge::RepoRef repo_;
 };
 
 }  // namespace helmgate::runners::command

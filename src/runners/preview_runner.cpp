@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/cluster_validation.hpp"
+#include "runners/forge_job.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "runners/preview_verdict.hpp"
 #include "runners/tools.hpp"
@@ -23,9 +24,9 @@ int64_t ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
 }
 
-class PreviewJob {
+class PreviewJob : ForgeJob {
  public:
-  PreviewJob(Shared& s, queue::JobContext& ctx) : s_(s), ctx_(ctx), spec_(ctx.job().spec) {}
+  PreviewJob(Shared& s, queue::JobContext& job_ctx) : ForgeJob(job_ctx), s_(s) {}
 
   // Whatever happens (a failure, an exception from any stage), no status this job set to pending stays
   // pending: the PR would wait forever for a check that never finishes.
@@ -34,7 +35,7 @@ class PreviewJob {
     try {
       out = run_stages();
     } catch (const std::exception& e) {
-      ctx_.log(std::string("preview threw: ") + e.what());
+      ctx.log(std::string("preview threw: ") + e.what());
       out = queue::RunOutcome::retry_later(std::string("preview: internal error: ") + e.what());
       settle_pending("preview failed: internal error (the job's log has the details)");
       return out;
@@ -49,43 +50,37 @@ class PreviewJob {
 
  private:
   queue::RunOutcome run_stages() {
-    if (spec_.pr <= 0 || spec_.head_sha.empty()) {
+    if (spec.pr <= 0 || spec.head_sha.empty()) {
       return queue::RunOutcome::fail("preview: the job names no pull request or head commit (pr, head_sha)");
     }
-    repo_cfg_ = s_.cfg.find_repo(spec_.forge, spec_.repo);
-    auto client = s_.forges.client(spec_.forge);
-    if (!client) return queue::RunOutcome::fail("preview: " + client.error().message);
-    forge_ = *client;
-    auto ref = forge::RepoRef::parse(spec_.repo);
-    if (!ref) return queue::RunOutcome::fail("preview: repository name " + spec_.repo + ": " + ref.error().message);
-    repo_ = *ref;
+    if (auto failed = open(s_.cfg, s_.forges, "preview")) return *failed;
     // The configured URL wins: it is the one the operator gave credentials for (the webhook's clone
     // URL may be an anonymous https one).
-    const std::string url = engine::repository_url(repo_cfg_, spec_.clone_url);
-    if (url.empty()) return queue::RunOutcome::fail("preview: no clone URL for " + spec_.repo + " (add repos[].url)");
+    const std::string url = engine::repository_url(repo_cfg, spec.clone_url);
+    if (url.empty()) return queue::RunOutcome::fail("preview: no clone URL for " + spec.repo + " (add repos[].url)");
 
     // `/helmgate preview <cluster>` (a command job run as a preview, its cluster in the spec): that
     // cluster alone, in a comment of its own so the PR's full preview stays as it is.
-    const std::string only = spec_.clusters.size() == 1 ? spec_.clusters.front() : std::string();
+    const std::string only = spec.clusters.size() == 1 ? spec.clusters.front() : std::string();
     const std::string marker_key = only.empty() ? s_.opt.marker_key : s_.opt.marker_key + "/" + only;
     std::vector<std::string> clusters;
-    if (repo_cfg_ != nullptr) {
-      for (const auto& c : repo_cfg_->clusters) {
+    if (repo_cfg != nullptr) {
+      for (const auto& c : repo_cfg->clusters) {
         if (only.empty() || c.name == only) clusters.push_back(c.name);
       }
     }
-    if (!ctx_.superseded()) {
+    if (!ctx.superseded()) {
       for (const auto& c : clusters) set_status(c, forge::CommitState::pending, "rendering the change");
     }
 
     PreviewRequest req;
     req.repo = url;
-    req.base = spec_.base_sha;
-    req.head = spec_.head_sha;
-    if (repo_cfg_ != nullptr) req.repo_config = *repo_cfg_;
+    req.base = spec.base_sha;
+    req.head = spec.head_sha;
+    if (repo_cfg != nullptr) req.repo_config = *repo_cfg;
     req.egress = s_.cfg.egress;  // used when the repository has no configuration of its own
     req.formats = {PreviewFormat::markdown};
-    req.max_part_bytes = forge_->part_limit();
+    req.max_part_bytes = client->part_limit();
     req.workspace = s_.ws.get();
     req.keep_head_manifests = true;
     if (!only.empty()) req.only_clusters = {only};
@@ -95,36 +90,36 @@ class PreviewJob {
       // The repository or a revision could not be read: likely transient (a fetch), so retry; the
       // statuses say why meanwhile.
       std::string why = result.error().message;
-      if (!ctx_.superseded()) {
+      if (!ctx.superseded()) {
         for (const auto& c : clusters) set_status(c, forge::CommitState::error, "preview failed: " + why);
       }
       return queue::RunOutcome::retry_later("preview: " + why);
     }
     if (clusters.empty()) clusters = result->report.clusters;
     auto render_ms = ms_since(started);
-    ctx_.log("rendered " + std::to_string(result->report.releases.size()) + " affected release(s) in " +
+    ctx.log("rendered " + std::to_string(result->report.releases.size()) + " affected release(s) in " +
              std::to_string(render_ms) + " ms (" + std::to_string(result->render_stats.renders) + " helm runs, " +
              std::to_string(result->render_stats.cache_hits) + " cache hits)");
 
     auto counts = count_clusters(result->report, clusters);
     std::vector<std::string> sections;
     std::string validation_json = validate(*result, only, counts, sections);
-    if (ctx_.superseded()) {
-      ctx_.log("superseded by a newer push: nothing posted");
+    if (ctx.superseded()) {
+      ctx.log("superseded by a newer push: nothing posted");
       return queue::RunOutcome::ok(R"({"superseded":true})");
     }
 
-    auto parts = pack_parts(result->markdown_parts, sections, forge_->part_limit());
-    auto upserted = forge_->upsert_comment(repo_, spec_.pr, marker_key, parts);
+    auto parts = pack_parts(result->markdown_parts, sections, client->part_limit());
+    auto upserted = client->upsert_comment(repo_ref, spec.pr, marker_key, parts);
     if (!upserted)
-      return queue::RunOutcome::retry_later("preview: posting the comment on PR #" + std::to_string(spec_.pr) + ": " +
+      return queue::RunOutcome::retry_later("preview: posting the comment on PR #" + std::to_string(spec.pr) + ": " +
                                             upserted.error().message);
-    PreviewSummary summary{spec_, result->report, render_ms, ms_since(started), upserted->comment_ids, {}, counts};
+    PreviewSummary summary{spec, result->report, render_ms, ms_since(started), upserted->comment_ids, {}, counts};
     if (!upserted->comment_ids.empty()) {
       summary.comment_url =
-          comment_url(s_.cfg.find_forge(spec_.forge), spec_.repo, spec_.pr, upserted->comment_ids.front());
+          comment_url(s_.cfg.find_forge(spec.forge), spec.repo, spec.pr, upserted->comment_ids.front());
     }
-    ctx_.log("preview comment: " + std::to_string(parts.size()) + " part(s), created " +
+    ctx.log("preview comment: " + std::to_string(parts.size()) + " part(s), created " +
              std::to_string(upserted->created) + ", updated " + std::to_string(upserted->updated) + ", deleted " +
              std::to_string(upserted->deleted) + (summary.comment_url.empty() ? "" : " " + summary.comment_url));
     for (const auto& c : clusters) {
@@ -132,7 +127,7 @@ class PreviewJob {
       set_status(c, failed(cc) ? forge::CommitState::failure : forge::CommitState::success, status_description(cc));
     }
     // Validation details go to the log, not the result: they can be long; the counts above suffice.
-    ctx_.log("validation: " + validation_json);
+    ctx.log("validation: " + validation_json);
     return queue::RunOutcome::ok(to_json(summary));
   }
 
@@ -141,10 +136,10 @@ class PreviewJob {
   std::string validate(const PreviewResult& result, const std::string& only, std::map<std::string, ClusterCounts>& counts,
                        std::vector<std::string>& sections) {
     std::string json = "[";
-    if (repo_cfg_ == nullptr) return json + "]";
+    if (repo_cfg == nullptr) return json + "]";
     bool first = true;
-    for (const auto& c : repo_cfg_->clusters) {
-      if (ctx_.superseded()) break;
+    for (const auto& c : repo_cfg->clusters) {
+      if (ctx.superseded()) break;
       if ((!only.empty() && c.name != only) || !engine::validates(c)) continue;
       auto releases = engine::releases_of_cluster(result.head_manifests, c.name);
       if (releases.empty()) continue;
@@ -165,12 +160,12 @@ class PreviewJob {
   }
 
   void settle_pending(const std::string& description) {
-    if (forge_ == nullptr || pending_.empty() || ctx_.superseded()) return;
+    if (client == nullptr || pending_.empty() || ctx.superseded()) return;
     try {
       auto clusters = pending_;
       for (const auto& c : clusters) set_status(c, forge::CommitState::error, description);
     } catch (const std::exception& e) {
-      ctx_.log(std::string("could not settle the pending statuses: ") + e.what());
+      ctx.log(std::string("could not settle the pending statuses: ") + e.what());
     }
   }
 
@@ -185,17 +180,12 @@ class PreviewJob {
       pending_.erase(cluster);
     }
     // A status that cannot be set does not fail the preview: the comment carries the same verdict.
-    if (auto r = forge_->set_status(repo_, spec_.head_sha, st); !r) {
-      ctx_.log("status " + st.context + " on " + spec_.head_sha.substr(0, 12) + ": " + r.error().message);
+    if (auto r = client->set_status(repo_ref, spec.head_sha, st); !r) {
+      ctx.log("status " + st.context + " on " + spec.head_sha.substr(0, 12) + ": " + r.error().message);
     }
   }
 
   Shared& s_;
-  queue::JobContext& ctx_;
-  const core::JobSpec& spec_;
-  const config::Repo* repo_cfg_ = nullptr;
-  forge::ForgeClient* forge_ = nullptr;
-  forge::RepoRef repo_;
   std::set<std::string> pending_;  // clusters whose status this job left pending
 };
 

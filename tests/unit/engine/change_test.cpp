@@ -8,24 +8,17 @@ using test::TempRepo;
 
 namespace {
 
-std::string release_yaml(const std::string& name, const std::string& values) {
-  return "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: " + name +
-         ", namespace: apps}\nspec:\n  interval: 5m\n  chart:\n    spec: {chart: podinfo, sourceRef: {kind: HelmRepository, name: "
-         "podinfo}}\n  values: " + values + "\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
-         "metadata: {name: podinfo, namespace: apps}\nspec: {interval: 1h, url: \"https://stefanprodan.github.io/podinfo\"}\n";
-}
-
 struct Fleet {
   TempRepo t{"engine-change"};
   std::string base, head;
   Fleet() {
-    t.write("clusters/dev/a.yaml", release_yaml("a", "{count: 1}"));
-    t.write("clusters/dev/b.yaml", release_yaml("b", "{count: 1}"));
-    t.write("clusters/prod/a.yaml", release_yaml("a", "{count: 1}"));
+    t.write("clusters/dev/a.yaml", test::flux_release("a", "{count: 1}"));
+    t.write("clusters/dev/b.yaml", test::flux_release("b", "{count: 1}"));
+    t.write("clusters/prod/a.yaml", test::flux_release("a", "{count: 1}"));
     base = t.commit("base");
     t.git({"checkout", "-q", "-b", "feature"});
-    t.write("clusters/dev/a.yaml", release_yaml("a", "{count: 2, password: hunter2-secret}"));
-    t.write("clusters/prod/a.yaml", release_yaml("a", "{count: 3}"));
+    t.write("clusters/dev/a.yaml", test::flux_release("a", "{count: 2, password: hunter2-secret}"));
+    t.write("clusters/prod/a.yaml", test::flux_release("a", "{count: 3}"));
     head = t.commit("head");
   }
 };

@@ -135,6 +135,25 @@ inline std::string describe_requests(const release::Discovery& d, const engine::
   return out;
 }
 
+// This repository's own GitRepository (charts at ./charts/... are read from the commit itself).
+inline const char* const kSelfRepository =
+    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: flux-system, namespace: flux-system}\n"
+    "spec: {interval: 1m, url: \"https://git.example.com/fleet.git\", ref: {branch: main}}\n";
+
+// A Flux HelmRelease in namespace apps with these values: its chart ./charts/<chart> of this repository, or
+// (chart empty) podinfo from a HelmRepository declared with it.
+inline std::string flux_release(const std::string& name, const std::string& values, const std::string& chart = "") {
+  const std::string head = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: " + name +
+                           ", namespace: apps}\nspec:\n  interval: 5m\n  chart:\n    spec:\n";
+  if (!chart.empty()) {
+    return head + "      chart: ./charts/" + chart +
+           "\n      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}\n  values: " + values + "\n";
+  }
+  return head + "      chart: podinfo\n      sourceRef: {kind: HelmRepository, name: podinfo}\n  values: " + values +
+         "\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: podinfo, namespace: apps}\n"
+         "spec: {interval: 1h, url: \"https://stefanprodan.github.io/podinfo\"}\n";
+}
+
 // Chart URLs resolve nowhere in a unit test: every host is let through without a DNS lookup.
 inline core::EgressPolicy open_egress() {
   core::EgressPolicy e;

@@ -9,16 +9,6 @@ using test::TempRepo;
 
 namespace {
 
-const char* kSelf =
-    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: flux-system, namespace: flux-system}\n"
-    "spec: {interval: 1m, url: \"https://git.example.com/fleet.git\", ref: {branch: main}}\n";
-
-std::string release_yaml(const std::string& name, const std::string& chart, const std::string& values) {
-  return "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: " + name +
-         ", namespace: apps}\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: ./charts/" + chart +
-         "\n      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}\n  values: " + values + "\n";
-}
-
 void write_chart(TempRepo& t, const std::string& name, const std::string& version, const std::string& extra = "") {
   t.write("charts/" + name + "/Chart.yaml", "apiVersion: v2\nname: " + name + "\nversion: " + version + "\n");
   t.write("charts/" + name + "/templates/cm.yaml",
@@ -47,20 +37,20 @@ std::string describe(const engine::PlannedRelease& p, const std::string& applied
 TEST_CASE("plans of a change against what the cluster has", "[unit][golden]") {
   TempRepo t("golden-plan");
   write_chart(t, "demo", "0.1.0");
-  t.write("clusters/dev/flux-system.yaml", kSelf);
+  t.write("clusters/dev/flux-system.yaml", test::kSelfRepository);
   for (const char* n : {"keep", "chart-change", "values-change", "digest-drift", "failed-prev", "pending", "adopted"}) {
-    t.write(std::string("clusters/dev/") + n + ".yaml", release_yaml(n, "demo", "{count: 1}"));
+    t.write(std::string("clusters/dev/") + n + ".yaml", test::flux_release(n, "{count: 1}", "demo"));
   }
-  t.write("clusters/dev/gone.yaml", release_yaml("gone", "demo", "{count: 1}"));
+  t.write("clusters/dev/gone.yaml", test::flux_release("gone", "{count: 1}", "demo"));
   const std::string base = t.commit("base");
   // The change: every release's values change (so each is affected); the chart does not read `touched`.
   for (const char* n : {"keep", "digest-drift", "failed-prev", "pending", "adopted"}) {
-    t.write(std::string("clusters/dev/") + n + ".yaml", release_yaml(n, "demo", "{count: 1, touched: true}"));
+    t.write(std::string("clusters/dev/") + n + ".yaml", test::flux_release(n, "{count: 1, touched: true}", "demo"));
   }
   write_chart(t, "demo2", "0.2.0", "  extra: \"yes\"\n");
-  t.write("clusters/dev/chart-change.yaml", release_yaml("chart-change", "demo2", "{count: 1}"));
-  t.write("clusters/dev/values-change.yaml", release_yaml("values-change", "demo", "{count: 2}"));
-  t.write("clusters/dev/new.yaml", release_yaml("new", "demo", "{count: 1}"));
+  t.write("clusters/dev/chart-change.yaml", test::flux_release("chart-change", "{count: 1}", "demo2"));
+  t.write("clusters/dev/values-change.yaml", test::flux_release("values-change", "{count: 2}", "demo"));
+  t.write("clusters/dev/new.yaml", test::flux_release("new", "{count: 1}", "demo"));
   std::filesystem::remove(t.dir / "clusters/dev/gone.yaml");
   const std::string head = t.commit("head");
 

@@ -17,10 +17,6 @@ std::string requests_at(TempRepo& t, const std::string& name) {
   return test::describe_requests(d, src);
 }
 
-const char* kSelf =
-    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: flux-system, namespace: flux-system}\n"
-    "spec: {interval: 1m, url: \"https://git.example.com/fleet.git\", ref: {branch: main}}\n";
-
 }  // namespace
 
 TEST_CASE("render requests of the helm-operator-get-started corpus (in-repo chart path)", "[unit][golden]") {
@@ -40,7 +36,7 @@ TEST_CASE("render requests of made-up releases: OCI, in-repo chart, valuesFrom, 
   t.write("charts/demo/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n");
   t.write("charts/demo/values.yaml", "replicaCount: 1\n");
   t.write("charts/demo/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: demo}\ndata: {n: \"{{ .Values.replicaCount }}\"}\n");
-  t.write("clusters/dev/flux-system.yaml", kSelf);
+  t.write("clusters/dev/flux-system.yaml", test::kSelfRepository);
   // In-repo chart path through this repository's GitRepository, with createNamespace and postRenderers.
   t.write("clusters/dev/demo.yaml",
           "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: demo, namespace: apps}\n"

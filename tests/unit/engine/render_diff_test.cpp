@@ -9,16 +9,6 @@ using test::TempRepo;
 
 namespace {
 
-const char* kSelf =
-    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: flux-system, namespace: flux-system}\n"
-    "spec: {interval: 1m, url: \"https://git.example.com/fleet.git\", ref: {branch: main}}\n";
-
-std::string release_yaml(const std::string& name, const std::string& values) {
-  return "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: " + name +
-         ", namespace: apps}\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: ./charts/demo\n"
-         "      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}\n  values: " + values + "\n";
-}
-
 struct Rendered {
   TempRepo t{"engine-render-diff"};
   test::WorkspaceDir w{"render-diff"};
@@ -29,12 +19,12 @@ struct Rendered {
     t.write("charts/demo/templates/all.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"{{ .Release.Name }}\"}\ndata: {n: \"{{ .Values.count }}\"}\n---\n"
             "apiVersion: v1\nkind: Secret\nmetadata: {name: \"{{ .Release.Name }}-s\"}\nstringData: {token: \"{{ .Values.token }}\"}\n");
-    t.write("clusters/dev/flux-system.yaml", kSelf);
-    t.write("clusters/dev/changed.yaml", release_yaml("changed", "{count: 1, token: base-token-value-1}"));
-    t.write("clusters/dev/removed.yaml", release_yaml("removed", "{count: 1, token: x}"));
+    t.write("clusters/dev/flux-system.yaml", test::kSelfRepository);
+    t.write("clusters/dev/changed.yaml", test::flux_release("changed", "{count: 1, token: base-token-value-1}", "demo"));
+    t.write("clusters/dev/removed.yaml", test::flux_release("removed", "{count: 1, token: x}", "demo"));
     const std::string base = t.commit("base");
-    t.write("clusters/dev/changed.yaml", release_yaml("changed", "{count: 2, token: head-token-value-2}"));
-    t.write("clusters/dev/added.yaml", release_yaml("added", "{count: 1, token: y}"));
+    t.write("clusters/dev/changed.yaml", test::flux_release("changed", "{count: 2, token: head-token-value-2}", "demo"));
+    t.write("clusters/dev/added.yaml", test::flux_release("added", "{count: 1, token: y}", "demo"));
     std::filesystem::remove(t.dir / "clusters/dev/removed.yaml");
     const std::string head = t.commit("head");
     auto r = git::Repository::open(t.dir.string());
