@@ -2,119 +2,23 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <cstdlib>
 #include <fstream>
-#include <initializer_list>
 #include <set>
 #include <sstream>
 
-#include "core/names.hpp"
-#include "core/redact.hpp"
+#include "config/reader.hpp"
+#include "config/repos.hpp"
+#include "core/env.hpp"
 
 namespace helmgate::config {
 namespace {
 
-// Walks the YAML tree with the key path and file name at hand, so every error points at its place.
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& why) const {
-    std::ostringstream out;
-    out << source_;
-    if (node.IsDefined() && !node.Mark().is_null()) out << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1;
-    out << ": " << (path.empty() ? "(top level)" : path) << ": " << why;
-    throw ConfigError(out.str());
-  }
-
-  void expect_map(const YAML::Node& node, const std::string& path, std::initializer_list<const char*> allowed) const {
-    if (!node.IsMap()) fail(node, path, "must be a mapping");
-    std::set<std::string> ok(allowed.begin(), allowed.end());
-    for (const auto& kv : node) {
-      auto key = kv.first.as<std::string>();
-      if (ok.count(key) == 0) {
-        std::string list;
-        for (const auto* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(kv.first, join(path, key), "unknown key (allowed: " + list + ")");
-      }
-    }
-  }
-
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
-  std::string str(const YAML::Node& parent, const std::string& path, const char* key, const std::string& def,
-                  bool required = false) const {
-    YAML::Node n = parent[key];
-    if (!n) {
-      if (required) fail(parent, join(path, key), "is required");
-      return def;
-    }
-    if (!n.IsScalar()) fail(n, join(path, key), "must be a string");
-    auto v = n.as<std::string>();
-    if (required && v.empty()) fail(n, join(path, key), "must not be empty");
-    return v;
-  }
-
-  int64_t integer(const YAML::Node& parent, const std::string& path, const char* key, int64_t def, int64_t min,
-                  int64_t max) const {
-    YAML::Node n = parent[key];
-    if (!n) return def;
-    int64_t v = 0;
-    if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v)) fail(n, join(path, key), "must be an integer");
-    if (v < min || v > max) {
-      fail(n, join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return v;
-  }
-
-  bool boolean(const YAML::Node& parent, const std::string& path, const char* key, bool def) const {
-    YAML::Node n = parent[key];
-    if (!n) return def;
-    bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, join(path, key), "must be true or false");
-    return v;
-  }
-
-  std::chrono::milliseconds duration(const YAML::Node& parent, const std::string& path, const char* key,
-                                     std::chrono::milliseconds def) const {
-    YAML::Node n = parent[key];
-    if (!n) return def;
-    if (!n.IsScalar()) fail(n, join(path, key), "must be a duration like 30s, 5m, 2h");
-    auto d = parse_duration(n.as<std::string>());
-    if (!d || d->count() <= 0) fail(n, join(path, key), "must be a positive duration like 500ms, 30s, 5m, 2h, 7d");
-    return *d;
-  }
-
-  std::vector<std::string> strings(const YAML::Node& parent, const std::string& path, const char* key) const {
-    YAML::Node n = parent[key];
-    std::vector<std::string> out;
-    if (!n) return out;
-    if (!n.IsSequence()) fail(n, join(path, key), "must be a list of strings");
-    for (size_t i = 0; i < n.size(); ++i) {
-      if (!n[i].IsScalar()) fail(n[i], join(path, key) + "[" + std::to_string(i) + "]", "must be a string");
-      out.push_back(n[i].as<std::string>());
-    }
-    return out;
-  }
-
-  const std::string& source() const { return source_; }
-
- private:
-  std::string source_;
-};
-
-bool valid_env_name(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return std::isdigit(static_cast<unsigned char>(s[0])) == 0;
-}
+using detail::Reader;
+using detail::read_egress;
+using detail::read_repo;
+using detail::valid_env_name;
 
 void read_server(const Reader& r, const YAML::Node& n, ServerSettings& s) {
   const std::string p = "server";
@@ -212,177 +116,6 @@ void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forg
   }
 }
 
-void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cluster& c) {
-  r.expect_map(n, p, {"name", "paths", "kubeconfig", "kubeconfig_env", "kube_version", "auto_apply", "prune", "requires",
-                       "allow_pr_apply", "preview_kubeconfig", "preview_kubeconfig_env", "allow_insecure_tls"});
-  c.name = r.str(n, p, "name", "", true);
-  c.paths = r.strings(n, p, "paths");
-  for (const auto& path : c.paths) {
-    if (path.find("..") != std::string::npos || (!path.empty() && path[0] == '/')) {
-      r.fail(n["paths"], p + ".paths", "'" + path + "' must be a relative path inside the repository");
-    }
-  }
-  c.kubeconfig = r.str(n, p, "kubeconfig", "");
-  c.kubeconfig_env = r.str(n, p, "kubeconfig_env", "");
-  if (!c.kubeconfig_env.empty() && !valid_env_name(c.kubeconfig_env)) {
-    r.fail(n["kubeconfig_env"], p + ".kubeconfig_env", "must be an environment variable name");
-  }
-  c.kube_version = r.str(n, p, "kube_version", "");
-  c.auto_apply = r.boolean(n, p, "auto_apply", c.auto_apply);
-  c.prune = r.boolean(n, p, "prune", c.prune);
-  c.requires_clusters = r.strings(n, p, "requires");
-  // Strictly true or false: "yes"/"on" would be easy to misread for a switch that lets a PR comment
-  // deploy unmerged code.
-  if (YAML::Node a = n["allow_pr_apply"]) {
-    std::string v = a.IsScalar() ? a.Scalar() : "";
-    if (v != "true" && v != "false") r.fail(a, p + ".allow_pr_apply", "must be true or false");
-    c.allow_pr_apply = v == "true";
-  }
-  c.preview_kubeconfig = r.str(n, p, "preview_kubeconfig", "");
-  c.preview_kubeconfig_env = r.str(n, p, "preview_kubeconfig_env", "");
-  if (!c.preview_kubeconfig_env.empty() && !valid_env_name(c.preview_kubeconfig_env)) {
-    r.fail(n["preview_kubeconfig_env"], p + ".preview_kubeconfig_env", "must be an environment variable name");
-  }
-  if (!c.preview_kubeconfig.empty() && !c.preview_kubeconfig_env.empty()) {
-    r.fail(n["preview_kubeconfig_env"], p + ".preview_kubeconfig_env", "set preview_kubeconfig or preview_kubeconfig_env, not both");
-  }
-  if (YAML::Node a = n["allow_insecure_tls"]) {
-    std::string v = a.IsScalar() ? a.Scalar() : "";
-    if (v != "true" && v != "false") r.fail(a, p + ".allow_insecure_tls", "must be true or false");
-    c.allow_insecure_tls = v == "true";
-  }
-}
-
-void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, core::EgressPolicy& e) {
-  r.expect_map(n, p, {"allow", "allow_private", "allow_http"});
-  e.allow = r.strings(n, p, "allow");
-  for (size_t i = 0; i < e.allow.size(); ++i) {
-    if (auto ok = core::validate_allow_entry(e.allow[i]); !ok) {
-      r.fail(n["allow"][i], p + ".allow[" + std::to_string(i) + "]", "'" + e.allow[i] + "': " + ok.error().message);
-    }
-  }
-  // Strictly true or false, like allow_pr_apply: these switches open the network to pull requests.
-  for (auto [key, field] : {std::pair<const char*, bool*>{"allow_private", &e.allow_private}, {"allow_http", &e.allow_http}}) {
-    YAML::Node v = n[key];
-    if (!v) continue;
-    std::string t = v.IsScalar() ? v.Scalar() : "";
-    if (t != "true" && t != "false") r.fail(v, p + "." + key, "must be true or false");
-    *field = t == "true";
-  }
-}
-
-// "[KIND/][NAMESPACE/]NAME=PATH" with PATH inside the repository (release::parse_source_mapping reads it).
-std::string source_mapping_problem(const std::string& m) {
-  const std::string form = " (write [KIND/][NAMESPACE/]NAME=PATH, e.g. ExternalArtifact/flux-system/apps=deploy/apps)";
-  auto eq = m.find('=');
-  if (eq == std::string::npos || eq == 0) return "'" + m + "' has no NAME=PATH" + form;
-  std::string key = m.substr(0, eq);
-  if (std::count(key.begin(), key.end(), '/') > 2 || key.back() == '/' || key.front() == '/') {
-    return "'" + m + "' must name the source as [KIND/][NAMESPACE/]NAME" + form;
-  }
-  {
-    std::istringstream names(key);
-    bool first = true;
-    for (std::string part; std::getline(names, part, '/'); first = false) {
-      const bool kind = first && key.find('/') != std::string::npos && std::isupper(static_cast<unsigned char>(part[0])) != 0;
-      bool ok = !part.empty() && part.size() <= 253 && std::all_of(part.begin(), part.end(), [&](char c) {
-        return kind ? std::isalnum(static_cast<unsigned char>(c)) != 0
-                    : (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-      });
-      if (!ok) return "'" + m + "': '" + part + "' is not a Kubernetes " + (kind ? "kind" : "name or namespace") + form;
-    }
-  }
-  // A first part starting upper case is a kind (namespaces cannot).
-  if (auto slash = key.find('/'); slash != std::string::npos && std::isupper(static_cast<unsigned char>(key[0])) != 0) {
-    const std::string kind = key.substr(0, slash);
-    static const std::set<std::string> kinds = {"GitRepository", "OCIRepository", "Bucket", "ExternalArtifact", "HelmRepository"};
-    if (kinds.count(kind) == 0) {
-      return "'" + m + "' has kind '" + kind + "'; one of GitRepository, OCIRepository, Bucket, ExternalArtifact, HelmRepository";
-    }
-  }
-  // The rules of core::names::repo_path (this file is also built without it, into the webhook fuzz target).
-  const std::string path = m.substr(eq + 1);
-  const std::string bad = "the path of '" + m + "' must be a relative path inside the repository (no '..', no part starting with '-')";
-  if (path.size() > 4096 || path.find('\\') != std::string::npos || (!path.empty() && path.front() == '/')) return bad;
-  if (std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) return bad;
-  std::istringstream parts(path);
-  for (std::string part; std::getline(parts, part, '/');) {
-    if (part == ".." || (!part.empty() && part.front() == '-')) return bad;
-  }
-  return {};
-}
-
-void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress,
-               Use use) {
-  r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources"});
-  repo.name = r.str(n, p, "name", "", use == Use::server);
-  if (!(use == Use::preview && repo.name.empty()) && repo.name.find('/') == std::string::npos) {
-    r.fail(n["name"], p + ".name", "must be 'owner/name'");
-  }
-  repo.url = r.str(n, p, "url", "");
-  // Credentials in the file would travel with every job, log line and API answer: refused, and the
-  // message never repeats them.
-  if (core::url_has_credentials(repo.url)) {
-    r.fail(n["url"], p + ".url",
-           "must not contain credentials (" + core::redact_url(repo.url) +
-               "); put the token in an environment variable and name it in " + p + ".token_env");
-  }
-  repo.token_env = r.str(n, p, "token_env", "");
-  if (!repo.token_env.empty() && !valid_env_name(repo.token_env)) {
-    r.fail(n["token_env"], p + ".token_env", "must be an environment variable name");
-  }
-  repo.username = r.str(n, p, "username", repo.username);
-  if (repo.username.empty() || repo.username.find_first_of(":@/ \t\r\n") != std::string::npos) {
-    r.fail(n["username"], p + ".username", "must be a user name without ':', '@', '/' or spaces");
-  }
-  if (!repo.token_env.empty() && repo.url.rfind("https://", 0) != 0 && repo.url.rfind("http://", 0) != 0) {
-    r.fail(n["token_env"], p + ".token_env", "is for http(s) URLs; ssh URLs take their key from the ssh agent");
-  }
-  repo.forge = r.str(n, p, "forge", "", use == Use::server);
-  repo.deploy_branch = r.str(n, p, "deploy_branch", repo.deploy_branch);
-  repo.sensitive_values = r.strings(n, p, "sensitive_values");
-  repo.sources = r.strings(n, p, "sources");
-  for (size_t i = 0; i < repo.sources.size(); ++i) {
-    if (auto why = source_mapping_problem(repo.sources[i]); !why.empty()) {
-      r.fail(n["sources"][i], p + ".sources[" + std::to_string(i) + "]", why);
-    }
-  }
-  repo.flux_strict_substitution = r.boolean(n, p, "flux_strict_substitution", repo.flux_strict_substitution);
-  repo.helm_operator_charts_path = r.str(n, p, "helm_operator_charts_path", repo.helm_operator_charts_path);
-  if (auto why = core::names::repo_path(repo.helm_operator_charts_path); !why.empty()) {
-    r.fail(n["helm_operator_charts_path"], p + ".helm_operator_charts_path", "must be a path in the repository: " + why);
-  }
-  repo.egress = egress;
-  if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);
-  if (!repo.url.empty()) repo.egress.trusted.push_back(repo.url);
-  for (const auto& v : repo.sensitive_values) {
-    if (v.empty() || v.front() == '.' || v.back() == '.' || v.find("..") != std::string::npos) {
-      r.fail(n["sensitive_values"], p + ".sensitive_values",
-             "'" + v + "' must be a dotted Helm values path such as auth.password or *.apiKey");
-    }
-  }
-  if (YAML::Node cs = n["clusters"]) {
-    if (!cs.IsSequence()) r.fail(cs, p + ".clusters", "must be a list");
-    std::set<std::string> names;
-    for (size_t i = 0; i < cs.size(); ++i) {
-      Cluster c;
-      std::string cp = p + ".clusters[" + std::to_string(i) + "]";
-      read_cluster(r, cs[i], cp, c);
-      if (!names.insert(c.name).second) r.fail(cs[i]["name"], cp + ".name", "duplicate cluster '" + c.name + "'");
-      repo.clusters.push_back(std::move(c));
-    }
-    for (size_t i = 0; i < repo.clusters.size(); ++i) {
-      for (const auto& req : repo.clusters[i].requires_clusters) {
-        if (names.count(req) == 0) {
-          r.fail(cs[i]["requires"], p + ".clusters[" + std::to_string(i) + "].requires",
-                 "names unknown cluster '" + req + "'");
-        }
-      }
-    }
-  }
-}
-
 void read_render(const Reader& r, const YAML::Node& n, RenderSettings& s) {
   r.expect_map(n, "render", {"sandbox", "memory_limit_mib", "cpu_limit_seconds"});
   if (YAML::Node sb = n["sandbox"]) {
@@ -455,11 +188,6 @@ Config parse(const YAML::Node& root, const std::string& source, Use use) {
     }
   }
   return cfg;
-}
-
-std::string env_or_empty(const std::string& name) {
-  const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
-  return v == nullptr ? std::string() : std::string(v);
 }
 
 }  // namespace
@@ -546,7 +274,7 @@ std::string fetch_url(const Repo& repo) {
 
 void resolve_secrets(Config& cfg, SecretNeeds needs) {
   auto need = [&](const std::string& key, const std::string& var) -> std::string {
-    std::string v = env_or_empty(var);
+    std::string v = core::env_or(var);
     if (v.empty()) {
       throw ConfigError(cfg.source + ": " + key + ": environment variable " + var +
                         " is not set (it must hold the secret; the file never does)");
@@ -558,17 +286,17 @@ void resolve_secrets(Config& cfg, SecretNeeds needs) {
     std::string p = "forges[" + std::to_string(i) + "]";
     if (needs.webhook_secrets) f.webhook_secret = need(p + ".webhook_secret_env", f.webhook_secret_env);
     if (!f.token_env.empty()) {
-      f.token = needs.forge_tokens ? need(p + ".token_env", f.token_env) : env_or_empty(f.token_env);
+      f.token = needs.forge_tokens ? need(p + ".token_env", f.token_env) : core::env_or(f.token_env);
     }
     if (f.github_app) {
       const auto& var = f.github_app->private_key_env;
-      f.github_app->private_key = needs.forge_tokens ? need(p + ".github_app.private_key_env", var) : env_or_empty(var);
+      f.github_app->private_key = needs.forge_tokens ? need(p + ".github_app.private_key_env", var) : core::env_or(var);
     }
   }
   for (size_t i = 0; i < cfg.repos.size(); ++i) {
     auto& r = cfg.repos[i];
     if (r.token_env.empty()) continue;
-    r.token = needs.forge_tokens ? need("repos[" + std::to_string(i) + "].token_env", r.token_env) : env_or_empty(r.token_env);
+    r.token = needs.forge_tokens ? need("repos[" + std::to_string(i) + "].token_env", r.token_env) : core::env_or(r.token_env);
   }
   if (needs.api_token) cfg.api_token = need("api.token_env", cfg.api_token_env);
   if (!cfg.redis_url_env.empty()) cfg.redis_url = need("redis.url_env", cfg.redis_url_env);

@@ -109,7 +109,7 @@ struct ServerSettings {
   int max_connections = 1024;
 };
 
-// render: how helm and kubectl run (render/sandbox.hpp).
+// render: how helm and kubectl run (process/sandbox.hpp).
 struct RenderSettings {
   bool sandbox = true;                // `sandbox: off` runs them without namespaces (logged as a warning)
   uint64_t memory_limit_mib = 3072;   // address space per child (Go reserves ~0.8 GiB up front)

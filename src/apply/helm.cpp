@@ -22,18 +22,18 @@ namespace {
 // The apply step's sandbox: the network stays (helm must reach the API server and chart repositories), the
 // rest is as for rendering: only the kubeconfig and the chart read-only, helm's homes (with the values file)
 // writable, no sight of the server's environment, configuration or other processes.
-core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<std::string> args, const std::string& what,
+core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<std::string> args, const std::string& what,
                                                 const std::vector<std::string>& read_only);
 
 }  // namespace
 
-core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std::string> args, const std::string& what) {
+core::Result<process::ProcessResult> run_helm(const HelmEnv& env, std::vector<std::string> args, const std::string& what) {
   return run_helm_in(env, std::move(args), what, {});
 }
 
 namespace {
 
-core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<std::string> args, const std::string& what,
+core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<std::string> args, const std::string& what,
                                                 const std::vector<std::string>& read_only) {
   if (env.helm.empty()) return core::Error(core::errc::invalid_config, "helm not found: set HELMGATE_HELM or put helm on PATH");
   std::error_code ec;
@@ -42,7 +42,7 @@ core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<
   // Before "--" when there is one: everything after it is positional.
   auto end_of_flags = std::find(args.begin(), args.end(), std::string("--"));
   args.insert(end_of_flags, "--kubeconfig=" + env.kubeconfig);
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.timeout = env.timeout + std::chrono::seconds(30);
   po.env = {"HOME=" + env.work_dir, "HELM_CACHE_HOME=" + env.work_dir + "/cache",
             "HELM_CONFIG_HOME=" + env.work_dir + "/config", "HELM_DATA_HOME=" + env.work_dir + "/data",
@@ -53,7 +53,7 @@ core::Result<render::ProcessResult> run_helm_in(const HelmEnv& env, std::vector<
   po.sandbox.read_only.push_back(env.kubeconfig);
   for (const auto& f : env.kubeconfig_files) po.sandbox.read_only.push_back(f);
   po.sandbox.writable = {env.work_dir};
-  auto r = render::run_process(args, po);
+  auto r = process::run_process(args, po);
   if (!r) return r.error();
   if (r->timed_out) {
     return core::Error(core::errc::timeout, "cluster " + env.cluster + ": " + what + ": helm did not finish in time");

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 
 namespace helmgate::apply {
 
@@ -23,7 +23,7 @@ struct HelmEnv {
 };
 
 // Runs `helm <args> --kubeconfig <file>`; a non-zero exit is an error carrying helm's stderr (trimmed).
-core::Result<render::ProcessResult> run_helm(const HelmEnv& env, std::vector<std::string> args, const std::string& what);
+core::Result<process::ProcessResult> run_helm(const HelmEnv& env, std::vector<std::string> args, const std::string& what);
 
 struct HelmRelease {
   std::string name, namespace_, status;

@@ -6,7 +6,7 @@
 #include "cmd/commands.hpp"
 #include "core/json.hpp"
 #include "http/router.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "runners/tools.hpp"
 
 namespace helmgate::cmd {
@@ -119,12 +119,12 @@ void print_tool(const char* label, const char* env, const char* name, std::vecto
     return;
   }
   version_args.insert(version_args.begin(), path);
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=/tmp", "PATH=/usr/bin:/bin"};
   po.timeout = std::chrono::seconds(10);
   po.max_stdout = 4096;
   std::string ver = "version unknown";
-  if (auto r = render::run_process(version_args, po); r && r->exit_code == 0) {
+  if (auto r = process::run_process(version_args, po); r && r->exit_code == 0) {
     ver = r->out;
     while (!ver.empty() && std::isspace(static_cast<unsigned char>(ver.back()))) ver.pop_back();
     if (auto nl = ver.find('\n'); nl != std::string::npos) ver.resize(nl);

@@ -5,16 +5,16 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "render/sandbox.hpp"
+#include "process/sandbox.hpp"
 
 namespace helmgate::cmd {
 
 void start_sandbox(const config::RenderSettings& settings, const std::string& off_switch, bool quiet_stdout) {
-  render::SandboxSettings s;
+  process::SandboxSettings s;
   s.enabled = settings.sandbox;
   s.limits.memory_bytes = settings.memory_limit_mib << 20;
   s.limits.cpu_seconds = settings.cpu_limit_seconds;
-  render::configure_sandbox(s);
+  process::configure_sandbox(s);
   if (!s.enabled) {
     const std::string warning =
         "RENDER SANDBOX OFF (" + off_switch +
@@ -28,8 +28,8 @@ void start_sandbox(const config::RenderSettings& settings, const std::string& of
     }
     return;
   }
-  auto probe = render::probe_sandbox();
-  if (!probe) throw std::runtime_error(render::sandbox_failure_advice(probe.error().message, off_switch));
+  auto probe = process::probe_sandbox();
+  if (!probe) throw std::runtime_error(process::sandbox_failure_advice(probe.error().message, off_switch));
   if (quiet_stdout) return;
   spdlog::info("render sandbox ready: {}; limits: {} MiB address space, {} s CPU per helm/kubectl run", *probe,
                settings.memory_limit_mib, settings.cpu_limit_seconds);

@@ -15,11 +15,11 @@
 //     broadcast, documentation and other reserved ranges are refused, unless allow_private is set or the
 //     URL matched an `allow` entry that names its host explicitly (not a *. wildcard).
 //   * `trusted` URLs (the configured repository) are always allowed.
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/address.hpp"  // address_class, resolve_host, Resolver
 #include "core/error.hpp"
 
 namespace helmgate::core {
@@ -51,14 +51,6 @@ struct EgressTarget {
 
 // Parses a URL as the given kind of fetch would; an error says why it is not acceptable at all.
 Result<EgressTarget> parse_egress_url(FetchKind kind, std::string_view url);
-
-// The class of a numeric address ("loopback", "private", "link-local", ...), or "" for a public address.
-// An unparseable string is "invalid".
-std::string address_class(std::string_view ip);
-
-// Resolves a host name to numeric addresses (every address family). Tests inject their own.
-using Resolver = std::function<Result<std::vector<std::string>>(const std::string& host)>;
-Result<std::vector<std::string>> resolve_host(const std::string& host);
 
 // Allowed: ok. Refused: errc::forbidden with "<redacted url> refused by the egress policy: <reasons>
 // (<what to do>)". resolver null: resolve_host.

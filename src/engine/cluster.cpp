@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include "core/env.hpp"
 
 namespace helmgate::engine {
 
@@ -21,11 +21,6 @@ Keys keys(const config::Cluster& c, Credential which) {
   return {c.preview_kubeconfig, c.preview_kubeconfig_env, "preview_kubeconfig", "preview_kubeconfig_env"};
 }
 
-std::string env_text(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  return v == nullptr ? std::string() : std::string(v);
-}
-
 }  // namespace
 
 bool has_credential(const config::Cluster& c, Credential which) {
@@ -41,7 +36,7 @@ core::Result<kube::Kubeconfig> load_cluster_kubeconfig(const config::Cluster& c,
   if (k.env.empty()) {
     return core::Error(core::errc::not_found, "cluster " + c.name + " has neither " + k.file_key + " nor " + k.env_key);
   }
-  std::string text = env_text(k.env);
+  std::string text = core::env_or(k.env);
   if (text.empty()) {
     return core::Error(core::errc::invalid_config, "cluster " + c.name + ": environment variable " + k.env + " (" +
                                                        k.env_key + ") is not set for the worker");
@@ -59,7 +54,7 @@ core::Result<OpenCluster> open_cluster(const config::Cluster& c, Credential whic
     return out;
   }
   // helm reads a file: the variable's text (a credential) is written owner-only.
-  std::string text = env_text(k.env);
+  std::string text = core::env_or(k.env);
   std::string path = work_dir + "/" + c.name + (which == Credential::deploy ? ".kubeconfig" : ".preview.kubeconfig");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return core::Error(core::errc::internal, "cannot write " + path);

@@ -1,6 +1,6 @@
 #include "render/renderer.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,8 +14,7 @@
 #include "core/names.hpp"
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
-#include "core/yaml_bounded.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 
 namespace fs = std::filesystem;
 
@@ -74,72 +73,6 @@ struct TempDir {
 
 }  // namespace
 
-core::Result<void> check_chart_dir(const std::string& dir, const std::string& shown) {
-  std::error_code ec;
-  fs::path root = fs::path(dir).lexically_normal();
-  if (fs::is_symlink(fs::symlink_status(root, ec))) {
-    return core::Error(core::errc::forbidden, "chart " + shown + " is a symlink; refusing to follow it");
-  }
-  if (!fs::is_directory(root, ec)) {
-    return core::Error(core::errc::not_found, "chart " + shown + ": directory not found");
-  }
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::none, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_symlink(ec)) {
-      return core::Error(core::errc::forbidden,
-                         "chart " + shown + ": refusing symlink " +
-                             fs::path(it->path()).lexically_relative(root).string() +
-                             " (chart files are untrusted; a symlink could read files outside the chart)");
-    }
-  }
-  for (const char* meta : {"Chart.yaml", "requirements.yaml"}) {
-    fs::path p = root / meta;
-    if (!fs::exists(p, ec)) continue;
-    YAML::Node doc;
-    try {
-      doc = core::yaml::load_file(p.string());
-    } catch (const YAML::Exception& e) {
-      return core::Error(core::errc::bad_request, "chart " + shown + "/" + meta + ":" +
-                                                      std::to_string(e.mark.line + 1) + ":" +
-                                                      std::to_string(e.mark.column + 1) + ": " + e.msg);
-    }
-    if (!doc.IsMap() || !doc["dependencies"] || !doc["dependencies"].IsSequence()) continue;
-    for (const auto& dep : doc["dependencies"]) {
-      if (!dep.IsMap() || !dep["repository"] || !dep["repository"].IsScalar()) continue;
-      std::string repo = dep["repository"].as<std::string>();
-      if (repo.rfind("file://", 0) != 0) continue;
-      fs::path target = (root / repo.substr(7)).lexically_normal();
-      auto rel = target.lexically_relative(root);
-      if (rel.empty() || *rel.begin() == "..") {
-        return core::Error(core::errc::forbidden,
-                           "chart " + shown + "/" + meta + ": dependency repository '" + repo +
-                               "' leaves the chart directory; vendor the dependency under charts/ instead");
-      }
-    }
-  }
-  return {};
-}
-
-std::string hash_dir(const std::string& dir) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (ec) break;
-    if (it->is_regular_file(ec)) files.push_back(it->path());
-  }
-  std::sort(files.begin(), files.end());
-  std::string acc;
-  for (const auto& f : files) {
-    acc += f.lexically_relative(dir).string();
-    acc += '\0';
-    acc += core::sha256_hex(read_whole(f));
-    acc += '\n';
-  }
-  return core::sha256_hex(acc);
-}
-
 Renderer::Renderer(Options options) : opt_(std::move(options)) {
   core::ensure_private_dir(opt_.work_dir);
   // helm's homes exist before the first child: the sandbox binds them (missing paths are not bound).
@@ -179,12 +112,12 @@ std::vector<std::string> Renderer::child_env() const {
 const std::string& Renderer::helm_version() {
   std::lock_guard lk(mu_);
   if (helm_version_.empty()) {
-    ProcessOptions po;
+    process::ProcessOptions po;
     po.env = child_env();
     po.timeout = std::chrono::seconds(30);
     po.sandboxed = true;
     po.sandbox.read_only = {home_dir()};
-    auto r = run_process({opt_.helm, "version", "--template", "{{.Version}}"}, po);
+    auto r = process::run_process({opt_.helm, "version", "--template", "{{.Version}}"}, po);
     helm_version_ = r.ok() && r->exit_code == 0 && !r->out.empty() ? r->out : "unknown";
   }
   return helm_version_;
@@ -314,7 +247,7 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     for (auto& a : helm_pull_arguments(chart, dest.string())) argv.push_back(std::move(a));
     std::string shown = chart.origin == ChartOrigin::oci ? chart.url + (chart.digest.empty() ? "" : "@" + chart.digest)
                                                          : "chart '" + chart.chart + "' from " + core::redact_url(chart.url);
-    ProcessOptions po;
+    process::ProcessOptions po;
     po.env = child_env();
     po.timeout = opt_.timeout;
     // A separate step from rendering: network (the egress policy decides where), but only helm's homes and
@@ -322,7 +255,7 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     po.sandboxed = true;
     po.sandbox.network = true;
     po.sandbox.writable = {home_dir(), dest.string()};
-    auto r = run_process(argv, po);
+    auto r = process::run_process(argv, po);
     if (!r) return r.error();
     if (r->timed_out || r->exit_code != 0) {
       return core::Error(core::errc::unavailable,
@@ -353,7 +286,7 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   if (!version.empty()) argv.push_back("--version=" + version);
   if (req.skip_schema_validation) argv.emplace_back("--skip-schema-validation");
   argv.insert(argv.end(), {"--", req.release_name, chart_ref});
-  ProcessOptions po;
+  process::ProcessOptions po;
   po.env = child_env();
   po.timeout = opt_.timeout;
   po.max_stdout = opt_.max_output;
@@ -362,7 +295,7 @@ core::Result<std::string> Renderer::run_helm_template(const RenderRequest& req, 
   po.sandboxed = true;
   po.sandbox.read_only = {chart_ref, home_dir()};
   po.sandbox.writable = {tmp.path.string()};
-  auto r = run_process(argv, po);
+  auto r = process::run_process(argv, po);
   if (!r) return r.error();
   std::string who = "helm template " + req.release_name + " (chart " + req.chart.shown + ")";
   if (r->timed_out) {
@@ -480,13 +413,13 @@ core::Result<std::string> Renderer::kustomize_build(const std::string& dir, cons
   if (opt_.kubectl.empty()) {
     return core::Error(core::errc::invalid_config, "kustomize build of " + dir + " needs kubectl (set its path)");
   }
-  ProcessOptions po;
+  process::ProcessOptions po;
   po.env = child_env();
   po.timeout = opt_.timeout;
   po.max_stdout = opt_.max_output;
   po.sandboxed = true;
   po.sandbox.read_only = {kustomize_root(dir), home_dir()};
-  auto r = run_process({opt_.kubectl, "kustomize", "--", dir}, po);
+  auto r = process::run_process({opt_.kubectl, "kustomize", "--", dir}, po);
   if (!r) return r.error();
   {
     std::lock_guard lk(mu_);

@@ -11,6 +11,7 @@
 
 #include "core/egress.hpp"
 #include "core/error.hpp"
+#include "render/chart_dir.hpp"  // check_chart_dir, hash_dir
 
 namespace helmgate::render {
 
@@ -124,12 +125,5 @@ class Renderer {
   std::map<std::string, PulledChart> pulled_;
   Stats stats_;
 };
-
-// Refuses a chart directory holding a symlink, or naming a dependency path that leaves the chart
-// directory (file://../x): chart files are untrusted input.
-core::Result<void> check_chart_dir(const std::string& dir, const std::string& shown);
-
-// A content hash of every file under dir (names + bytes); used when the caller has no Git tree id.
-std::string hash_dir(const std::string& dir);
 
 }  // namespace helmgate::render

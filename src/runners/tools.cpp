@@ -2,17 +2,14 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 
+#include "core/env.hpp"
 #include "engine/workspace.hpp"
 
 namespace helmgate::runners {
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
+using core::env_or;
 
 std::string default_cache_dir() {
   std::string dir = env_or("HELMGATE_CACHE_DIR", "");

@@ -11,9 +11,6 @@ struct Workspace;
 
 namespace helmgate::runners {
 
-// The environment variable's value, or fallback when it is unset or empty.
-std::string env_or(const char* name, const std::string& fallback);
-
 // The path in $<env> when set, else the first executable <name> on $PATH, else the pinned copy that
 // scripts/bootstrap unpacked into the cache (<cache>/tools/kubectl-layer-<pin>/bin/<name>); "" when
 // there is none.

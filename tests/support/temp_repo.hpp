@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "git/repository.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "support/support.hpp"
 
 namespace helmgate::test {
@@ -20,9 +20,9 @@ namespace helmgate::test {
 inline void run_git(const std::filesystem::path& dir, std::vector<std::string> args) {
   args.insert(args.begin(), {"/usr/bin/git", "-C", dir.string(), "-c", "user.email=t@example.com", "-c",
                              "user.name=test", "-c", "commit.gpgsign=false"});
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
-  auto r = render::run_process(args, po);
+  auto r = process::run_process(args, po);
   REQUIRE(r.ok());
   INFO(r->err);
   REQUIRE(r->exit_code == 0);

@@ -12,7 +12,7 @@
 #include "core/json.hpp"
 #include "git/repository.hpp"
 #include "kube/client.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "runners/apply_runner.hpp"
 #include "support/apply_job.hpp"
 #include "support/support.hpp"
@@ -84,9 +84,9 @@ std::string helm(const std::vector<std::string>& args, const char* cluster) {
   std::vector<std::string> argv = {test::require_env("HELMGATE_HELM")};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--kubeconfig", test::require_env((std::string("HELMGATE_TEST_KUBECONFIG_") + cluster).c_str())});
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=" + fs::temp_directory_path().string(), "PATH=/usr/bin:/bin"};
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   INFO(r->err);
   REQUIRE(r->exit_code == 0);

@@ -16,7 +16,7 @@
 #include "core/json.hpp"
 #include "git/repository.hpp"
 #include "kube/client.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "runners/apply_runner.hpp"
 #include "support/apply_job.hpp"
 #include "support/support.hpp"
@@ -42,11 +42,11 @@ std::map<std::string, std::string> run_apply(queue::Runner& runner, const std::s
   return test::run_apply_job(runner, dir, before, after).releases();
 }
 
-render::ProcessResult run(std::vector<std::string> argv) {
-  render::ProcessOptions po;
+process::ProcessResult run(std::vector<std::string> argv) {
+  process::ProcessOptions po;
   po.env = {"HOME=" + fs::temp_directory_path().string(), "PATH=/usr/bin:/bin"};
   po.timeout = std::chrono::seconds(120);
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   return *r;
 }

@@ -15,7 +15,7 @@
 #include "engine/plan.hpp"
 #include "git/repository.hpp"
 #include "release/release.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "support/support.hpp"
@@ -226,9 +226,9 @@ TEST_CASE("schema validation on merge: helm upgrade --install gets --skip-schema
   CHECK(got->out.find("\"replicaCount\":\"two\"") != std::string::npos);
   // Clean up what this test made on the shared cluster.
   CHECK(apply::run_helm(henv, {"uninstall", "--namespace=" + ns, "--", "strict"}, "uninstall").ok());
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=" + tmp.string()};
-  auto del = render::run_process({test::require_env("HELMGATE_KUBECTL"), "--kubeconfig=" + henv.kubeconfig, "delete",
+  auto del = process::run_process({test::require_env("HELMGATE_KUBECTL"), "--kubeconfig=" + henv.kubeconfig, "delete",
                                   "namespace", "--wait=false", "--", ns},
                                  po);
   CHECK(del.ok());

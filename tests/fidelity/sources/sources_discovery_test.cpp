@@ -16,9 +16,9 @@ namespace {
 
 // The HelmRelease `name` in the output of `kubectl kustomize dir`: the oracle for what Flux applies.
 YAML::Node kustomize_build_release(const std::string& dir, const std::string& name) {
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=" + dir};
-  auto r = render::run_process({test::require_env("HELMGATE_KUBECTL"), "kustomize", dir}, po);
+  auto r = process::run_process({test::require_env("HELMGATE_KUBECTL"), "kustomize", dir}, po);
   REQUIRE(r.ok());
   INFO(r->err);
   REQUIRE(r->exit_code == 0);

@@ -105,10 +105,10 @@ TEST_CASE("an OCIRepository's digest wins over its tag and is pulled as oci://..
     auto run = [&](std::vector<std::string> argv) {
       fs::create_directories(t.dir / "helm-home");
       argv.insert(argv.begin(), test::require_env("HELMGATE_HELM"));
-      render::ProcessOptions po;
+      process::ProcessOptions po;
       po.env = {"PATH=/usr/bin:/bin", "HOME=" + (t.dir / "helm-home").string()};
       po.timeout = std::chrono::seconds(60);
-      auto r = render::run_process(argv, po);
+      auto r = process::run_process(argv, po);
       REQUIRE(r.ok());
       return r->err;
     };
@@ -238,28 +238,28 @@ TEST_CASE("sources mapped to paths of the repository are read there", "[fidelity
 
 TEST_CASE("helmgate preview --source: checked, named in --help", "[fidelity]") {
   const std::string bin = test::binary_dir() + "/helmgate";
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "HELMGATE_SANDBOX=off"};
-  auto help = render::run_process({bin, "preview", "--help"}, po);
+  auto help = process::run_process({bin, "preview", "--help"}, po);
   REQUIRE(help.ok());
   CHECK(help->out.find("--source [KIND/][NAMESPACE/]NAME=PATH") != std::string::npos);
   TempRepo t("src-cli");
   t.write("a.yaml", "x: 1\n");
   t.commit("one");
-  auto r = render::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD", "--source",
+  auto r = process::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD", "--source",
                                 "apps=../outside"},
                                po);
   REQUIRE(r.ok());
   CHECK(r->exit_code == 1);
   CHECK(r->err.find("--source: source mapping \"apps=../outside\" has a path that") != std::string::npos);
   // A local directory: inside the working tree it is that repository path; outside it is refused.
-  auto outside = render::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD",
+  auto outside = process::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD",
                                       "--source", "apps=" + fs::temp_directory_path().string()},
                                      po);
   REQUIRE(outside.ok());
   CHECK(outside->exit_code == 1);
   CHECK(outside->err.find("is not inside the repository's working tree") != std::string::npos);
-  auto inside = render::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD",
+  auto inside = process::run_process({bin, "preview", "--repo", t.dir.string(), "--base", "HEAD", "--head", "HEAD",
                                      "--format", "text", "--source", "apps=" + (t.dir / "deploy").string()},
                                     po);
   REQUIRE(inside.ok());

@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "core/json.hpp"
 #include "kube/client.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "runners/apply_runner.hpp"
 #include "support/apply_job.hpp"
 #include "support/support.hpp"
@@ -43,14 +43,14 @@ std::map<std::string, std::string> run_apply(queue::Runner& runner, const std::s
   return test::run_apply_job(runner, dir, before, after).releases();
 }
 
-render::ProcessResult helm(const std::vector<std::string>& args) {
+process::ProcessResult helm(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {test::require_env("HELMGATE_HELM")};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--kubeconfig", test::require_env("HELMGATE_TEST_KUBECONFIG_DEV")});
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=" + fs::temp_directory_path().string(), "PATH=/usr/bin:/bin"};
   po.timeout = std::chrono::seconds(120);
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   return *r;
 }

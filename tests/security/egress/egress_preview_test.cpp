@@ -19,7 +19,7 @@
 #include <regex>
 #include <thread>
 
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
 
@@ -110,12 +110,12 @@ Preview preview(const TempRepo& repo, const std::string& base, const std::string
   std::vector<std::string> argv = {test::binary_dir() + "/helmgate", "preview", "--repo", repo.dir.string(),
                                    "--base", base, "--head", head, "--format", "text"};
   if (!config.empty()) argv.insert(argv.end(), {"--config", config});
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + cache, "HELMGATE_CACHE_DIR=" + cache,
             "HELMGATE_HELM=" + test::require_env("HELMGATE_HELM"),
             "HELMGATE_KUBECTL=" + test::require_env("HELMGATE_KUBECTL"), "HELMGATE_REDACTION_KEY=egress-test"};
   po.timeout = std::chrono::seconds(240);
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   return {r->exit_code, r->out, r->err};
 }
@@ -210,10 +210,10 @@ TEST_CASE("kustomize remote resources are refused before kustomize runs, naming 
   const fs::path dir = fs::path(cache) / "control";
   fs::create_directories(dir);
   std::ofstream(dir / "kustomization.yaml") << "resources:\n- " << http << "\n";
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=" + cache};
   po.timeout = std::chrono::seconds(60);
-  auto k = render::run_process({test::require_env("HELMGATE_KUBECTL"), "kustomize", dir.string()}, po);
+  auto k = process::run_process({test::require_env("HELMGATE_KUBECTL"), "kustomize", dir.string()}, po);
   REQUIRE(k.ok());
   CHECK(k->exit_code != 0);
   CHECK(l.connections() > 0);

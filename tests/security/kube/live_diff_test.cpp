@@ -15,7 +15,7 @@
 #include "diff/normalize.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "engine/validate.hpp"
 #include "support/support.hpp"
 
@@ -76,9 +76,9 @@ std::string helm(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {test::require_env("HELMGATE_HELM")};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--kubeconfig", test::require_env("HELMGATE_TEST_KUBECONFIG_DEV")});
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=" + fs::temp_directory_path().string(), "PATH=/usr/bin:/bin"};
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   INFO(r->err);
   REQUIRE(r->exit_code == 0);

@@ -25,7 +25,7 @@
 #include "apply/uninstall_action.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "engine/validate.hpp"
 #include "support/support.hpp"
@@ -78,11 +78,11 @@ void write_chart(const fs::path& dir) {
          "data:\n  v: {{ .Values.v | default \"1\" | quote }}\n  leak: {{ .Values.leak | default \"\" | quote }}\n";
 }
 
-render::ProcessResult run(std::vector<std::string> argv, std::vector<std::string> env = {}) {
-  render::ProcessOptions po;
+process::ProcessResult run(std::vector<std::string> argv, std::vector<std::string> env = {}) {
+  process::ProcessOptions po;
   po.env = env.empty() ? std::vector<std::string>{"HOME=" + fs::temp_directory_path().string(), "PATH=/usr/bin:/bin"} : env;
   po.timeout = std::chrono::seconds(120);
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   return *r;
 }

@@ -18,9 +18,9 @@
 #include "apply/helm.hpp"
 #include "config/config.hpp"
 #include "kube/kubeconfig.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
+#include "process/sandbox.hpp"
 #include "render/renderer.hpp"
-#include "render/sandbox.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "support/preview_request.hpp"
 #include "support/support.hpp"
@@ -72,24 +72,24 @@ render::RenderRequest request(const std::string& dir) {
 }
 
 // A shell inside the sandbox (same mounts rules as helm: the system directories, nothing else).
-render::ProcessResult sh(const std::string& script, render::SandboxMounts mounts = {},
+process::ProcessResult sh(const std::string& script, process::SandboxMounts mounts = {},
                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=/tmp"};
   po.timeout = timeout;
   po.sandboxed = true;
   po.sandbox = std::move(mounts);
-  auto r = render::run_process({"/bin/bash", "-c", script}, po);
+  auto r = process::run_process({"/bin/bash", "-c", script}, po);
   REQUIRE(r.ok());
   return std::move(*r);
 }
 
 struct SandboxOn {
   SandboxOn() {
-    render::SandboxSettings s;
+    process::SandboxSettings s;
     s.enabled = true;
-    render::configure_sandbox(s);
-    auto p = render::probe_sandbox();
+    process::configure_sandbox(s);
+    auto p = process::probe_sandbox();
     INFO((p.ok() ? *p : p.error().message));
     REQUIRE(p.ok());
   }
@@ -128,9 +128,9 @@ struct Listener {
 
 TEST_CASE("a template that allocates without bound hits the memory limit, the caller lives on", "[security]") {
   SandboxOn on;
-  render::SandboxSettings s = render::sandbox_settings();
+  process::SandboxSettings s = process::sandbox_settings();
   s.limits.memory_bytes = 2048ull << 20;
-  render::configure_sandbox(s);
+  process::configure_sandbox(s);
   std::string work = work_dir("oom");
   // Doubles a string 40 times: 1 TiB if nothing stops it.
   std::string dir = chart(work, "bomb",
@@ -149,15 +149,15 @@ TEST_CASE("a template that allocates without bound hits the memory limit, the ca
   INFO((next.ok() ? "" : next.error().message));
   REQUIRE(next.ok());
   CHECK(next->manifest.find("name: fine") != std::string::npos);
-  render::configure_sandbox(render::SandboxSettings{});
+  process::configure_sandbox(process::SandboxSettings{});
   fs::remove_all(work);
 }
 
 TEST_CASE("in a preview, the release whose chart hits the memory limit fails alone with a clear error", "[security]") {
   SandboxOn on;
-  render::SandboxSettings s = render::sandbox_settings();
+  process::SandboxSettings s = process::sandbox_settings();
   s.limits.memory_bytes = 2048ull << 20;
-  render::configure_sandbox(s);
+  process::configure_sandbox(s);
   test::TempRepo t("sandbox-oom");
   auto release = [&](const std::string& name) {
     t.write("releases/" + name + ".yaml", "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: " + name +
@@ -178,7 +178,7 @@ TEST_CASE("in a preview, the release whose chart hits the memory limit fails alo
   const std::string work = work_dir("preview-oom");
   auto req = test::preview_request(t.dir.string(), base, head, work, {runners::PreviewFormat::markdown});
   auto res = runners::run_preview(req);
-  render::configure_sandbox(render::SandboxSettings{});
+  process::configure_sandbox(process::SandboxSettings{});
   INFO((res.ok() ? res->markdown_parts.front() : res.error().message));
   REQUIRE(res.ok());
   REQUIRE(res->report.releases.size() == 2);
@@ -198,12 +198,12 @@ TEST_CASE("in a preview, the release whose chart hits the memory limit fails alo
 
 TEST_CASE("a CPU-bound child is stopped by the CPU limit and reported as such", "[security]") {
   SandboxOn on;
-  render::SandboxSettings s = render::sandbox_settings();
+  process::SandboxSettings s = process::sandbox_settings();
   s.limits.cpu_seconds = 1;
-  render::configure_sandbox(s);
+  process::configure_sandbox(s);
   // 1 s of CPU can take long on a loaded machine: the wall-clock timeout must not come first.
   auto r = sh("while :; do :; done", {}, std::chrono::seconds(300));
-  render::configure_sandbox(render::SandboxSettings{});
+  process::configure_sandbox(process::SandboxSettings{});
   INFO("signal " << r.signal << " exit " << r.exit_code);
   CHECK(r.limit == "cpu");
   CHECK(r.limit_text.find("CPU time limit of 1 s") != std::string::npos);
@@ -227,14 +227,14 @@ TEST_CASE("the sandboxed child cannot read the server's environment", "[security
   SECTION("helm --set-file reads the server's /proc/<pid>/environ") {
     std::string work = work_dir("env");
     std::string dir = chart(work, "leak", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {v: {{ .Values.leak | quote }}}\n");
-    render::ProcessOptions po;
+    process::ProcessOptions po;
     po.env = {"HOME=" + work, "PATH=/usr/bin:/bin"};
     po.sandboxed = true;
     po.sandbox.read_only = {dir};
     po.sandbox.writable = {work + "/home"};
     fs::create_directories(work + "/home");
     for (const std::string& target : {"/proc/" + me + "/environ", std::string("/proc/self/environ"), std::string("/proc/1/environ")}) {
-      auto r = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir, "--set-file", "leak=" + target}, po);
+      auto r = process::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir, "--set-file", "leak=" + target}, po);
       REQUIRE(r.ok());
       INFO(target << ": " << r->out << r->err);
       CHECK(r->out.find(kCanary) == std::string::npos);
@@ -255,12 +255,12 @@ TEST_CASE("the sandboxed child cannot read files outside its mounts", "[security
   // A symlink in the chart pointing outside it (the renderer refuses such charts; the sandbox is the
   // second line when helm is run on one anyway).
   fs::create_symlink(secret, fs::path(dir) / "link");
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=" + work + "/home", "PATH=/usr/bin:/bin"};
   po.sandboxed = true;
   po.sandbox.read_only = {dir};
   fs::create_directories(work + "/home");
-  auto r = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir, "--set-file", "leak=" + secret}, po);
+  auto r = process::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir, "--set-file", "leak=" + secret}, po);
   REQUIRE(r.ok());
   INFO(r->out << r->err);
   CHECK(r->exit_code != 0);
@@ -268,7 +268,7 @@ TEST_CASE("the sandboxed child cannot read files outside its mounts", "[security
   CHECK(r->err.find(kCanary) == std::string::npos);
 
   // Without --set-file, the chart renders, and the symlink's target is not there.
-  auto r2 = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir}, po);
+  auto r2 = process::run_process({test::require_env("HELMGATE_HELM"), "template", "x", dir}, po);
   REQUIRE(r2.ok());
   INFO(r2->out << r2->err);
   CHECK(r2->out.find(kCanary) == std::string::npos);
@@ -298,11 +298,11 @@ TEST_CASE("rendering has no network: a loopback listener receives nothing", "[se
   const std::string url = "http://127.0.0.1:" + std::to_string(l.port);
   std::string work = work_dir("net");
   SECTION("helm pull run under the render sandbox") {
-    render::ProcessOptions po;
+    process::ProcessOptions po;
     po.env = {"HOME=" + work, "PATH=/usr/bin:/bin"};
     po.sandboxed = true;
     po.sandbox.writable = {work};
-    auto r = render::run_process({test::require_env("HELMGATE_HELM"), "pull", url + "/chart-1.0.0.tgz", "--destination", work}, po);
+    auto r = process::run_process({test::require_env("HELMGATE_HELM"), "pull", url + "/chart-1.0.0.tgz", "--destination", work}, po);
     REQUIRE(r.ok());
     INFO(r->err);
     CHECK(r->exit_code != 0);
@@ -310,7 +310,7 @@ TEST_CASE("rendering has no network: a loopback listener receives nothing", "[se
     // Control: the same command with the network kept does reach the listener.
     po.sandbox.network = true;
     po.timeout = std::chrono::seconds(5);
-    auto c = render::run_process({test::require_env("HELMGATE_HELM"), "pull", url + "/chart-1.0.0.tgz", "--destination", work}, po);
+    auto c = process::run_process({test::require_env("HELMGATE_HELM"), "pull", url + "/chart-1.0.0.tgz", "--destination", work}, po);
     REQUIRE(c.ok());
     CHECK(l.accepted() >= 1);
   }
@@ -333,22 +333,22 @@ TEST_CASE("rendering has no network: a loopback listener receives nothing", "[se
 
 TEST_CASE("the sandbox probe reports a refused sandbox and its step", "[security]") {
   ::setenv("HELMGATE_TEST_SANDBOX_FAIL", "1", 1);
-  auto p = render::probe_sandbox();
+  auto p = process::probe_sandbox();
   ::unsetenv("HELMGATE_TEST_SANDBOX_FAIL");
   REQUIRE_FALSE(p.ok());
   CHECK(p.error().message.find("sandbox: creating the user namespace") != std::string::npos);
-  auto advice = render::sandbox_failure_advice(p.error().message, "render.sandbox: off");
+  auto advice = process::sandbox_failure_advice(p.error().message, "render.sandbox: off");
   CHECK(advice.find("render.sandbox: off") != std::string::npos);
   // Off: no probe, and the children run without namespaces (the server's /proc is visible).
-  render::SandboxSettings off;
+  process::SandboxSettings off;
   off.enabled = false;
-  render::configure_sandbox(off);
-  auto o = render::probe_sandbox();
+  process::configure_sandbox(off);
+  auto o = process::probe_sandbox();
   REQUIRE(o.ok());
   CHECK(*o == "off");
   auto r = sh("test -e /proc/" + std::to_string(::getpid()) + " && echo visible");
   CHECK(r.out.find("visible") != std::string::npos);
-  render::configure_sandbox(render::SandboxSettings{});
+  process::configure_sandbox(process::SandboxSettings{});
   auto r2 = sh("test -e /proc/" + std::to_string(::getpid()) + " && echo visible; echo done");
   CHECK(r2.out.find("visible") == std::string::npos);
   CHECK(r2.out.find("done") != std::string::npos);
@@ -415,7 +415,7 @@ TEST_CASE("a sandboxed child that runs too long is killed with everything it sta
   CHECK(r.timed_out);
   CHECK(took < std::chrono::seconds(30));
   // Nothing of it is left on the host: no process runs `sleep 121.7` any more.
-  auto ps = render::run_process({"/bin/sh", "-c", "ps -eo args | grep -c '^sleep 121.7$' || true"}, {});
+  auto ps = process::run_process({"/bin/sh", "-c", "ps -eo args | grep -c '^sleep 121.7$' || true"}, {});
   REQUIRE(ps.ok());
   CHECK(ps->out == "0\n");
 }
@@ -426,11 +426,11 @@ TEST_CASE("relative paths (a relative cache directory) are mounted where they po
   std::string dir = chart(work, "rel", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: relative-ok}\n");
   const fs::path before = fs::current_path();
   fs::current_path(work);
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=/tmp", "PATH=/usr/bin:/bin"};
   po.sandboxed = true;
   po.sandbox.read_only = {"rel"};
-  auto r = render::run_process({test::require_env("HELMGATE_HELM"), "template", "x", "rel"}, po);
+  auto r = process::run_process({test::require_env("HELMGATE_HELM"), "template", "x", "rel"}, po);
   fs::current_path(before);
   REQUIRE(r.ok());
   INFO(r->err);

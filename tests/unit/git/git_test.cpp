@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "git/repository.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "support/temp_repo.hpp"
 
 namespace fs = std::filesystem;

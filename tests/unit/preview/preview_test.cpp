@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "release/release.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "engine/redaction.hpp"

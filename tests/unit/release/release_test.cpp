@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "release/release.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "render/renderer.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"

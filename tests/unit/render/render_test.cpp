@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "render/renderer.hpp"
 #include "support/support.hpp"
 
@@ -48,9 +48,9 @@ TEST_CASE("every corpus chart renders like a direct helm template run", "[unit]"
 
     fs::path values = fs::path(work) / "direct-values.yaml";
     std::ofstream(values) << "{}\n";
-    render::ProcessOptions po;
+    process::ProcessOptions po;
     po.env = {"HOME=" + work + "/home", "PATH=/usr/bin:/bin"};
-    auto direct = render::run_process({options(work).helm, "template", "rel", dir, "--namespace", "ns", "--kube-version",
+    auto direct = process::run_process({options(work).helm, "template", "rel", dir, "--namespace", "ns", "--kube-version",
                                        "1.33.0", "--include-crds", "--skip-tests", "--values", values.string()},
                                       po);
     REQUIRE(direct.ok());
@@ -121,9 +121,9 @@ TEST_CASE("an unreachable chart repository is a clear error", "[unit]") {
 }
 
 TEST_CASE("a child process that runs too long is killed", "[unit]") {
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.timeout = std::chrono::milliseconds(200);
-  auto r = render::run_process({"/bin/sleep", "5"}, po);
+  auto r = process::run_process({"/bin/sleep", "5"}, po);
   REQUIRE(r.ok());
   CHECK(r->timed_out);
   CHECK(r->elapsed < std::chrono::seconds(2));

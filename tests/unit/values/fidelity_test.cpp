@@ -17,7 +17,7 @@
 
 #include "release/release.hpp"
 #include "release/typed_json.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "render/renderer.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
@@ -95,12 +95,12 @@ std::string scalar_table() {
 std::string kubectl() { return test::require_env("HELMGATE_KUBECTL"); }
 std::string helm() { return test::require_env("HELMGATE_HELM"); }
 
-render::ProcessResult run(const std::vector<std::string>& argv, const std::string& home) {
-  render::ProcessOptions po;
+process::ProcessResult run(const std::vector<std::string>& argv, const std::string& home) {
+  process::ProcessOptions po;
   po.env = {"HOME=" + home, "PATH=/usr/bin:/bin", "KUBECONFIG=" + home + "/none", "HELM_CACHE_HOME=" + home + "/c",
             "HELM_CONFIG_HOME=" + home + "/cfg", "HELM_DATA_HOME=" + home + "/d"};
   po.timeout = std::chrono::seconds(180);
-  auto r = render::run_process(argv, po);
+  auto r = process::run_process(argv, po);
   REQUIRE(r.ok());
   return *r;
 }

@@ -18,7 +18,7 @@
 #include <sstream>
 
 #include "release/typed_json.hpp"
-#include "render/process.hpp"
+#include "process/process.hpp"
 #include "support/support.hpp"
 
 namespace fs = std::filesystem;
@@ -135,10 +135,10 @@ KubectlRun run_kubectl_local(const std::string& text, const std::string& dir) {
   fs::create_directories(dir);
   const std::string file = dir + "/m.yaml";
   std::ofstream(file, std::ios::trunc) << text;
-  render::ProcessOptions po;
+  process::ProcessOptions po;
   po.env = {"HOME=" + dir, "PATH=/usr/bin:/bin", "KUBECONFIG=" + dir + "/none"};
   po.timeout = std::chrono::seconds(120);
-  auto r = render::run_process({kubectl(), "annotate", "--local", "-f", file, "-o", "json", "helmgate.test/x=1"}, po);
+  auto r = process::run_process({kubectl(), "annotate", "--local", "-f", file, "-o", "json", "helmgate.test/x=1"}, po);
   REQUIRE(r.ok());
   return {r->exit_code, r->out, r->err};
 }

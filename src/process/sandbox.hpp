@@ -9,13 +9,16 @@
 // helmgate does this itself (clone + mount + pivot_root) rather than through bubblewrap or a renderer
 // container: no extra package or pod to deploy, the same code runs on a laptop, in CI and in Kubernetes,
 // and the probe at start-up can say exactly which kernel step failed.
+//
+// sandbox.cpp holds the settings, the launcher (clone) and the probe; sandbox_plan.cpp decides what the new
+// root shows and which limits apply; sandbox_child.cpp is the child's side, from clone to execve.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 
-namespace helmgate::render {
+namespace helmgate::process {
 
 // Per-child resource limits. memory is RLIMIT_AS (address space): Go binaries reserve about 0.8 GiB of
 // address space before they allocate anything (helm 4 peaks at ~1.3 GiB rendering ingress-nginx with 50
@@ -66,4 +69,4 @@ core::Result<int> spawn_sandboxed(const std::vector<std::string>& argv, const st
                                   int err_fd);
 }  // namespace detail
 
-}  // namespace helmgate::render
+}  // namespace helmgate::process

@@ -1,16 +1,16 @@
 #pragma once
 // Runs a child process from an argv vector (never a shell) with a clean environment, a timeout and caps on
-// what it may print, inside the render sandbox (render/sandbox.hpp: namespaces and resource limits). Used
-// for `helm template`, `helm pull`, `kubectl kustomize` and the apply step's helm.
+// what it may print, inside the sandbox (process/sandbox.hpp: namespaces and resource limits). Used by
+// render (`helm template`, `helm pull`, `kubectl kustomize`) and apply (helm against a cluster).
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
-#include "render/sandbox.hpp"
+#include "process/sandbox.hpp"
 
-namespace helmgate::render {
+namespace helmgate::process {
 
 struct ProcessOptions {
   std::vector<std::string> env;  // the child's whole environment ("K=V"); nothing is inherited
@@ -45,4 +45,4 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
 // "helm template x ./c" for messages.
 std::string describe_argv(const std::vector<std::string>& argv);
 
-}  // namespace helmgate::render
+}  // namespace helmgate::process

@@ -1,4 +1,4 @@
-#include "render/process.hpp"
+#include "process/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace helmgate::render {
+namespace helmgate::process {
 
 namespace {
 
@@ -163,4 +163,4 @@ core::Result<ProcessResult> run_process(const std::vector<std::string>& argv, co
   return res;
 }
 
-}  // namespace helmgate::render
+}  // namespace helmgate::process
