@@ -91,6 +91,25 @@ core::Result<Change> discover_change(const git::Repository& repo, const std::str
   return c;
 }
 
+core::Result<Change> discover_commit(const git::Repository& repo, const std::string& commit,
+                                     const release::DiscoverOptions& options) {
+  auto resolved = repo.resolve(commit);
+  if (!resolved) return resolved.error();
+  Change c;
+  c.base = *resolved;
+  c.head = *resolved;
+  c.at_head = release::discover(repo, *resolved, options);
+  c.at_base = c.at_head;
+  for (const auto& r : c.at_head.releases) {
+    release::Affected a;
+    a.id = r.id();
+    a.head = &r;
+    a.reasons = {"read whole at " + resolved->substr(0, 12)};
+    c.affected.push_back(std::move(a));
+  }
+  return c;
+}
+
 const release::Discovery& Discoveries::at(const std::string& commit) {
   std::shared_future<std::shared_ptr<release::Discovery>> f;
   std::optional<std::promise<std::shared_ptr<release::Discovery>>> mine;

@@ -66,6 +66,12 @@ struct Change {
 core::Result<Change> discover_change(const git::Repository& repo, const std::string& base, const std::string& head,
                                      const release::DiscoverOptions& options);
 
+// A commit read whole, as a drift job compares it with the clusters: every release of the commit is
+// affected (as added: rendered at head only), and each counts as declared on the deploy branch (at_base is
+// the commit's own discovery), so the live diff may read what Helm marks as the release's own.
+core::Result<Change> discover_commit(const git::Repository& repo, const std::string& commit,
+                                     const release::DiscoverOptions& options);
+
 // Discoveries of one repository by commit, each made once for all callers: the threads of a job (one per
 // cluster) that ask for a commit being discovered wait for that one. A zero commit discovers nothing.
 class Discoveries {

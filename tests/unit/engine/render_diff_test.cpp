@@ -83,6 +83,21 @@ TEST_CASE("render_diff renders both sides, diffs them, scrubs rendered Secrets a
   CHECK(engine::releases_of_cluster(rc->head, "prod").empty());
 }
 
+TEST_CASE("discover_commit reads a commit whole: every release rendered at head, declared on the deploy branch", "[unit]") {
+  Rendered f;
+  auto whole = engine::discover_commit(*f.repo, f.change->head, test::discover_options(*f.w.ws, *f.repo, f.change->head));
+  REQUIRE(whole.ok());
+  CHECK(whole->base == f.change->head);
+  REQUIRE(whole->affected.size() == 2);  // changed and added; removed is not at head
+  engine::ChartSources src{&*f.repo, whole->head, f.w.ws->mirrors.get(), f.w.ws->trees_dir(), test::open_egress()};
+  diff::Redactor redactor;
+  auto rc = engine::render_diff({*whole, src, src, true}, *f.w.ws->renderer, redactor);
+  REQUIRE(rc.ok());
+  REQUIRE(rc->head.size() == 2);
+  for (const auto& h : rc->head) CHECK(h.declared_at_base);
+  CHECK(redactor.scrub("head-token-value-2").find("head-token-value-2") == std::string::npos);
+}
+
 TEST_CASE("render_diff without helm is an error when something is to be rendered", "[unit]") {
   Rendered f;
   diff::Redactor redactor;
