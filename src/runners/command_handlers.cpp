@@ -3,7 +3,6 @@
 #include <cctype>
 
 #include "core/markdown.hpp"
-#include "engine/workspace.hpp"
 #include "runners/command_job.hpp"
 #include "runners/pr_apply_gate.hpp"
 
