@@ -3,10 +3,9 @@
 // only. Previews (server-side dry-run, live reads) run content any pull request controls, so they use the
 // preview credential (preview_kubeconfig / preview_kubeconfig_env), meant to read and dry-run only; a
 // cluster without one is previewed offline, never with the deploy credential.
+#include <chrono>
 #include <string>
 #include <vector>
-
-#include <chrono>
 
 #include "apply/helm.hpp"
 #include "config/config.hpp"
