@@ -1,7 +1,6 @@
 #include "apply/helm.hpp"
 
 #include <rapidjson/document.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -19,34 +18,6 @@ namespace helmgate::apply {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Files a kubeconfig names (CA, client certificate and key, token file): helm reads them inside the sandbox.
-std::vector<std::string> kubeconfig_files(const std::string& kubeconfig) {
-  std::vector<std::string> out;
-  try {
-    YAML::Node doc = YAML::LoadFile(kubeconfig);
-    fs::path base = fs::path(kubeconfig).parent_path();
-    auto add = [&](const YAML::Node& m, const char* key) {
-      if (!m.IsMap() || !m[key] || !m[key].IsScalar()) return;
-      fs::path p = m[key].Scalar();
-      if (p.empty()) return;
-      out.push_back((p.is_absolute() ? p : base / p).lexically_normal().string());
-    };
-    for (const char* list : {"clusters", "users"}) {
-      if (!doc[list] || !doc[list].IsSequence()) continue;
-      for (const auto& e : doc[list]) {
-        if (!e.IsMap()) continue;
-        if (YAML::Node c = e["cluster"]) add(c, "certificate-authority");
-        if (YAML::Node u = e["user"]) {
-          for (const char* k : {"client-certificate", "client-key", "tokenFile"}) add(u, k);
-        }
-      }
-    }
-  } catch (const YAML::Exception&) {
-    // helm reports a broken kubeconfig itself
-  }
-  return out;
-}
 
 // The apply step's sandbox: the network stays (helm must reach the API server and chart repositories), the
 // rest is as for rendering: only the kubeconfig and the chart read-only, helm's homes (with the values file)
@@ -80,7 +51,7 @@ core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector
   po.sandbox.network = true;
   po.sandbox.read_only = read_only;
   po.sandbox.read_only.push_back(env.kubeconfig);
-  for (auto& f : kubeconfig_files(env.kubeconfig)) po.sandbox.read_only.push_back(std::move(f));
+  for (const auto& f : env.kubeconfig_files) po.sandbox.read_only.push_back(f);
   po.sandbox.writable = {env.work_dir};
   auto r = process::run_process(args, po);
   if (!r) return r.error();

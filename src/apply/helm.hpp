@@ -14,6 +14,9 @@ namespace helmgate::apply {
 struct HelmEnv {
   std::string helm;        // binary
   std::string kubeconfig;  // file (0600 when helmgate wrote it)
+  // The files the kubeconfig names (CA, client certificate and key, token file), as its loader read them
+  // (engine::OpenCluster): helm reads them inside the sandbox, read-only.
+  std::vector<std::string> kubeconfig_files;
   std::string cluster;     // for messages
   std::string work_dir;    // helm's cache/config/data homes live here
   std::chrono::milliseconds timeout{300'000};

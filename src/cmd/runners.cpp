@@ -7,6 +7,7 @@
 #include "engine/cluster.hpp"
 #include "runners/command_runner.hpp"
 #include "runners/preview_runner.hpp"
+#include "runners/tools.hpp"
 
 namespace helmgate::cmd {
 
@@ -15,15 +16,20 @@ queue::RunnerTable make_runners(const config::Config& cfg) {
   // A kind without a runner fails clearly ("no runner for kind X") instead of vanishing.
   // One forge router for every runner: writes of one identity share one limiter.
   auto forges = runners::make_forge_access(cfg);
+  // One engine workspace for every runner: one renderer (its cache and process pool) and one mirror cache.
+  auto workspace = runners::runner_workspace({}, {}, {}, 2);
   queue::RunnerTable table;
   runners::ApplyRunnerOptions apply_options;
   apply_options.report = runners::apply_reporter(cfg, forges);
+  apply_options.workspace = workspace;
   auto apply = runners::make_apply_runner(cfg, apply_options);
   table.emplace(std::string(core::kind::apply), apply);
-  auto preview = runners::make_preview_runner(cfg, forges);
+  runners::PreviewRunnerOptions preview_options;
+  preview_options.workspace = workspace;
+  auto preview = runners::make_preview_runner(cfg, forges, preview_options);
   table.emplace(std::string(core::kind::preview), preview);
   table.emplace(std::string(core::kind::command),
-                runners::make_command_runner(cfg, forges, {preview, apply, queue_options(cfg), cfg.redis_url}));
+                runners::make_command_runner(cfg, forges, {preview, apply, queue_options(cfg), cfg.redis_url, workspace}));
   return table;
 }
 

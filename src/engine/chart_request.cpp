@@ -1,7 +1,5 @@
 #include "engine/chart_request.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 
 #include "core/redact.hpp"
@@ -98,17 +96,8 @@ std::vector<std::string> helm_chart_args(const render::ChartSource& chart) {
 }
 
 bool creates_namespace(const release::Release& r) {
-  bool create = r.create_namespace;  // the helm-operator generations
-  if (!r.spec) return create;
-  try {
-    const auto& doc = *static_cast<const YAML::Node*>(r.spec.get());
-    YAML::Node spec = doc["spec"];
-    YAML::Node install = spec.IsMap() ? spec["install"] : YAML::Node();
-    YAML::Node cn = install.IsMap() ? install["createNamespace"] : YAML::Node();
-    if (cn.IsScalar()) create = cn.as<bool>();
-  } catch (const YAML::Exception&) {
-  }
-  return create;
+  // spec.install.createNamespace (Flux v2) when set, else what the generation does (the helm-operator's create it).
+  return r.spec.install_create_namespace().value_or(r.create_namespace);
 }
 
 }  // namespace helmgate::engine

@@ -65,6 +65,18 @@ core::Result<OpenCluster> open_cluster(const config::Cluster& c, Credential whic
   return out;
 }
 
+apply::HelmEnv OpenCluster::helm_env(const std::string& helm, const std::string& work_dir,
+                                     std::chrono::milliseconds timeout) const {
+  apply::HelmEnv env;
+  env.helm = helm;
+  env.kubeconfig = kubeconfig_file;
+  env.kubeconfig_files = kubeconfig.files;
+  env.cluster = name;
+  env.work_dir = work_dir;
+  env.timeout = timeout;
+  return env;
+}
+
 std::vector<std::string> cluster_credential_warnings(const config::Config& cfg) {
   std::vector<std::string> out;
   for (const auto& r : cfg.repos) {

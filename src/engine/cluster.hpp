@@ -3,9 +3,11 @@
 // only. Previews (server-side dry-run, live reads) run content any pull request controls, so they use the
 // preview credential (preview_kubeconfig / preview_kubeconfig_env), meant to read and dry-run only; a
 // cluster without one is previewed offline, never with the deploy credential.
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include "apply/helm.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "kube/kubeconfig.hpp"
@@ -27,8 +29,11 @@ core::Result<kube::Kubeconfig> load_cluster_kubeconfig(const config::Cluster& c,
 // or the environment variable's text written 0600 under work_dir; removed with work_dir).
 struct OpenCluster {
   std::string name;
-  kube::Kubeconfig kubeconfig;
+  kube::Kubeconfig kubeconfig;  // kubeconfig.files: the files it names, read once here
   std::string kubeconfig_file;
+  // What helm needs to run against this cluster: the kubeconfig file and the files it names (read-only in
+  // helm's sandbox), helm's homes in work_dir.
+  apply::HelmEnv helm_env(const std::string& helm, const std::string& work_dir, std::chrono::milliseconds timeout) const;
 };
 core::Result<OpenCluster> open_cluster(const config::Cluster& c, Credential which, const std::string& work_dir);
 

@@ -82,4 +82,13 @@ void add_release_secrets(diff::Redactor& redactor, const release::Release& r, co
   for (const auto& s : sensitive_values(r.values_json, sensitive_paths)) redactor.add_sensitive(s);
 }
 
+void add_affected_secrets(diff::Redactor& redactor, const std::vector<release::Affected>& affected,
+                          const std::vector<std::string>& sensitive_paths) {
+  for (const auto& a : affected) {
+    for (const auto* r : {a.base, a.head}) {
+      if (r != nullptr) add_release_secrets(redactor, *r, sensitive_paths);
+    }
+  }
+}
+
 }  // namespace helmgate::engine

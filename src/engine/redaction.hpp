@@ -11,6 +11,9 @@
 namespace helmgate::engine {
 
 void add_release_secrets(diff::Redactor& redactor, const release::Release& r, const std::vector<std::string>& sensitive_paths);
+// add_release_secrets for both sides of every affected release: the redactor of a change (preview, apply).
+void add_affected_secrets(diff::Redactor& redactor, const std::vector<release::Affected>& affected,
+                          const std::vector<std::string>& sensitive_paths);
 
 // Every scalar at or below each dotted path ("auth.password"; "*" matches any one key, so "*.apiKey"
 // finds apiKey one level down) in the values JSON. Values that do not parse yield nothing: the render

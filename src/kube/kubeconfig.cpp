@@ -40,7 +40,7 @@ std::string str(const YAML::Node& n) { return n && n.IsScalar() ? n.as<std::stri
 
 // "-data" holds base64 PEM inline; the plain key names a file.
 core::Result<std::string> data_or_file(const YAML::Node& node, const std::string& key, const fs::path& base,
-                                       const std::string& source) {
+                                       const std::string& source, std::vector<std::string>& files) {
   if (std::string data = str(node[key + "-data"]); !data.empty()) {
     auto decoded = base64_decode(data);
     if (!decoded) return invalid(source, key + "-data is not valid base64");
@@ -49,7 +49,9 @@ core::Result<std::string> data_or_file(const YAML::Node& node, const std::string
   if (std::string file = str(node[key]); !file.empty()) {
     fs::path p(file);
     if (p.is_relative()) p = base / p;
-    return read_file(p, source, key);
+    auto text = read_file(p, source, key);
+    if (text) files.push_back(fs::absolute(p).lexically_normal().string());
+    return text;
   }
   return std::string();
 }
@@ -151,7 +153,7 @@ core::Result<Kubeconfig> load_kubeconfig_text(const std::string& text, const std
     }
     kc.tls_server_name = str(cl["tls-server-name"]);
     fs::path base(base_dir);
-    auto ca = data_or_file(cl, "certificate-authority", base, source);
+    auto ca = data_or_file(cl, "certificate-authority", base, source, kc.files);
     if (!ca) return ca.error();
     kc.ca_pem = std::move(*ca);
 
@@ -180,13 +182,14 @@ core::Result<Kubeconfig> load_kubeconfig_text(const std::string& text, const std
             if (p.is_relative()) p = base / p;
             auto t = read_file(p, source, "tokenFile");
             if (!t) return t.error();
+            kc.files.push_back(fs::absolute(p).lexically_normal().string());
             kc.token = std::move(*t);
             while (!kc.token.empty() && (kc.token.back() == '\n' || kc.token.back() == '\r')) kc.token.pop_back();
           }
         }
-        auto cert = data_or_file(u, "client-certificate", base, source);
+        auto cert = data_or_file(u, "client-certificate", base, source, kc.files);
         if (!cert) return cert.error();
-        auto key = data_or_file(u, "client-key", base, source);
+        auto key = data_or_file(u, "client-key", base, source, kc.files);
         if (!key) return key.error();
         kc.client_cert_pem = std::move(*cert);
         kc.client_key_pem = std::move(*key);

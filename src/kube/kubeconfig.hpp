@@ -3,6 +3,7 @@
 // how to authenticate. Exec and auth-provider plugins are refused on purpose: helmgate never runs
 // programs named by a cluster credential file.
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -19,6 +20,9 @@ struct Kubeconfig {
   std::string client_cert_pem;  // client certificate chain; never printed
   std::string client_key_pem;   // never printed
   std::string namespace_;       // the context's default namespace ("default" when unset)
+  // The files it named and that were read (certificate-authority, client-certificate, client-key,
+  // tokenFile), absolute or as resolved: what a tool given the same kubeconfig must be able to read.
+  std::vector<std::string> files;
 };
 
 // What a kubeconfig may ask for. The server must be https:// always (http:// would send the credential in

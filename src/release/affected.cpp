@@ -1,18 +1,13 @@
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "core/names.hpp"
 #include "release/release.hpp"
-#include "release/yaml_util.hpp"
 
 namespace helmgate::release {
 
 namespace {
-
-const YAML::Node& spec_of(const Release& r) { return *static_cast<const YAML::Node*>(r.spec.get()); }
 
 std::string join_list(const std::vector<std::string>& v, size_t max) {
   std::string s;
@@ -64,10 +59,8 @@ bool unreadable(const Discovery& d, const Release& r, bool allow_missing, std::v
 
 std::vector<std::string> reasons_for(const Release& a, const Release& b) {
   std::vector<std::string> out;
-  std::vector<std::string> paths;
   // metadata other than name/namespace (labels, annotations) does not change what helm renders
-  YAML::Node sa = detail::get(spec_of(a), "spec"), sb = detail::get(spec_of(b), "spec");
-  detail::diff_paths(sa, sb, "spec", paths, 8);
+  const std::vector<std::string> paths = a.spec.changed_fields(b.spec, 8);
   if (!paths.empty()) out.push_back("HelmRelease changed: " + join_list(paths, 6));
   if (a.chart.kind != b.chart.kind || a.chart.url != b.chart.url || a.chart.path != b.chart.path ||
       a.chart.name != b.chart.name || a.chart.version != b.chart.version || a.chart.digest != b.chart.digest) {
@@ -98,7 +91,8 @@ std::vector<std::string> reasons_for(const Release& a, const Release& b) {
   // helm.fluxcd.io/v1) keeps namespace/name, so it is this release changing: the new operator's first
   // reconcile of the new object upgrades the Helm release of the same name. A version bump within one API
   // group (helm.toolkit.fluxcd.io/v2beta2 -> v2) is the same stored object and changes nothing.
-  const std::string kind_a = detail::scalar(spec_of(a), "kind"), kind_b = detail::scalar(spec_of(b), "kind");
+  const std::string& kind_a = a.spec.kind();
+  const std::string& kind_b = b.spec.kind();
   const auto group = [](const std::string& api) { return api.substr(0, api.find('/')); };
   if (group(a.api_version) != group(b.api_version) || kind_a != kind_b) {
     out.push_back("migrated from " + kind_a + " " + a.api_version + " to " + kind_b + " " + b.api_version);

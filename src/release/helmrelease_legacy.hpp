@@ -1,7 +1,8 @@
 #pragma once
 // The helm-operator generations of HelmRelease, one reader per API generation: each takes the document and
-// returns the release's fields (names, the chart it declares, its values sources in merge order); discovery
-// resolves the chart and reads the values they name, as for every generation.
+// returns the release's fields (names, the chart it declares, its values sources in merge order);
+// helmrelease_operator.hpp then resolves the chart and reads the values they name, as for every generation.
+// These readers see only the document (no Git, no discovery state).
 //   helm.fluxcd.io/v1 HelmRelease          helm-operator 1.x
 //   flux.weave.works/v1beta1 HelmRelease   helm-operator 0.5-0.10: the same spec as helm.fluxcd.io/v1
 //   helm.integrations.flux.weave.works/v1alpha2 FluxHelmRelease   the Flux 1.x operator before 0.5:
@@ -26,7 +27,7 @@ namespace helmgate::release::legacy {
 
 enum class Api {
   other,              // not a HelmRelease of any generation
-  flux_v2,            // helm.toolkit.fluxcd.io/* HelmRelease (read by discover.cpp)
+  flux_v2,            // helm.toolkit.fluxcd.io/* HelmRelease (read by helmrelease_v2.cpp)
   helm_operator,      // helm.fluxcd.io/v1, flux.weave.works/v1beta1 HelmRelease
   flux_helm_release,  // helm.integrations.flux.weave.works/v1alpha2 FluxHelmRelease
   unknown,            // kind HelmRelease or FluxHelmRelease in an apiVersion helmgate does not read

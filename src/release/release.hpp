@@ -6,12 +6,17 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "git/repository.hpp"
+
+namespace YAML {
+class Node;
+}
 
 namespace helmgate::release {
 
@@ -55,6 +60,28 @@ struct ValuesSource {
   std::string label() const;  // "ConfigMap podinfo/podinfo-values[values.yaml]"
 };
 
+// The effective HelmRelease document (after kustomize, a Flux Kustomization's patches and substitution), as
+// the comparisons read it: its kind, spec.install.createNamespace, and which spec fields differ from
+// another's. Metadata other than name/namespace (labels, annotations) does not change what helm renders
+// and is not compared.
+class Spec {
+ public:
+  Spec() = default;
+  explicit Spec(const YAML::Node& document);  // keeps a deep copy of the document's spec
+
+  const std::string& kind() const { return kind_; }  // HelmRelease, FluxHelmRelease
+  // spec.install.createNamespace when it reads as a boolean (Flux v2); nullopt when absent or not one.
+  std::optional<bool> install_create_namespace() const { return create_namespace_; }
+  // Dotted paths ("spec.values.image.tag") where the two specs differ, scalars by typed value ("1.10" is
+  // not 1.10), at most max.
+  std::vector<std::string> changed_fields(const Spec& other, size_t max) const;
+
+ private:
+  std::string kind_;
+  std::optional<bool> create_namespace_;
+  std::shared_ptr<const YAML::Node> spec_;  // null: no document
+};
+
 struct Release {
   std::string cluster;
   std::string api_version;
@@ -83,7 +110,7 @@ struct Release {
   Location where;
   std::vector<std::string> notes;
   std::vector<Problem> errors;  // resolution errors (missing valuesFrom, unsupported source)
-  std::shared_ptr<const void> spec;  // the effective HelmRelease document (YAML::Node), for comparisons
+  Spec spec;  // the effective HelmRelease document, for comparisons
   std::string id() const { return cluster + "/" + namespace_ + "/" + name; }
 };
 

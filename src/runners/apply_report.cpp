@@ -5,6 +5,7 @@
 
 #include "core/markdown.hpp"
 #include "forge/forge.hpp"
+#include "runners/preview_comment.hpp"
 
 namespace helmgate::runners {
 

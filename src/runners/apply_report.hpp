@@ -8,7 +8,7 @@
 #include "config/config.hpp"
 #include "engine/apply_result.hpp"
 #include "runners/apply_runner.hpp"
-#include "runners/preview_runner.hpp"
+#include "runners/forge_access.hpp"
 
 namespace helmgate::runners {
 

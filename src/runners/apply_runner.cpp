@@ -1,18 +1,16 @@
+#include "engine/workspace.hpp"
 #include "runners/apply_runner.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <filesystem>
-#include <future>
-#include <map>
 #include <mutex>
-#include <set>
-#include <thread>
+#include <optional>
 
 #include "core/private_files.hpp"
 #include "engine/apply.hpp"
+#include "engine/change.hpp"
 #include "engine/cluster.hpp"
 #include "engine/discovery.hpp"
 #include "engine/plan.hpp"
@@ -21,6 +19,7 @@
 #include "kube/client.hpp"
 #include "queue/apply_state.hpp"
 #include "runners/apply_clusters.hpp"
+#include "runners/apply_lock.hpp"
 #include "runners/tools.hpp"
 
 namespace helmgate::runners {
@@ -35,8 +34,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-bool zero_commit(const std::string& sha) { return sha.empty() || sha.find_first_not_of('0') == std::string::npos; }
-
 ClusterResult cluster_result(const std::string& name, ClusterStatus status, std::string reason, bool retry) {
   ClusterResult r;
   r.name = name;
@@ -49,40 +46,8 @@ ClusterResult cluster_result(const std::string& name, ClusterStatus status, std:
 struct Shared {
   config::Config cfg;
   ApplyRunnerOptions opt;
-  std::unique_ptr<render::Renderer> renderer;
-  std::unique_ptr<git::MirrorCache> mirrors;
-  std::shared_ptr<release::DocCache> doc_cache = release::make_doc_cache();
+  std::shared_ptr<engine::Workspace> ws;
   core::Result<queue::RedisUrl> redis_url = core::Error(core::errc::invalid_config, "no redis url");
-};
-
-// Keeps a cluster's apply lock alive while the apply runs (extends it every ttl/3), and gives it back.
-class HeldLock {
- public:
-  HeldLock(queue::ApplyState& state, std::string repo, std::string cluster, std::string token, std::chrono::milliseconds ttl)
-      : state_(state), repo_(std::move(repo)), cluster_(std::move(cluster)), token_(std::move(token)), ttl_(ttl),
-        beat_([this] { heartbeat(); }) {}
-  ~HeldLock() {
-    {
-      std::lock_guard lk(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    beat_.join();
-    (void)state_.unlock(repo_, cluster_, token_);
-  }
-
- private:
-  void heartbeat() {
-    std::unique_lock lk(mu_);
-    while (!cv_.wait_for(lk, ttl_ / 3, [this] { return stop_; })) (void)state_.extend_lock(repo_, cluster_, token_, ttl_);
-  }
-  queue::ApplyState& state_;
-  std::string repo_, cluster_, token_;
-  std::chrono::milliseconds ttl_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread beat_;
 };
 
 class ApplyJob {
@@ -97,7 +62,6 @@ class ApplyJob {
   }
   ClusterResult apply_cluster(const config::Cluster& c);
   void apply_releases(const config::Cluster& c, const std::string& base, const apply::HelmEnv& env, ClusterResult& out);
-  const release::Discovery& discovery_at(const std::string& commit);
   bool is_ancestor(const std::string& a, const std::string& b) const {
     auto mb = repo_->merge_base(a, b);
     return mb.ok() && *mb == a;
@@ -115,33 +79,9 @@ class ApplyJob {
   std::optional<git::Repository> repo_;
   std::string after_, work_;
   std::unique_ptr<queue::ApplyState> state_;
-  std::mutex log_mu_, disc_mu_;
-  std::map<std::string, std::shared_future<std::shared_ptr<release::Discovery>>> discoveries_;
+  std::mutex log_mu_;
+  std::optional<engine::Discoveries> discoveries_;  // of repo_, each commit once for every cluster
 };
-
-const release::Discovery& ApplyJob::discovery_at(const std::string& commit) {
-  std::shared_future<std::shared_ptr<release::Discovery>> f;
-  std::optional<std::promise<std::shared_ptr<release::Discovery>>> mine;
-  {
-    // Discovered once per commit for every cluster; the other cluster threads wait for that one.
-    std::lock_guard lock(disc_mu_);
-    if (auto it = discoveries_.find(commit); it != discoveries_.end()) {
-      f = it->second;
-    } else {
-      mine.emplace();
-      f = mine->get_future().share();
-      discoveries_.emplace(commit, f);
-    }
-  }
-  if (mine) {
-    auto dopt = engine::discover_options(engine::cluster_specs(*repo_cfg_), s_.opt.cache_root, *s_.renderer, repo_cfg_);
-    dopt.cache = s_.doc_cache;
-    auto d = std::make_shared<release::Discovery>();
-    if (!zero_commit(commit)) *d = release::discover(*repo_, commit, dopt);
-    mine->set_value(d);
-  }
-  return *f.get();
-}
 
 ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
   if (!c.auto_apply && spec_.replay_of.empty() && spec_.clusters.empty()) {
@@ -158,17 +98,11 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
   }
 
   std::string token = ctx_.job().id + ":" + std::to_string(::getpid()) + ":" + std::to_string(now_ms());
-  auto deadline = std::chrono::steady_clock::now() + s_.opt.lock_wait;
-  for (;;) {
-    auto got = state_->try_lock(spec_.repo, c.name, token, s_.opt.lock_ttl);
-    if (!got) return cluster_result(c.name, ClusterStatus::failed, got.error().message, true);
-    if (*got) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      return cluster_result(c.name, ClusterStatus::busy, "another apply holds cluster " + c.name + "; this one runs again later", true);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto held = acquire_lock(*state_, spec_.repo, c.name, token, s_.opt.lock_wait, s_.opt.lock_ttl);
+  if (!held) return cluster_result(c.name, ClusterStatus::failed, held.error().message, true);
+  if (*held == nullptr) {
+    return cluster_result(c.name, ClusterStatus::busy, "another apply holds cluster " + c.name + "; this one runs again later", true);
   }
-  HeldLock held(*state_, spec_.repo, c.name, token, s_.opt.lock_ttl);
 
   auto last = state_->last_applied(spec_.repo, c.name);
   if (!last) return cluster_result(c.name, ClusterStatus::failed, last.error().message, true);
@@ -183,9 +117,9 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
     // Changes between what the cluster runs and this commit, even those of pushes not processed yet.
     if (is_ancestor(applied, after_)) base = applied;
   }
-  if (!zero_commit(base) && !repo_->resolve(base).ok()) base.clear();
+  if (!engine::zero_commit(base) && !repo_->resolve(base).ok()) base.clear();
 
-  apply::HelmEnv env{s_.opt.helm, open->kubeconfig_file, c.name, work_ + "/helm-" + c.name, s_.opt.helm_timeout};
+  auto env = open->helm_env(s_.ws->helm, work_ + "/helm-" + c.name, s_.opt.helm_timeout);
   ClusterResult out = cluster_result(c.name, ClusterStatus::applied, "", false);
   out.base = base;
   apply_releases(c, base, env, out);
@@ -202,29 +136,18 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
 }
 
 void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base, const apply::HelmEnv& env, ClusterResult& out) {
-  const auto& head_d = discovery_at(after_);
-  const auto& base_d = discovery_at(zero_commit(base) ? std::string() : base);
-  std::vector<std::string> changed;
-  if (zero_commit(base)) {
-    for (const auto& r : head_d.releases) changed.insert(changed.end(), r.inputs.begin(), r.inputs.end());
-  } else {
-    auto ch = repo_->changed_paths(base, after_);
-    if (!ch) {
-      out.status = ClusterStatus::failed;
-      out.reason = ch.error().message;
-      return;
-    }
-    changed = std::move(*ch);
-  }
-  std::vector<release::Affected> aff;
-  for (auto& a : release::affected(base_d, head_d, changed)) {
-    const release::Release* any = a.head != nullptr ? a.head : a.base;
-    if (any != nullptr && any->cluster == c.name) aff.push_back(std::move(a));
+  const auto& head_d = discoveries_->at(after_);
+  const auto& base_d = discoveries_->at(engine::zero_commit(base) ? std::string() : base);
+  auto aff = engine::affected_releases(*repo_, base, after_, base_d, head_d, c.name);
+  if (!aff) {
+    out.status = ClusterStatus::failed;
+    out.reason = aff.error().message;
+    return;
   }
   for (const auto& p : head_d.problems) {
     if (p.cluster == c.name) log("[" + c.name + "] discovery problem: " + p.message);
   }
-  if (aff.empty()) return;
+  if (aff->empty()) return;
 
   engine::Observed observed;
   observed.prune = c.prune;
@@ -239,19 +162,15 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
   observed.helm = std::move(*listed);
   observed.digests = std::move(*digests);
   diff::Redactor redactor;
-  for (const auto& a : aff) {
-    for (const auto* r : {a.base, a.head}) {
-      if (r != nullptr) engine::add_release_secrets(redactor, *r, repo_cfg_->sensitive_values);
-    }
-  }
-  engine::ChartSources head{&*repo_, after_, s_.mirrors.get(), s_.opt.cache_root + "/work/trees", repo_cfg_->egress};
-  for (const auto& a : aff) {
+  engine::add_affected_secrets(redactor, *aff, repo_cfg_->sensitive_values);
+  engine::ChartSources head{&*repo_, after_, s_.ws->mirrors.get(), s_.ws->trees_dir(), repo_cfg_->egress};
+  for (const auto& a : *aff) {
     if (ctx_.superseded()) {
       out.status = ClusterStatus::superseded;
       out.reason = "a newer job superseded this one while it ran";
       return;
     }
-    auto plan = engine::plan_release(a, observed, head, *s_.renderer, after_);
+    auto plan = engine::plan_release(a, observed, head, *s_.ws->renderer, after_);
     auto r = engine::apply_release(plan, env, redactor);
     if (r.outcome != engine::ReleaseOutcome::failed && r.action != apply::Action::none) {
       auto st = state_->set_digest(spec_.repo, c.name, r.id, r.action == apply::Action::uninstall ? "" : plan.spec.digest);
@@ -276,14 +195,17 @@ queue::RunOutcome ApplyJob::run() {
   if (spec_.ref != "refs/heads/" + repo_cfg_->deploy_branch) return queue::RunOutcome::ok(R"({"skipped":"not the deploy branch"})");
   auto clusters = clusters_to_apply(*repo_cfg_, spec_.clusters);
   if (!clusters) return queue::RunOutcome::fail("apply: " + clusters.error().message);
-  if (s_.opt.helm.empty()) return queue::RunOutcome::fail("apply: helm not found: set HELMGATE_HELM or put helm on PATH");
+  if (s_.ws->helm.empty()) return queue::RunOutcome::fail("apply: helm not found: set HELMGATE_HELM or put helm on PATH");
   // The configured repository is fetched with its credentials from the environment (config::fetch_url);
   // jobs carry no URL for it. A job's own clone_url (another location, e.g. a local mirror) is used as is.
   const bool configured = !repo_cfg_->url.empty() &&
                           (spec_.clone_url.empty() || git::canonical_url(spec_.clone_url) == git::canonical_url(repo_cfg_->url));
-  auto repo = s_.mirrors->open(configured ? config::fetch_url(*repo_cfg_) : spec_.clone_url);
+  auto repo = s_.ws->mirrors->open(configured ? config::fetch_url(*repo_cfg_) : spec_.clone_url);
   if (!repo) return queue::RunOutcome::retry_later("apply: " + repo.error().message);
   repo_.emplace(std::move(*repo));
+  auto dopt = engine::discover_options(engine::cluster_specs(*repo_cfg_), s_.ws->cache_root, *s_.ws->renderer, repo_cfg_);
+  dopt.cache = s_.ws->doc_cache;
+  discoveries_.emplace(*repo_, std::move(dopt));
   auto after = repo_->resolve(spec_.after);
   if (!after) return queue::RunOutcome::fail("apply: commit " + spec_.after + ": " + after.error().message);
   after_ = *after;
@@ -291,7 +213,7 @@ queue::RunOutcome ApplyJob::run() {
     return queue::RunOutcome::fail("apply: commit " + spec_.after + " is " + after_ + ", not the checked head " +
                                    spec_.pinned_sha + "; nothing applied");
   }
-  work_ = s_.opt.cache_root + "/work/apply-" + core::sha256_hex(ctx_.job().id + std::to_string(now_ms())).substr(0, 16);
+  work_ = s_.ws->cache_root + "/work/apply-" + core::sha256_hex(ctx_.job().id + std::to_string(now_ms())).substr(0, 16);
   core::ensure_private_dir(work_);
   struct Cleanup {
     std::string dir;
@@ -317,20 +239,10 @@ queue::RunOutcome ApplyJob::run() {
 queue::Runner make_apply_runner(const config::Config& cfg, ApplyRunnerOptions options) {
   auto s = std::make_shared<Shared>();
   s->cfg = cfg;
-  if (options.helm.empty()) options.helm = find_tool("HELMGATE_HELM", "helm");
-  if (options.kubectl.empty()) options.kubectl = find_tool("HELMGATE_KUBECTL", "kubectl");
-  if (options.cache_root.empty()) options.cache_root = default_cache_dir();
-  s->opt = options;
-  render::Options ro;
-  ro.helm = options.helm;
-  ro.kubectl = options.kubectl;
-  ro.work_dir = options.cache_root + "/work";
-  ro.cache_dir = options.cache_root + "/renders";
-  ro.concurrency = options.render_concurrency;
-  s->renderer = std::make_unique<render::Renderer>(ro);
-  core::ensure_private_dir(options.cache_root);
-  core::ensure_private_dir(options.cache_root + "/mirrors");
-  s->mirrors = std::make_unique<git::MirrorCache>(options.cache_root + "/mirrors");
+  s->ws = options.workspace != nullptr ? options.workspace
+                                       : runner_workspace(options.helm, options.kubectl, options.cache_root,
+                                                          options.render_concurrency);
+  s->opt = std::move(options);
   s->redis_url = queue::RedisUrl::parse(cfg.redis_url);
   return [s](queue::JobContext& ctx) { return ApplyJob(*s, ctx).run(); };
 }

@@ -13,6 +13,10 @@
 #include "engine/apply_result.hpp"
 #include "queue/queue.hpp"
 
+namespace helmgate::engine {
+struct Workspace;  // engine/workspace.hpp
+}  // namespace helmgate::engine
+
 namespace helmgate::runners {
 
 // Told about every apply that ran (the PR comment and commit statuses); never changes the outcome.
@@ -28,6 +32,9 @@ struct ApplyRunnerOptions {
   std::chrono::milliseconds connect_timeout{5'000};  // reachability probe per cluster
   size_t render_concurrency = 2;
   ApplyReporter report;  // optional
+  // The worker's workspace, shared with the preview and command runners; null: one of the runner's own
+  // from helm, kubectl, cache_root and render_concurrency.
+  std::shared_ptr<engine::Workspace> workspace;
 };
 
 queue::Runner make_apply_runner(const config::Config& cfg, ApplyRunnerOptions options = {});

@@ -5,7 +5,7 @@
 // or job named in a command is quoted back only after it was checked (a configured cluster, a job id). The command comment gets a reaction
 // (eyes when taken, +1 when done, confused when refused or unknown).
 //
-// The commands are a registry (kCommands in command_runner.cpp): each entry is a verb, its argument, its
+// The commands are a registry (commands() in command_registry.cpp): each entry is a verb, its argument, its
 // help line and its handler. Adding a command is one entry there and one handler function; parse_command
 // and command_help read the same table. Today:
 //   /helmgate preview [cluster]   render and validate the PR head again (one cluster: its own comment)
@@ -15,13 +15,18 @@
 //                                 checked is pinned into the apply job (JobSpec::pinned_sha)
 //   /helmgate replay <job-id>     run a job of this repository again (queue::Queue::replay)
 //   /helmgate help                the commands (also a bare /helmgate)
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
 #include "queue/queue.hpp"
-#include "runners/preview_runner.hpp"
+#include "runners/forge_access.hpp"
+
+namespace helmgate::engine {
+struct Workspace;  // engine/workspace.hpp
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 
@@ -53,6 +58,8 @@ struct CommandRunnerDeps {
   queue::Runner apply;    // the apply runner `/helmgate apply` hands its job to (tests: one that records it)
   queue::Options queue;   // for `/helmgate replay`
   std::string redis_url;
+  // The worker's workspace (its mirror cache reads the PR's commits); null: one of the runner's own.
+  std::shared_ptr<engine::Workspace> workspace;
 };
 
 // A cluster name from a comment: a DNS-1123 label (what cluster names in the configuration are).

@@ -1,7 +1,7 @@
 #pragma once
-// The preview pipeline: discover releases at base and head, keep those the change touches, render them
-// (cache, pool), diff, redact, and render the reports. `helmgate preview` and the worker's preview job
-// runner both call run_preview(); neither re-implements a step.
+// The preview pipeline: the engine's change (discovered at base and head, what it touches), its render
+// diff, the redactor of the change, and the reports in the formats asked for. `helmgate preview` and the
+// worker's preview job runner both call run_preview(); neither re-implements a step.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -11,8 +11,14 @@
 #include "core/error.hpp"
 #include "diff/normalize.hpp"
 #include "diff/report.hpp"
+#include "engine/head_render.hpp"
 #include "render/renderer.hpp"
+#include "runners/preview_comment.hpp"
 #include "runners/tools.hpp"
+
+namespace helmgate::engine {
+struct Workspace;
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 
@@ -38,24 +44,15 @@ struct PreviewRequest {
   std::string helm;               // binaries; empty: $HELMGATE_HELM / $HELMGATE_KUBECTL, then PATH
   std::string kubectl;
   std::string cache_dir;  // mirrors/, work/ and renders/ go below; empty: default_cache_dir()
-  // A long-lived renderer (the worker keeps one so its memory cache outlives a job); null: one per call.
-  render::Renderer* renderer = nullptr;
+  // The worker's workspace (renderer, mirrors: their caches outlive a job); null: one per call, from
+  // cache_dir, helm, kubectl and concurrency.
+  engine::Workspace* workspace = nullptr;
   // Keep every affected release's head rendering (PreviewResult::head_manifests) for validation.
   bool keep_head_manifests = false;
 };
 
 // One affected release as rendered at head: what validation dry-runs against its cluster.
-struct HeadManifest {
-  std::string cluster;
-  std::string id;  // release id (cluster/namespace/name)
-  std::string release_name;
-  std::string target_namespace;
-  std::string manifest;  // helm template output, unredacted: never print it
-  bool create_namespace = false;
-  // The deploy branch (base) declares a release of this name and namespace on this cluster: only then may
-  // the live diff read objects in the cluster as this release's (a pull request can name any release).
-  bool declared_at_base = false;
-};
+using HeadManifest = engine::HeadRender;
 
 struct PreviewResult {
   diff::Report report;                     // affected releases, their diffs and errors
@@ -79,8 +76,5 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request);
 // The entry of a configuration that describes `repo` (by URL, any spelling; or the only one). nullopt
 // when the configuration has no repositories; an error when it has several and none matches.
 core::Result<std::optional<config::Repo>> preview_select_repo(const config::Config& cfg, const std::string& repo);
-
-// Markdown parts joined the way the CLI prints them (a marker line between comments).
-std::string preview_join_markdown(const std::vector<std::string>& parts);
 
 }  // namespace helmgate::runners

@@ -6,25 +6,17 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "config/config.hpp"
-#include "core/error.hpp"
-#include "forge/router.hpp"
 #include "queue/queue.hpp"
+#include "runners/forge_access.hpp"
+#include "runners/preview_comment.hpp"
+
+namespace helmgate::engine {
+struct Workspace;  // engine/workspace.hpp
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
-
-// The forges every loop runner (preview, apply report, command) talks to: one router per process so
-// all runners share each identity's write limiter.
-struct ForgeAccess {
-  std::shared_ptr<forge::ForgeRouter> router;
-  std::string error;  // why there is no router (a forge without a token, ...)
-  core::Result<forge::ForgeClient*> client(std::string_view forge_name) const;
-};
-// Built from the configuration's forges (tokens already resolved into cfg.forges[].token).
-ForgeAccess make_forge_access(const config::Config& cfg);
 
 struct PreviewRunnerOptions {
   std::string helm;        // empty: $HELMGATE_HELM, else PATH
@@ -33,18 +25,11 @@ struct PreviewRunnerOptions {
   size_t render_concurrency = 2;
   std::chrono::milliseconds kube_timeout{10'000};  // per API request of the validation
   std::string marker_key = "preview";              // one preview comment per PR
+  // The worker's workspace, shared with the apply and command runners; null: one of the runner's own
+  // from helm, kubectl, cache_root and render_concurrency.
+  std::shared_ptr<engine::Workspace> workspace;
 };
 
-queue::Runner make_preview_runner(const config::Config& cfg, ForgeAccess forges,
-                                  PreviewRunnerOptions options = {});
-
-// Parts of at most limit bytes: the report's parts as they are, then each extra section (validation per
-// cluster) appended to the last part when it fits, else in a new part; a section longer than a whole
-// part is cut with a note (its fences and <details> closed) so no comment is ever refused.
-std::vector<std::string> pack_parts(std::vector<std::string> parts, const std::vector<std::string>& sections,
-                                    size_t limit);
-
-// The web address of a comment, for the job's result and logs ("" when the forge kind is unknown).
-std::string comment_url(const config::Forge* forge, const std::string& repo, int64_t pr, int64_t comment_id);
+queue::Runner make_preview_runner(const config::Config& cfg, ForgeAccess forges, PreviewRunnerOptions options = {});
 
 }  // namespace helmgate::runners

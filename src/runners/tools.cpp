@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/env.hpp"
+#include "engine/workspace.hpp"
 
 namespace helmgate::runners {
 
@@ -55,6 +56,16 @@ std::string find_tool(const char* env, const char* name) {
     pos = next + 1;
   }
   return pinned_tool(name);
+}
+
+std::shared_ptr<engine::Workspace> runner_workspace(const std::string& helm, const std::string& kubectl,
+                                                    const std::string& cache_root, size_t render_concurrency) {
+  engine::WorkspaceOptions wo;
+  wo.helm = helm.empty() ? find_tool("HELMGATE_HELM", "helm") : helm;
+  wo.kubectl = kubectl.empty() ? find_tool("HELMGATE_KUBECTL", "kubectl") : kubectl;
+  wo.cache_root = cache_root.empty() ? default_cache_dir() : cache_root;
+  wo.render_concurrency = render_concurrency;
+  return engine::make_workspace(wo);
 }
 
 }  // namespace helmgate::runners

@@ -1,6 +1,13 @@
 #pragma once
 // Where the runners find their external tools and settings.
+#include <cstddef>
+#include <memory>
 #include <string>
+
+
+namespace helmgate::engine {
+struct Workspace;
+}  // namespace helmgate::engine
 
 namespace helmgate::runners {
 
@@ -13,5 +20,10 @@ std::string find_tool(const char* env, const char* name);
 // absolute path (a relative one is taken from the working directory at start), because helm and
 // kustomize run in other directories and read a relative path against their own.
 std::string default_cache_dir();
+
+// The workspace of a runner given no shared one: the tools found as find_tool() does when not given, the
+// cache root default_cache_dir() when empty.
+std::shared_ptr<engine::Workspace> runner_workspace(const std::string& helm, const std::string& kubectl,
+                                                    const std::string& cache_root, size_t render_concurrency);
 
 }  // namespace helmgate::runners

@@ -33,7 +33,7 @@
 #include "release/yaml_util.hpp"
 
 namespace helmgate::release {
-// discover.cpp is not linked (it needs libgit2). gate_names calls this only for a chart version read
+// release.cpp is not linked (discovery needs libgit2). gate_names calls this only for a chart version read
 // from a source object, which the fuzzer leaves empty.
 std::string ChartRef::describe() const { return "chart " + name; }
 }  // namespace helmgate::release

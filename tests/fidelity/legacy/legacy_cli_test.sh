@@ -8,21 +8,11 @@
 # naming its file, line and apiVersion.
 set -euo pipefail
 
-: "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
-: "${HELMGATE_SOURCE_DIR:?run through ctest (needs HELMGATE_SOURCE_DIR)}"
-: "${HELMGATE_HELM:?HELMGATE_HELM is not set: run scripts/testenv env, or export it}"
-: "${HELMGATE_KUBECTL:?HELMGATE_KUBECTL is not set: run scripts/testenv env, or export it}"
-BIN=$HELMGATE_BINARY_DIR/helmgate
-SHARED=${HELMGATE_SHARED_DIR:-$(cd "$HELMGATE_SOURCE_DIR/.." && pwd)/shared}
-SEED=$SHARED/corpora/helm-operator-get-started
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
+. "$(dirname "$0")/../../support/cli_prologue.sh"
+hg_cli_begin legacy-cli helm kubectl
+hg_corpus helm-operator-get-started
+SEED=$CORPUS
 [ -d "$SEED/charts/podinfo" ] || { echo "FAIL: corpus not found under $SEED"; exit 1; }
-
-TMP=$(mktemp -d /tmp/hg-legacy-cli.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
 
 export GIT_AUTHOR_NAME=helmgate-test GIT_AUTHOR_EMAIL=test@example.com
 export GIT_COMMITTER_NAME=helmgate-test GIT_COMMITTER_EMAIL=test@example.com

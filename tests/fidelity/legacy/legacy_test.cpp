@@ -11,44 +11,22 @@
 #include <filesystem>
 
 #include "release/release.hpp"
-#include "render/renderer.hpp"
-#include "support/support.hpp"
-#include "support/temp_repo.hpp"
+#include "support/discovery.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
 
 namespace {
 
+using test::all_reasons;
+using test::Engine;
+using test::find_release;
 using test::TempRepo;
-
-struct Engine {
-  render::Renderer renderer;
-  release::DiscoverOptions opt;
-  explicit Engine(const std::string& work)
-      : renderer([&] {
-          render::Options o;
-          o.helm = test::require_env("HELMGATE_HELM");
-          o.kubectl = test::require_env("HELMGATE_KUBECTL");
-          o.work_dir = work;
-          return o;
-        }()) {
-    opt.work_root = work + "/trees";
-    opt.kustomize = [this](const std::string& dir, const std::string& key) { return renderer.kustomize_build(dir, key); };
-  }
-};
 
 std::string work_dir(const char* name) {
   auto p = fs::temp_directory_path() / (std::string("hg-legacy-work-") + name + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p.string();
-}
-
-const release::Release* find(const release::Discovery& d, const std::string& id) {
-  for (const auto& r : d.releases) {
-    if (r.id() == id) return &r;
-  }
-  return nullptr;
 }
 
 std::string text_of(const release::Discovery& d) {
@@ -58,12 +36,6 @@ std::string text_of(const release::Discovery& d) {
   for (const auto& r : d.releases) {
     for (const auto& e : r.errors) s += "error " + r.id() + ": " + e.message + "\n";
   }
-  return s;
-}
-
-std::string reasons(const release::Affected& a) {
-  std::string s;
-  for (const auto& r : a.reasons) s += r + "\n";
   return s;
 }
 
@@ -125,7 +97,7 @@ TEST_CASE("legacy: the seed's API generations are read, and each migration is on
   REQUIRE(d1.problems.empty());
   REQUIRE(d1.notes.empty());
   REQUIRE(d1.releases.size() == 2);
-  const auto* dev = find(d1, "default/dev/podinfo-dev");
+  const auto* dev = find_release(d1, "default/dev/podinfo-dev");
   REQUIRE(dev != nullptr);
   CHECK(dev->errors.empty());
   CHECK(dev->api_version == "helm.integrations.flux.weave.works/v1alpha2");
@@ -136,7 +108,7 @@ TEST_CASE("legacy: the seed's API generations are read, and each migration is on
   CHECK(dev->create_namespace);
   CHECK(dev->where.file == "releases/dev/podinfo.yaml");
   CHECK(dev->values_json.find("\"tag\":\"1.10\"") != std::string::npos);  // quoted: a string
-  const auto* adm = find(d1, "default/adm/podinfo");
+  const auto* adm = find_release(d1, "default/adm/podinfo");
   REQUIRE(adm != nullptr);
   CHECK(adm->errors.empty());
   CHECK(adm->release_name == "adm-podinfo");  // no releaseName: <namespace>-<name>
@@ -163,7 +135,7 @@ TEST_CASE("legacy: the seed's API generations are read, and each migration is on
   auto d2 = release::discover(*repo, c2, e.opt);
   INFO(text_of(d2));
   REQUIRE(d2.releases.size() == 2);
-  const auto* dev2 = find(d2, "default/dev/podinfo-dev");
+  const auto* dev2 = find_release(d2, "default/dev/podinfo-dev");
   REQUIRE(dev2 != nullptr);
   CHECK(dev2->errors.empty());
   CHECK(dev2->chart.path == "charts/podinfo");  // chart.git names another URL, the path exists here
@@ -173,8 +145,8 @@ TEST_CASE("legacy: the seed's API generations are read, and each migration is on
   CHECK(a12[0].id == "default/dev/podinfo-dev");
   CHECK(a12[0].base != nullptr);
   CHECK(a12[0].head != nullptr);
-  CHECK(reasons(a12[0]).find("migrated from FluxHelmRelease helm.integrations.flux.weave.works/v1alpha2 to "
-                             "HelmRelease flux.weave.works/v1beta1") != std::string::npos);
+  CHECK(all_reasons(a12[0]).find("migrated from FluxHelmRelease helm.integrations.flux.weave.works/v1alpha2 to "
+                                 "HelmRelease flux.weave.works/v1beta1") != std::string::npos);
 
   // A value change in a v1beta1 HelmRelease (what the seed's history did 75 times) is seen.
   t.write("releases/dev/podinfo.yaml", dev_release("v1beta1", "1.11"));
@@ -183,9 +155,9 @@ TEST_CASE("legacy: the seed's API generations are read, and each migration is on
   auto a23 = release::affected(d2, d3, repo->changed_paths(c2, c3).value());
   REQUIRE(a23.size() == 1);
   CHECK(a23[0].id == "default/dev/podinfo-dev");
-  INFO(reasons(a23[0]));
-  CHECK(reasons(a23[0]).find("spec.values.image.tag") != std::string::npos);
-  CHECK(reasons(a23[0]).find("releases/dev/podinfo.yaml") != std::string::npos);
+  INFO(all_reasons(a23[0]));
+  CHECK(all_reasons(a23[0]).find("spec.values.image.tag") != std::string::npos);
+  CHECK(all_reasons(a23[0]).find("releases/dev/podinfo.yaml") != std::string::npos);
 
   // Migration to helm.fluxcd.io/v1: again one release that changed.
   t.write("releases/dev/podinfo.yaml", dev_release("v1", "1.11"));
@@ -195,7 +167,7 @@ TEST_CASE("legacy: the seed's API generations are read, and each migration is on
   REQUIRE(a34.size() == 1);
   CHECK(a34[0].base != nullptr);
   CHECK(a34[0].head != nullptr);
-  CHECK(reasons(a34[0]).find("migrated from HelmRelease flux.weave.works/v1beta1 to HelmRelease helm.fluxcd.io/v1") !=
+  CHECK(all_reasons(a34[0]).find("migrated from HelmRelease flux.weave.works/v1beta1 to HelmRelease helm.fluxcd.io/v1") !=
         std::string::npos);
   // And straight from FluxHelmRelease to helm.fluxcd.io/v1.
   auto a14 = release::affected(d1, d4, repo->changed_paths(c1, c4).value());
@@ -275,15 +247,15 @@ metadata:
   CHECK(gone[0].id == "default/dev/podinfo-dev");
   CHECK(gone[0].head == nullptr);
   CHECK(gone[0].head_failed);
-  CHECK(reasons(gone[0]).find("at head it is a \"HelmRelease helm.fluxcd.io/v2\", which helmgate does not read") !=
+  CHECK(all_reasons(gone[0]).find("at head it is a \"HelmRelease helm.fluxcd.io/v2\", which helmgate does not read") !=
         std::string::npos);
-  CHECK(reasons(gone[0]).find("not uninstalled") != std::string::npos);
+  CHECK(all_reasons(gone[0]).find("not uninstalled") != std::string::npos);
   // ...and one that comes back from it is not "added": its base is unknown.
   auto back = release::affected(d2, d, repo->changed_paths(c2, c).value());
   REQUIRE(back.size() == 1);
   CHECK(back[0].base == nullptr);
   CHECK(back[0].base_failed);
-  CHECK(reasons(back[0]).find("at base it was a \"HelmRelease helm.fluxcd.io/v2\"") != std::string::npos);
+  CHECK(all_reasons(back[0]).find("at base it was a \"HelmRelease helm.fluxcd.io/v2\"") != std::string::npos);
   fs::remove_all(work);
 }
 
@@ -359,7 +331,7 @@ spec:
   e.opt.clusters = release::default_clusters(*repo, c).value();
   auto d = release::discover(*repo, c, e.opt);
   INFO(text_of(d));
-  const auto* r = find(d, "default/flux/podinfo");
+  const auto* r = find_release(d, "default/flux/podinfo");
   REQUIRE(r != nullptr);
   CHECK(r->errors.empty());
   CHECK(r->release_name == "flux-team-podinfo");  // GetReleaseName: namespace, target namespace, name
@@ -374,13 +346,13 @@ spec:
     return n.find("spec.valuesFrom[2] externalSourceRef https://example.com/values.yaml is a URL") != std::string::npos;
   }));
 
-  const auto* escape = find(d, "default/adm/escape");
+  const auto* escape = find_release(d, "default/adm/escape");
   REQUIRE(escape != nullptr);
   REQUIRE_FALSE(escape->errors.empty());
   CHECK(escape->errors.front().message.find("spec.chartGitPath \"../../etc\"") != std::string::npos);
   CHECK(escape->errors.front().where.file == "releases/broken.yaml");
 
-  const auto* missing = find(d, "default/adm/missing-file");
+  const auto* missing = find_release(d, "default/adm/missing-file");
   REQUIRE(missing != nullptr);
   REQUIRE(missing->errors.size() == 1);
   CHECK(missing->errors.front().message ==

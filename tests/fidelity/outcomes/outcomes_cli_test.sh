@@ -3,20 +3,9 @@
 # and its clusters (no forges, no webhook secrets, no tokens) is accepted, and an ssh URL in a report
 # shows its user name `git` (not a credential) while a password in a URL stays masked (issue 11, item 7).
 set -euo pipefail
-
-: "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
-: "${HELMGATE_HELM:?HELMGATE_HELM is not set: run scripts/testenv env, or export it}"
-: "${HELMGATE_KUBECTL:?HELMGATE_KUBECTL is not set: run scripts/testenv env, or export it}"
-BIN=$HELMGATE_BINARY_DIR/helmgate
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-
-TMP=$(mktemp -d /tmp/hg-outcomes-cli.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+. "$(dirname "$0")/../../support/cli_prologue.sh"
+hg_cli_begin outcomes-cli helm kubectl
+hg_git_identity
 REPO=$TMP/repo
 mkdir -p "$REPO/charts/app/templates" "$REPO/deploy/dev"
 printf 'apiVersion: v2\nname: app\nversion: 0.1.0\n' >"$REPO/charts/app/Chart.yaml"

@@ -9,18 +9,10 @@
 # do not touch.
 set -euo pipefail
 
-: "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
-HELM=${HELMGATE_HELM:?HELMGATE_HELM is not set: run scripts/testenv env, or export it (scripts/lib/common.sh ensure_helm_kubectl)}
-: "${HELMGATE_KUBECTL:?HELMGATE_KUBECTL is not set: run scripts/testenv env, or export it}"
-BIN=$HELMGATE_BINARY_DIR/helmgate
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
+. "$(dirname "$0")/../../support/cli_prologue.sh"
+hg_cli_begin alias-bomb helm kubectl
 [ -x /usr/bin/time ] || { echo "FAIL: /usr/bin/time (Debian package 'time') is needed to measure peak memory"; exit 1; }
-
-T=$(mktemp -d /tmp/hg-alias-bomb.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+T=$TMP
 
 # Nine levels of nine aliases: 9^9 = 387,420,489 scalars once expanded. $1: indentation.
 laughs() {

@@ -17,6 +17,7 @@
 
 #include "apply/helm.hpp"
 #include "config/config.hpp"
+#include "kube/kubeconfig.hpp"
 #include "process/process.hpp"
 #include "process/sandbox.hpp"
 #include "render/renderer.hpp"
@@ -381,6 +382,10 @@ TEST_CASE("the apply step's helm sees its kubeconfig and the files it names, and
   apply::HelmEnv env;
   env.helm = test::require_env("HELMGATE_HELM");
   env.kubeconfig = work + "/kube/config";
+  // The files it names, as the engine hands them over (engine::OpenCluster::helm_env): the loader's list.
+  auto kc = kube::load_kubeconfig_file(env.kubeconfig);
+  REQUIRE(kc.ok());
+  env.kubeconfig_files = kc->files;
   env.cluster = "dev";
   env.work_dir = work + "/helm";
   env.timeout = std::chrono::seconds(20);

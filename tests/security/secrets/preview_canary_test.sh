@@ -6,16 +6,8 @@
 # copied into a ConfigMap); a `fail` whose message carries the transformed token. Then the modes of the
 # render cache and of every directory helmgate created (0600 files in 0700 directories), with umask 000.
 set -euo pipefail
-: "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
-HELM=${HELMGATE_HELM:?HELMGATE_HELM is not set: run scripts/testenv env, or export it}
-: "${HELMGATE_KUBECTL:?HELMGATE_KUBECTL is not set}"
-BIN=$HELMGATE_BINARY_DIR/helmgate
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-TMP=$(mktemp -d /tmp/hg-sec-canary.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+. "$(dirname "$0")/../../support/cli_prologue.sh"
+hg_cli_begin sec-canary helm kubectl
 
 TOKEN="CanaryTok3n-$RANDOM$RANDOM-q8Zr"            # single-line secret value
 PEMLINE1="MIIEvQIBADANBgkqhkiG9w0BAQEFAASCPemCanaryLineOne$RANDOM"

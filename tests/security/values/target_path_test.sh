@@ -3,19 +3,10 @@
 # statuses pending; `a[99999999999]`, `a..b`) is refused by the real `helmgate preview` with a finding that
 # names the file and line of the targetPath, and the other releases of the change are still rendered.
 set -euo pipefail
-: "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
+. "$(dirname "$0")/../../support/cli_prologue.sh"
 : "${HELMGATE_SOURCE_DIR:?run through ctest (needs HELMGATE_SOURCE_DIR)}"
-: "${HELMGATE_HELM:?HELMGATE_HELM is not set: run scripts/testenv env, or export it}"
-: "${HELMGATE_KUBECTL:?HELMGATE_KUBECTL is not set: run scripts/testenv env, or export it}"
-BIN=$HELMGATE_BINARY_DIR/helmgate
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-TMP=$(mktemp -d /tmp/hg-sec-targetpath.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+hg_cli_begin sec-targetpath helm kubectl
+hg_git_identity
 REPO=$TMP/repo
 mkdir -p "$REPO/charts" "$REPO/clusters/dev"
 cp -r "$HELMGATE_SOURCE_DIR/tests/unit/values/charts/values-echo" "$REPO/charts/echo"

@@ -5,19 +5,9 @@
 # another working directory, so the cache must be made absolute).
 set -euo pipefail
 
-: "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
-: "${HELMGATE_SOURCE_DIR:?run through ctest (needs HELMGATE_SOURCE_DIR)}"
-BIN=$HELMGATE_BINARY_DIR/helmgate
-SHARED=${HELMGATE_SHARED_DIR:-$(cd "$HELMGATE_SOURCE_DIR/.." && pwd)/shared}
-CORPUS=$SHARED/corpora/helm-operator-get-started
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-[ -d "$CORPUS" ] || { echo "FAIL: corpus not found: $CORPUS"; exit 1; }
-
-TMP=$(mktemp -d /tmp/hg-preview-tools.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+. "$(dirname "$0")/../../support/cli_prologue.sh"
+hg_cli_begin preview-tools
+hg_corpus helm-operator-get-started
 
 # No HELMGATE_HELM/HELMGATE_KUBECTL and a PATH without helm: the pinned copy must be found.
 clean_env=(env -u HELMGATE_HELM -u HELMGATE_KUBECTL PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOME")

@@ -5,42 +5,14 @@
 #include <fstream>
 
 #include "release/release.hpp"
-#include "process/process.hpp"
-#include "render/renderer.hpp"
-#include "support/support.hpp"
-#include "support/temp_repo.hpp"
+#include "support/discovery.hpp"
 
 namespace fs = std::filesystem;
 using namespace helmgate;
 
-namespace {
-
+using test::all_reasons;
+using test::Engine;
 using test::TempRepo;
-
-struct Engine {
-  render::Renderer renderer;
-  release::DiscoverOptions opt;
-  explicit Engine(const std::string& work)
-      : renderer([&] {
-          render::Options o;
-          o.helm = test::require_env("HELMGATE_HELM");
-          o.kubectl = test::require_env("HELMGATE_KUBECTL");
-          o.work_dir = work;
-          return o;
-        }()) {
-    opt.work_root = work + "/trees";
-    opt.cache = release::make_doc_cache();
-    opt.kustomize = [this](const std::string& dir, const std::string& key) { return renderer.kustomize_build(dir, key); };
-  }
-};
-
-std::string all_reasons(const release::Affected& a) {
-  std::string s;
-  for (const auto& r : a.reasons) s += r + "\n";
-  return s;
-}
-
-}  // namespace
 
 TEST_CASE("flux2-kustomize-helm-example: overlays, valuesFrom Secret, invalid YAML", "[unit]") {
   TempRepo t("flux2");

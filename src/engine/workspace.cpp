@@ -1,0 +1,30 @@
+#include "engine/workspace.hpp"
+
+#include "core/private_files.hpp"
+
+namespace helmgate::engine {
+
+std::shared_ptr<Workspace> make_workspace(const WorkspaceOptions& options) {
+  auto ws = std::make_shared<Workspace>();
+  ws->cache_root = options.cache_root;
+  ws->helm = options.helm;
+  ws->kubectl = options.kubectl;
+  core::ensure_private_dir(ws->cache_root);
+  core::ensure_private_dir(ws->cache_root + "/mirrors");
+  render::Options ro;
+  ro.helm = options.helm;
+  ro.kubectl = options.kubectl;
+  ro.work_dir = ws->cache_root + "/work";
+  ro.cache_dir = ws->cache_root + "/renders";
+  ro.concurrency = options.render_concurrency;
+  ws->renderer = std::make_unique<render::Renderer>(ro);
+  ws->mirrors = std::make_unique<git::MirrorCache>(ws->cache_root + "/mirrors");
+  ws->doc_cache = release::make_doc_cache();
+  return ws;
+}
+
+std::string repository_url(const config::Repo* repo, const std::string& event_clone_url) {
+  return repo != nullptr && !repo->url.empty() ? config::fetch_url(*repo) : event_clone_url;
+}
+
+}  // namespace helmgate::engine

@@ -1,0 +1,86 @@
+#pragma once
+// Discovery, room (a): documents. Reads YAML text into the documents of a tree, each with the file and
+// line it was declared at; bounds how many files one discovery parses (limits.max_files); keeps parsed
+// documents shared between the base and head discoveries; and indexes the objects a cluster declares by
+// kind/namespace/name. Knows nothing of Git, kustomize or Flux.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "release/release.hpp"
+
+namespace helmgate::release {
+
+struct Doc {
+  YAML::Node node;
+  std::string file;  // repository path when known
+  int line = 0;      // of the document in file (1-based, 0 unknown)
+  std::string unit;  // the kustomization directory it was built in ("" for a file read as it is)
+};
+using Docs = std::vector<Doc>;
+
+struct ParseFailure {
+  std::string message;
+  Location where;
+};
+
+// A file's documents (maps only) with their lines; a syntax error or a limit names the file, line and column.
+std::variant<Docs, ParseFailure> parse_documents(const std::string& path, const std::string& text);
+
+// The YAML files one discovery parses, at most max_files (core::limits().max_files): past it every parse
+// fails, naming the limit.
+class ParseBudget {
+ public:
+  explicit ParseBudget(uint64_t max_files) : max_(max_files) {}
+  std::variant<Docs, ParseFailure> parse(const std::string& path, const std::string& text);
+  bool exhausted() const { return parsed_ > max_; }
+
+ private:
+  uint64_t max_;
+  uint64_t parsed_ = 0;
+};
+
+// Where a room reports what it met: what and where (file:line). The orchestrator adds the cluster and,
+// for a tenant repository, which one.
+using Report = std::function<void(const std::string& message, const Location& where)>;
+
+// Repository paths as discovery keys them: "./a//b/" -> "a/b", "." -> "".
+std::string clean_path(std::string p);
+std::string join_path(const std::string& dir, const std::string& rel);
+bool is_yaml_path(const std::string& p);
+
+// Parsed documents shared between discoveries (base and head), keyed by content.
+class DocCache {
+ public:
+  std::shared_ptr<const Docs> get(const std::string& key);
+  void put(const std::string& key, std::shared_ptr<const Docs> docs);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Docs>> docs_;
+};
+
+// The objects of one cluster that others refer to by name: chart and Kustomization sources
+// (HelmRepository, GitRepository, OCIRepository, HelmChart, ArtifactGenerator) and valuesFrom /
+// substituteFrom objects (ConfigMap, Secret). A later declaration of the same object wins.
+class ObjectIndex {
+ public:
+  void add(const Doc& d);  // ignored for any other kind
+  // By namespace; an empty ns also finds "default", and objects declared without a namespace take the
+  // namespace of what refers to them.
+  const Doc* find(const std::string& kind, const std::string& ns, const std::string& name) const;
+  std::vector<const Doc*> all(const std::string& kind) const;  // ordered by namespace/name
+  void clear() { objects_.clear(); }
+
+ private:
+  std::map<std::string, Doc> objects_;  // kind/namespace/name
+};
+
+}  // namespace helmgate::release

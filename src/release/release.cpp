@@ -1,0 +1,62 @@
+// The model of release.hpp: how a chart source and a valuesFrom entry are shown, the typed release spec
+// (the effective HelmRelease document a release was built from), and what a discovery says of its paths.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "core/redact.hpp"
+#include "release/release.hpp"
+#include "release/yaml_util.hpp"
+
+namespace helmgate::release {
+
+bool Discovery::root_failed(const std::string& cluster, const std::string& root) const {
+  return std::find(failed_roots.begin(), failed_roots.end(), std::make_pair(cluster, root)) != failed_roots.end();
+}
+
+bool Discovery::root_missing(const std::string& cluster, const std::string& root) const {
+  return std::find(missing_roots.begin(), missing_roots.end(), std::make_pair(cluster, root)) != missing_roots.end();
+}
+
+bool Discovery::root_partial(const std::string& cluster, const std::string& root) const {
+  return std::find(partial_roots.begin(), partial_roots.end(), std::make_pair(cluster, root)) != partial_roots.end();
+}
+
+std::string ChartRef::describe() const {
+  switch (kind) {
+    case ChartKind::repo_dir: return path + " (this repository)";
+    case ChartKind::helm_repository: return name + (version.empty() ? "" : "@" + version) + " from " + core::redact_url(url);
+    case ChartKind::oci:
+      return core::redact_url(url) + (version.empty() ? "" : ":" + version) + (digest.empty() ? "" : "@" + digest);
+    case ChartKind::remote_git: return core::redact_url(url) + "//" + path + (version.empty() ? "" : "@" + version);
+  }
+  return {};
+}
+
+std::string ValuesSource::label() const {
+  std::string s = kind + " " + (namespace_.empty() ? "" : namespace_ + "/") + name;
+  if (!key.empty()) s += "[" + key + "]";
+  if (!target_path.empty()) s += " -> " + target_path;
+  return s;
+}
+
+Spec::Spec(const YAML::Node& document)
+    : kind_(detail::scalar(document, "kind")), spec_(std::make_shared<const YAML::Node>(YAML::Clone(document))) {
+  // As helm's install reads it: a scalar yaml-cpp reads as a boolean (true/yes/on ...), else not set.
+  try {
+    const YAML::Node cn = detail::get(detail::get(detail::get(*spec_, "spec"), "install"), "createNamespace");
+    if (cn.IsScalar()) create_namespace_ = cn.as<bool>();
+  } catch (const YAML::Exception&) {
+  }
+}
+
+std::vector<std::string> Spec::changed_fields(const Spec& other, size_t max) const {
+  const YAML::Node none(YAML::NodeType::Undefined);
+  const YAML::Node a = spec_ ? detail::get(*spec_, "spec") : none;
+  const YAML::Node b = other.spec_ ? detail::get(*other.spec_, "spec") : none;
+  std::vector<std::string> out;
+  detail::diff_paths(a, b, "spec", out, max);
+  return out;
+}
+
+}  // namespace helmgate::release
