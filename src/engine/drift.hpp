@@ -101,6 +101,9 @@ ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease
 std::vector<std::string> remediation_candidates(const ClusterDrift& drift, const config::DriftSettings& settings,
                                                 int done_last_hour);
 
+// {"cluster","error"?,"observed_at","duration_ms","counts":{"in_sync":n,...,"unknown":n},
+//  "releases":[{"id","release","namespace","state","reasons":[..],"resources":[{"key","object","change","diff"}],
+//               "helm"?:{kube::write_json of the record},"error"?}]}
 void write_json(core::json::Writer& w, const ClusterDrift& d);
 std::string to_json(const ClusterDrift& d);
 

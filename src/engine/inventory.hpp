@@ -98,6 +98,13 @@ struct PodRequests {
 };
 PodRequests pod_requests(const core::json::Value& pod);
 
+// {"cluster","reachable","error"?,"server_version","observed_at","duration_ms",
+//  "nodes":{"count","ready","items":[{"name","ready","ready_status","reason","message","unschedulable",
+//           "kubelet_version","allocatable_cpu_milli","allocatable_memory_bytes","requested_cpu_milli",
+//           "requested_memory_bytes","pods"}]},
+//  "releases":[{"release","namespace","ready","workloads":[{"kind","namespace","name","desired","ready","updated","available"}]}],
+//  "unattributed_workloads","hpas":[{"namespace","name","target","release","release_namespace","current","desired",
+//  "min","max","last_scale_time"}],"errors":[..]}
 void write_json(core::json::Writer& w, const Inventory& inv);
 std::string to_json(const Inventory& inv);
 

@@ -80,6 +80,8 @@ core::Result<HelmRecord> parse_release_json(std::string_view json, const std::st
 // record that cannot be decoded is in `errors` and its release listed with `error` set.
 core::Result<HelmRecords> read_helm_records(Client& client, const RecordOptions& options = {});
 
+// {"name","namespace","revision","status","chart","chart_version","app_version","values_digest","first_deployed",
+//  "last_deployed","description","secret","revisions_kept","error"?}; HelmRecords: {"releases":[..],"errors":[{"namespace","secret","message"}]}
 std::string to_json(const HelmRecord& r);
 std::string to_json(const HelmRecords& r);
 void write_json(core::json::Writer& w, const HelmRecord& r);

@@ -5,6 +5,7 @@
 #include "core/redact.hpp"
 #include "engine/release_records.hpp"
 #include "kube/helm_records.hpp"
+#include "kube/list.hpp"
 #include "support/helm_record.hpp"
 
 using namespace helmgate;
@@ -99,4 +100,19 @@ TEST_CASE("broken records are errors, never crashes", "[unit][fleet]") {
   auto too_deep = kube::parse_release_json(deep, "Secret a/b", {}, [](const core::json::Value* c) { return engine::values_digest(c); });
   REQUIRE_FALSE(too_deep.ok());
   CHECK(too_deep.error().message.find("nest deeper than 256") != std::string::npos);
+}
+
+TEST_CASE("list requests: selectors and continue tokens are percent-encoded", "[unit][fleet]") {
+  kube::ListRequest req;
+  req.group_version_path = "/api/v1";
+  req.plural = "secrets";
+  req.label_selector = "owner=helm";
+  req.field_selector = "type=helm.sh/release.v1";
+  req.page_size = 40;
+  CHECK(kube::list_target(req, "") == "/api/v1/secrets?limit=40&labelSelector=owner%3Dhelm&fieldSelector=type%3Dhelm.sh%2Frelease.v1");
+  req.namespace_ = "team-a";
+  CHECK(kube::list_target(req, "eyJ2Ijo+/x==") ==
+        "/api/v1/namespaces/team-a/secrets?limit=40&labelSelector=owner%3Dhelm&fieldSelector=type%3Dhelm.sh%2Frelease.v1"
+        "&continue=eyJ2Ijo%2B%2Fx%3D%3D");
+  CHECK(req.describe() == "secrets in namespace team-a (owner=helm,type=helm.sh/release.v1)");
 }
