@@ -129,6 +129,19 @@ TEST_CASE("drift: in sync, ignored fields, a hand-edited image and Secret, extra
   CHECK(stray->state == engine::DriftState::extra);
   CHECK(stray->record->chart_version == "0.1.0");
 
+  // Values changed with helm by hand (not through Git): Helm's record says so.
+  fleet::helm({"upgrade", "shop", kChart, "--namespace", ns, "--reuse-values", "--set", "tuning=slow",
+               "--force-conflicts"});  // helm 4 applies server-side: the hand edits above conflict
+  auto by_helm = scan();
+  const auto* upgraded = find(by_helm, "shop");
+  REQUIRE(upgraded != nullptr);
+  INFO(engine::to_json(by_helm));
+  CHECK(upgraded->state == engine::DriftState::drifted);
+  REQUIRE(upgraded->record.has_value());
+  CHECK(upgraded->record->revision == 2);
+  REQUIRE_FALSE(upgraded->reasons.empty());
+  CHECK(upgraded->reasons[0].rfind("values: Helm's record (digest ", 0) == 0);
+
   // Uninstalled by hand: missing.
   fleet::helm({"uninstall", "shop", "--namespace", ns});
   auto gone = scan();
