@@ -40,6 +40,24 @@ struct Forge {
   std::string token;
 };
 
+// Scheduled drift detection of one cluster (clusters[].drift). Ignore rules are data: a field a controller
+// owns (replicas under an HPA) is removed from both sides before they are compared.
+struct DriftIgnore {
+  std::string kind = "*";       // glob over the object's kind ("Deployment", "*Set")
+  std::string name = "*";       // glob over its name
+  std::string namespace_ = "*"; // glob over its namespace ("" for cluster-scoped objects matches "*")
+  std::vector<std::string> paths;  // JSON pointers ("/spec/replicas", "/metadata/annotations/x~1y")
+};
+
+struct DriftSettings {
+  bool enabled = true;
+  std::chrono::milliseconds interval{10 * 60 * 1000};  // between two scans of the cluster
+  std::chrono::milliseconds jitter{60 * 1000};         // a scan starts up to this much later, at random
+  std::vector<DriftIgnore> ignore;
+  bool remediate = false;              // enqueue an apply job for a drifted release
+  int max_remediations_per_hour = 3;   // per cluster, when remediate is on
+};
+
 struct Cluster {
   std::string name;
   std::vector<std::string> paths;  // directories in the repo that deploy to this cluster
@@ -57,6 +75,7 @@ struct Cluster {
   std::string preview_kubeconfig_env;
   // Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfigs (refused otherwise).
   bool allow_insecure_tls = false;
+  DriftSettings drift;
 };
 
 struct Repo {

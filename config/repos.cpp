@@ -12,9 +12,64 @@ namespace helmgate::config::detail {
 
 namespace {
 
+// A JSON pointer (RFC 6901): empty or "/..." with "~" only as "~0" or "~1".
+std::string pointer_problem(const std::string& ptr) {
+  if (ptr.empty() || ptr.front() != '/') return "'" + ptr + "' must be a JSON pointer starting with '/' (e.g. /spec/replicas)";
+  for (size_t i = 0; i < ptr.size(); ++i) {
+    if (ptr[i] == '~' && (i + 1 == ptr.size() || (ptr[i + 1] != '0' && ptr[i + 1] != '1'))) {
+      return "'" + ptr + "': '~' must be written ~0 and '/' inside a key ~1";
+    }
+    if (static_cast<unsigned char>(ptr[i]) < 0x20) return "'" + ptr + "' has a control character";
+  }
+  return {};
+}
+
+void read_drift(const Reader& r, const YAML::Node& n, const std::string& p, DriftSettings& d) {
+  r.expect_map(n, p, {"enabled", "interval", "jitter", "ignore", "remediate", "max_remediations_per_hour"});
+  d.enabled = r.boolean(n, p, "enabled", d.enabled);
+  d.interval = r.duration(n, p, "interval", d.interval);
+  if (d.interval < std::chrono::seconds(30)) r.fail(n["interval"], p + ".interval", "must be at least 30s");
+  d.jitter = n["jitter"] && n["jitter"].IsScalar() && n["jitter"].Scalar() == "0" ? std::chrono::milliseconds(0)
+                                                                                   : r.duration(n, p, "jitter", d.jitter);
+  if (d.jitter >= d.interval) {
+    r.fail(n["jitter"] ? n["jitter"] : n, p + ".jitter", "must be shorter than the interval");
+  }
+  // Strictly true or false, like allow_pr_apply: this switch lets helmgate deploy without a merge.
+  if (YAML::Node v = n["remediate"]) {
+    std::string t = v.IsScalar() ? v.Scalar() : "";
+    if (t != "true" && t != "false") r.fail(v, p + ".remediate", "must be true or false");
+    d.remediate = t == "true";
+  }
+  d.max_remediations_per_hour =
+      static_cast<int>(r.integer(n, p, "max_remediations_per_hour", d.max_remediations_per_hour, 1, 1000));
+  if (YAML::Node ig = n["ignore"]) {
+    if (!ig.IsSequence()) r.fail(ig, p + ".ignore", "must be a list of {kind, name, namespace, paths}");
+    for (size_t i = 0; i < ig.size(); ++i) {
+      std::string ip = p + ".ignore[" + std::to_string(i) + "]";
+      r.expect_map(ig[i], ip, {"kind", "name", "namespace", "paths"});
+      DriftIgnore rule;
+      rule.kind = r.str(ig[i], ip, "kind", rule.kind);
+      rule.name = r.str(ig[i], ip, "name", rule.name);
+      rule.namespace_ = r.str(ig[i], ip, "namespace", rule.namespace_);
+      for (auto* glob : {&rule.kind, &rule.name, &rule.namespace_}) {
+        if (glob->empty()) r.fail(ig[i], ip, "kind, name and namespace must not be empty (\"*\" matches any)");
+      }
+      rule.paths = r.strings(ig[i], ip, "paths");
+      if (rule.paths.empty()) r.fail(ig[i], ip + ".paths", "must list at least one JSON pointer");
+      for (size_t j = 0; j < rule.paths.size(); ++j) {
+        if (auto why = pointer_problem(rule.paths[j]); !why.empty()) {
+          r.fail(ig[i]["paths"][j], ip + ".paths[" + std::to_string(j) + "]", why);
+        }
+      }
+      d.ignore.push_back(std::move(rule));
+    }
+  }
+}
+
 void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cluster& c) {
   r.expect_map(n, p, {"name", "paths", "kubeconfig", "kubeconfig_env", "kube_version", "auto_apply", "prune", "requires",
-                       "allow_pr_apply", "preview_kubeconfig", "preview_kubeconfig_env", "allow_insecure_tls"});
+                       "allow_pr_apply", "preview_kubeconfig", "preview_kubeconfig_env", "allow_insecure_tls",
+                       "drift"});
   c.name = r.str(n, p, "name", "", true);
   c.paths = r.strings(n, p, "paths");
   for (const auto& path : c.paths) {
@@ -51,6 +106,7 @@ void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cl
     if (v != "true" && v != "false") r.fail(a, p + ".allow_insecure_tls", "must be true or false");
     c.allow_insecure_tls = v == "true";
   }
+  if (YAML::Node d = n["drift"]) read_drift(r, d, p + ".drift", c.drift);
 }
 
 // "[KIND/][NAMESPACE/]NAME=PATH" with PATH inside the repository (release::parse_source_mapping reads it).
