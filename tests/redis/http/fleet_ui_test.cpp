@@ -5,9 +5,12 @@
 
 #include <openssl/evp.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "core/json.hpp"
-#include "engine/drift.hpp"
-#include "engine/inventory.hpp"
+#include "fleet_seed.hpp"
 #include "harness.hpp"
 #include "support/support.hpp"
 
@@ -25,102 +28,13 @@ std::string b64(const std::string& s) {
 }
 
 constexpr const char* kReadToken = "read-token-for-tests";
-constexpr const char* kHostileDiff = "--- live\n+++ desired\n-  image: <script>alert('diff')</script>\n+  image: ok & fine\n";
+using test::fleet_seed::kHostileDiff;
 
-kube::HelmRecord record(const std::string& name, const std::string& ns, int64_t rev, const std::string& version,
-                        const std::string& digest, const std::string& status = "deployed") {
-  kube::HelmRecord r;
-  r.name = name;
-  r.namespace_ = ns;
-  r.revision = rev;
-  r.status = status;
-  r.chart_name = name;
-  r.chart_version = version;
-  r.values_digest = digest;
-  return r;
-}
-
-engine::ReleaseDrift release(const std::string& cluster, const std::string& ns, const std::string& name,
-                             engine::DriftState state, std::optional<kube::HelmRecord> rec) {
-  engine::ReleaseDrift r;
-  r.id = cluster + "/" + ns + "/" + name;
-  r.release_name = name;
-  r.namespace_ = ns;
-  r.state = state;
-  r.record = std::move(rec);
-  return r;
-}
-
-engine::Inventory inventory(const std::string& cluster, bool reachable, const std::string& version, int ready,
-                            int not_ready) {
-  engine::Inventory inv;
-  inv.cluster = cluster;
-  inv.reachable = reachable;
-  inv.server_version = version;
-  inv.observed_at = "2026-12-02T10:00:00Z";
-  if (!reachable) inv.error = "connect to https://10.0.0.9:6443: connection refused";
-  for (int i = 0; i < ready + not_ready; ++i) {
-    engine::NodeInventory n;
-    n.name = cluster + "-node-" + std::to_string(i);
-    n.ready = i < ready;
-    n.ready_status = n.ready ? "True" : "False";
-    n.ready_reason = n.ready ? "KubeletReady" : "KubeletNotReady";
-    n.ready_message = n.ready ? "" : "PLEG is not healthy <b>";
-    n.kubelet_version = version;
-    inv.nodes.push_back(n);
-  }
-  engine::ReleaseWorkloads rw;
-  rw.release = "podinfo";
-  rw.release_namespace = "apps";
-  rw.workloads.push_back({"Deployment", "apps", "podinfo", 2, 1, 2, 1});
-  inv.releases.push_back(rw);
-  engine::HpaInventory h;
-  h.namespace_ = "apps";
-  h.name = "podinfo";
-  h.target_kind = "Deployment";
-  h.target_name = "podinfo";
-  h.release = "podinfo";
-  h.current_replicas = 2;
-  h.desired_replicas = 3;
-  h.min_replicas = 2;
-  h.max_replicas = 5;
-  h.last_scale_time = "2026-12-02T09:58:00Z";
-  inv.hpas.push_back(h);
-  return inv;
-}
-
-// dev: all in sync. staging: ingress-nginx declared but missing. prod: podinfo drifted (a hostile diff),
-// plus an extra release whose name is markup.
 void seed(Harness& h) {
   queue::FleetStore store(h.url, h.opts.key_prefix);
-  using S = engine::DriftState;
-  for (const std::string c : {"dev", "staging", "prod"}) {
-    engine::ClusterDrift d;
-    d.cluster = c;
-    d.observed_at = "2026-12-02T10:00:01Z";
-    d.duration_ms = c == "prod" ? 2500 : 1200;
-    auto podinfo = release(c, "apps", "podinfo", S::in_sync, record("podinfo", "apps", 4, "6.5.0", "sha256:aaa"));
-    auto ingress = release(c, "ingress", "ingress-nginx", S::in_sync, record("ingress-nginx", "ingress", 2, "4.10.0", "sha256:bbb"));
-    if (c == "staging") {
-      ingress.state = S::missing;
-      ingress.record.reset();
-      ingress.reasons = {"declared, but Helm has no record of it"};
-    }
-    if (c == "prod") {
-      podinfo.state = S::drifted;
-      podinfo.record->chart_version = "6.4.0";
-      podinfo.reasons = {"the live Deployment apps/podinfo differs"};
-      podinfo.resources.push_back({"apps/Deployment/apps/podinfo", "apps/v1 Deployment apps/podinfo", "changed", kHostileDiff});
-    }
-    d.releases = {podinfo, ingress};
-    if (c == "prod") {
-      d.releases.push_back(release(c, "default", "<script>alert(1)</script>", S::extra,
-                                   record("<script>alert(1)</script>", "default", 1, "1.0.0", "sha256:ccc")));
-    }
-    REQUIRE(store.put(queue::FleetKind::drift, c, engine::to_json(d), 1'796'205'601'000).ok());
-    auto inv = c == "staging" ? inventory(c, false, "", 0, 0)
-                              : inventory(c, true, c == "prod" ? "v1.31.2\"x\\y" : "v1.31.2", 2, c == "prod" ? 1 : 0);
-    REQUIRE(store.put(queue::FleetKind::inventory, c, engine::to_json(inv), 1'796'205'600'000).ok());
+  for (const auto& [c, docs] : test::fleet_seed::clusters()) {
+    REQUIRE(store.put(queue::FleetKind::drift, c, docs.first, test::fleet_seed::kDriftAtMs).ok());
+    REQUIRE(store.put(queue::FleetKind::inventory, c, docs.second, test::fleet_seed::kInventoryAtMs).ok());
   }
 }
 
@@ -363,4 +277,21 @@ TEST_CASE("/metrics has the fleet's metrics computed from the stored scans", "[r
   CHECK(m.find("helmgate_drift_scan_seconds{cluster=\"dev\"} 1.2\n") != std::string::npos);
   // The hostile release name is a label value, quoted, not markup or a new line.
   CHECK(m.find("release=\"<script>alert(1)</script>\"} 0\n") != std::string::npos);
+}
+
+TEST_CASE("the browser test's fixtures are what the engine's writers produce", "[redis][fleet][fixtures]") {
+  // HELMGATE_UPDATE_FIXTURES=1 rewrites them (after a change to engine::write_json, on purpose).
+  const std::string dir = test::source_dir() + "/tests/redis/http/fixtures/fleet/";
+  const bool update = std::getenv("HELMGATE_UPDATE_FIXTURES") != nullptr;
+  for (const auto& [c, docs] : test::fleet_seed::clusters()) {
+    for (const auto& [kind, text] : {std::pair{"drift", docs.first}, std::pair{"inventory", docs.second}}) {
+      std::string path = dir + c + "." + kind + ".json";
+      INFO(path);
+      if (update) {
+        std::filesystem::create_directories(dir);
+        std::ofstream(path, std::ios::binary) << text << "\n";
+      }
+      CHECK(test::read_file(path) == text + "\n");
+    }
+  }
 }
