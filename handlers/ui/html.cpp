@@ -46,6 +46,8 @@ constexpr std::string_view kScript = R"js(
 (function(){
 var field=document.getElementById('api-token');var out=document.getElementById('replay-status');
 if(!field||!out)return;
+var form=document.getElementById('replay-form');
+if(form)form.addEventListener('submit',function(e){e.preventDefault();});
 document.addEventListener('click',function(e){
 var b=e.target.closest?e.target.closest('button[data-replay]'):null;if(!b)return;
 var id=b.getAttribute('data-replay');var t=field.value;
@@ -72,7 +74,7 @@ std::string sha256_base64(std::string_view s) {
 const std::string& csp() {
   static const std::string value = "default-src 'none'; style-src 'sha256-" + sha256_base64(kStyle) +
                                    "'; script-src 'sha256-" + sha256_base64(kScript) +
-                                   "'; connect-src 'self'; img-src 'none'; form-action 'none'; base-uri 'none'; "
+                                   "'; connect-src 'self'; img-src 'none'; form-action 'self'; base-uri 'none'; "
                                    "frame-ancestors 'none'";
   return value;
 }

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "core/names.hpp"
 #include "handlers/ui/html.hpp"
 
 namespace helmgate::handlers::ui {
@@ -39,7 +40,14 @@ std::string head(std::initializer_list<std::string_view> cols) {
   return out + "</tr></thead>";
 }
 
+// A release whose namespace or name the release route would refuse (names from a cluster are not gated
+// like Git's) is shown without a link.
+bool linkable(const ReleaseView& r) {
+  return core::names::namespace_name(r.namespace_).empty() && core::names::helm_release_name(r.name).empty();
+}
+
 std::string release_link(const std::string& cluster, const ReleaseView& r, const std::string& text) {
+  if (!linkable(r)) return esc(text);
   return "<a href=\"" + href({"clusters", cluster, "releases", r.namespace_, r.name}) + "\">" + esc(text) + "</a>";
 }
 
@@ -113,6 +121,8 @@ std::string overview_page(const FleetView& fleet) {
       const ReleaseView* r = cell.state.empty() ? nullptr : c.find_release(cell.namespace_, a.release);
       if (r == nullptr) {
         b += state_badge("");
+      } else if (!linkable(*r)) {
+        b += state_badge(cell.state);
       } else {
         b += "<a href=\"" + href({"clusters", c.name, "releases", r->namespace_, r->name}) + "\">" +
              state_badge(cell.state);

@@ -28,9 +28,11 @@ std::string jobs_page(const std::vector<queue::JobRecord>& jobs, const std::stri
          esc(*s == 0 ? "any" : s) + "</option>";
   }
   b += "</select> <button type=\"submit\">Show</button></form>";
-  b += "<p><label for=\"api-token\">API token</label><input id=\"api-token\" type=\"password\" autocomplete=\"off\" "
-       "aria-describedby=\"api-token-help\"> <span id=\"api-token-help\" class=\"muted\">needed to replay a job; sent "
-       "with the replay request only, never stored</span></p>"
+  // The field has no name: even a form submitted without the script never puts the token in a URL.
+  b += "<form id=\"replay-form\" autocomplete=\"off\"><p><label for=\"api-token\">API token</label>"
+       "<input id=\"api-token\" type=\"password\" autocomplete=\"off\" aria-describedby=\"api-token-help\"> "
+       "<span id=\"api-token-help\" class=\"muted\">needed to replay a job; sent with the replay request only, never "
+       "stored</span></p></form>"
        "<p id=\"replay-status\" role=\"status\" aria-live=\"polite\"></p>";
   if (jobs.empty()) {
     b += "<p>No jobs.</p>";

@@ -202,7 +202,8 @@ TEST_CASE("the status page escapes every string from Redis, Git and the clusters
   CHECK(o.find("name=\"viewport\"") != std::string::npos);
   CHECK(o.find("<script") == std::string::npos);  // no script on the overview at all, hostile or not
   CHECK(o.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
-  CHECK(o.find("href=\"/ui/clusters/prod/releases/default/%3Cscript%3Ealert%281%29%3C%2Fscript%3E\"") != std::string::npos);
+  // No link to a release whose name the release route refuses; the markup shows as text.
+  CHECK(o.find("%3Cscript%3E") == std::string::npos);
   CHECK(o.find("<th scope=\"row\"><a href=\"/ui/clusters/staging\">staging</a></th>") != std::string::npos);
   CHECK(o.find("<th scope=\"col\">podinfo <span class=\"badge s-drifted\">differs</span></th>") != std::string::npos);
   CHECK(o.find("declared for every cluster but missing on staging") != std::string::npos);
