@@ -261,7 +261,8 @@ std::string cluster_page(const ClusterView& c) {
   return page("Cluster " + c.name, b);
 }
 
-std::string release_page(const ClusterView& c, const ReleaseView& r, const FleetView* fleet) {
+std::string release_page(const ClusterView& c, const ReleaseView& r, const FleetView* fleet,
+                         const std::vector<queue::JobRecord>& jobs) {
   std::string b = "<p><a href=\"" + href({"clusters", c.name}) + "\">Back to cluster " + esc(c.name) + "</a></p>";
   b += "<dl><dt>State</dt><dd>" + state_badge(r.state) + "</dd>";
   for (const auto& s : r.reasons) b += "<dt>Why</dt><dd>" + esc(s) + "</dd>";
@@ -299,6 +300,26 @@ std::string release_page(const ClusterView& c, const ReleaseView& r, const Fleet
       b += "</tbody>";
       b += kTableClose;
     }
+  }
+  b += "<h2>Recent apply jobs on " + esc(c.name) + "</h2>";
+  std::string rows;
+  size_t shown = 0;
+  for (const auto& j : jobs) {
+    if (shown == 10) break;
+    bool here = j.spec.clusters.empty();
+    for (const auto& name : j.spec.clusters) here = here || name == c.name;
+    if (j.spec.kind != "apply" || !here) continue;
+    ++shown;
+    rows += "<tr><th scope=\"row\">" + esc(j.id) + "</th><td>" + esc(j.state) + "</td><td>" + esc(j.spec.repo) +
+            "</td><td>" + esc(j.spec.after.substr(0, 12)) + "</td><td>" + esc(iso_ms(j.created_ms)) + "</td><td>" +
+            esc(iso_ms(j.finished_ms)) + "</td><td class=\"wrap\">" + esc(j.error.substr(0, 300)) + "</td></tr>";
+  }
+  if (rows.empty()) {
+    b += "<p>No recent apply job for this cluster.</p>";
+  } else {
+    b += table_open("Apply jobs on " + c.name + ", newest first") +
+         head({"Job", "State", "Repository", "Commit", "Created", "Finished", "Error"}) + "<tbody>" + rows + "</tbody>" +
+         kTableClose + "<p><a href=\"/ui/jobs\">All jobs</a></p>";
   }
   return page("Release " + r.namespace_ + "/" + r.name + " on " + c.name, b);
 }

@@ -124,12 +124,21 @@ void install_ui(http::Router& router, App& app) {
                if (auto why = core::names::helm_release_name(rel); !why.empty()) {
                  return respond(ui::html_error(400, name_problem("release name", rel, why)));
                }
-               fleet_page(app, std::move(respond), [name, ns, rel](const FleetView& f) {
-                 const ClusterView* c = f.find(name);
-                 if (c == nullptr) return ui::html_error(404, "No cluster " + name + " (no scan stored for it).");
+               if (app.fleet == nullptr) {
+                 return respond(ui::html_error(503, "The fleet store is not configured in this process."));
+               }
+               app.queries.post([&app, name, ns, rel, respond = std::move(respond)](queue::Queue& q) {
+                 auto f = load_fleet(*app.fleet);
+                 if (!f) return respond(ui::html_error(503, "The fleet store is unavailable: " + f.error().message));
+                 const ClusterView* c = f->find(name);
+                 if (c == nullptr) return respond(ui::html_error(404, "No cluster " + name + " (no scan stored for it)."));
                  const ReleaseView* r = c->find_release(ns, rel);
-                 if (r == nullptr) return ui::html_error(404, "No release " + ns + "/" + rel + " on " + name + ".");
-                 return ui::html_response(200, ui::release_page(*c, *r, &f));
+                 if (r == nullptr) return respond(ui::html_error(404, "No release " + ns + "/" + rel + " on " + name + "."));
+                 queue::ListFilter filter;
+                 filter.kind = "apply";
+                 filter.limit = 100;
+                 auto jobs = q.list(filter);  // the page without its jobs when the job store does not answer
+                 respond(ui::html_response(200, ui::release_page(*c, *r, &*f, jobs ? *jobs : std::vector<queue::JobRecord>{})));
                });
              }));
   router.add(verb::get, "/ui/jobs", reader([&app](const std::shared_ptr<Context>& ctx, Responder respond) {

@@ -296,3 +296,31 @@ TEST_CASE("the browser test's fixtures are what the engine's writers produce", "
     }
   }
 }
+
+TEST_CASE("the release page lists the recent apply jobs of its cluster", "[redis][http][fleet][ui]") {
+  Harness h;
+  h.cfg.ui.read_token = kReadToken;
+  seed(h);
+  queue::Queue q(h.url, h.opts);
+  std::vector<core::JobSpec> specs(3);
+  specs[0].kind = "apply";
+  specs[0].repo = "acme/deploy";
+  specs[0].after = std::string(40, 'c');
+  specs[0].clusters = {"prod"};
+  specs[1].kind = "apply";
+  specs[1].repo = "acme/<b>staging-only</b>";
+  specs[1].clusters = {"staging"};
+  specs[2].kind = "preview";
+  specs[2].repo = "acme/preview-only";
+  specs[2].pr = 7;
+  REQUIRE(q.enqueue(specs, "release-page-jobs").ok());
+  auto page = h.api("GET", "/ui/clusters/prod/releases/apps/podinfo", kReadToken);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("<td>acme/deploy</td><td>cccccccccccc</td>") != std::string::npos);
+  CHECK(page.body.find("staging-only") == std::string::npos);
+  CHECK(page.body.find("preview-only") == std::string::npos);
+  auto staging = h.api("GET", "/ui/clusters/staging/releases/ingress/ingress-nginx", kReadToken);
+  REQUIRE(staging.status == 200);
+  CHECK(staging.body.find("acme/&lt;b&gt;staging-only&lt;/b&gt;") != std::string::npos);
+  CHECK(staging.body.find("acme/deploy") == std::string::npos);
+}
