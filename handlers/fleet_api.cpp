@@ -2,6 +2,7 @@
 
 #include "core/json.hpp"
 #include "core/names.hpp"
+#include "core/time.hpp"
 #include "handlers/read_access.hpp"
 
 namespace helmgate::handlers {
@@ -41,7 +42,7 @@ void stored(json::Writer& w, const char* key, const std::optional<queue::FleetEn
   } else {
     doc.Accept(w);
   }
-  opt_str(w, (std::string(key) + "_stored_at").c_str(), e ? iso_ms(e->at_ms) : std::string());
+  opt_str(w, (std::string(key) + "_stored_at").c_str(), e ? core::utc_rfc3339_ms(e->at_ms) : std::string());
 }
 
 }  // namespace
@@ -82,8 +83,8 @@ std::string fleet_json(const FleetView& fleet) {
     }
     opt_str(w, "drift_error", c.drift_error);
     opt_str(w, "scanned_at", c.scanned_at());
-    opt_str(w, "inventory_stored_at", iso_ms(c.inventory_at_ms));
-    opt_str(w, "drift_stored_at", iso_ms(c.drift_at_ms));
+    opt_str(w, "inventory_stored_at", core::utc_rfc3339_ms(c.inventory_at_ms));
+    opt_str(w, "drift_stored_at", core::utc_rfc3339_ms(c.drift_at_ms));
     str_array(w, "problems", c.problems);
     w.EndObject();
   }

@@ -1,10 +1,10 @@
 #include "handlers/fleet_view.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <set>
 
 #include "core/json.hpp"
+#include "core/time.hpp"
 
 namespace helmgate::handlers {
 namespace {
@@ -165,17 +165,6 @@ bool parse_entry(ClusterView& c, const queue::FleetEntry& e, const char* what, j
 
 }  // namespace
 
-std::string iso_ms(int64_t ms) {
-  if (ms <= 0) return {};
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 const ReleaseView* ClusterView::find_release(const std::string& ns, const std::string& release) const {
   for (const auto& r : releases) {
     if (r.namespace_ == ns && r.name == release) return &r;
@@ -186,7 +175,7 @@ const ReleaseView* ClusterView::find_release(const std::string& ns, const std::s
 std::string ClusterView::scanned_at() const {
   if (!drift_observed_at.empty()) return drift_observed_at;
   if (!inventory_observed_at.empty()) return inventory_observed_at;
-  return iso_ms(std::max(drift_at_ms, inventory_at_ms));
+  return core::utc_rfc3339_ms(std::max(drift_at_ms, inventory_at_ms));
 }
 
 ClusterView parse_cluster(const std::string& name, const queue::FleetEntry* inventory, const queue::FleetEntry* drift) {

@@ -107,7 +107,4 @@ struct AddonView {
 };
 std::vector<AddonView> addons(const FleetView& fleet);
 
-// ms since the epoch as RFC 3339 UTC ("" for 0).
-std::string iso_ms(int64_t ms);
-
 }  // namespace helmgate::handlers

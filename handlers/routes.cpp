@@ -9,6 +9,7 @@
 
 #include "core/json.hpp"
 #include "core/redact.hpp"
+#include "core/time.hpp"
 #include "handlers/fleet_api.hpp"
 #include "handlers/parse.hpp"
 #include "handlers/signature.hpp"
@@ -24,17 +25,6 @@ using http::error_response;
 using http::json_response;
 using http::Responder;
 using verb = http::beast_http::verb;
-
-std::string iso_time(int64_t ms) {
-  if (ms <= 0) return {};
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
 
 std::string ids_json(const std::vector<std::string>& ids) {
   std::string out = "[";
@@ -248,7 +238,7 @@ std::string job_to_json(const queue::JobRecord& j, bool with_log) {
   auto time_field = [&](const char* k, int64_t ms) {
     json::write_str(w, k);
     if (ms > 0) {
-      json::write_str(w, iso_time(ms));
+      json::write_str(w, core::utc_rfc3339_ms(ms));
     } else {
       w.Null();
     }

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/names.hpp"
+#include "core/time.hpp"
 #include "handlers/ui/html.hpp"
 
 namespace helmgate::handlers::ui {
@@ -311,8 +312,8 @@ std::string release_page(const ClusterView& c, const ReleaseView& r, const Fleet
     if (j.spec.kind != "apply" || !here) continue;
     ++shown;
     rows += "<tr><th scope=\"row\">" + esc(j.id) + "</th><td>" + esc(j.state) + "</td><td>" + esc(j.spec.repo) +
-            "</td><td>" + esc(j.spec.after.substr(0, 12)) + "</td><td>" + esc(iso_ms(j.created_ms)) + "</td><td>" +
-            esc(iso_ms(j.finished_ms)) + "</td><td class=\"wrap\">" + esc(j.error.substr(0, 300)) + "</td></tr>";
+            "</td><td>" + esc(j.spec.after.substr(0, 12)) + "</td><td>" + esc(core::utc_rfc3339_ms(j.created_ms)) + "</td><td>" +
+            esc(core::utc_rfc3339_ms(j.finished_ms)) + "</td><td class=\"wrap\">" + esc(j.error.substr(0, 300)) + "</td></tr>";
   }
   if (rows.empty()) {
     b += "<p>No recent apply job for this cluster.</p>";

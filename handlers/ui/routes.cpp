@@ -2,6 +2,7 @@
 #include <set>
 
 #include "core/names.hpp"
+#include "core/time.hpp"
 #include "handlers/fleet_api.hpp"
 #include "handlers/read_access.hpp"
 #include "handlers/ui/html.hpp"
@@ -48,7 +49,7 @@ std::string jobs_page(const std::vector<queue::JobRecord>& jobs, const std::stri
     if (j.spec.pr > 0) what += " #" + std::to_string(j.spec.pr);
     int64_t end = j.finished_ms > 0 ? j.finished_ms : j.updated_ms;
     b += "<tr><th scope=\"row\">" + esc(j.id) + "</th><td>" + esc(j.spec.kind) + "</td><td>" + esc(j.state) +
-         "</td><td>" + esc(what) + "</td><td>" + esc(iso_ms(j.created_ms)) + "</td><td>" +
+         "</td><td>" + esc(what) + "</td><td>" + esc(core::utc_rfc3339_ms(j.created_ms)) + "</td><td>" +
          esc(duration_text(j.created_ms, j.started_ms)) + "</td><td>" +
          esc(j.started_ms > 0 ? duration_text(j.started_ms, end) : std::string()) + "</td><td>" +
          std::to_string(j.attempts) + " / " + std::to_string(j.max_attempts) + "</td><td class=\"wrap\">" +

@@ -131,7 +131,7 @@ TEST_CASE("the fleet API answers from the stored scans, with the add-ons view", 
     CHECK(cd["inventory"]["nodes"]["count"].GetInt() == 3);
     CHECK(std::string(cd["inventory"]["hpas"][0]["target"].GetString()) == "Deployment/podinfo");
     CHECK(cd["drift"]["releases"].Size() == 3);
-    CHECK(std::string(cd["drift_stored_at"].GetString()) == "2026-12-02T10:00:01Z");
+    CHECK(std::string(cd["drift_stored_at"].GetString()) == "2026-12-02T10:00:01.000Z");
   }
   SECTION("an unknown cluster is 404 with a JSON error, a hostile name 400 before any lookup") {
     auto c = h.api("GET", "/api/v1/clusters/qa", kReadToken);
