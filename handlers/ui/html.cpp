@@ -53,7 +53,7 @@ var b=e.target.closest?e.target.closest('button[data-replay]'):null;if(!b)return
 var id=b.getAttribute('data-replay');var t=field.value;
 if(!t){out.textContent='Type the API token first.';field.focus();return;}
 b.disabled=true;out.textContent='Replaying job '+id+'...';
-fetch('/api/v1/jobs/'+encodeURIComponent(id)+'/replay',{method:'POST',headers:{'Authorization':'Bearer '+t}})
+fetch(location.origin+'/api/v1/jobs/'+encodeURIComponent(id)+'/replay',{method:'POST',headers:{'Authorization':'Bearer '+t}})
 .then(function(r){return r.json().catch(function(){return{};}).then(function(j){
 out.textContent=r.ok?('Job '+id+' replayed as job '+j.job+'.'):('Replay of job '+id+' failed ('+r.status+'): '+(j.error||''));});})
 .catch(function(err){out.textContent='Replay of job '+id+' failed: '+err;})

@@ -4,7 +4,8 @@
 # installed by scripts/bootstrap) loads /ui/, a cluster page, a release page and the jobs page at a phone's
 # width; the test asserts the rendered DOM (clusters, versions, the drifted release, the escaped markup),
 # that the console shows no error (a CSP refusal of the inline style or script is one), and keeps the
-# screenshots in build/test-artifacts/ui/.
+# screenshots in build/test-artifacts/ui/; then presses the replay button by keyboard (ui_replay_cdp.py) and
+# checks that the job was replayed and the API token was stored nowhere.
 set -euo pipefail
 HG=${HELMGATE_BINARY_DIR:?}/helmgate
 SRC=${HELMGATE_SOURCE_DIR:?}
@@ -55,6 +56,17 @@ resp=$(curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -H 'X-Git
   -H 'X-GitHub-Delivery: ui-1' -H "X-Hub-Signature-256: $SIG" --data-binary @"$BODY" "$BASE/webhooks/github")
 [ "${resp##* }" = 202 ] || fail "delivery answered $resp"
 JOB=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1].rsplit(" ",1)[0])["jobs"][0])' "$resp")
+
+# A worker runs it to its end (dead: the forge has no token to post with), so it can be replayed.
+"$HG" worker --config "$T/hg.yaml" 2>"$T/worker.log" &
+WORKER=$!; PIDS+=($WORKER)
+for _ in $(seq 200); do
+  curl -sS -H "Authorization: Bearer $UI_TEST_API_TOKEN" "$BASE/api/v1/jobs/$JOB" | grep -q '"state":"dead"' && break
+  sleep 0.1
+done
+curl -sS -H "Authorization: Bearer $UI_TEST_API_TOKEN" "$BASE/api/v1/jobs/$JOB" | grep -q '"state":"dead"' ||
+  fail "job $JOB did not end: $(tail -5 "$T/worker.log")"
+kill -TERM "$WORKER"; wait "$WORKER" || true
 
 # Without credentials: 401 asking for Basic auth (the browser's prompt).
 code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/ui/")
@@ -107,5 +119,23 @@ browse jobs /ui/jobs
 has jobs '<label for="api-token">API token</label>'
 has jobs "data-replay=\"$JOB\" aria-label=\"Replay job $JOB\">Replay</button>"
 has jobs 'Codertocat/Hello-World #2'
+has jobs '<td>dead</td>'
+
+# The replay button, in the browser, by keyboard: type the API token, press Enter on "Replay job N".
+python3 "$SRC/tests/redis/http/ui_replay_cdp.py" "$CHROMIUM" "http://reader:$UI_TEST_READ_TOKEN@127.0.0.1:$HP/ui/jobs" \
+  "$UI_TEST_API_TOKEN" "$JOB" "$T/profile-replay" >"$T/replay.json" || fail "the replay click did not run"
+python3 - "$T/replay.json" "$JOB" "$UI_TEST_API_TOKEN" <<'PY' || fail "replay in the browser: $(cat "$T/replay.json")"
+import json, re, sys
+r = json.load(open(sys.argv[1])); job = sys.argv[2]; token = sys.argv[3]
+assert re.fullmatch(r"Job %s replayed as job \S+\." % re.escape(job), r["status"]), r["status"]
+assert r["console"] == [] and r["exceptions"] == [], (r["console"], r["exceptions"])
+assert r["stored"]["local"] == 0 and r["stored"]["session"] == 0 and r["stored"]["cookie"] == "", r["stored"]
+assert token not in r["stored"]["url"], "the API token reached the URL"
+PY
+NEW=$(python3 -c 'import json,re,sys; print(re.search(r"as job (\S+)\.", json.load(open(sys.argv[1]))["status"]).group(1))' "$T/replay.json")
+curl -sS -H "Authorization: Bearer $UI_TEST_API_TOKEN" "$BASE/api/v1/jobs/$NEW" | grep -q "\"replay_of\":\"$JOB\"" ||
+  fail "job $NEW is not a replay of $JOB"
+
+! grep -qF -e "$UI_TEST_READ_TOKEN" -e "$UI_TEST_API_TOKEN" "$T/serve.log" "$T/worker.log" || fail "a token appears in a log"
 
 echo "ok: status page rendered in Chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'); screenshots in $ART"
