@@ -120,7 +120,9 @@ std::string overview_page(const FleetView& fleet) {
       const AddonCell& cell = a.cells[i];
       b += "<td>";
       const ReleaseView* r = cell.state.empty() ? nullptr : c.find_release(cell.namespace_, a.release);
-      if (r == nullptr) {
+      if (!c.has_drift) {
+        b += "<span class=\"badge s-none\">not scanned</span>";
+      } else if (r == nullptr) {
         b += state_badge("");
       } else if (!linkable(*r)) {
         b += state_badge(cell.state);

@@ -163,6 +163,7 @@ TEST_CASE("the fleet API and the status page need the read token, the API token 
       CHECK(h.api("GET", path, kReadToken).status == 200);
       CHECK(h.api("GET", path, test::kApiToken).status == 200);
     }
+    CHECK(h.api("GET", "/ui", kReadToken).status == 200);
     // A browser is asked for Basic auth on /ui/ (the token is the password); the API asks for Bearer.
     auto ui = get(h, "/ui/", {});
     CHECK(ui.header("WWW-Authenticate").find("Basic") == 0);
@@ -323,4 +324,26 @@ TEST_CASE("the release page lists the recent apply jobs of its cluster", "[redis
   REQUIRE(staging.status == 200);
   CHECK(staging.body.find("acme/&lt;b&gt;staging-only&lt;/b&gt;") != std::string::npos);
   CHECK(staging.body.find("acme/deploy") == std::string::npos);
+}
+
+TEST_CASE("a cluster with an inventory but no drift scan yet", "[redis][http][fleet]") {
+  Harness h;
+  h.cfg.ui.read_token = kReadToken;
+  seed(h);
+  queue::FleetStore store(h.url, h.opts.key_prefix);
+  REQUIRE(store.put(queue::FleetKind::inventory, "qa", engine::to_json(test::fleet_seed::inventory("qa", true, "v1.30.0", 1, 0)),
+                    test::fleet_seed::kInventoryAtMs).ok());
+  auto doc = parse(h.api("GET", "/api/v1/fleet", kReadToken).body);
+  REQUIRE(doc["clusters"].Size() == 4);
+  const auto& qa = doc["clusters"][2];  // dev, prod, qa, staging
+  CHECK(std::string(qa["name"].GetString()) == "qa");
+  CHECK(qa["drift"].IsNull());
+  CHECK(std::string(qa["server_version"].GetString()) == "v1.30.0");
+  // qa has no scan: it neither declares nor lacks ingress-nginx, so the add-on is still "declared everywhere".
+  CHECK(addon(doc, "ingress-nginx")["declared_everywhere"].GetBool());
+  auto page = h.api("GET", "/ui/", kReadToken).body;
+  size_t row = page.find("<a href=\"/ui/clusters/qa\">qa</a></th>");
+  REQUIRE(row != std::string::npos);
+  CHECK(page.find("not scanned", row) < page.find("</tr>", row));
+  CHECK(h.api("GET", "/api/v1/clusters/qa", kReadToken).status == 200);
 }
