@@ -10,8 +10,10 @@
 #include "core/json.hpp"
 #include "core/redact.hpp"
 #include "core/time.hpp"
+#include "handlers/fleet_api.hpp"
 #include "handlers/parse.hpp"
 #include "handlers/signature.hpp"
+#include "handlers/ui/pages.hpp"
 #include "handlers/webhooks/forges.hpp"
 
 namespace helmgate::handlers {
@@ -298,6 +300,8 @@ void install_routes(http::Router& router, App& app) {
   router.add(verb::get, "/api/v1/jobs", authed(handle_list));
   router.add(verb::get, "/api/v1/jobs/{id}", authed(handle_get));
   router.add(verb::post, "/api/v1/jobs/{id}/replay", authed(handle_replay));
+  install_fleet_api(router, app);
+  install_ui(router, app);
 
   router.add(verb::get, "/healthz", [](std::shared_ptr<Context>, Responder respond) {
     respond(json_response(200, "{\"status\":\"ok\"}"));
@@ -317,6 +321,10 @@ void install_routes(http::Router& router, App& app) {
       w.family("helmgate_redis_up", "gauge", "1 when the job store answered this scrape.");
       w.sample("helmgate_redis_up", {}, stats ? 1 : 0);
       if (stats) write_queue_metrics(w, *stats);
+      if (app.fleet != nullptr) {
+        auto fleet = load_fleet(*app.fleet);
+        if (fleet) write_fleet_metrics(w, *fleet);
+      }
       respond(http::text_response(200, w.take(), "text/plain; version=0.0.4; charset=utf-8"));
     });
   });
