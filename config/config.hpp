@@ -56,6 +56,12 @@ struct DriftSettings {
   std::vector<DriftIgnore> ignore;
   bool remediate = false;              // enqueue an apply job for a drifted release
   int max_remediations_per_hour = 3;   // per cluster, when remediate is on
+  // Signals when a release starts or stops drifting: a webhook with a Slack-compatible body ({"text":..}),
+  // its URL here or (it may hold a credential, as Slack's does) in an environment variable; and/or an
+  // upserted comment on this issue number of the repository (0: none).
+  std::string webhook_url;
+  std::string webhook_url_env;
+  int64_t tracking_issue = 0;
 };
 
 struct Cluster {
