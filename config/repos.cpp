@@ -26,7 +26,13 @@ std::string pointer_problem(const std::string& ptr) {
 
 void read_drift(const Reader& r, const YAML::Node& n, const std::string& p, DriftSettings& d) {
   r.expect_map(n, p, {"enabled", "interval", "jitter", "ignore", "remediate", "max_remediations_per_hour", "webhook_url",
-                       "webhook_url_env", "tracking_issue"});
+                       "webhook_url_env", "tracking_issue", "namespaces"});
+  d.namespaces = r.strings(n, p, "namespaces");
+  for (size_t i = 0; i < d.namespaces.size(); ++i) {
+    if (auto why = core::names::namespace_name(d.namespaces[i]); !why.empty()) {
+      r.fail(n["namespaces"][i], p + ".namespaces[" + std::to_string(i) + "]", "namespace " + why);
+    }
+  }
   d.webhook_url = r.str(n, p, "webhook_url", "");
   d.webhook_url_env = r.str(n, p, "webhook_url_env", "");
   if (!d.webhook_url.empty() && !d.webhook_url_env.empty()) {

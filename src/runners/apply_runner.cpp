@@ -132,8 +132,8 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
 
 void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base, const apply::HelmEnv& env, ClusterResult& out) {
   const auto& head_d = discoveries_->at(after_);
-  const auto& base_d = discoveries_->at(engine::zero_commit(base) ? std::string() : base);
-  const bool remediation = !spec_.remediate.empty();  // the named releases of the commit, base or not
+  const bool remediation = !spec_.remediate.empty();  // the named releases of the commit, as if first applied
+  const auto& base_d = discoveries_->at(remediation || engine::zero_commit(base) ? std::string() : base);
   auto aff = engine::affected_releases(*repo_, remediation ? std::string() : base, after_, base_d, head_d, c.name);
   if (aff && remediation) aff = remediation_targets(std::move(*aff), spec_.remediate);
   if (!aff) {

@@ -109,7 +109,7 @@ void scan_into(DriftScan& s, const config::Repo& rc, const config::Cluster& c, e
   engine::DriftOptions o;
   o.ignore = c.drift.ignore;
   o.redactor = &redactor;
-  s.drift = engine::detect_drift(&diff_client, *desired, engine::read_release_records(diff_client), o);
+  s.drift = engine::detect_drift(&diff_client, *desired, engine::read_release_records(diff_client, c.drift.namespaces), o);
 }
 
 }  // namespace
