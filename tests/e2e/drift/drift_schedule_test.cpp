@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "core/json.hpp"
+#include "http/client.hpp"
 #include "http/server.hpp"
 #include "kube/client.hpp"
 #include "process/process.hpp"
@@ -22,6 +23,7 @@
 #include "queue/queue.hpp"
 #include "runners/apply_runner.hpp"
 #include "runners/drift_schedule.hpp"
+#include "runners/forge_access.hpp"
 #include "runners/tools.hpp"
 #include "support/apply_job.hpp"
 #include "support/support.hpp"
@@ -72,8 +74,22 @@ struct HookListener {
 struct Fixture {
   std::string ns = "hg-drift-" + kRun;
   test::TempRepo repo{"drift-" + kRun};
-  std::string prefix = "hgdrift" + kRun;
+  inline static int fixtures = 0;
+  std::string prefix = "hgdrift" + kRun + "n" + std::to_string(++fixtures);  // each test its own leases
   std::string cache = (fs::temp_directory_path() / ("hg-drift-cache-" + kRun)).string();
+  std::string yaml_unreachable() const {
+    // The preview kubeconfig of staging with its server moved to a port nobody listens on.
+    std::string kc = test::read_file(test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING_PREVIEW"));
+    const std::string server = test::require_env("HELMGATE_TEST_KUBE_SERVER_STAGING");
+    REQUIRE(kc.find(server) != std::string::npos);
+    kc.replace(kc.find(server), server.size(), "https://127.0.0.1:1");
+    const std::string path = cache + "-gone.kubeconfig";
+    std::ofstream(path) << kc;
+    std::string y = yaml("");
+    const std::string preview = test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING_PREVIEW");
+    y.replace(y.find(preview), preview.size(), path);
+    return y;
+  }
   kube::Client admin{"staging", kube::load_kubeconfig_file(test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING")).value()};
 
   Fixture() {
@@ -92,9 +108,10 @@ struct Fixture {
   std::string yaml(const std::string& drift, const std::string& hook = "") const {
     std::string y = "redis: {url: \"" + test::require_env("HELMGATE_TEST_REDIS_URL") + "\"}\nqueue: {key_prefix: " + prefix +
                     "}\nrender: {sandbox: off}\n"
-                    "forges:\n- {name: gitea, kind: gitea, api_url: \"http://127.0.0.1:1\", webhook_secret_env: HG_UNUSED}\n";
+                    "forges:\n- {name: gitea, kind: gitea, api_url: \"" + test::require_env("HELMGATE_TEST_GITEA_URL") +
+                    "/api/v1\", webhook_secret_env: HG_UNUSED}\n";
     if (!hook.empty()) y += "egress: {allow: [\"" + hook.substr(0, hook.rfind('/') + 1) + "\"], allow_http: true}\n";
-    y += "repos:\n- name: platform/fleet\n  url: " + repo.dir.string() + "\n  forge: gitea\n  clusters:\n" +
+    y += "repos:\n- name: " + test::require_env("HELMGATE_TEST_GITEA_REPO") + "\n  url: " + repo.dir.string() + "\n  forge: gitea\n  clusters:\n" +
          "  - name: staging\n    paths: [releases/staging]\n    kubeconfig: \"" +
          test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING") + "\"\n    preview_kubeconfig: \"" +
          test::require_env("HELMGATE_TEST_KUBECONFIG_STAGING_PREVIEW") + "\"\n    kube_version: \"" +
@@ -123,6 +140,35 @@ std::string state_of(const runners::DriftScan& s) {
   return r == nullptr ? "<absent>" : std::string(engine::to_string(r->state));
 }
 
+http::Headers gitea_headers() {
+  return {{"Authorization", "token " + test::require_env("HELMGATE_TEST_GITEA_TOKEN")}, {"Content-Type", "application/json"}};
+}
+std::string gitea_repo_api() {
+  return test::require_env("HELMGATE_TEST_GITEA_URL") + "/api/v1/repos/" + test::require_env("HELMGATE_TEST_GITEA_REPO");
+}
+
+// An issue on the test environment's Gitea repository: its number.
+int64_t create_issue(const std::string& title) {
+  auto r = http::request("POST", gitea_repo_api() + "/issues", gitea_headers(), "{\"title\":" + core::json::quote(title) + "}");
+  REQUIRE(r.ok());
+  INFO(r->body);
+  REQUIRE(r->status == 201);
+  core::json::Document d;
+  REQUIRE_FALSE(core::json::parse(d, r->body).has_value());
+  return core::json::get_int(d, "number").value_or(0);
+}
+
+std::vector<std::string> issue_comments(int64_t issue) {
+  auto r = http::request("GET", gitea_repo_api() + "/issues/" + std::to_string(issue) + "/comments", gitea_headers());
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+  core::json::Document d;
+  REQUIRE_FALSE(core::json::parse(d, r->body).has_value());
+  std::vector<std::string> out;
+  for (const auto& c : d.GetArray()) out.push_back(core::json::get_string(c, "body").value_or(""));
+  return out;
+}
+
 struct Cli {
   int exit_code;
   std::string out, err;
@@ -145,9 +191,11 @@ Cli helmgate_drift(const std::string& config_file, std::vector<std::string> extr
 TEST_CASE("drift schedule: stored scans and a hand edit remediated within budget with webhook and CLI", "[e2e][drift]") {
   Fixture fx;
   HookListener hook;
+  const int64_t issue = create_issue("drift of staging " + kRun);
   auto cfg = config::load_string(fx.yaml(", interval: 30s, jitter: 0, remediate: true, max_remediations_per_hour: 1, "
-                                         "webhook_url: \"" + hook.url() + "\"",
+                                         "webhook_url: \"" + hook.url() + "\", tracking_issue: " + std::to_string(issue),
                                          hook.url()));
+  cfg.forges[0].token = test::require_env("HELMGATE_TEST_GITEA_TOKEN");
   const std::string c1 = fx.repo.commit("shop on staging");
   const std::string zero(40, '0');
 
@@ -155,13 +203,25 @@ TEST_CASE("drift schedule: stored scans and a hand edit remediated within budget
   runners::ApplyRunnerOptions ao;
   ao.cache_root = fx.cache;
   auto apply = runners::make_apply_runner(cfg, ao);
-  auto installed = test::run_apply_job(apply, fx.repo.dir.string(), zero, c1);
-  REQUIRE(installed.status["staging"] == "applied");
+  {
+    test::RecordingContext ctx;
+    ctx.rec.id = "install-" + kRun;
+    ctx.rec.spec.kind = "apply";
+    ctx.rec.spec.forge = "gitea";
+    ctx.rec.spec.repo = cfg.repos[0].name;
+    ctx.rec.spec.ref = "refs/heads/main";
+    ctx.rec.spec.before = zero;
+    ctx.rec.spec.after = c1;
+    auto installed = apply(ctx);
+    INFO(installed.error);
+    REQUIRE(installed.status == queue::RunOutcome::Status::succeeded);
+  }
 
   auto ws = runners::runner_workspace({}, {}, fx.cache + "/drift", 2);
   runners::DriftSchedulerOptions so;
   so.queue.key_prefix = fx.prefix;
   so.tick = std::chrono::milliseconds(200);
+  so.forges = std::make_shared<runners::ForgeAccess>(runners::make_forge_access(cfg));
   std::mutex mu;
   std::vector<runners::DriftScan> scans;
   so.on_scan = [&](const runners::DriftScan& s) {
@@ -218,7 +278,12 @@ TEST_CASE("drift schedule: stored scans and a hand edit remediated within budget
   CHECK(engine::to_json(drifted.drift).find("drift-pass-42") == std::string::npos);
   REQUIRE(fu.remediated == std::vector<std::string>{"staging/" + fx.ns + "/shop"});
   REQUIRE_FALSE(fu.job_id.empty());
-  CHECK(std::count(fu.signals.begin(), fu.signals.end(), "webhook") == 1);
+  INFO(fu.errors.size() << (fu.errors.empty() ? "" : fu.errors[0]));
+  CHECK(fu.signals == std::vector<std::string>{"webhook", "issue"});
+  auto started_comments = issue_comments(issue);
+  REQUIRE(started_comments.size() == 1);
+  CHECK(started_comments[0].find("<!-- helmgate:drift:staging -->") == 0);
+  CHECK(started_comments[0].find("started drifting: staging/" + fx.ns + "/shop") != std::string::npos);
   REQUIRE(hook.all().size() == 1);
   CHECK(hook.all()[0].find("started drifting: staging/" + fx.ns + "/shop") != std::string::npos);
 
@@ -260,6 +325,10 @@ TEST_CASE("drift schedule: stored scans and a hand edit remediated within budget
   CHECK(fu.job_id.empty());
   REQUIRE(hook.all().size() == 2);
   CHECK(hook.all()[1].find("stopped drifting: staging/" + fx.ns + "/shop (now in_sync)") != std::string::npos);
+  auto stopped_comments = issue_comments(issue);  // the same comment, edited
+  REQUIRE(stopped_comments.size() == 1);
+  CHECK(stopped_comments[0].find("stopped drifting: staging/" + fx.ns + "/shop") != std::string::npos);
+  CHECK(stopped_comments[0].find("0 drifted, 1 in sync") != std::string::npos);
 
   // Edited again within the hour: drifted, but the budget (1 per hour) is spent: no job.
   fx.patch_image("registry.invalid/web:7.7.7");
@@ -314,4 +383,31 @@ TEST_CASE("drift schedule: two schedulers on one Redis scan a cluster once per i
   for (size_t i = 1; i < starts.size(); ++i) {
     CHECK(starts[i].second - starts[i - 1].second >= interval - std::chrono::milliseconds(300));
   }
+}
+
+TEST_CASE("drift scan: an unreachable cluster is stored as such and nothing throws", "[e2e][drift]") {
+  Fixture fx;
+  auto cfg = config::load_string(fx.yaml_unreachable());
+  fx.repo.commit("shop on staging");
+  auto ws = runners::runner_workspace({}, {}, fx.cache, 2);
+  runners::DriftSchedulerOptions so;
+  so.queue.key_prefix = fx.prefix;
+  runners::DriftScheduler sched(cfg, ws, so);
+  auto scan = sched.scan_now(cfg.repos[0], cfg.repos[0].clusters[0]);
+  INFO(engine::to_json(scan.drift));
+  CHECK_FALSE(scan.inventory.reachable);
+  CHECK(scan.drift.error.rfind("cluster staging is not reachable: ", 0) == 0);
+  REQUIRE(scan.drift.releases.size() == 1);  // the declared release, its state unknown
+  CHECK(scan.drift.releases[0].state == engine::DriftState::unknown);
+  CHECK(scan.duration_ms < 30'000);
+  queue::FleetStore store(queue::RedisUrl::parse(cfg.redis_url).value(), fx.prefix);
+  auto inv = store.get(queue::FleetKind::inventory, "staging");
+  REQUIRE(inv.ok());
+  REQUIRE(inv->has_value());
+  CHECK((*inv)->json.find("\"reachable\":false") != std::string::npos);
+  auto drift = store.get(queue::FleetKind::drift, "staging");
+  REQUIRE(drift.ok());
+  REQUIRE(drift->has_value());
+  CHECK((*drift)->json.find("\"error\":\"cluster staging is not reachable") != std::string::npos);
+  fs::remove(fx.cache + "-gone.kubeconfig");
 }
