@@ -4,7 +4,6 @@
 #include <map>
 
 #include "core/json.hpp"
-#include "core/redact.hpp"
 #include "http/client.hpp"
 
 namespace helmgate::runners {
@@ -24,6 +23,13 @@ std::map<std::string, std::string> previous_states(const std::string& text) {
     if (id && state) out[*id] = *state;
   }
   return out;
+}
+
+// The webhook as it may be shown: scheme, host and port only (Slack's path is its credential).
+std::string shown(const std::string& url) {
+  auto u = http::parse_url(url);
+  if (!u) return "(an unparsable URL)";
+  return std::string(u->tls ? "https://" : "http://") + u->host_header() + "/...";
 }
 
 std::string marker(const std::string& cluster) { return "<!-- helmgate:drift:" + cluster + " -->"; }
@@ -66,7 +72,11 @@ std::string drift_webhook_url(const config::DriftSettings& s) {
 
 core::Result<void> post_drift_webhook(const std::string& url, const core::EgressPolicy& egress, const std::string& text) {
   if (auto ok = core::check_egress(egress, core::FetchKind::chart_repository, url); !ok) {
-    return core::Error(ok.error().code, "drift webhook: " + ok.error().message);
+    // The policy's message quotes the URL: its reasons only, after the shown form.
+    const std::string& m = ok.error().message;
+    auto why = m.find("refused by the egress policy");
+    return core::Error(ok.error().code, "drift webhook: " + shown(url) + " " +
+                                            (why == std::string::npos ? std::string("refused by the egress policy") : m.substr(why)));
   }
   std::string body;
   {
@@ -78,10 +88,13 @@ core::Result<void> post_drift_webhook(const std::string& url, const core::Egress
     body.assign(buf.GetString(), buf.GetSize());
   }
   auto r = http::request("POST", url, {{"Content-Type", "application/json"}}, body, std::chrono::milliseconds(10'000));
-  if (!r) return core::Error(r.error().code, "drift webhook " + core::redact_url(url) + ": " + r.error().message);
+  if (!r) {
+    std::string m = r.error().message;
+    for (auto at = m.find(url); at != std::string::npos; at = m.find(url)) m.replace(at, url.size(), shown(url));
+    return core::Error(r.error().code, "drift webhook " + shown(url) + ": " + m);
+  }
   if (r->status / 100 != 2) {
-    return core::Error(core::errc::unavailable,
-                       "drift webhook " + core::redact_url(url) + " answered HTTP " + std::to_string(r->status));
+    return core::Error(core::errc::unavailable, "drift webhook " + shown(url) + " answered HTTP " + std::to_string(r->status));
   }
   return {};
 }

@@ -68,10 +68,19 @@ TEST_CASE("drift signals: started and stopped against the previous scan", "[unit
 
 TEST_CASE("drift webhook: the egress policy is checked before anything is sent", "[unit][drift]") {
   core::EgressPolicy strict;
-  auto r = runners::post_drift_webhook("http://127.0.0.1:9/hook", strict, "x");
+  auto r = runners::post_drift_webhook("http://127.0.0.1:9/services/T0/B0/hook-secret-path", strict, "x");
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message.rfind("drift webhook: ", 0) == 0);
-  CHECK(r.error().message.find("egress") != std::string::npos);
+  INFO(r.error().message);
+  CHECK(r.error().message.rfind("drift webhook: http://127.0.0.1:9/... refused by the egress policy", 0) == 0);
+  CHECK(r.error().message.find("hook-secret-path") == std::string::npos);  // the path may be a credential
+  core::EgressPolicy open_policy;
+  open_policy.allow_http = true;
+  open_policy.allow_private = true;
+  auto down = runners::post_drift_webhook("http://127.0.0.1:9/services/T0/B0/hook-secret-path", open_policy, "x");
+  REQUIRE_FALSE(down.ok());  // nobody listens on the discard port
+  INFO(down.error().message);
+  CHECK(down.error().message.rfind("drift webhook http://127.0.0.1:9/...: ", 0) == 0);
+  CHECK(down.error().message.find("hook-secret-path") == std::string::npos);
   config::DriftSettings s;
   CHECK(runners::drift_webhook_url(s).empty());
   s.webhook_url_env = "HELMGATE_TEST_DRIFT_HOOK_UNSET_XYZ";
