@@ -10,6 +10,7 @@
 
 #include "config/reader.hpp"
 #include "config/repos.hpp"
+#include "config/ui.hpp"
 #include "core/env.hpp"
 
 namespace helmgate::config {
@@ -136,7 +137,7 @@ Config parse(const YAML::Node& root, const std::string& source, Use use) {
   cfg.source = source;
   if (!root || root.IsNull()) return cfg;  // an empty file means all defaults
   r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress", "limits",
-                          "render"});
+                          "render", "ui"});
   if (YAML::Node n = root["server"]) read_server(r, n, cfg.server);
   if (YAML::Node n = root["limits"]) read_limits(r, n, cfg.limits);
   if (YAML::Node n = root["redis"]) {
@@ -164,6 +165,7 @@ Config parse(const YAML::Node& root, const std::string& source, Use use) {
     if (cfg.log_format != "text" && cfg.log_format != "json") r.fail(n["format"], "log.format", "must be text or json");
   }
   if (YAML::Node n = root["render"]) read_render(r, n, cfg.render);
+  if (YAML::Node n = root["ui"]) detail::read_ui(r, n, cfg.ui);
   if (YAML::Node fs = root["forges"]) {
     if (!fs.IsSequence()) r.fail(fs, "forges", "must be a list");
     for (size_t i = 0; i < fs.size(); ++i) {
@@ -300,6 +302,7 @@ void resolve_secrets(Config& cfg, SecretNeeds needs) {
   }
   if (needs.api_token) cfg.api_token = need("api.token_env", cfg.api_token_env);
   if (!cfg.redis_url_env.empty()) cfg.redis_url = need("redis.url_env", cfg.redis_url_env);
+  if (needs.api_token) detail::resolve_ui_token(cfg);
 }
 
 }  // namespace helmgate::config

@@ -144,6 +144,20 @@ struct RenderSettings {
   uint64_t cpu_limit_seconds = 300;   // CPU time per child
 };
 
+// ui: who may read the status page (/ui/) and the fleet API (/api/v1/fleet, /clusters, /drift).
+//   token  (default) a read token, `Authorization: Bearer <token>` (or Basic auth with the token as password,
+//          which browsers prompt for); the API token reads too. Without a read token only the API token reads.
+//   proxy  the operator's reverse proxy authenticates: every request that reaches helmgate may read (with
+//          proxy_user_header set, only those carrying that header, which the proxy sets).
+enum class UiAuth { token, proxy };
+struct UiSettings {
+  UiAuth auth = UiAuth::token;
+  std::string read_token_env;     // the variable holding the read token, or
+  std::string read_token_file;    // a file holding it (trailing newline ignored; owner-readable only)
+  std::string proxy_user_header;  // auth: proxy: a request must carry this header
+  std::string read_token;         // resolved by resolve_secrets(); never printed
+};
+
 struct Config {
   std::string source;  // file the config came from (for messages)
   ServerSettings server;
@@ -160,6 +174,7 @@ struct Config {
   core::EgressPolicy egress;  // top-level `egress`: the default of every repository and of `helmgate preview`
   core::Limits limits;  // `limits:`; the commands install it with core::set_limits
   RenderSettings render;
+  UiSettings ui;
 
   const Forge* find_forge(std::string_view name) const;
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;

@@ -9,8 +9,11 @@
 
 #include "core/json.hpp"
 #include "core/redact.hpp"
+#include "core/time.hpp"
+#include "handlers/fleet_api.hpp"
 #include "handlers/parse.hpp"
 #include "handlers/signature.hpp"
+#include "handlers/ui/pages.hpp"
 #include "handlers/webhooks/forges.hpp"
 
 namespace helmgate::handlers {
@@ -22,17 +25,6 @@ using http::error_response;
 using http::json_response;
 using http::Responder;
 using verb = http::beast_http::verb;
-
-std::string iso_time(int64_t ms) {
-  if (ms <= 0) return {};
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
 
 std::string ids_json(const std::vector<std::string>& ids) {
   std::string out = "[";
@@ -246,7 +238,7 @@ std::string job_to_json(const queue::JobRecord& j, bool with_log) {
   auto time_field = [&](const char* k, int64_t ms) {
     json::write_str(w, k);
     if (ms > 0) {
-      json::write_str(w, iso_time(ms));
+      json::write_str(w, core::utc_rfc3339_ms(ms));
     } else {
       w.Null();
     }
@@ -308,6 +300,8 @@ void install_routes(http::Router& router, App& app) {
   router.add(verb::get, "/api/v1/jobs", authed(handle_list));
   router.add(verb::get, "/api/v1/jobs/{id}", authed(handle_get));
   router.add(verb::post, "/api/v1/jobs/{id}/replay", authed(handle_replay));
+  install_fleet_api(router, app);
+  install_ui(router, app);
 
   router.add(verb::get, "/healthz", [](std::shared_ptr<Context>, Responder respond) {
     respond(json_response(200, "{\"status\":\"ok\"}"));
@@ -327,6 +321,10 @@ void install_routes(http::Router& router, App& app) {
       w.family("helmgate_redis_up", "gauge", "1 when the job store answered this scrape.");
       w.sample("helmgate_redis_up", {}, stats ? 1 : 0);
       if (stats) write_queue_metrics(w, *stats);
+      if (app.fleet != nullptr) {
+        auto fleet = load_fleet(*app.fleet);
+        if (fleet) write_fleet_metrics(w, *fleet);
+      }
       respond(http::text_response(200, w.take(), "text/plain; version=0.0.4; charset=utf-8"));
     });
   });

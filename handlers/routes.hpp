@@ -6,6 +6,7 @@
 #include "handlers/queue_runner.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "queue/fleet_store.hpp"
 #include "queue/queue.hpp"
 
 namespace helmgate::handlers {
@@ -15,9 +16,11 @@ struct App {
   queue::AsyncEnqueuer& enqueuer;
   QueueRunner& queries;
   http::RequestMetrics& requests;
+  queue::FleetStore* fleet;  // the fleet's view (status page, fleet API, fleet metrics); nullptr: none
 };
 
-// POST /webhooks/<forge name>, GET/POST /api/v1/jobs..., GET /healthz, /readyz, /metrics.
+// POST /webhooks/<forge name>, GET/POST /api/v1/jobs..., GET /healthz, /readyz, /metrics; the fleet API
+// (handlers/fleet_api.hpp) and the status page at /ui/ (handlers/ui/pages.hpp).
 void install_routes(http::Router& router, App& app);
 
 // Whether an Authorization header value is "Bearer <token>" for the configured token, in time that

@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kServeHelp = R"(usage: helmgate serve --config FILE [options]
 
 Receives forge webhooks (POST /webhooks/<forge>), verifies and enqueues them durably in Redis,
-serves the jobs API (/api/v1/jobs), /healthz, /readyz and /metrics.
+serves the jobs API (/api/v1/jobs), the fleet API (/api/v1/fleet, /api/v1/clusters/NAME,
+/api/v1/drift), the status page (/ui/), /healthz, /readyz and /metrics.
 
 options:
   --config FILE      server configuration (YAML); see config/examples/
@@ -32,7 +33,7 @@ options:
   --check            validate the configuration (and that its secrets are set), then exit
 
 Secrets come from the environment variables the configuration names (webhook_secret_env,
-api.token_env, redis.url_env). SIGTERM/SIGINT: stop accepting, finish in-flight requests and jobs.
+api.token_env, ui.read_token_env or ui.read_token_file, redis.url_env). SIGTERM/SIGINT: stop accepting, finish in-flight requests and jobs.
 )";
 }  // namespace
 
@@ -80,7 +81,8 @@ int serve(int argc, char** argv) {
     std::optional<queue::AsyncEnqueuer> enqueuer(std::in_place, *url, qopts);
     std::optional<handlers::QueueRunner> queries(std::in_place, *url, qopts, 2);
     http::RequestMetrics requests;
-    handlers::App app{cfg, *enqueuer, *queries, requests};
+    queue::FleetStore fleet(*url, qopts.key_prefix);
+    handlers::App app{cfg, *enqueuer, *queries, requests, &fleet};
     http::Router router;
     handlers::install_routes(router, app);
 

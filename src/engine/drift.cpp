@@ -11,19 +11,11 @@
 #include <mutex>
 
 #include "core/yaml_bounded.hpp"
+#include "core/time.hpp"
 
 namespace helmgate::engine {
 
 namespace {
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string scrub(const DriftOptions& o, std::string s) { return o.redactor != nullptr ? o.redactor->scrub(std::move(s)) : s; }
 
@@ -133,7 +125,7 @@ ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease
                           const core::Result<kube::HelmRecords>& records, const DriftOptions& o) {
   ClusterDrift out;
   out.cluster = client != nullptr ? client->cluster() : std::string();
-  out.observed_at = utc_now();
+  out.observed_at = core::utc_now_rfc3339();
   auto start = std::chrono::steady_clock::now();
   if (!records) {
     out.error = scrub(o, records.error().message);

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 
+#include "core/time.hpp"
 #include "kube/list.hpp"
 
 namespace helmgate::engine {
@@ -94,15 +95,6 @@ kube::ListRequest all_of(const char* group_version_path, const std::string& plur
   r.field_selector = field_selector;
   r.page_size = 500;
   return r;
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string short_error(std::string msg) {
@@ -265,7 +257,7 @@ PodRequests pod_requests(const core::json::Value& pod) {
 Inventory read_inventory(kube::Client& client, const InventoryOptions& options) {
   Inventory inv;
   inv.cluster = client.cluster();
-  inv.observed_at = utc_now();
+  inv.observed_at = core::utc_now_rfc3339();
   auto start = std::chrono::steady_clock::now();
   auto version = client.server_version();
   if (!version) {

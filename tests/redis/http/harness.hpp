@@ -32,7 +32,8 @@ forges:
     opts.visibility_timeout = std::chrono::milliseconds(5000);
     enqueuer.emplace(url, opts);
     queries.emplace(url, opts, 2);
-    app.emplace(handlers::App{cfg, *enqueuer, *queries, requests});
+    fleet.emplace(url, opts.key_prefix);
+    app.emplace(handlers::App{cfg, *enqueuer, *queries, requests, &*fleet});
     http::Router router;
     handlers::install_routes(router, *app);
     http::ServerOptions so;
@@ -88,6 +89,7 @@ forges:
   http::RequestMetrics requests;
   std::optional<queue::AsyncEnqueuer> enqueuer;
   std::optional<handlers::QueueRunner> queries;
+  std::optional<queue::FleetStore> fleet;
   std::optional<handlers::App> app;
   std::optional<http::Server> server;
   std::thread thread;
