@@ -138,6 +138,7 @@ DriftScan scan_cluster(const config::Repo& rc, const config::Cluster& c, engine:
   s.inventory.error = redactor.scrub(s.inventory.error);
   if (s.drift.observed_at.empty()) s.drift.observed_at = s.inventory.observed_at;
   s.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  s.drift.duration_ms = s.duration_ms;  // what helmgate_drift_scan_seconds shows: the whole scan
   return s;
 }
 

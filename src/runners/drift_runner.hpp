@@ -22,7 +22,7 @@ namespace helmgate::runners {
 struct DriftScan {
   std::string repo, cluster;
   std::string commit;  // the deploy branch's head that was compared ("" when it could not be read)
-  engine::ClusterDrift drift;
+  engine::ClusterDrift drift;  // its duration_ms is the whole scan's (duration_ms below)
   engine::Inventory inventory;
   int64_t duration_ms = 0;  // the whole scan: fetch, render, reads, comparison
 };
