@@ -54,8 +54,17 @@ struct DriftSettings {
   std::chrono::milliseconds interval{10 * 60 * 1000};  // between two scans of the cluster
   std::chrono::milliseconds jitter{60 * 1000};         // a scan starts up to this much later, at random
   std::vector<DriftIgnore> ignore;
+  // Helm's records are read from these namespaces only (a cluster shared with releases helmgate does not
+  // manage: they would all be reported extra). Empty: every namespace.
+  std::vector<std::string> namespaces;
   bool remediate = false;              // enqueue an apply job for a drifted release
   int max_remediations_per_hour = 3;   // per cluster, when remediate is on
+  // Signals when a release starts or stops drifting: a webhook with a Slack-compatible body ({"text":..}),
+  // its URL here or (it may hold a credential, as Slack's does) in an environment variable; and/or an
+  // upserted comment on this issue number of the repository (0: none).
+  std::string webhook_url;
+  std::string webhook_url_env;
+  int64_t tracking_issue = 0;
 };
 
 struct Cluster {

@@ -25,7 +25,23 @@ std::string pointer_problem(const std::string& ptr) {
 }
 
 void read_drift(const Reader& r, const YAML::Node& n, const std::string& p, DriftSettings& d) {
-  r.expect_map(n, p, {"enabled", "interval", "jitter", "ignore", "remediate", "max_remediations_per_hour"});
+  r.expect_map(n, p, {"enabled", "interval", "jitter", "ignore", "remediate", "max_remediations_per_hour", "webhook_url",
+                       "webhook_url_env", "tracking_issue", "namespaces"});
+  d.namespaces = r.strings(n, p, "namespaces");
+  for (size_t i = 0; i < d.namespaces.size(); ++i) {
+    if (auto why = core::names::namespace_name(d.namespaces[i]); !why.empty()) {
+      r.fail(n["namespaces"][i], p + ".namespaces[" + std::to_string(i) + "]", "namespace " + why);
+    }
+  }
+  d.webhook_url = r.str(n, p, "webhook_url", "");
+  d.webhook_url_env = r.str(n, p, "webhook_url_env", "");
+  if (!d.webhook_url.empty() && !d.webhook_url_env.empty()) {
+    r.fail(n["webhook_url_env"], p + ".webhook_url_env", "give webhook_url or webhook_url_env, not both");
+  }
+  if (!d.webhook_url.empty() && d.webhook_url.rfind("https://", 0) != 0 && d.webhook_url.rfind("http://", 0) != 0) {
+    r.fail(n["webhook_url"], p + ".webhook_url", "must be an https:// URL (http:// only where the egress policy allows it)");
+  }
+  d.tracking_issue = r.integer(n, p, "tracking_issue", 0, 0, int64_t{1} << 40);
   d.enabled = r.boolean(n, p, "enabled", d.enabled);
   d.interval = r.duration(n, p, "interval", d.interval);
   if (d.interval < std::chrono::seconds(30)) r.fail(n["interval"], p + ".interval", "must be at least 30s");

@@ -1,6 +1,9 @@
 #include "queue/fleet_store.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 
 namespace helmgate::queue {
 
@@ -70,6 +73,38 @@ core::Result<bool> FleetStore::take_scan(const std::string& cluster, const std::
       {"SET", key("scan") + ":" + cluster, owner, "NX", "PX", std::to_string(std::max<int64_t>(1, interval.count()))});
   if (!r) return r.error();
   return (*r)->type == REDIS_REPLY_STATUS;
+}
+
+namespace {
+constexpr int64_t kHourMs = 3600 * 1000;
+// KEYS[1] the cluster's sorted set (score: when); ARGV: now, wanted, max, a unique member stem.
+constexpr const char* kReserve = R"(
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000)
+local n = math.min(tonumber(ARGV[2]), tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1]))
+if n < 0 then n = 0 end
+for i = 1, n do redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i) end
+redis.call('PEXPIRE', KEYS[1], 3600000)
+return n
+)";
+}  // namespace
+
+core::Result<int> FleetStore::reserve_remediations(const std::string& cluster, int wanted, int max_per_hour, int64_t now_ms) {
+  if (wanted <= 0) return 0;
+  std::lock_guard lock(mu_);
+  static std::atomic<uint64_t> seq{0};
+  std::string member = std::to_string(now_ms) + ":" + std::to_string(::getpid()) + ":" + std::to_string(seq++);
+  auto r = redis_.command({"EVAL", kReserve, "1", key("remediations") + ":" + cluster, std::to_string(now_ms),
+                           std::to_string(wanted), std::to_string(max_per_hour), member});
+  if (!r) return r.error();
+  return (*r)->type == REDIS_REPLY_INTEGER ? static_cast<int>((*r)->integer) : 0;
+}
+
+core::Result<int> FleetStore::remediations_last_hour(const std::string& cluster, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  auto r = redis_.command({"ZCOUNT", key("remediations") + ":" + cluster, std::to_string(now_ms - kHourMs + 1), "+inf"});
+  if (!r) return r.error();
+  return (*r)->type == REDIS_REPLY_INTEGER ? static_cast<int>((*r)->integer) : 0;
 }
 
 }  // namespace helmgate::queue

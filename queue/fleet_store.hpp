@@ -39,6 +39,12 @@ class FleetStore {
   // The lease expires by itself, so the next scan is due `interval` after this one started.
   core::Result<bool> take_scan(const std::string& cluster, const std::string& owner, std::chrono::milliseconds interval);
 
+  // Drift remediations of a cluster within the last hour (a sliding window): reserve_remediations grants
+  // up to `wanted` of them, never more than max_per_hour in any hour whatever the number of processes
+  // (one Lua script: count and add at once), and returns how many it granted.
+  core::Result<int> reserve_remediations(const std::string& cluster, int wanted, int max_per_hour, int64_t now_ms);
+  core::Result<int> remediations_last_hour(const std::string& cluster, int64_t now_ms);
+
  private:
   std::string key(const char* what) const;
   std::mutex mu_;

@@ -140,6 +140,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
                                    "--output=json"};
   if (create_namespace) args.emplace_back("--create-namespace");
   if (spec.skip_schema_validation) args.emplace_back("--skip-schema-validation");
+  if (spec.force_conflicts) args.emplace_back("--force-conflicts");
   for (size_t i = 1; i < spec.chart_args.size(); i += 2) {
     args.push_back(i + 1 < spec.chart_args.size() ? spec.chart_args[i] + "=" + spec.chart_args[i + 1] : spec.chart_args[i]);
   }

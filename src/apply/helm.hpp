@@ -43,6 +43,9 @@ struct ReleaseSpec {
   std::string values_json;   // merged values, typed JSON (may hold Secret data: written 0600, removed after)
   bool create_namespace = false;
   bool skip_schema_validation = false;  // helm's --skip-schema-validation (for the action about to run)
+  // helm's --force-conflicts: take over fields another field manager (a hand edit) owns. Only a drift
+  // remediation sets it: a regular apply fails on such a conflict, so nobody's edit is lost unseen.
+  bool force_conflicts = false;
   std::string digest;
 };
 

@@ -11,13 +11,13 @@
 
 namespace helmgate::cmd {
 
-queue::RunnerTable make_runners(const config::Config& cfg) {
+queue::RunnerTable make_runners(const config::Config& cfg, std::shared_ptr<engine::Workspace> workspace) {
   for (const auto& w : engine::cluster_credential_warnings(cfg)) spdlog::warn("{}", w);
   // A kind without a runner fails clearly ("no runner for kind X") instead of vanishing.
   // One forge router for every runner: writes of one identity share one limiter.
   auto forges = runners::make_forge_access(cfg);
   // One engine workspace for every runner: one renderer (its cache and process pool) and one mirror cache.
-  auto workspace = runners::runner_workspace({}, {}, {}, 2);
+  if (workspace == nullptr) workspace = runners::runner_workspace({}, {}, {}, 2);
   queue::RunnerTable table;
   runners::ApplyRunnerOptions apply_options;
   apply_options.report = runners::apply_reporter(cfg, forges);

@@ -9,6 +9,8 @@
 #include "cmd/runners.hpp"
 #include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
+#include "runners/drift_schedule.hpp"
+#include "runners/tools.hpp"
 
 namespace helmgate::cmd {
 
@@ -22,14 +24,19 @@ options:
   --config FILE        server configuration (YAML)
   --concurrency N      jobs run at once by this process (default: `workers:` or 1)
   --log-level LEVEL    trace, debug, info, warn, error
+  --no-drift           do not run the drift schedule in this process
 
-SIGTERM/SIGINT: stop fetching, let running jobs finish, exit.
+Drift schedule: every configured cluster with drift enabled (repos[].clusters[].drift) is scanned
+once per interval by one of the workers sharing the Redis (a lease per cluster): drift and inventory
+stored in Redis, signals sent, remediation jobs enqueued when drift.remediate is on.
+
+SIGTERM/SIGINT: stop fetching, let running jobs and the drift scan under way finish, exit.
 )";
 }  // namespace
 
 int worker(int argc, char** argv) {
   return run_command("worker", [&]() -> int {
-    Args args(argc, argv, {"config", "concurrency", "log-level"}, {});
+    Args args(argc, argv, {"config", "concurrency", "log-level"}, {"no-drift"});
     if (args.help()) {
       std::fputs(kWorkerHelp, stdout);
       return 0;
@@ -53,13 +60,24 @@ int worker(int argc, char** argv) {
 
     queue::WorkerOptions wo;
     wo.concurrency = args.get_int("concurrency", cfg.workers > 0 ? cfg.workers : 1, 1, 256);
-    queue::Worker w(*url, queue_options(cfg), wo, make_runners(cfg));
+    // One engine workspace for the job runners and the drift schedule (one renderer cache, one mirror cache).
+    auto workspace = runners::runner_workspace({}, {}, {}, 2);
+    queue::Worker w(*url, queue_options(cfg), wo, make_runners(cfg, workspace));
     w.start();
+    std::unique_ptr<runners::DriftScheduler> drift;
+    if (!args.has("no-drift") && !runners::drift_clusters(cfg).empty()) {
+      runners::DriftSchedulerOptions dso;
+      dso.queue = queue_options(cfg);
+      dso.forges = std::make_shared<runners::ForgeAccess>(runners::make_forge_access(cfg));
+      drift = std::make_unique<runners::DriftScheduler>(cfg, workspace, std::move(dso));
+      drift->start();
+    }
     spdlog::info("helmgate {} worker started: concurrency {}, redis {}", HELMGATE_VERSION, wo.concurrency,
                  url->display());
     int sig = 0;
     sigwait(&set, &sig);
     spdlog::info("received signal {}: finishing running jobs", sig);
+    if (drift) drift->stop();
     w.stop();
     w.join();
     spdlog::info("worker stopped");

@@ -36,6 +36,12 @@ std::string JobSpec::to_json() const {
     for (const auto& c : clusters) json::write_str(w, c);
     w.EndArray();
   }
+  if (!remediate.empty()) {
+    json::write_str(w, "remediate");
+    w.StartArray();
+    for (const auto& r : remediate) json::write_str(w, r);
+    w.EndArray();
+  }
   if (!command.empty()) json::kv(w, "command", command);
   if (!author.empty()) json::kv(w, "author", author);
   if (comment_id != 0) json::kv(w, "comment_id", comment_id);
@@ -72,6 +78,12 @@ Result<JobSpec> JobSpec::from_json(std::string_view text) {
     for (const auto& c : cs->GetArray()) {
       if (!c.IsString()) return Error(errc::bad_request, "job spec: \"clusters\" must be a list of names");
       s.clusters.emplace_back(c.GetString(), c.GetStringLength());
+    }
+  }
+  if (const auto* rs = json::find(doc, "remediate"); rs != nullptr && rs->IsArray()) {
+    for (const auto& r : rs->GetArray()) {
+      if (!r.IsString()) return Error(errc::bad_request, "job spec: \"remediate\" must be a list of release ids");
+      s.remediate.emplace_back(r.GetString(), r.GetStringLength());
     }
   }
   str("command", s.command);

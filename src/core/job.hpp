@@ -39,6 +39,10 @@ struct JobSpec {
   // only these are applied, regardless of auto_apply, and `requires` naming a cluster outside them is
   // not waited for. Empty: every configured cluster, as configured.
   std::vector<std::string> clusters;
+  // A drift remediation (scheduled drift scan, clusters[].drift.remediate): the release ids
+  // (cluster/namespace/name) to apply again even though Git did not change, overriding fields someone
+  // changed by hand (helm --force-conflicts). Only these releases are applied.
+  std::vector<std::string> remediate;
 
   // command
   std::string command;  // the comment text (first line)

@@ -20,6 +20,7 @@
 #include "queue/apply_state.hpp"
 #include "runners/apply_clusters.hpp"
 #include "runners/apply_lock.hpp"
+#include "runners/apply_remediation.hpp"
 #include "runners/tools.hpp"
 
 namespace helmgate::runners {
@@ -32,15 +33,6 @@ namespace {
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-ClusterResult cluster_result(const std::string& name, ClusterStatus status, std::string reason, bool retry) {
-  ClusterResult r;
-  r.name = name;
-  r.status = status;
-  r.reason = std::move(reason);
-  r.retry = retry;
-  return r;
 }
 
 struct Shared {
@@ -106,6 +98,9 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
 
   auto last = state_->last_applied(spec_.repo, c.name);
   if (!last) return cluster_result(c.name, ClusterStatus::failed, last.error().message, true);
+  if (!spec_.remediate.empty()) {
+    if (auto skip = remediation_skip(c.name, after_, *last)) return *skip;
+  }
   std::string base = spec_.before;
   if (last->has_value() && (*last)->commit != after_) {
     const std::string& applied = (*last)->commit;
@@ -137,8 +132,10 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
 
 void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base, const apply::HelmEnv& env, ClusterResult& out) {
   const auto& head_d = discoveries_->at(after_);
-  const auto& base_d = discoveries_->at(engine::zero_commit(base) ? std::string() : base);
-  auto aff = engine::affected_releases(*repo_, base, after_, base_d, head_d, c.name);
+  const bool remediation = !spec_.remediate.empty();  // the named releases of the commit, as if first applied
+  const auto& base_d = discoveries_->at(remediation || engine::zero_commit(base) ? std::string() : base);
+  auto aff = engine::affected_releases(*repo_, remediation ? std::string() : base, after_, base_d, head_d, c.name);
+  if (aff && remediation) aff = remediation_targets(std::move(*aff), spec_.remediate);
   if (!aff) {
     out.status = ClusterStatus::failed;
     out.reason = aff.error().message;
@@ -171,6 +168,7 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       return;
     }
     auto plan = engine::plan_release(a, observed, head, *s_.ws->renderer, after_);
+    if (remediation) remediate_plan(plan);
     auto r = engine::apply_release(plan, env, redactor);
     if (r.outcome != engine::ReleaseOutcome::failed && r.action != apply::Action::none) {
       auto st = state_->set_digest(spec_.repo, c.name, r.id, r.action == apply::Action::uninstall ? "" : plan.spec.digest);

@@ -67,7 +67,7 @@ TEST_CASE("the example configuration documents drift", "[unit][fleet][config]") 
 TEST_CASE("drift settings: errors name file, line, key path and reason", "[unit][fleet][config]") {
   CHECK(error_of("        drift: {bogus: 1}\n") ==
         "helmgate.yaml:5:17: repos[0].clusters[0].drift.bogus: unknown key (allowed: enabled, interval, jitter, ignore, "
-        "remediate, max_remediations_per_hour)");
+        "remediate, max_remediations_per_hour, webhook_url, webhook_url_env, tracking_issue, namespaces)");
   CHECK(error_of("        drift: {interval: 10s}\n") == "helmgate.yaml:5:27: repos[0].clusters[0].drift.interval: must be at least 30s");
   CHECK(error_of("        drift: {interval: 1m, jitter: 2m}\n") ==
         "helmgate.yaml:5:39: repos[0].clusters[0].drift.jitter: must be shorter than the interval");
@@ -82,4 +82,24 @@ TEST_CASE("drift settings: errors name file, line, key path and reason", "[unit]
   CHECK(error_of("        drift: {ignore: [{kind: Deployment}]}\n").find("ignore[0].paths: must list at least one") !=
         std::string::npos);
   CHECK(error_of("        drift: {ignore: [{kind: Deployment, paths: [/x], color: red}]}\n").find("unknown key") != std::string::npos);
+  CHECK(error_of("        drift: {webhook_url: \"https://h.example/x\", webhook_url_env: HOOK}\n")
+            .find("drift.webhook_url_env: give webhook_url or webhook_url_env, not both") != std::string::npos);
+  CHECK(error_of("        drift: {webhook_url: \"ftp://h.example/x\"}\n").find("drift.webhook_url: must be an https:// URL") !=
+        std::string::npos);
+  CHECK(error_of("        drift: {tracking_issue: -1}\n").find("drift.tracking_issue") != std::string::npos);
+  CHECK(error_of("        drift: {namespaces: [Team_A]}\n").find("drift.namespaces[0]: namespace") != std::string::npos);
+}
+
+TEST_CASE("drift settings: signals and namespaces", "[unit][fleet][config]") {
+  auto cfg = config::load_string(cluster_yaml("        drift: {webhook_url: \"https://hooks.example.com/x\", tracking_issue: 42, "
+                                              "namespaces: [team-a, team-b]}\n"),
+                                 "helmgate.yaml", config::Use::preview);
+  const auto& d = cfg.repos.at(0).clusters.at(0).drift;
+  CHECK(d.webhook_url == "https://hooks.example.com/x");
+  CHECK(d.webhook_url_env.empty());
+  CHECK(d.tracking_issue == 42);
+  CHECK(d.namespaces == std::vector<std::string>{"team-a", "team-b"});
+  auto env = config::load_string(cluster_yaml("        drift: {webhook_url_env: HELMGATE_DRIFT_WEBHOOK}\n"), "helmgate.yaml",
+                                 config::Use::preview);
+  CHECK(env.repos.at(0).clusters.at(0).drift.webhook_url_env == "HELMGATE_DRIFT_WEBHOOK");
 }

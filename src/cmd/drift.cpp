@@ -1,0 +1,97 @@
+// helmgate drift: one drift scan of the configured clusters now, printed (a table or JSON).
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "cmd/args.hpp"
+#include "cmd/commands.hpp"
+#include "cmd/sandbox_startup.hpp"
+#include "config/config.hpp"
+#include "core/json.hpp"
+#include "runners/drift_runner.hpp"
+#include "runners/drift_schedule.hpp"
+#include "runners/tools.hpp"
+
+namespace helmgate::cmd {
+
+namespace {
+constexpr const char* kDriftHelp = R"(usage: helmgate drift --config FILE [--cluster NAME] [--json]
+
+Scans the configured clusters now, as the worker's drift schedule does (repos[].clusters[] with drift
+enabled): the deploy branch's head rendered, compared with Helm's records and the live objects through
+the cluster's preview credential (read and dry-run only). Prints a row per release (release, state, what
+drifted) or, with --json, the drift and inventory of each cluster. Stores nothing, enqueues nothing.
+
+options:
+  --config FILE   server configuration (YAML)
+  --cluster NAME  only this cluster
+  --json          {"clusters":[{"drift":{..},"inventory":{..}}]}
+  --log-level L   trace, debug, info, warn, error (default: warn)
+
+exit status: 0 every release in sync, 3 something needs attention (drifted, missing, failed, extra,
+unknown, or a cluster that could not be scanned), 1 error, 2 usage or configuration error.
+)";
+
+std::string what_drifted(const engine::ReleaseDrift& r) {
+  std::string out;
+  for (const auto& res : r.resources) out += (out.empty() ? "" : ", ") + res.object + " (" + res.change + ")";
+  if (out.empty() && !r.reasons.empty()) out = r.reasons.front();
+  if (out.empty()) out = r.error;
+  return out;
+}
+}  // namespace
+
+int drift(int argc, char** argv) {
+  return run_command("drift", [&]() -> int {
+    Args args(argc, argv, {"config", "cluster", "log-level"}, {"json"});
+    if (args.help()) {
+      std::fputs(kDriftHelp, stdout);
+      return 0;
+    }
+    if (!args.has("config")) throw UsageError("--config FILE is required");
+    config::Config cfg = config::load_file(args.get("config"), config::Use::preview);
+    core::set_limits(cfg.limits);
+    config::resolve_secrets(cfg, {.webhook_secrets = false, .api_token = false, .forge_tokens = false});
+    setup_logging(args.get("log-level", "warn"), cfg.log_format);
+    start_sandbox(cfg.render, cfg.source + ": render.sandbox: off", true);
+    const std::string only = args.get("cluster");
+    auto chosen = runners::drift_clusters(cfg);
+    std::erase_if(chosen, [&](const auto& p) { return !only.empty() && p.second->name != only; });
+    if (chosen.empty()) {
+      throw UsageError(only.empty() ? "no cluster with drift enabled in " + cfg.source
+                                    : "no cluster with drift enabled by that name in " + cfg.source);
+    }
+    auto ws = runners::runner_workspace({}, {}, {}, 2);
+    bool attention = false;
+    std::string out = args.has("json") ? "{\"clusters\":[" : "";
+    const char* sep = "";
+    for (const auto& [repo, cluster] : chosen) {
+      auto scan = runners::scan_cluster(*repo, *cluster, *ws);
+      attention = attention || scan.drift.needs_attention() || !scan.drift.error.empty();
+      if (args.has("json")) {
+        out += std::string(sep) + "{\"cluster\":" + core::json::quote(cluster->name) + ",\"commit\":" +
+               core::json::quote(scan.commit) + ",\"drift\":" + engine::to_json(scan.drift) +
+               ",\"inventory\":" + engine::to_json(scan.inventory) + "}";
+        sep = ",";
+        continue;
+      }
+      out += "cluster " + cluster->name + (scan.commit.empty() ? "" : " at " + scan.commit.substr(0, 12)) + ": " +
+             (scan.inventory.reachable ? "reachable, " + scan.inventory.server_version : "unreachable") + "\n";
+      if (!scan.drift.error.empty()) out += "  error: " + scan.drift.error + "\n";
+      char line[512];
+      std::snprintf(line, sizeof line, "  %-40s %-8s %s\n", "RELEASE", "STATE", "WHAT");
+      out += line;
+      for (const auto& r : scan.drift.releases) {
+        std::snprintf(line, sizeof line, "  %-40s %-8s ", (r.namespace_ + "/" + r.release_name).c_str(),
+                      std::string(engine::to_string(r.state)).c_str());
+        out += line + what_drifted(r) + "\n";
+      }
+      out += "  " + runners::scan_summary(scan) + "\n";
+    }
+    if (args.has("json")) out += "]}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return attention ? 3 : 0;
+  });
+}
+
+}  // namespace helmgate::cmd

@@ -1,0 +1,40 @@
+#pragma once
+// The drift scan of one cluster (issue 13), a thin adapter over the engine: the deploy branch's head
+// (the mirror fetched first) discovered whole, each release of the cluster rendered (the workspace's
+// cached renderer), the cluster opened with the preview credential (read and dry-run only), Helm's records
+// read from every namespace, engine::detect_drift with the cluster's ignore rules and a redactor of the
+// releases' Secret values, engine::read_inventory. Both results go to queue::FleetStore with the time.
+// Never throws: a cluster that cannot be reached or opened gives an inventory with reachable=false and a
+// drift whose error says why.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "engine/drift.hpp"
+#include "engine/inventory.hpp"
+#include "engine/workspace.hpp"
+#include "queue/fleet_store.hpp"
+
+namespace helmgate::runners {
+
+struct DriftScan {
+  std::string repo, cluster;
+  std::string commit;  // the deploy branch's head that was compared ("" when it could not be read)
+  engine::ClusterDrift drift;  // its duration_ms is the whole scan's (duration_ms below)
+  engine::Inventory inventory;
+  int64_t duration_ms = 0;  // the whole scan: fetch, render, reads, comparison
+};
+
+DriftScan scan_cluster(const config::Repo& repo, const config::Cluster& cluster, engine::Workspace& ws);
+
+// Stores the scan's drift and inventory JSON for its cluster, stamped at_ms.
+core::Result<void> store_scan(queue::FleetStore& store, const DriftScan& scan, int64_t at_ms);
+
+// "drift scan <cluster>: <n> in_sync, <n> drifted, ... in <ms> ms[ (error)]": the one log line per scan.
+std::string scan_summary(const DriftScan& scan);
+
+int64_t wall_ms();
+
+}  // namespace helmgate::runners
