@@ -1,9 +1,7 @@
 // helmgate drift: one drift scan of the configured clusters now, printed (a table or JSON).
 #include <algorithm>
 #include <cstdio>
-#include <future>
 #include <string>
-#include <vector>
 
 #include "cmd/args.hpp"
 #include "cmd/commands.hpp"
@@ -68,15 +66,8 @@ int drift(int argc, char** argv) {
     bool attention = false;
     std::string out = args.has("json") ? "{\"clusters\":[" : "";
     const char* sep = "";
-    // The clusters are scanned at the same time (each waits mostly on its API server); printed in order.
-    std::vector<std::future<runners::DriftScan>> scans;
     for (const auto& [repo, cluster] : chosen) {
-      scans.push_back(std::async(std::launch::async,
-                                 [&ws, r = repo, c = cluster] { return runners::scan_cluster(*r, *c, *ws); }));
-    }
-    for (size_t i = 0; i < chosen.size(); ++i) {
-      const auto* cluster = chosen[i].second;
-      auto scan = scans[i].get();
+      auto scan = runners::scan_cluster(*repo, *cluster, *ws);
       attention = attention || scan.drift.needs_attention() || !scan.drift.error.empty();
       if (args.has("json")) {
         out += std::string(sep) + "{\"cluster\":" + core::json::quote(cluster->name) + ",\"commit\":" +
