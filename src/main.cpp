@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"worker", "run job workers against the shared Redis", helmgate::cmd::worker},
     {"preview", "render and diff the releases a change touches, locally", helmgate::cmd::preview},
     {"drift", "scan the clusters for drift now (what the worker's schedule does)", helmgate::cmd::drift},
+    {"fleet", "print the fleet overview (clusters, add-ons) through the API", helmgate::cmd::fleet},
     {"jobs", "list or show jobs through the API", helmgate::cmd::jobs},
     {"replay", "replay a job through the API", helmgate::cmd::replay},
     {"version", "print the version", helmgate::cmd::version},

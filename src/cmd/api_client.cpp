@@ -10,9 +10,13 @@ namespace helmgate::cmd {
 std::optional<http::ClientResponse> api_call(const Args& args, const std::string& method, const std::string& path,
                                              const char* command) {
   const char* env_server = std::getenv("HELMGATE_SERVER");
-  std::string server = args.get("server", env_server != nullptr ? env_server : "http://127.0.0.1:8080");
+  return api_call(args.get("server", env_server != nullptr ? env_server : "http://127.0.0.1:8080"),
+                  args.get("token-env", "HELMGATE_API_TOKEN"), method, path, command);
+}
+
+std::optional<http::ClientResponse> api_call(std::string server, const std::string& token_env,
+                                             const std::string& method, const std::string& path, const char* command) {
   while (!server.empty() && server.back() == '/') server.pop_back();
-  std::string token_env = args.get("token-env", "HELMGATE_API_TOKEN");
   const char* token = std::getenv(token_env.c_str());
   if (token == nullptr || *token == '\0') {
     std::fprintf(stderr, "helmgate %s: environment variable %s is not set (it must hold the API token)\n", command,

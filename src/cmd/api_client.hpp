@@ -16,6 +16,9 @@ inline const char* kApiOptionsHelp =
 // Performs an authenticated API call; prints a clear error and returns nullopt on failure.
 std::optional<http::ClientResponse> api_call(const Args& args, const std::string& method, const std::string& path,
                                              const char* command);
+// The same with the server URL and the token's variable already chosen.
+std::optional<http::ClientResponse> api_call(std::string server, const std::string& token_env,
+                                             const std::string& method, const std::string& path, const char* command);
 
 // With --json, prints the API's answer as it is and returns 0; otherwise parses it into doc and returns
 // nullopt so the caller formats it (or 1, with a message, when the answer is not JSON).

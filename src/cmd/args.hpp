@@ -39,16 +39,18 @@ void setup_logging(const std::string& level, const std::string& format);
 
 // Runs a subcommand body and maps what escapes it to the exit codes every subcommand shares:
 // 2 for a usage or configuration error, 1 for any other failure, each with one clear line on stderr.
+// Commands whose 2 means something else (drift: "needs attention", as preview's "changes") pass
+// usage_status = 1.
 template <typename Body>
-int run_command(const char* name, Body&& body) {
+int run_command(const char* name, Body&& body, int usage_status = 2) {
   try {
     return body();
   } catch (const UsageError& e) {
     std::fprintf(stderr, "helmgate %s: %s\n(see helmgate %s --help)\n", name, e.what(), name);
-    return 2;
+    return usage_status;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "helmgate %s: invalid configuration: %s\n", name, e.what());
-    return 2;
+    return usage_status;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "helmgate %s: %s\n", name, e.what());
     return 1;

@@ -6,6 +6,7 @@ int serve(int argc, char** argv);
 int worker(int argc, char** argv);
 int preview(int argc, char** argv);
 int drift(int argc, char** argv);
+int fleet(int argc, char** argv);
 int jobs(int argc, char** argv);
 int replay(int argc, char** argv);
 int version(int argc, char** argv);

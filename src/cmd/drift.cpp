@@ -28,8 +28,9 @@ options:
   --json          {"clusters":[{"drift":{..},"inventory":{..}}]}
   --log-level L   trace, debug, info, warn, error (default: warn)
 
-exit status: 0 every release in sync, 3 something needs attention (drifted, missing, failed, extra,
-unknown, or a cluster that could not be scanned), 1 error, 2 usage or configuration error.
+exit status: 0 every release in sync, 2 drift: something needs attention (drifted, missing, failed,
+extra, unknown, or a cluster that could not be scanned), 1 error (usage and configuration errors too),
+as `helmgate preview`.
 )";
 
 std::string what_drifted(const engine::ReleaseDrift& r) {
@@ -90,8 +91,8 @@ int drift(int argc, char** argv) {
     }
     if (args.has("json")) out += "]}\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
-    return attention ? 3 : 0;
-  });
+    return attention ? 2 : 0;
+  }, /*usage_status=*/1);
 }
 
 }  // namespace helmgate::cmd

@@ -2,7 +2,7 @@
 // from a Git repository is scanned in sync (drift and inventory stored in Redis, read back here); edited by
 // hand it is drifted, a remediation apply job is enqueued and, run by the apply runner, puts it back (the
 // next scan is in sync); the hourly budget holds; the webhook hears "started" and "stopped"; two schedulers
-// sharing one Redis scan a cluster once per interval; `helmgate drift` exits 0 in sync and 3 on drift.
+// sharing one Redis scan a cluster once per interval; `helmgate drift` exits 0 in sync, 2 on drift, 1 on error.
 #include <unistd.h>
 
 #include <algorithm>
@@ -289,14 +289,14 @@ TEST_CASE("drift schedule: stored scans and a hand edit remediated within budget
 
   auto cli_drift = helmgate_drift(cfg_file.string(), {"--json"});
   INFO(cli_drift.err);
-  CHECK(cli_drift.exit_code == 3);
+  CHECK(cli_drift.exit_code == 2);
   core::json::Document doc;
   REQUIRE_FALSE(core::json::parse(doc, cli_drift.out).has_value());
   CHECK(cli_drift.out.find("\"state\":\"drifted\"") != std::string::npos);
   auto cli_table = helmgate_drift(cfg_file.string(), {"--cluster", "staging"});
-  CHECK(cli_table.exit_code == 3);
+  CHECK(cli_table.exit_code == 2);
   CHECK(cli_table.out.find("drifted  apps/v1 Deployment " + fx.ns + "/shop-web (changed)") != std::string::npos);
-  CHECK(helmgate_drift(cfg_file.string(), {"--cluster", "nowhere"}).exit_code == 2);
+  CHECK(helmgate_drift(cfg_file.string(), {"--cluster", "nowhere"}).exit_code == 1);
 
   // The enqueued job is a remediation of that release at the scanned commit; the apply runner runs it.
   queue::Queue q(queue::RedisUrl::parse(cfg.redis_url).value(), so.queue);
