@@ -1,9 +1,10 @@
 #include "runners/drift_signals.hpp"
 
-#include <cstdlib>
 #include <map>
 
+#include "core/env.hpp"
 #include "core/json.hpp"
+#include "core/markdown.hpp"
 #include "http/client.hpp"
 
 namespace helmgate::runners {
@@ -63,11 +64,26 @@ std::string drift_message(const std::string& cluster, const std::vector<DriftCha
   return text;
 }
 
+// Slack's message text treats "<...>" as links and mentions (<!channel>, <@U123>) and "&" as the start of an
+// entity; release ids of "extra" releases and helm's failure text come from the cluster, so they are escaped
+// the way Slack documents: &amp; &lt; &gt;.
+std::string slack_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string drift_webhook_url(const config::DriftSettings& s) {
   if (!s.webhook_url.empty()) return s.webhook_url;
-  if (s.webhook_url_env.empty()) return {};
-  const char* v = std::getenv(s.webhook_url_env.c_str());
-  return v != nullptr ? std::string(v) : std::string();
+  return core::env_or(s.webhook_url_env);
 }
 
 core::Result<void> post_drift_webhook(const std::string& url, const core::EgressPolicy& egress, const std::string& text) {
@@ -83,7 +99,7 @@ core::Result<void> post_drift_webhook(const std::string& url, const core::Egress
     rapidjson::StringBuffer buf;
     core::json::Writer w(buf);
     w.StartObject();
-    core::json::kv(w, "text", text);
+    core::json::kv(w, "text", slack_text(text));
     w.EndObject();
     body.assign(buf.GetString(), buf.GetSize());
   }
@@ -100,15 +116,17 @@ core::Result<void> post_drift_webhook(const std::string& url, const core::Egress
 }
 
 std::string tracking_comment(const engine::ClusterDrift& now, const std::string& changes_text) {
-  std::string body = marker(now.cluster) + "\n### helmgate drift on `" + now.cluster + "`\n\nLatest scan " +
+  namespace md = core::md;
+  std::string body = marker(now.cluster) + "\n### helmgate drift on " + md::code(now.cluster) + "\n\nLatest scan " +
                      now.observed_at + ": " + std::to_string(now.count(engine::DriftState::drifted)) + " drifted, " +
                      std::to_string(now.count(engine::DriftState::in_sync)) + " in sync.\n";
   for (const auto& r : now.releases) {
     if (r.state == engine::DriftState::drifted) {
-      body += "\n- `" + r.id + "`" + (r.reasons.empty() ? std::string() : ": " + r.reasons.back());
+      body += "\n- " + md::code(r.id) + (r.reasons.empty() ? std::string() : ": " + md::text(r.reasons.back()));
     }
   }
-  body += "\n\nLast change:\n```\n" + changes_text + "\n```\n";
+  const std::string fence = md::fence(changes_text);
+  body += "\n\nLast change:\n" + fence + "\n" + changes_text + "\n" + fence + "\n";
   return body;
 }
 

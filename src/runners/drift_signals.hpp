@@ -5,6 +5,7 @@
 // policy like every outgoing URL) and/or an upserted comment on the cluster's tracking issue
 // (clusters[].drift.tracking_issue) through the repository's ForgeClient.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -32,6 +33,8 @@ std::string drift_message(const std::string& cluster, const std::vector<DriftCha
 // The webhook of a cluster: drift.webhook_url, else the URL in the environment variable drift.webhook_url_env
 // ("" none). The URL may hold a credential (Slack's does): never log it.
 std::string drift_webhook_url(const config::DriftSettings& s);
+// The text as Slack-compatible webhooks must receive it: &, < and > as entities (no links or mentions).
+std::string slack_text(std::string_view s);
 
 // POSTs {"text": text} to the URL once it passes the egress policy; an error says why (the URL redacted).
 core::Result<void> post_drift_webhook(const std::string& url, const core::EgressPolicy& egress, const std::string& text);

@@ -62,8 +62,30 @@ TEST_CASE("drift signals: started and stopped against the previous scan", "[unit
 
   auto comment = runners::tracking_comment(later, text);
   CHECK(comment.rfind("<!-- helmgate:drift:staging -->\n", 0) == 0);
-  CHECK(comment.find("- `staging/apps/api`: 1 live object(s) differ") != std::string::npos);
+  // The reason is Markdown-escaped text (rendered, it reads "1 live object(s) differ").
+  CHECK(comment.find("- `staging/apps/api`: 1 live object\\(s\\) differ") != std::string::npos);
   CHECK(comment.find("staging/apps/web`") == std::string::npos);  // in sync now: not listed
+}
+
+TEST_CASE("drift signals: ids and reasons from the cluster cannot add links, mentions or break out of code",
+          "[unit][drift]") {
+  // An "extra" release's id and helm's failure text come from Secrets on the cluster, not from Git.
+  engine::ClusterDrift now;
+  now.cluster = "staging";
+  engine::ReleaseDrift r;
+  r.id = "staging/ns/a`b";
+  r.state = DriftState::drifted;
+  r.reasons = {"see [the fix](http://evil.example) @admins <img src=x>"};
+  now.releases.push_back(r);
+  const std::string changes = "started drifting: x\n```\n@admins [y](http://evil.example)";
+  auto comment = runners::tracking_comment(now, changes);
+  CHECK(comment.find("``staging/ns/a`b``") != std::string::npos);  // a longer backtick run around the id
+  CHECK(comment.find("[the fix](http") == std::string::npos);
+  CHECK(comment.find("<img") == std::string::npos);
+  CHECK(comment.find(" @admins") == std::string::npos);
+  CHECK(comment.find("\n````\n" + changes + "\n````\n") != std::string::npos);  // the fence outgrows the text's
+  CHECK(runners::slack_text("<!channel> a & b <http://evil|click>") ==
+        "&lt;!channel&gt; a &amp; b &lt;http://evil|click&gt;");
 }
 
 TEST_CASE("drift webhook: the egress policy is checked before anything is sent", "[unit][drift]") {
