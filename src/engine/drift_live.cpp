@@ -2,6 +2,7 @@
 // dry-run as the preview's live diff does, with the ignore rules applied to both sides.
 #include <algorithm>
 
+#include "core/json.hpp"
 #include "diff/unified.hpp"
 #include "engine/drift.hpp"
 #include "engine/drift_reads.hpp"
@@ -20,6 +21,13 @@ std::string group_of(const std::string& api_version) {
 std::string key_of(const kube::ObjectRef& ref) {
   std::string g = group_of(ref.api_version);
   return (g.empty() ? std::string("core") : g) + "/" + ref.kind + "/" + ref.namespace_ + "/" + ref.name;
+}
+
+bool same_but_managed_fields(core::json::Document& a, core::json::Document& b) {
+  for (auto* d : {&a, &b}) {
+    if (auto m = d->FindMember("metadata"); m != d->MemberEnd() && m->value.IsObject()) m->value.RemoveMember("managedFields");
+  }
+  return a == b;
 }
 
 // The differences of one object that is the release's own: live against the dry-run answer.
@@ -133,7 +141,12 @@ core::Result<std::vector<DriftedResource>> live_drift(kube::Client& client, cons
                                                     (o.redactor != nullptr ? o.redactor->scrub(answer.error().message)
                                                                            : answer.error().message));
       }
-      if (listed && attempt == 0 && resource_version(*answer) != resource_version(*live)) {
+      core::json::Document live_doc, answer_doc;
+      const bool parsed = !core::json::parse_unvalidated(live_doc, *live) && live_doc.IsObject() &&
+                          !core::json::parse_unvalidated(answer_doc, *answer) && answer_doc.IsObject();
+      if (listed && attempt == 0 &&
+          (!parsed || core::json::get_string(live_doc, "metadata.resourceVersion") !=
+                          core::json::get_string(answer_doc, "metadata.resourceVersion"))) {
         // The object changed after the list: read it now and dry-run again against that state.
         count(&DriftCounters::rereads);
         auto r = get();
@@ -142,6 +155,8 @@ core::Result<std::vector<DriftedResource>> live_drift(kube::Client& client, cons
         listed = false;
         continue;
       }
+      // The same object but for its managedFields (which the diff drops, with more): nothing differs.
+      if (parsed && same_but_managed_fields(live_doc, answer_doc)) break;
       if (auto c = compare_object(out, ref, *type, shown, *live, *answer, scaled, o); !c) return c.error();
       break;
     }

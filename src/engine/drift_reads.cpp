@@ -27,12 +27,6 @@ std::string as_object_json(const core::json::Value& item, const kube::ResourceTy
 
 }  // namespace
 
-std::string resource_version(const std::string& json) {
-  core::json::Document doc;
-  if (core::json::parse_unvalidated(doc, json) || !doc.IsObject()) return {};
-  return core::json::get_string(doc, "metadata.resourceVersion").value_or("");
-}
-
 LiveReads::LiveReads(kube::Client& client, std::map<std::string, size_t> releases_per_namespace, LiveReadOptions options)
     : client_(client), per_namespace_(std::move(releases_per_namespace)), options_(options) {}
 

@@ -68,7 +68,4 @@ class LiveReads {
   size_t gets_ = 0, pages_ = 0, hits_ = 0;
 };
 
-// The resourceVersion of an object's JSON ("" when it has none or is not JSON).
-std::string resource_version(const std::string& json);
-
 }  // namespace helmgate::engine
