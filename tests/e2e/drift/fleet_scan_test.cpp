@@ -2,16 +2,20 @@
 // servers and helm: three releases every cluster declares alike are rendered once each (the renderer's
 // helm runs counted), a release whose chart fails to render is unknown on every cluster with helm's error
 // while the others get their own verdicts (installed on staging: in sync; elsewhere: missing), and the
-// schedule's one-cluster scan of the same workspace renders nothing again.
+// schedule's one-cluster scan of the same workspace renders nothing again; the worker's schedule, taking
+// the three clusters' leases in one tick, scans them together (each render once) and stores each.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "config/config.hpp"
 #include "kube/client.hpp"
 #include "process/process.hpp"
+#include "queue/fleet_store.hpp"
 #include "runners/drift_fleet.hpp"
 #include "runners/drift_schedule.hpp"
 #include "runners/tools.hpp"
@@ -88,7 +92,7 @@ TEST_CASE("fleet scan: a release shared by three clusters is rendered once, a br
   REQUIRE(helm({"install", "shop", kChart, "--namespace", ns, "--create-namespace", "--set", "image=registry.invalid/web:2.0"}) == 0);
 
   std::string y = "redis: {url: \"" + test::require_env("HELMGATE_TEST_REDIS_URL") +
-                  "\"}\nrender: {sandbox: off}\nforges:\n- {name: gitea, kind: gitea, api_url: \"http://127.0.0.1:1\", "
+                  "\"}\nqueue: {key_prefix: hgfscan" + kRun + "}\nrender: {sandbox: off}\nforges:\n- {name: gitea, kind: gitea, api_url: \"http://127.0.0.1:1\", "
                   "webhook_secret_env: HG_UNUSED}\nrepos:\n- name: platform/fscan\n  url: " + repo.dir.string() +
                   "\n  forge: gitea\n  clusters:\n";
   for (const char* c : kClusters) {
@@ -144,4 +148,36 @@ TEST_CASE("fleet scan: a release shared by three clusters is rendered once, a br
   CHECK(find(one, "shop")->state == engine::DriftState::in_sync);
   REQUIRE(find(one, "broken") != nullptr);
   CHECK(find(one, "broken")->state == engine::DriftState::unknown);
+
+  // The worker's schedule, a fresh workspace: the three leases taken in one tick, scanned together.
+  auto ws2 = runners::runner_workspace({}, {}, cache + "/schedule", 2);
+  runners::DriftSchedulerOptions so;
+  so.queue.key_prefix = cfg.queue.key_prefix;  // the leases and the stored scans: this test's own
+  so.tick = std::chrono::milliseconds(200);
+  std::mutex mu;
+  std::vector<std::string> scanned;
+  so.on_scan = [&](const runners::DriftScan& s) {
+    std::lock_guard lock(mu);
+    scanned.push_back(s.cluster + " " + std::string(engine::to_string(find(s, "shop") ? find(s, "shop")->state
+                                                                                          : engine::DriftState::unknown)));
+  };
+  runners::DriftScheduler sched(cfg, ws2, so);
+  sched.start();
+  for (int i = 0; i < 600; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (scanned.size() >= 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  sched.stop();
+  CHECK(scanned == std::vector<std::string>{"dev missing", "staging in_sync", "prod missing"});
+  CHECK(ws2->renderer->stats().renders == 2);
+  queue::FleetStore store(queue::RedisUrl::parse(cfg.redis_url).value(), so.queue.key_prefix);
+  for (const char* c : kClusters) {
+    auto stored = store.get(queue::FleetKind::drift, c);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->has_value());
+    CHECK((*stored)->json.find("\"release\":\"broken\",\"namespace\":\"" + ns + "\",\"state\":\"unknown\"") != std::string::npos);
+  }
 }
