@@ -37,6 +37,7 @@ struct DesiredRelease {
   std::string release_name;
   std::string namespace_;    // the release's target namespace (Helm's record lives there)
   std::string manifest;      // the render (helm template), as engine::render_request + Renderer produce
+                             // (may be left empty when `objects` below holds it)
   std::string chart_name;    // "" : not compared
   std::string chart_version; // "" : not compared
   std::string values_digest; // engine::values_digest(values_json); "" : not compared

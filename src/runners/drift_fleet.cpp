@@ -129,12 +129,20 @@ void render_jobs(Fleet& f, engine::Workspace& ws, std::atomic<size_t>& next, Ren
         rendered = core::Error(core::errc::internal, std::string("the render failed: ") + e.what());
       }
     }
-    std::shared_ptr<const std::vector<kube::ManifestObject>> objects;
-    if (rendered) objects = engine::split_objects(rendered->manifest, job.slots.front()->release->id());
     std::vector<engine::DesiredRelease> made;
-    for (Slot* s : job.slots) {
-      made.push_back(engine::desired_release(*s->release, s->request, rendered));
-      made.back().objects = objects;
+    try {
+      std::shared_ptr<const std::vector<kube::ManifestObject>> objects;
+      if (rendered) objects = engine::split_objects(rendered->manifest, job.slots.front()->release->id());
+      for (Slot* s : job.slots) {
+        made.push_back(engine::desired_release(*s->release, s->request, rendered));
+        // The objects are the render, once for all clusters; the text is not kept once per cluster.
+        if (objects) made.back().manifest.clear();
+        made.back().objects = objects;
+      }
+    } catch (const std::exception& e) {
+      made.clear();
+      core::Result<render::RenderResult> failed(core::Error(core::errc::internal, std::string("the render failed: ") + e.what()));
+      for (Slot* s : job.slots) made.push_back(engine::desired_release(*s->release, s->request, failed));
     }
     std::lock_guard lock(f.mu);
     for (size_t i = 0; i < job.slots.size(); ++i) job.slots[i]->desired = std::move(made[i]);
