@@ -4,8 +4,9 @@
 // cached renderer), the cluster opened with the preview credential (read and dry-run only), Helm's records
 // read from every namespace, engine::detect_drift with the cluster's ignore rules and a redactor of the
 // releases' Secret values, engine::read_inventory. Both results go to queue::FleetStore with the time.
-// Never throws: a cluster that cannot be reached or opened gives an inventory with reachable=false and a
-// drift whose error says why.
+// Several clusters are scanned together by runners/drift_fleet.hpp (each shared render once); this is its
+// one-cluster form. Never throws: a cluster that cannot be reached or opened gives an inventory with
+// reachable=false and a drift whose error says why.
 #include <cstdint>
 #include <memory>
 #include <string>
