@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,7 +44,7 @@ struct Job {
 struct Fleet {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<engine::Change> changes;  // the releases the slots point into
+  std::vector<std::unique_ptr<engine::Change>> changes;  // per cluster: the releases its slots point into
   std::vector<ClusterScan> clusters;
   std::vector<std::vector<Slot>> slots;  // per cluster, in declaration order
   std::vector<Job> jobs;
@@ -53,8 +52,9 @@ struct Fleet {
   std::atomic<size_t> waiting{0};  // clusters that may still wait for a render
 };
 
-// The deploy branch of one repository, read and discovered once for its scanned clusters (idx), each
-// release's render request made and keyed. An error: the head could not be read (every cluster says why).
+// The deploy branch of one repository, fetched once for its scanned clusters (idx), then each cluster
+// discovered on its own (its paths, as a scan of that one cluster would), the clusters in parallel, and
+// each release's render request made. An error: that cluster's releases could not be read (it says why).
 void discover_repo(Fleet& f, const config::Repo& rc, const std::vector<size_t>& idx, engine::Workspace& ws) {
   auto fail = [&](const std::string& why) {
     for (size_t i : idx) f.clusters[i].head_error = why;
@@ -63,32 +63,50 @@ void discover_repo(Fleet& f, const config::Repo& rc, const std::vector<size_t>& 
   if (!repo) return fail("fetching " + core::redact_url(rc.url) + ": " + repo.error().message);
   auto head = repo->resolve("refs/heads/" + rc.deploy_branch);
   if (!head) return fail("deploy branch " + rc.deploy_branch + ": " + head.error().message);
-  std::vector<release::ClusterSpec> specs;
-  for (auto& s : engine::cluster_specs(rc)) {
-    if (std::any_of(idx.begin(), idx.end(), [&](size_t i) { return f.clusters[i].config->name == s.name; })) {
-      specs.push_back(std::move(s));
-    }
-  }
+  const auto specs = engine::cluster_specs(rc);
+  const auto remote_urls = repo->remote_urls();
   engine::TenantRepos tenants(*ws.mirrors, rc.egress);
-  auto dopt = engine::discover_options(std::move(specs), ws.cache_root, *ws.renderer, &rc);
-  dopt.cache = ws.doc_cache;
-  dopt.open_source = [&tenants](const std::string& url) { return tenants.open(url); };
-  dopt.remote_urls = repo->remote_urls();
-  auto change = engine::discover_commit(*repo, *head, dopt);
-  if (!change) return fail(change.error().message);
-  const auto& releases = f.changes.emplace_back(std::move(*change)).at_head.releases;
-  engine::ChartSources src{&*repo, *head, ws.mirrors.get(), ws.trees_dir(), rc.egress};
-  for (size_t i : idx) {
-    auto& c = f.clusters[i];
-    c.scan.commit = *head;
-    for (const auto& r : releases) {
-      if (r.cluster != c.config->name) continue;
-      engine::add_release_secrets(c.redactor, r, rc.sensitive_values);
-      Slot& s = f.slots[i].emplace_back();
-      s.release = &r;
-      if (r.errors.empty()) s.request = engine::render_request(r, src);
+  const engine::ChartSources src{&*repo, *head, ws.mirrors.get(), ws.trees_dir(), rc.egress};
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k = next++; k < idx.size(); k = next++) {
+      const size_t i = idx[k];
+      ClusterScan& c = f.clusters[i];
+      try {
+        std::vector<release::ClusterSpec> mine;
+        for (const auto& sp : specs) {
+          if (sp.name == c.config->name) mine.push_back(sp);
+        }
+        auto dopt = engine::discover_options(std::move(mine), ws.cache_root, *ws.renderer, &rc);
+        dopt.cache = ws.doc_cache;
+        dopt.open_source = [&tenants](const std::string& url) { return tenants.open(url); };
+        dopt.remote_urls = remote_urls;
+        auto change = engine::discover_commit(*repo, *head, dopt);
+        if (!change) {
+          c.head_error = change.error().message;
+          continue;
+        }
+        f.changes[i] = std::make_unique<engine::Change>(std::move(*change));
+        c.scan.commit = *head;
+        for (const auto& r : f.changes[i]->at_head.releases) {
+          if (r.cluster != c.config->name) continue;
+          engine::add_release_secrets(c.redactor, r, rc.sensitive_values);
+          Slot& s = f.slots[i].emplace_back();
+          s.release = &r;
+          if (r.errors.empty()) s.request = engine::render_request(r, src);
+        }
+      } catch (const std::exception& e) {
+        c.head_error = std::string("drift scan failed: ") + e.what();
+        f.slots[i].clear();
+      }
     }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min<size_t>(idx.size(), std::max(1u, std::thread::hardware_concurrency())); ++t) {
+    threads.emplace_back(work);
   }
+  work();
+  for (auto& t : threads) t.join();
 }
 
 // Every slot keyed to its render; jobs in release order across the clusters (the first release of every
@@ -162,6 +180,7 @@ std::vector<DriftScan> scan_clusters(const std::vector<ScanTarget>& targets, eng
   Fleet f;
   f.clusters.resize(targets.size());
   f.slots.resize(targets.size());
+  f.changes.resize(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) init_cluster(f.clusters[i], *targets[i].first, *targets[i].second, ws);
   RenderCounts counts;
   // The clusters' own reads start now; their comparisons wait for the set-up below, then for renders.
@@ -219,20 +238,6 @@ std::vector<DriftScan> scan_clusters(const std::vector<ScanTarget>& targets, eng
   std::vector<DriftScan> out;
   for (auto& c : f.clusters) out.push_back(finish_cluster(c));
   if (counts_out != nullptr) *counts_out = counts;
-  return out;
-}
-
-std::string scan_costs(const RenderCounts& r, const std::vector<DriftScan>& scans) {
-  std::string out = "renders: " + std::to_string(r.keys) + " distinct for " + std::to_string(r.releases) + " releases, " +
-                    std::to_string(r.rendered) + " helm runs, " + std::to_string(r.cache_hits) + " cached, " +
-                    std::to_string(r.failed) + " failed, last at " + std::to_string(r.last_ms) + " ms\n";
-  for (const auto& s : scans) {
-    const auto& q = s.requests;
-    out += s.cluster + ": " + std::to_string(q.total) + " requests: " + std::to_string(q.gets) + " GET, " +
-           std::to_string(q.list_pages) + " list pages (" + std::to_string(q.list_hits) + " objects listed, " +
-           std::to_string(q.rereads) + " read again), " + std::to_string(q.dry_runs) + " dry-runs, " +
-           std::to_string(q.connections) + " connections, " + std::to_string(s.duration_ms) + " ms\n";
-  }
   return out;
 }
 

@@ -33,4 +33,18 @@ std::string scan_summary(const DriftScan& scan) {
   return line;
 }
 
+std::string scan_costs(const RenderCounts& r, const std::vector<DriftScan>& scans) {
+  std::string out = "renders: " + std::to_string(r.keys) + " distinct for " + std::to_string(r.releases) + " releases, " +
+                    std::to_string(r.rendered) + " helm runs, " + std::to_string(r.cache_hits) + " cached, " +
+                    std::to_string(r.failed) + " failed, last at " + std::to_string(r.last_ms) + " ms\n";
+  for (const auto& s : scans) {
+    const auto& q = s.requests;
+    out += s.cluster + ": " + std::to_string(q.total) + " requests: " + std::to_string(q.gets) + " GET, " +
+           std::to_string(q.list_pages) + " list pages (" + std::to_string(q.list_hits) + " objects listed, " +
+           std::to_string(q.rereads) + " read again), " + std::to_string(q.dry_runs) + " dry-runs, " +
+           std::to_string(q.connections) + " connections, " + std::to_string(s.duration_ms) + " ms\n";
+  }
+  return out;
+}
+
 }  // namespace helmgate::runners
