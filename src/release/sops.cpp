@@ -32,7 +32,51 @@ std::string str(const YAML::Node& m, const char* key) {
   return n && n.IsScalar() ? n.Scalar() : std::string();
 }
 
+// std::regex backtracks (Go's RE2 does not): a pattern from Git with a quantified group that itself holds
+// a quantifier or an alternation ((a*)*, (a|aa)+) could take exponential time. Those, backreferences and
+// long patterns are refused; plain rules such as ^(data|stringData)$ or password pass.
+bool backtracking_safe(const std::string& p) {
+  if (p.size() > 256) return false;
+  std::vector<bool> risky(1, false);  // per open group: holds a quantifier or an alternation
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 < p.size() && p[i + 1] >= '1' && p[i + 1] <= '9') return false;  // backreference
+      ++i;
+      continue;
+    }
+    if (c == '[') {  // a class: skip to its end
+      size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') ++j;
+      if (j < p.size() && p[j] == ']') ++j;
+      while (j < p.size() && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
+      i = j;
+      continue;
+    }
+    const bool quant = c == '*' || c == '+' || c == '?' || c == '{';
+    if (c == '(') {
+      risky.push_back(false);
+    } else if (c == ')') {
+      if (risky.size() < 2) return false;
+      const bool inner = risky.back();
+      risky.pop_back();
+      const bool quantified = i + 1 < p.size() && (p[i + 1] == '*' || p[i + 1] == '+' || p[i + 1] == '?' || p[i + 1] == '{');
+      if (quantified && inner) return false;
+      risky.back() = risky.back() || inner || quantified;
+    } else if (quant || c == '|') {
+      risky.back() = true;
+    }
+  }
+  return risky.size() == 1;
+}
+
 bool compile(const std::string& pattern, const char* key, std::optional<std::regex>& out, std::string& error) {
+  if (!backtracking_safe(pattern)) {
+    error = std::string("sops.") + key + " is longer than 256 characters, or repeats a group that holds a repetition, "
+            "an alternation or a backreference, which helmgate refuses (a regular expression from Git must run in "
+            "bounded time); simplify it";
+    return false;
+  }
   try {
     out.emplace(pattern, std::regex::ECMAScript);
     return true;
@@ -127,8 +171,11 @@ bool data_key(const Metadata& md, const Keys& keys, std::string& key, std::strin
   std::vector<std::string> held;
   for (const auto& id : keys.age) held.push_back(id.recipient);
   if (keys.age.empty()) {
-    error = "no age key is configured (sops.age_keys in the server configuration; SOPS_AGE_KEY or SOPS_AGE_KEY_FILE for the "
-            "CLI); the file's recipients are " + join(listed);
+    error = "helmgate holds no age key (" +
+            (keys.sources.empty() ? std::string("configure sops.age_keys in the server configuration; SOPS_AGE_KEY or "
+                                                "SOPS_AGE_KEY_FILE for the CLI")
+                                  : join(keys.sources)) +
+            "); the file's recipients are " + join(listed);
     return false;
   }
   for (const auto& r : md.age) {

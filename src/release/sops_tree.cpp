@@ -293,6 +293,10 @@ class Walker {
         }
         const std::string key = kv.first.Scalar();
         if (top && key == "sops") continue;
+        if (key.size() > 1024 && (rules_.encrypted_regex || rules_.unencrypted_regex)) {
+          error_ = "a key under " + dotted(path) + " is longer than 1024 characters (not matched against sops's regex)";
+          return n;
+        }
         path.push_back(key);
         bool unused = false;
         YAML::Node v = node(kv.second, path, depth + 1, false, unused);

@@ -307,3 +307,17 @@ TEST_CASE("SOPS_AGE_KEY and SOPS_AGE_KEY_FILE are read as sops reads them") {
   ::unsetenv("SOPS_AGE_KEY_FILE");
   CHECK(missing.error.find("SOPS_AGE_KEY_FILE") != std::string::npos);
 }
+
+TEST_CASE("a regular expression that could backtrack for ever is refused before it runs") {
+  auto k = test::age_keygen();
+  test::SopsScratch s;
+  const std::string enc = test::sops_encrypt(s, "r.yaml", "data:\n  x: canary-regex-1\n", {k.recipient},
+                                             {"--encrypted-regex", "^(data|stringData)$"});
+  REQUIRE(decrypt(enc, keys_of({k})).ok);
+  for (const std::string bad : {"(a*)*b", "(a|aa)+$", "((x+))+", "(a)\\1"}) {
+    INFO(bad);
+    auto d = decrypt(replace_once(enc, "encrypted_regex: .*", "encrypted_regex: '" + bad + "'"), keys_of({k}), "r.yaml");
+    CHECK_FALSE(d.ok);
+    CHECK(d.error.find("bounded time") != std::string::npos);
+  }
+}
