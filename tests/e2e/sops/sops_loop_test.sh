@@ -5,8 +5,8 @@
 #   * releases/dev: a HelmRelease whose valuesFrom Secret is SOPS-encrypted (encrypted_regex data|stringData,
 #     two recipients, helmgate holds the second), and a Flux Kustomization with spec.decryption applying
 #   * apps/: a HelmRelease whose spec.values are SOPS-encrypted (a JSON-typed int and a "1.10" string).
-# A PR rotates the Secret's canary: the preview names the changed key (names only) and no canary; the
-# merge applies, and the objects on the dev API server hold the plaintext (types kept); no canary in any
+# The base (sopsapp) is installed first; a PR rotates the Secret's canary and adds apps/: the preview names
+# the changed key (names only) and no canary; the merge applies, and the objects on the dev API server hold the plaintext (types kept); no canary in any
 # comment, jobs API answer, Redis key or log. Then a PR with a tampered value and one encrypted for a key
 # helmgate does not hold: the preview fails naming the MAC and the recipients. Needs
 # `eval "$(scripts/testenv env)"`.
@@ -86,6 +86,43 @@ sops_enc() {  # sops_enc <recipients> <file> [flags...]: encrypts the file in pl
 }
 
 # --- the repository
+flux_apps() {  # a Flux Kustomization with spec.decryption, and the path it applies
+cat >"$T/repo/releases/dev/flux.yaml" <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  decryption:
+    provider: sops
+    secretRef: {name: sops-age}
+YAML
+cat >"$T/repo/apps/ksapp.yaml" <<YAML
+apiVersion: helm.fluxcd.io/v1
+kind: HelmRelease
+metadata:
+  name: ksapp
+  namespace: $NS
+spec:
+  releaseName: ksapp
+  chart:
+    git: $CLONE_URL
+    path: charts/echo
+    ref: main
+  values:
+    token: $CANARY3
+    port: 8080
+    tag: "1.10"
+YAML
+sops_enc "$HELD" "$T/repo/apps/ksapp.yaml" --encrypted-regex '^values$'
+  grep -q "$CANARY3" "$T/repo/apps/ksapp.yaml" && fail "sops left the Kustomization canary in clear"
+  return 0
+}
 mkdir -p "$T/repo/charts/echo/templates" "$T/repo/releases/dev" "$T/repo/apps"
 printf 'apiVersion: v2\nname: echo\nversion: 0.1.0\n' >"$T/repo/charts/echo/Chart.yaml"
 cat >"$T/repo/charts/echo/templates/cm.yaml" <<'YAML'
@@ -131,41 +168,7 @@ YAML
   sops_enc "$OTHER,$HELD" "$T/repo/releases/dev/secret.yaml" --encrypted-regex '^(data|stringData)$'
 }
 secret "$CANARY1"
-cat >"$T/repo/releases/dev/flux.yaml" <<YAML
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef: {kind: GitRepository, name: flux-system}
-  decryption:
-    provider: sops
-    secretRef: {name: sops-age}
-YAML
-cat >"$T/repo/apps/ksapp.yaml" <<YAML
-apiVersion: helm.fluxcd.io/v1
-kind: HelmRelease
-metadata:
-  name: ksapp
-  namespace: $NS
-spec:
-  releaseName: ksapp
-  chart:
-    git: $CLONE_URL
-    path: charts/echo
-    ref: main
-  values:
-    token: $CANARY3
-    port: 8080
-    tag: "1.10"
-YAML
-sops_enc "$HELD" "$T/repo/apps/ksapp.yaml" --encrypted-regex '^values$'
 grep -q "$CANARY1" "$T/repo/releases/dev/secret.yaml" && fail "sops left the canary in clear"
-grep -q "$CANARY3" "$T/repo/apps/ksapp.yaml" && fail "sops left the Kustomization canary in clear"
 git init -q -b main "$T/repo"
 git_ add -A && git_ commit -qm "fleet: SOPS-encrypted values"
 
@@ -209,7 +212,8 @@ api POST "/repos/$OWNER/$REPO/hooks" "{\"type\":\"gitea\",\"active\":true,\"bran
 # --- 1. a PR rotating the canary: the preview names the changed key, never a value
 git_ checkout -qb rotate
 secret "$CANARY2"
-git_ commit -qam "rotate the SOPS canary"
+flux_apps
+git_ add -A && git_ commit -qm "rotate the SOPS canary; apps/ through a Flux Kustomization with spec.decryption"
 HEAD1=$(git_ rev-parse HEAD)
 git_ push -q origin rotate
 PR=$(api POST "/repos/$OWNER/$REPO/pulls" '{"head":"rotate","base":"main","title":"sops: rotate"}' | json 'd["number"]')
@@ -217,6 +221,7 @@ line=$(wait_for 120 "${HEAD1:0:12}" preview_comments "$PR") || fail "no preview 
 grep -q "sopsapp" <<<"$line" || fail "the preview does not name sopsapp: ${line:0:3000}"
 grep -q "SOPS-encrypted values changed" <<<"$line" || fail "the preview does not say which SOPS values changed: ${line:0:3000}"
 grep -q "stringData.values.yaml" <<<"$line" || fail "the preview does not name the changed key: ${line:0:3000}"
+grep -q "sopsapp-values" <<<"$line" || fail "the preview does not show the rendered ConfigMap holding the values (nothing to redact): ${line:0:3000}"
 echo "ok: the preview names the changed SOPS key"
 
 # --- 2. merge: apply; the objects on the cluster hold the plaintext, typed
