@@ -17,8 +17,11 @@ namespace typed = release::typed;
 
 namespace {
 
-const char* kValues = R"(app:
+const char* kValues = R"(# a comment sops encrypts too
+app:
+  # another one, inside a map
   name: demo
+  created: 2024-01-02T03:04:05Z
   replicas: 3
   ratio: 0.25
   version_float: 1.10
@@ -148,6 +151,12 @@ metadata:
   namespace: team-a
   labels:
     replicas: "3"
+  annotations:
+    created: 2024-01-02T03:04:05Z
+    day: 2024-1-2
+    count: 0x1F
+    ratio: 1.50
+    flag: True
 type: Opaque
 stringData:
   values.yaml: |
@@ -161,7 +170,11 @@ data:
   auto d = decrypt(enc, keys_of({k}));
   INFO(d.error);
   REQUIRE(d.ok);
-  CHECK(typed::to_json(typed_of(d.doc)) == typed::to_json(typed_text(secret)));
+  // sops itself writes the unencrypted date 2024-1-2 back as a timestamp: its own decryption is the oracle.
+  CHECK(typed::to_json(typed_of(d.doc)) == typed::to_json(typed_text(test::sops_decrypt(s, "again.yaml", enc, k.identity))));
+  CHECK(d.doc["stringData"]["values.yaml"].Scalar() == "password: canary-regex-44e1\nreplicas: 2\n");
+  // Unencrypted values stay as the file holds them (sops wrote 0x1F as 31).
+  CHECK(d.doc["metadata"]["annotations"]["count"].Scalar() == YAML::Load(enc)["metadata"]["annotations"]["count"].Scalar());
   CHECK(d.secrets.size() == 2);
   CHECK(std::find(d.paths.begin(), d.paths.end(), "stringData.values.yaml") != d.paths.end());
   CHECK(std::find(d.paths.begin(), d.paths.end(), "data.token") != d.paths.end());
