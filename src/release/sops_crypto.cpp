@@ -25,6 +25,16 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 
+// Fetched once: OpenSSL 3 looks an algorithm up in its providers at every implicit EVP_aes_256_gcm() init,
+// which costs more than decrypting a short value.
+const EVP_CIPHER* cipher(const char* name) {
+  static EVP_CIPHER* aes = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  static EVP_CIPHER* chacha = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  const std::string_view n(name);
+  if (n == "AES-256-GCM") return aes != nullptr ? aes : EVP_aes_256_gcm();
+  return chacha != nullptr ? chacha : EVP_chacha20_poly1305();
+}
+
 const unsigned char* u(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // An AEAD open: cipher with key, nonce of nonce.size() bytes, aad, ciphertext, tag.
@@ -115,7 +125,7 @@ Key32 hmac_sha256(std::string_view key, std::string_view data) {
 
 std::optional<std::string> chacha20poly1305_open(const Key32& key, std::string_view nonce12, std::string_view sealed) {
   if (nonce12.size() != 12 || sealed.size() < 16) return std::nullopt;
-  return aead_open(EVP_chacha20_poly1305(),
+  return aead_open(cipher("ChaCha20-Poly1305"),
                    std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), nonce12,
                    sealed.substr(0, sealed.size() - 16), sealed.substr(sealed.size() - 16), {});
 }
@@ -123,7 +133,7 @@ std::optional<std::string> chacha20poly1305_open(const Key32& key, std::string_v
 std::optional<std::string> aes256gcm_open(std::string_view key32, std::string_view nonce, std::string_view ciphertext,
                                           std::string_view tag16, std::string_view aad) {
   if (key32.size() != 32 || nonce.empty() || nonce.size() > 128) return std::nullopt;
-  return aead_open(EVP_aes_256_gcm(), key32, nonce, ciphertext, tag16, aad);
+  return aead_open(cipher("AES-256-GCM"), key32, nonce, ciphertext, tag16, aad);
 }
 
 Sha512::Sha512() : ctx_(EVP_MD_CTX_new()) {
