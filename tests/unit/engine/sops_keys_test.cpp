@@ -27,7 +27,7 @@ bool has(const std::vector<std::string>& v, const std::string& part) {
 }
 }  // namespace
 
-TEST_CASE("sops keys: from a variable and a 0600 file; unset, missing, open to others and malformed are named", "[unit][engine]") {
+TEST_CASE("sops keys: from a variable and a 0600 file, and unset, missing, open to others and malformed ones named", "[unit][engine]") {
   const auto dir = std::filesystem::temp_directory_path() / ("hg-sops-keys-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto good = dir / "keys.txt", open = dir / "open.txt";
