@@ -55,10 +55,14 @@ std::vector<std::string> ignored_paths(const std::vector<config::DriftIgnore>& r
 }
 
 std::vector<std::pair<std::string, std::string>> hpa_targets(const std::string& manifest) {
-  std::vector<std::pair<std::string, std::string>> out;
   auto objs = kube::split_manifest(manifest, "manifest");
-  if (!objs) return out;
-  for (const auto& m : *objs) {
+  if (!objs) return {};
+  return hpa_targets(*objs);
+}
+
+std::vector<std::pair<std::string, std::string>> hpa_targets(const std::vector<kube::ManifestObject>& objects) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& m : objects) {
     if (m.ref.kind != "HorizontalPodAutoscaler") continue;
     try {
       YAML::Node n = core::yaml::load(m.yaml, core::yaml::Source::rendered);
@@ -123,6 +127,12 @@ ReleaseDrift classify_record(const DesiredRelease& desired, const std::optional<
 
 ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease>& desired,
                           const core::Result<kube::HelmRecords>& records, const DriftOptions& o) {
+  return detect_drift(client, desired, [&desired](size_t i) -> const DesiredRelease& { return desired[i]; }, records, o);
+}
+
+ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease>& desired,
+                          const std::function<const DesiredRelease&(size_t)>& ready,
+                          const core::Result<kube::HelmRecords>& records, const DriftOptions& o) {
   ClusterDrift out;
   out.cluster = client != nullptr ? client->cluster() : std::string();
   out.observed_at = core::utc_now_rfc3339();
@@ -145,7 +155,7 @@ ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < desired.size(); i = next++) {
-      const auto& want = desired[i];
+      const auto& want = ready(i);
       std::optional<kube::HelmRecord> rec;
       if (auto it = by_key.find({want.namespace_, want.release_name}); it != by_key.end()) rec = *it->second;
       ReleaseDrift r = classify_record(want, rec);

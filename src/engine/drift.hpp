@@ -13,6 +13,9 @@
 //   unknown   it could not be told (the record or the live objects could not be read): `error` says why.
 // Ignore rules are data (config::DriftIgnore): fields a controller owns are removed from both sides
 // before they are compared; /spec/replicas of a workload an HPA of the same release scales is always.
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,10 +37,14 @@ struct DesiredRelease {
   std::string release_name;
   std::string namespace_;    // the release's target namespace (Helm's record lives there)
   std::string manifest;      // the render (helm template), as engine::render_request + Renderer produce
+                             // (may be left empty when `objects` below holds it)
   std::string chart_name;    // "" : not compared
   std::string chart_version; // "" : not compared
   std::string values_digest; // engine::values_digest(values_json); "" : not compared
   std::string render_error;  // the release could not be rendered: its state is unknown
+  // The manifest split into objects, made once per render and shared by every cluster that declares the
+  // same release (drift_desired.hpp: prepare_objects); null: live_drift splits `manifest` itself.
+  std::shared_ptr<const std::vector<kube::ManifestObject>> objects;
 };
 
 struct DriftedResource {
@@ -66,6 +73,16 @@ struct ClusterDrift {
   bool needs_attention() const;        // anything but in_sync
 };
 
+class LiveReads;  // engine/drift_reads.hpp
+
+// What the live comparison of a cluster asked the API server (counted as it goes).
+struct DriftCounters {
+  std::atomic<size_t> gets{0};       // single-object GETs
+  std::atomic<size_t> dry_runs{0};   // server-side apply dry-runs
+  std::atomic<size_t> list_hits{0};  // live objects read from a list of their namespace and type
+  std::atomic<size_t> rereads{0};    // GETs after a dry-run answer showed the listed object had changed
+};
+
 struct DriftOptions {
   std::vector<config::DriftIgnore> ignore;
   bool ignore_hpa_replicas = true;  // /spec/replicas of a workload an HPA of the release targets
@@ -73,6 +90,9 @@ struct DriftOptions {
   size_t concurrency = 4;           // releases compared at once
   bool live = true;                 // false: Helm's records only (no dry-run)
   int context_lines = 3;
+  // Live objects read by list per namespace and type (null: a GET per object). The cluster's own.
+  LiveReads* reads = nullptr;
+  DriftCounters* counters = nullptr;  // null: not counted
 };
 
 // The ignore rules that apply to one object: each matching rule's paths, plus /spec/replicas when an HPA
@@ -81,6 +101,7 @@ std::vector<std::string> ignored_paths(const std::vector<config::DriftIgnore>& r
                                        std::string_view namespace_, std::string_view name);
 // (kind, name) of the workloads the HorizontalPodAutoscalers of a manifest scale.
 std::vector<std::pair<std::string, std::string>> hpa_targets(const std::string& manifest);
+std::vector<std::pair<std::string, std::string>> hpa_targets(const std::vector<kube::ManifestObject>& objects);
 
 // The record-level verdict alone (no cluster access): missing, failed, chart/values drift, else in_sync.
 ReleaseDrift classify_record(const DesiredRelease& desired, const std::optional<kube::HelmRecord>& record);
@@ -94,6 +115,12 @@ core::Result<std::vector<DriftedResource>> live_drift(kube::Client& client, cons
 // records: Helm's records as engine::read_release_records returns them (an error there: every declared
 // release is unknown and the error says why).
 ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease>& desired,
+                          const core::Result<kube::HelmRecords>& records, const DriftOptions& options);
+// The same verdict while the releases are still being rendered: `declared` names them (id, release_name,
+// namespace_; nothing else is read from it), ready(i) blocks until release i is rendered and returns it.
+// Releases are compared in order as they become ready, options.concurrency at a time.
+ClusterDrift detect_drift(kube::Client* client, const std::vector<DesiredRelease>& declared,
+                          const std::function<const DesiredRelease&(size_t)>& ready,
                           const core::Result<kube::HelmRecords>& records, const DriftOptions& options);
 
 // The releases a remediation may apply now: drifted ones (not missing, failed or extra: those need a

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/redact.hpp"
 #include "core/yaml_bounded.hpp"
 #include "engine/release_records.hpp"
 
@@ -86,6 +87,26 @@ DesiredRelease desired_release(const release::Release& r, const core::Result<ren
   d.values_digest = values_digest(r.values_json);
   d.manifest = rendered->manifest;
   return d;
+}
+
+std::string render_share_key(const render::RenderRequest& req) {
+  const auto& c = req.chart;
+  std::string m = "drift-render-v1";
+  for (const std::string* part : {&c.content_id, &c.url, &c.chart, &c.version, &c.digest, &req.release_name, &req.namespace_,
+                                  &req.kube_version, &req.post_render_kustomization}) {
+    m += "\n" + std::to_string(part->size()) + ":" + *part;
+  }
+  m += "\n" + std::to_string(static_cast<int>(c.origin)) + (req.skip_schema_validation ? "s" : "-");
+  // A directory without a content id is its own chart (the renderer hashes its files).
+  if (c.content_id.empty()) m += "\ndir:" + c.dir;
+  m += "\nvalues:" + core::sha256_hex(req.values_json);
+  return core::sha256_hex(m);
+}
+
+std::shared_ptr<const std::vector<kube::ManifestObject>> split_objects(const std::string& manifest, const std::string& id) {
+  auto objs = kube::split_manifest(manifest, "render of " + id);
+  if (!objs) return nullptr;
+  return std::make_shared<const std::vector<kube::ManifestObject>>(std::move(*objs));
 }
 
 }  // namespace helmgate::engine

@@ -256,7 +256,7 @@ core::Result<Response> Client::request(std::string_view method, const std::strin
       conn = std::move(*c);
     }
     bool keep_alive = false;
-    auto r = exchange(*conn, method, target, body, content_type, keep_alive);
+    auto r = (++requests_, exchange(*conn, method, target, body, content_type, keep_alive));
     if (!r) {
       // The server may have closed an idle keep-alive connection: one retry on a fresh connection.
       if (reused) continue;

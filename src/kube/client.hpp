@@ -3,6 +3,7 @@
 // authentication, keep-alive connections in a small pool so parallel callers do not handshake per
 // request, cached API discovery, GET of live objects and server-side apply (optionally dry-run).
 // Thread-safe: any number of threads may share one Client.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -102,6 +103,8 @@ class Client {
 
   // Connections opened so far (keep-alive makes this much smaller than the request count).
   size_t connections_opened() const;
+  // HTTP requests sent so far (a retry on a fresh connection counts twice).
+  size_t requests_sent() const { return requests_.load(); }
 
  private:
   struct Connection;
@@ -127,6 +130,7 @@ class Client {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
   size_t opened_ = 0;
+  std::atomic<size_t> requests_{0};
   std::map<std::string, GroupVersion> discovery_;
 };
 

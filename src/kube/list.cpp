@@ -23,7 +23,8 @@ std::string list_target(const ListRequest& req, const std::string& continue_toke
 }
 
 core::Result<void> list_objects(Client& client, const ListRequest& req,
-                                const std::function<core::Result<void>(const core::json::Value& item)>& each) {
+                                const std::function<core::Result<void>(const core::json::Value& item)>& each,
+                                size_t* pages) {
   if (!req.namespace_.empty()) {
     if (auto why = core::names::namespace_name(req.namespace_); !why.empty()) {
       return core::Error(core::errc::bad_request,
@@ -34,6 +35,7 @@ core::Result<void> list_objects(Client& client, const ListRequest& req,
   size_t seen = 0;
   for (int page = 0;; ++page) {
     auto r = client.request("GET", list_target(req, token));
+    if (pages != nullptr) ++*pages;
     if (!r) return r.error();
     if (r->status != 200) {
       std::string msg = "cluster " + client.cluster() + ": list " + req.describe() + ": " + std::to_string(r->status);

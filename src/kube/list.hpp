@@ -28,9 +28,11 @@ struct ListRequest {
 std::string list_target(const ListRequest& req, const std::string& continue_token);
 
 // Calls `each` for every item of every page, in the server's order. A failure of `each` stops the list
-// and is returned. Errors name the cluster, the collection and the server's answer.
+// and is returned. Errors name the cluster, the collection and the server's answer. pages (when given)
+// counts the requests made.
 core::Result<void> list_objects(Client& client, const ListRequest& req,
-                                const std::function<core::Result<void>(const core::json::Value& item)>& each);
+                                const std::function<core::Result<void>(const core::json::Value& item)>& each,
+                                size_t* pages = nullptr);
 
 // Small helpers over an item.
 std::string str_at(const core::json::Value& v, std::string_view dotted);

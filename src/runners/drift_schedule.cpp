@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runners/drift_fleet.hpp"
 #include "runners/drift_signals.hpp"
 
 namespace helmgate::runners {
@@ -55,11 +56,15 @@ void DriftScheduler::loop() {
   const auto clusters = drift_clusters(cfg_);
   spdlog::info("drift schedule started: {} cluster(s), owner {}", clusters.size(), opt_.owner);
   for (;;) {
-    for (const auto& [repo, cluster] : clusters) {
+    // The clusters whose lease this process took now are scanned together: a release several of them
+    // declare alike is rendered once (runners/drift_fleet.hpp).
+    std::vector<ScanTarget> due;
+    for (const auto& target : clusters) {
       {
         std::lock_guard lock(mu_);
         if (stopping_) return;
       }
+      const auto* cluster = target.second;
       const auto jitter = cluster->drift.jitter.count();
       std::chrono::milliseconds lease = cluster->drift.interval +
                                         std::chrono::milliseconds(jitter > 0 ? static_cast<int64_t>(rng() % (jitter + 1)) : 0);
@@ -68,7 +73,11 @@ void DriftScheduler::loop() {
         spdlog::warn("drift schedule: cluster {}: {}", cluster->name, taken.error().message);
         continue;
       }
-      if (*taken) scan_now(*repo, *cluster);
+      if (*taken) due.push_back(target);
+    }
+    if (!due.empty()) {
+      auto scans = scan_clusters(due, *ws_);
+      for (size_t i = 0; i < due.size(); ++i) record(*due[i].first, *due[i].second, std::move(scans[i]), nullptr);
     }
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, opt_.tick, [this] { return stopping_; })) return;
@@ -76,7 +85,10 @@ void DriftScheduler::loop() {
 }
 
 DriftScan DriftScheduler::scan_now(const config::Repo& repo, const config::Cluster& cluster, ScanFollowUp* out) {
-  auto scan = scan_cluster(repo, cluster, *ws_);
+  return record(repo, cluster, scan_cluster(repo, cluster, *ws_), out);
+}
+
+DriftScan DriftScheduler::record(const config::Repo& repo, const config::Cluster& cluster, DriftScan scan, ScanFollowUp* out) {
   std::string previous;
   if (auto prev = store_->get(queue::FleetKind::drift, cluster.name); prev && prev->has_value()) previous = (*prev)->json;
   if (auto st = store_scan(*store_, scan, wall_ms()); !st) {

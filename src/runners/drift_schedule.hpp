@@ -1,9 +1,10 @@
 #pragma once
 // The drift schedule (issue 13): a thread in every worker process that, every `tick`, tries the scan lease
 // (queue::FleetStore::take_scan) of each configured cluster with drift enabled, for the cluster's interval
-// plus a random part of its jitter. The process that takes it scans (runners/drift_runner.hpp), stores,
-// signals (runners/drift_signals.hpp) and, with drift.remediate, enqueues an apply job for the drifted
-// releases within the cluster's hourly budget. Any number of processes share one Redis without scanning a
+// plus a random part of its jitter. The process that takes it scans (runners/drift_fleet.hpp: the
+// clusters it took in one tick together, each shared render once), stores, signals
+// (runners/drift_signals.hpp) and, with drift.remediate, enqueues an apply job for the drifted releases
+// within the cluster's hourly budget. Any number of processes share one Redis without scanning a
 // cluster twice in one interval.
 #include <atomic>
 #include <chrono>
@@ -54,6 +55,8 @@ class DriftScheduler {
 
  private:
   void loop();
+  // After a scan: store, signal, remediate.
+  DriftScan record(const config::Repo& repo, const config::Cluster& cluster, DriftScan scan, ScanFollowUp* follow_up);
   ScanFollowUp follow_up(const config::Repo& repo, const config::Cluster& cluster, const DriftScan& scan,
                          const std::string& previous);
 

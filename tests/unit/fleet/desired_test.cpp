@@ -1,5 +1,7 @@
 // The desired side of the drift verdict from a discovered release, its render request and its render.
 #include <catch2/catch.hpp>
+#include <functional>
+#include <vector>
 
 #include "core/redact.hpp"
 #include "engine/drift_desired.hpp"
@@ -63,4 +65,47 @@ TEST_CASE("a desired release: names, chart, values digest, or the error that mak
   auto u = engine::desired_release(r, req, failed);
   CHECK(u.render_error == "helm template: chart not found");
   CHECK(engine::classify_record(u, std::nullopt).state == engine::DriftState::unknown);
+}
+
+TEST_CASE("render share key: the same inputs on two clusters are one render, any other input is another", "[unit][fleet]") {
+  render::RenderRequest a;
+  a.chart.origin = render::ChartOrigin::local_dir;
+  a.chart.dir = "/cache/work/trees/0123abcd";
+  a.chart.content_id = "0123abcd";
+  a.chart.shown = "charts/web (this repository)";
+  a.release_name = "web";
+  a.namespace_ = "team-a";
+  a.values_json = R"({"image":"web:1.0"})";
+  a.kube_version = "1.35.8";
+  render::RenderRequest b = a;
+  b.chart.shown = "charts/web at another path";  // only how errors name it
+  CHECK(engine::render_share_key(a) == engine::render_share_key(b));
+  std::vector<std::function<void(render::RenderRequest&)>> changes = {
+      [](auto& r) { r.chart.content_id = "4567ef01"; },
+      [](auto& r) { r.release_name = "web2"; },
+      [](auto& r) { r.namespace_ = "team-b"; },
+      [](auto& r) { r.values_json = R"({"image":"web:1.1"})"; },
+      [](auto& r) { r.kube_version = "1.34.0"; },
+      [](auto& r) { r.post_render_kustomization = "images: [{name: web, newTag: '2'}]"; },
+      [](auto& r) { r.skip_schema_validation = true; },
+      [](auto& r) { r.chart.origin = render::ChartOrigin::oci; },
+      [](auto& r) { r.chart.version = "1.0.0"; },
+      [](auto& r) { r.chart.digest = "sha256:00"; },
+      [](auto& r) { r.chart.url = "oci://registry.example/web"; },
+      [](auto& r) { r.chart.chart = "web"; },
+      // Two fields whose texts concatenate alike are still two keys.
+      [](auto& r) { r.release_name = "we"; r.namespace_ = "bteam-a"; },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    render::RenderRequest c = a;
+    changes[i](c);
+    INFO("change " << i);
+    CHECK(engine::render_share_key(c) != engine::render_share_key(a));
+  }
+  // A directory without a content id is keyed by its path.
+  render::RenderRequest d1 = a, d2 = a;
+  d1.chart.content_id.clear();
+  d2.chart.content_id.clear();
+  d2.chart.dir = "/elsewhere/web";
+  CHECK(engine::render_share_key(d1) != engine::render_share_key(d2));
 }
