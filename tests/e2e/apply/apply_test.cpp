@@ -18,6 +18,7 @@
 #include "runners/apply_runner.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "runners/tools.hpp"
+#include "engine/workspace.hpp"
 #include "support/apply_job.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
@@ -274,9 +275,12 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
     }
   };
   // No `requires` here: it orders prod after dev on purpose, and this measures the parallel case.
-  std::string all_clusters = cluster_yaml("dev", "releases/dev", kubeconfig("dev")) +
-                             cluster_yaml("staging", "releases/staging", kubeconfig("staging")) +
-                             cluster_yaml("prod", "releases/prod", kubeconfig("prod"));
+  // HELMGATE_BENCH_CONCURRENCY: the clusters' apply_concurrency (default: the configuration's default).
+  const char* conc = std::getenv("HELMGATE_BENCH_CONCURRENCY");
+  const std::string extra = conc != nullptr ? std::string(", apply_concurrency: ") + conc : std::string();
+  std::string all_clusters = cluster_yaml("dev", "releases/dev", kubeconfig("dev"), extra) +
+                             cluster_yaml("staging", "releases/staging", kubeconfig("staging"), extra) +
+                             cluster_yaml("prod", "releases/prod", kubeconfig("prod"), extra);
   auto cfg = config::load_string(config_yaml("hgbench" + kRunId, all_clusters));
   const int concurrency = cfg.repos.front().clusters.front().apply_concurrency;
   runners::ApplyRunnerOptions opt;
@@ -302,6 +306,15 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
   REQUIRE(r0.outcome.status == queue::RunOutcome::Status::succeeded);
 
   // helmgate: the change previewed (untimed, as at PR time), then the apply job timed.
+  auto self_cpu = [] {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return tv(u.ru_utime) + tv(u.ru_stime);
+  };
+  double hg_cpu = 0, hf_cpu = 0;  // of the last helmgate / helmfile run: the process's own and its children's
+  double hg_self = 0;
+  size_t hg_renders = 0;
   auto helmgate = [&](bool previewed) {
     write_all(++replicas);
     std::string c = repo.commit("values " + std::to_string(replicas));
@@ -317,9 +330,14 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
       REQUIRE(p.ok());
       REQUIRE(p->report.releases.size() == static_cast<size_t>(3 * n));
     }
+    const double cpu0 = children_cpu() + self_cpu(), self0 = self_cpu();
+    const size_t renders0 = opt.workspace->renderer->stats().renders;
     auto t = std::chrono::steady_clock::now();
     auto r = run_apply(runner, repo.dir.string(), prev, c);
     double s = seconds(t);
+    hg_cpu = children_cpu() + self_cpu() - cpu0;
+    hg_self = self_cpu() - self0;
+    hg_renders = opt.workspace->renderer->stats().renders - renders0;
     REQUIRE(r.outcome.status == queue::RunOutcome::Status::succeeded);
     for (const char* cl : clusters) {
       REQUIRE(r.outcomes[cl].size() == static_cast<size_t>(n));
@@ -333,6 +351,7 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
     const std::string values = (work / ("hf-values-" + std::to_string(++replicas) + ".yaml")).string();
     std::ofstream(values) << "replicaCount: " << replicas << "\n";
     std::vector<std::future<core::Result<process::ProcessResult>>> runs;
+    const double cpu0 = children_cpu();
     auto t = std::chrono::steady_clock::now();
     for (const char* cl : clusters) {
       const fs::path dir = work / ("helmfile-" + std::string(cl));
@@ -360,7 +379,9 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
       INFO(r->err);
       REQUIRE(r->exit_code == 0);
     }
-    return seconds(t);
+    double s = seconds(t);
+    hf_cpu = children_cpu() - cpu0;
+    return s;
   };
   // The plain loop: the same upgrades one after another; the CPU time of those helm processes.
   auto helm_loop = [&](double& cpu) {
@@ -387,11 +408,15 @@ TEST_CASE("bench: apply 10 releases x 3 clusters", "[.bench]") {
     double hg = helmgate(true);
     double hf = helmfile_sync();
     double hl = helm_loop(cpu);
-    std::snprintf(buf, sizeof buf, " helmgate%d=%.2f helmfile%d=%.2f helm%d=%.2f helmcpu%d=%.2f floor%d=%.2f", k, hg, k, hf, k,
-                  hl, k, cpu, k, cpu / cores);
+    const double hgc = hg_cpu, hfc = hf_cpu;
+    std::snprintf(buf, sizeof buf, " helmgate%d=%.2f helmfile%d=%.2f helm%d=%.2f helmcpu%d=%.2f floor%d=%.2f hgcpu%d=%.2f hfcpu%d=%.2f",
+                  k, hg, k, hf, k, hl, k, cpu, k, cpu / cores, k, hgc, k, hfc);
     out += buf;
   }
-  std::snprintf(buf, sizeof buf, " helmgate_unpreviewed=%.2f", helmgate(false));
+  std::snprintf(buf, sizeof buf, " hgself=%.2f hgrenders=%zu", hg_self, hg_renders);
+  out += buf;
+  const double unpreviewed = helmgate(false);
+  std::snprintf(buf, sizeof buf, " helmgate_unpreviewed=%.2f unpreviewed_renders=%zu unpreviewed_cpu=%.2f", unpreviewed, hg_renders, hg_cpu);
   out += buf;
   std::printf("%s\n", out.c_str());
   for (const char* cl : clusters) {
