@@ -114,7 +114,7 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
   auto env = open->helm_env(s_.ws->helm, work_ + "/helm-" + c.name, s_.opt.helm_timeout);
   ClusterResult out = cluster_result(c.name, ClusterStatus::applied, "", false);
   out.base = base;
-  ClusterReleases in{c, *repo_cfg_, spec_, *repo_, *discoveries_, *s_.ws, *state_, after_,
+  ClusterReleases in{c, *repo_cfg_, spec_, *repo_, *discoveries_, *s_.ws, *state_, open->kubeconfig, after_,
                      [this] { return ctx_.superseded(); }, [this](const std::string& line) { log(line); }};
   apply_releases(in, base, env, out);
   if (out.status == ClusterStatus::applied && out.any_release_failed()) out.status = ClusterStatus::failed;

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "engine/apply.hpp"
 #include "engine/apply_order.hpp"
 #include "engine/plan.hpp"
 #include "engine/redaction.hpp"
+#include "engine/release_records.hpp"
 #include "engine/workspace.hpp"
 #include "runners/apply_remediation.hpp"
 
@@ -20,6 +22,26 @@ namespace {
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// What helm has in the namespaces of these releases, keyed "namespace/name" like apply::list_releases:
+// the latest record of each release (helm's Secrets, as `helm list` reads them), without starting helm.
+core::Result<std::map<std::string, apply::HelmRelease>> helm_releases(const ClusterReleases& in,
+                                                                     const std::vector<release::Affected>& aff) {
+  std::set<std::string> namespaces;
+  for (const auto& a : aff) {
+    for (const release::Release* r : {a.head, a.base}) {
+      if (r != nullptr && !r->target_namespace.empty()) namespaces.insert(r->target_namespace);
+    }
+  }
+  kube::Client client(in.cluster.name, in.kubeconfig);
+  auto records = engine::read_release_records(client, {namespaces.begin(), namespaces.end()});
+  if (!records) return records.error();
+  std::map<std::string, apply::HelmRelease> out;
+  for (const auto& r : records->releases) {
+    out[r.namespace_ + "/" + r.name] = apply::HelmRelease{r.name, r.namespace_, r.status, static_cast<int>(r.revision)};
+  }
+  return out;
 }
 
 std::string object_of(const release::Affected& a) {
@@ -49,7 +71,7 @@ void apply_releases(const ClusterReleases& in, const std::string& base, const ap
 
   engine::Observed observed;
   observed.prune = in.cluster.prune;
-  auto listed = apply::list_releases(env);
+  auto listed = helm_releases(in, *aff);
   auto digests = listed ? in.state.digests(in.spec.repo, cname) : core::Result<std::map<std::string, std::string>>(listed.error());
   if (!digests) {
     out.status = ClusterStatus::failed;

@@ -1,6 +1,7 @@
 #pragma once
-// One cluster's releases within an apply job: the affected set since the base, what the cluster has (helm
-// list, the recorded digests), then per release the engine's plan (render, digest, decision) and helm
+// One cluster's releases within an apply job: the affected set since the base, what the cluster has (helm's
+// release records in the namespaces concerned, read through the API as `helm list` reads them but without a
+// helm process; the recorded digests), then per release the engine's plan (render, digest, decision) and helm
 // action, up to the cluster's apply_concurrency at once in the order dependsOn gives (engine/apply_order).
 #include <functional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "engine/apply_result.hpp"
 #include "engine/change.hpp"
 #include "git/repository.hpp"
+#include "kube/kubeconfig.hpp"
 #include "queue/apply_state.hpp"
 
 namespace helmgate::engine {
@@ -27,6 +29,7 @@ struct ClusterReleases {
   engine::Discoveries& discoveries;
   engine::Workspace& ws;
   queue::ApplyState& state;
+  const kube::Kubeconfig& kubeconfig;               // the deploy credential: helm's records are read with it
   std::string after;                               // the commit applied
   std::function<bool()> superseded;                // a newer job took over: start nothing more
   std::function<void(const std::string&)> log;     // thread-safe
