@@ -76,6 +76,9 @@ struct Cluster {
   bool auto_apply = true;
   bool prune = true;
   std::vector<std::string> requires_clusters;  // "requires": apply only after these applied the commit
+  // How many of this cluster's releases an apply runs at once (helm processes), where nothing orders
+  // them (a HelmRelease's dependsOn does). 1: one after another.
+  int apply_concurrency = 4;
   // `/helmgate apply` on a PR may deploy its head (before merge) to this cluster; off unless set.
   bool allow_pr_apply = false;
   // The preview credential (read and dry-run only): previews never use the deploy credential above.

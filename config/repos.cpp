@@ -85,7 +85,7 @@ void read_drift(const Reader& r, const YAML::Node& n, const std::string& p, Drif
 
 void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cluster& c) {
   r.expect_map(n, p, {"name", "paths", "kubeconfig", "kubeconfig_env", "kube_version", "auto_apply", "prune", "requires",
-                       "allow_pr_apply", "preview_kubeconfig", "preview_kubeconfig_env", "allow_insecure_tls",
+                       "apply_concurrency", "allow_pr_apply", "preview_kubeconfig", "preview_kubeconfig_env", "allow_insecure_tls",
                        "drift"});
   c.name = r.str(n, p, "name", "", true);
   c.paths = r.strings(n, p, "paths");
@@ -103,6 +103,7 @@ void read_cluster(const Reader& r, const YAML::Node& n, const std::string& p, Cl
   c.auto_apply = r.boolean(n, p, "auto_apply", c.auto_apply);
   c.prune = r.boolean(n, p, "prune", c.prune);
   c.requires_clusters = r.strings(n, p, "requires");
+  c.apply_concurrency = static_cast<int>(r.integer(n, p, "apply_concurrency", c.apply_concurrency, 1, 64));
   // Strictly true or false: "yes"/"on" would be easy to misread for a switch that lets a PR comment
   // deploy unmerged code.
   if (YAML::Node a = n["allow_pr_apply"]) {

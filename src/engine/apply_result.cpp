@@ -76,6 +76,7 @@ std::string ApplyResult::to_json() const {
       json::kv(w, "reason", r.reason);
       json::kv(w, "revision", static_cast<int64_t>(r.revision));
       json::kv(w, "ms", r.ms);
+      if (r.started_ms != 0) json::kv(w, "started_ms", r.started_ms);
       w.EndObject();
     }
     w.EndArray();
@@ -118,6 +119,7 @@ core::Result<ApplyResult> ApplyResult::from_json(std::string_view text) {
         rr.reason = str(r, "reason");
         rr.revision = static_cast<int>(num(r, "revision"));
         rr.ms = num(r, "ms");
+        rr.started_ms = num(r, "started_ms");
         cr.releases.push_back(std::move(rr));
       }
     }

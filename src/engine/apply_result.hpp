@@ -26,6 +26,7 @@ struct ReleaseResult {
   std::string reason;  // scrubbed
   int revision = 0;
   int64_t ms = 0;
+  int64_t started_ms = 0;  // when helm started (ms since the epoch); 0 when no helm ran for it
   // Whether the cluster may have changed: helm ran and did not fail before touching it. A failure that
   // changed nothing (a render error, a refused name) is not worth retrying until Git changes.
   bool touched = false;

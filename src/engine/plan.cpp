@@ -42,8 +42,11 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
       return p;
     }
     auto req = render_request(*r, head);
-    // Before helm says whether it installs or upgrades: the render validates unless either action skips.
-    if (req) req->skip_schema_validation = r->skip_schema_validation_install || r->skip_schema_validation_upgrade;
+    // Installed or not decides the action (apply::determine_release_action): the render validates as that
+    // action will. Also the preview's render of the head (same flag when the release existed at its base),
+    // so the apply finds it in the render cache instead of rendering again.
+    const bool installed = observed.helm.count(r->target_namespace + "/" + r->release_name) != 0;
+    if (req) req->skip_schema_validation = installed ? r->skip_schema_validation_upgrade : r->skip_schema_validation_install;
     if (!req) {
       p.failure = "chart " + r->chart.describe() + ": " + req.error().message;
       return p;

@@ -17,13 +17,20 @@ core::Result<std::unique_ptr<ForgeClient>> create(ForgeSettings settings, Client
 }
 
 constexpr std::array<ClientKind, 2> kClients = {{
-    {core::ForgeKind::github, create<github::GitHubClient>},
-    {core::ForgeKind::gitea, create<gitea::GiteaClient>},
+    {core::ForgeKind::github, create<github::GitHubClient>, true},
+    {core::ForgeKind::gitea, create<gitea::GiteaClient>, false},  // Gitea has no per-identity write limit
 }};
 
 }  // namespace
 
 std::span<const ClientKind> client_kinds() { return kClients; }
+
+LimiterOptions write_limits(core::ForgeKind kind, LimiterOptions base) {
+  for (const auto& k : kClients) {
+    if (k.kind == kind) base.windowed = base.windowed && k.write_rate_limited;
+  }
+  return base;
+}
 
 core::Result<std::unique_ptr<ForgeClient>> make_client(ForgeSettings settings, ClientDeps deps) {
   for (const auto& k : kClients) {

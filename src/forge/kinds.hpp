@@ -16,9 +16,15 @@ using ClientFactory = core::Result<std::unique_ptr<ForgeClient>> (*)(ForgeSettin
 struct ClientKind {
   core::ForgeKind kind;
   ClientFactory create;
+  // The forge limits content-creating requests per identity (GitHub's secondary limits: 80 a minute),
+  // so the identity's WriteLimiter keeps a sliding window; otherwise only the concurrency cap.
+  bool write_rate_limited;
 };
 
 std::span<const ClientKind> client_kinds();
+
+// The limiter options for an identity on a forge of this kind (base: the configured ones).
+LimiterOptions write_limits(core::ForgeKind kind, LimiterOptions base = {});
 
 // The client for settings.kind; errc::invalid_config when the settings cannot make one (no token, ...)
 // or when the kind has no client.

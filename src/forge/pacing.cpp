@@ -48,6 +48,10 @@ WriteLimiter::Permit WriteLimiter::acquire() {
     // Reserve the grant time under the lock, sleep outside it: concurrent callers queue up in order
     // and none of them holds the others while waiting.
     at = clock_->now();
+    if (!options_.windowed) {
+      ++granted_;
+      return Permit(this);
+    }
     if (!recent_.empty() && recent_.back() > at) at = recent_.back();
     if (static_cast<int>(recent_.size()) >= options_.max_writes_per_window) {
       auto oldest_in_window = recent_[recent_.size() - static_cast<size_t>(options_.max_writes_per_window)];

@@ -29,12 +29,16 @@ struct LimiterOptions {
   int max_writes_per_window = 80;
   std::chrono::milliseconds window{60'000};
   int max_concurrent = 100;
+  // false: no sliding window, only max_concurrent. For forges without GitHub's secondary limits
+  // (Gitea): pacing them to 80 writes a minute held a job's worker for up to a minute once a burst
+  // of previews (7 writes each) filled the window (bench/loop: one preview in twenty took 42-50 s).
+  bool windowed = true;
 };
 
 // Every content-creating request (POST, PATCH, PUT, DELETE) of one identity goes through one
 // WriteLimiter, whichever repository or job it serves: GitHub counts secondary limits per identity.
 // Sliding window: a write is granted at the earliest time at which the last max_writes_per_window
-// grants, itself included, fit inside one window. Thread-safe.
+// grants, itself included, fit inside one window (when options.windowed). Thread-safe.
 class WriteLimiter {
  public:
   explicit WriteLimiter(LimiterOptions options = {}, std::shared_ptr<Clock> clock = system_clock());

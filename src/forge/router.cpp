@@ -33,7 +33,7 @@ core::Result<void> ForgeRouter::add(ForgeSettings settings) {
     return core::Error(core::errc::conflict, "forge '" + settings.name + "' is configured twice");
   }
   auto& limiter = limiters_[identity_key(settings)];
-  if (!limiter) limiter = std::make_shared<WriteLimiter>(options_.limits, options_.clock);
+  if (!limiter) limiter = std::make_shared<WriteLimiter>(write_limits(settings.kind, options_.limits), options_.clock);
   ClientDeps deps{limiter, options_.clock, options_.http, options_.retry};
   std::string name = settings.name;
   auto client = make_client(std::move(settings), deps);

@@ -59,4 +59,17 @@ std::vector<std::string> Spec::changed_fields(const Spec& other, size_t max) con
   return out;
 }
 
+std::vector<std::string> Spec::depends_on(const std::string& own_namespace) const {
+  std::vector<std::string> out;
+  if (!spec_) return out;
+  const YAML::Node deps = detail::get(detail::get(*spec_, "spec"), "dependsOn");
+  if (!deps.IsSequence()) return out;
+  for (const auto& d : deps) {
+    if (!d.IsMap()) continue;
+    std::string name = detail::scalar(d, "name"), ns = detail::scalar(d, "namespace");
+    if (!name.empty()) out.push_back((ns.empty() ? own_namespace : ns) + "/" + name);
+  }
+  return out;
+}
+
 }  // namespace helmgate::release

@@ -79,6 +79,10 @@ class Spec {
   // Dotted paths ("spec.values.image.tag") where the two specs differ, scalars by typed value ("1.10" is
   // not 1.10), at most max.
   std::vector<std::string> changed_fields(const Spec& other, size_t max) const;
+  // Flux v2 spec.dependsOn as "namespace/name" of HelmRelease objects (a missing namespace is
+  // own_namespace, the HelmRelease's); entries without a name are left out. The apply orders a
+  // cluster's releases by it.
+  std::vector<std::string> depends_on(const std::string& own_namespace) const;
 
  private:
   std::string kind_;

@@ -9,18 +9,16 @@
 #include <optional>
 
 #include "core/private_files.hpp"
-#include "engine/apply.hpp"
 #include "engine/change.hpp"
 #include "engine/cluster.hpp"
 #include "engine/discovery.hpp"
-#include "engine/plan.hpp"
-#include "engine/redaction.hpp"
 #include "git/repository.hpp"
 #include "kube/client.hpp"
 #include "queue/apply_state.hpp"
 #include "runners/apply_clusters.hpp"
 #include "runners/apply_lock.hpp"
 #include "runners/apply_remediation.hpp"
+#include "runners/apply_runner_releases.hpp"
 #include "runners/tools.hpp"
 
 namespace helmgate::runners {
@@ -53,7 +51,6 @@ class ApplyJob {
     ctx_.log(line);
   }
   ClusterResult apply_cluster(const config::Cluster& c);
-  void apply_releases(const config::Cluster& c, const std::string& base, const apply::HelmEnv& env, ClusterResult& out);
   bool is_ancestor(const std::string& a, const std::string& b) const {
     auto mb = repo_->merge_base(a, b);
     return mb.ok() && *mb == a;
@@ -117,7 +114,9 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
   auto env = open->helm_env(s_.ws->helm, work_ + "/helm-" + c.name, s_.opt.helm_timeout);
   ClusterResult out = cluster_result(c.name, ClusterStatus::applied, "", false);
   out.base = base;
-  apply_releases(c, base, env, out);
+  ClusterReleases in{c, *repo_cfg_, spec_, *repo_, *discoveries_, *s_.ws, *state_, open->kubeconfig, after_,
+                     [this] { return ctx_.superseded(); }, [this](const std::string& line) { log(line); }};
+  apply_releases(in, base, env, out);
   if (out.status == ClusterStatus::applied && out.any_release_failed()) out.status = ClusterStatus::failed;
   if (out.status == ClusterStatus::applied || out.status == ClusterStatus::failed) {
     auto rec = state_->record_applied(spec_.repo, c.name, {after_, !out.any_release_failed(), ctx_.job().id, now_ms()});
@@ -128,59 +127,6 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
     }
   }
   return out;
-}
-
-void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base, const apply::HelmEnv& env, ClusterResult& out) {
-  const auto& head_d = discoveries_->at(after_);
-  const bool remediation = !spec_.remediate.empty();  // the named releases of the commit, as if first applied
-  const auto& base_d = discoveries_->at(remediation || engine::zero_commit(base) ? std::string() : base);
-  auto aff = engine::affected_releases(*repo_, remediation ? std::string() : base, after_, base_d, head_d, c.name);
-  if (aff && remediation) aff = remediation_targets(std::move(*aff), spec_.remediate);
-  if (!aff) {
-    out.status = ClusterStatus::failed;
-    out.reason = aff.error().message;
-    return;
-  }
-  for (const auto& p : head_d.problems) {
-    if (p.cluster == c.name) log("[" + c.name + "] discovery problem: " + p.message);
-  }
-  if (aff->empty()) return;
-
-  engine::Observed observed;
-  observed.prune = c.prune;
-  auto listed = apply::list_releases(env);
-  auto digests = listed ? state_->digests(spec_.repo, c.name) : core::Result<std::map<std::string, std::string>>(listed.error());
-  if (!digests) {
-    out.status = ClusterStatus::failed;
-    out.reason = digests.error().message;
-    out.retry = true;
-    return;
-  }
-  observed.helm = std::move(*listed);
-  observed.digests = std::move(*digests);
-  diff::Redactor redactor;
-  engine::add_affected_secrets(redactor, *aff, repo_cfg_->sensitive_values);
-  engine::ChartSources head{&*repo_, after_, s_.ws->mirrors.get(), s_.ws->trees_dir(), repo_cfg_->egress};
-  for (const auto& a : *aff) {
-    if (ctx_.superseded()) {
-      out.status = ClusterStatus::superseded;
-      out.reason = "a newer job superseded this one while it ran";
-      return;
-    }
-    auto plan = engine::plan_release(a, observed, head, *s_.ws->renderer, after_);
-    if (remediation) remediate_plan(plan);
-    auto r = engine::apply_release(plan, env, redactor);
-    if (r.outcome != engine::ReleaseOutcome::failed && r.action != apply::Action::none) {
-      auto st = state_->set_digest(spec_.repo, c.name, r.id, r.action == apply::Action::uninstall ? "" : plan.spec.digest);
-      if (!st) log("[" + c.name + "] " + r.id + ": could not record the applied digest: " + st.error().message);
-    }
-    // Retried only when something may have changed: helm ran (a timeout, the API server, a webhook). A
-    // release that failed before touching the cluster fails the same way until Git changes.
-    if (r.outcome == engine::ReleaseOutcome::failed && r.touched) out.retry = true;
-    log("[" + c.name + "] " + r.id + ": " + std::string(apply::to_string(r.action)) + " -> " +
-        std::string(engine::to_string(r.outcome)) + (r.reason.empty() ? "" : " (" + r.reason + ")"));
-    out.releases.push_back(std::move(r));
-  }
 }
 
 queue::RunOutcome ApplyJob::run() {

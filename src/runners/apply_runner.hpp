@@ -3,7 +3,8 @@
 // to the pushed commit. Clusters run in parallel (a cluster with `requires` waits for those clusters in
 // the same job); within a cluster one apply at a time (a Redis lock, extended while the apply runs) in
 // commit order (an apply for a commit that is an ancestor of the one already applied is superseded). The
-// work per release is the engine's: plan (render, digest, decide), then apply.
+// work per release is the engine's: plan (render, digest, decide), then apply; a cluster's releases run
+// clusters[].apply_concurrency at a time in spec.dependsOn order (apply_runner_releases.hpp).
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "forge/kinds.hpp"
 #include "forge/rest_util.hpp"
 
 namespace helmgate::forge::gitea {
@@ -23,7 +24,9 @@ core::Result<std::unique_ptr<GiteaClient>> GiteaClient::create(ForgeSettings set
   topts.api_url = base;
   topts.default_headers = {{"Accept", "application/json"}};
   topts.retry = deps.retry;
-  topts.limiter = deps.limiter;
+  // Without a shared one, a limiter of its own that keeps only the concurrency cap (kinds.cpp).
+  topts.limiter = deps.limiter ? deps.limiter
+                               : std::make_shared<WriteLimiter>(write_limits(core::ForgeKind::gitea), deps.clock ? deps.clock : system_clock());
   topts.clock = deps.clock;
   topts.http = deps.http;
   client->transport_ = std::make_unique<Transport>(

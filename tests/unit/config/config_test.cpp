@@ -161,3 +161,17 @@ forges:
                  "    github_app: {app_id: '1', private_key_env: K}\n")
             .find("forges[0].github_app.installation_id: is required") != std::string::npos);
 }
+
+TEST_CASE("apply_concurrency: 4 by default, 1 to 64", "[unit][config]") {
+  const std::string head = "forges: [{kind: github, webhook_secret_env: S}]\nrepos:\n  - name: a/b\n    forge: github\n"
+                           "    clusters:\n";
+  auto cfg = config::load_string(head + "      - {name: dev, apply_concurrency: 1}\n      - {name: prod}\n");
+  REQUIRE(cfg.repos[0].clusters.size() == 2);
+  CHECK(cfg.repos[0].clusters[0].apply_concurrency == 1);
+  CHECK(cfg.repos[0].clusters[1].apply_concurrency == 4);
+  for (const char* bad : {"0", "65", "-1", "many"}) {
+    INFO(bad);
+    CHECK(error_of(head + "      - {name: dev, apply_concurrency: " + bad + "}\n").find("repos[0].clusters[0].apply_concurrency") !=
+          std::string::npos);
+  }
+}
