@@ -73,6 +73,7 @@ class ApplyJob {
   std::unique_ptr<queue::ApplyState> state_;
   std::mutex log_mu_;
   std::optional<engine::Discoveries> discoveries_;  // of repo_, each commit once for every cluster
+  engine::OwnershipRules rules_;  // from the deploy branch (a PR apply's head never names its own rules)
 };
 
 ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
@@ -167,7 +168,7 @@ void ApplyJob::apply_releases(const config::Cluster& c, const std::string& base,
       out.reason = "a newer job superseded this one while it ran";
       return;
     }
-    auto plan = engine::plan_release(a, observed, head, *s_.ws->renderer, after_);
+    auto plan = engine::plan_release(a, observed, head, *s_.ws->renderer, after_, &rules_);
     if (remediation) remediate_plan(plan);
     auto r = engine::apply_release(plan, env, redactor);
     if (r.outcome != engine::ReleaseOutcome::failed && r.action != apply::Action::none) {
@@ -211,6 +212,7 @@ queue::RunOutcome ApplyJob::run() {
     return queue::RunOutcome::fail("apply: commit " + spec_.after + " is " + after_ + ", not the checked head " +
                                    spec_.pinned_sha + "; nothing applied");
   }
+  rules_ = engine::load_ownership(*repo_, engine::deploy_branch_commit(*repo_, *repo_cfg_, spec_.pinned_sha.empty() ? after_ : ""), *repo_cfg_);
   work_ = s_.ws->cache_root + "/work/apply-" + core::sha256_hex(ctx_.job().id + std::to_string(now_ms())).substr(0, 16);
   core::ensure_private_dir(work_);
   struct Cleanup {
