@@ -10,6 +10,7 @@
 #include "core/redact.hpp"
 #include "engine/change.hpp"
 #include "engine/discovery.hpp"
+#include "engine/ownership.hpp"
 #include "engine/redaction.hpp"
 #include "engine/render_diff.hpp"
 #include "engine/workspace.hpp"

@@ -12,7 +12,7 @@
 #include "diff/normalize.hpp"
 #include "diff/report.hpp"
 #include "engine/head_render.hpp"
-#include "engine/ownership.hpp"
+#include "engine/policy.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_comment.hpp"
 #include "runners/tools.hpp"
