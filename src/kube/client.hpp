@@ -64,7 +64,7 @@ struct ApplyOptions {
   std::string field_manager = "helmgate";
   bool force = true;    // take over fields another manager (helm, kubectl) owns
   // Sent as the tenant (Impersonate-User/-Group): its RBAC, quotas and admission policies decide.
-  Impersonation impersonate;
+  Impersonation impersonate{};
 };
 
 class Client {

@@ -13,8 +13,8 @@
 namespace helmgate::kube {
 
 struct Impersonation {
-  std::string user;                 // empty: no impersonation (the credential acts as itself)
-  std::vector<std::string> groups;  // empty: the API server's defaults (a service account's groups)
+  std::string user{};               // empty: no impersonation (the credential acts as itself)
+  std::vector<std::string> groups{};  // empty: the API server's defaults (a service account's groups)
   bool empty() const { return user.empty(); }
   // "user system:serviceaccount:team-a:deployer" (+ " with groups a, b"); "" when empty. Not escaped.
   std::string describe() const;
