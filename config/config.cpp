@@ -10,6 +10,7 @@
 
 #include "config/reader.hpp"
 #include "config/repos.hpp"
+#include "config/sops.hpp"
 #include "config/ui.hpp"
 #include "core/env.hpp"
 
@@ -137,7 +138,7 @@ Config parse(const YAML::Node& root, const std::string& source, Use use) {
   cfg.source = source;
   if (!root || root.IsNull()) return cfg;  // an empty file means all defaults
   r.expect_map(root, "", {"server", "redis", "queue", "workers", "api", "log", "forges", "repos", "egress", "limits",
-                          "render", "ui"});
+                          "render", "ui", "sops"});
   if (YAML::Node n = root["server"]) read_server(r, n, cfg.server);
   if (YAML::Node n = root["limits"]) read_limits(r, n, cfg.limits);
   if (YAML::Node n = root["redis"]) {
@@ -177,11 +178,13 @@ Config parse(const YAML::Node& root, const std::string& source, Use use) {
     }
   }
   if (YAML::Node n = root["egress"]) read_egress(r, n, "egress", cfg.egress);
+  if (YAML::Node n = root["sops"]) detail::read_sops(r, n, "sops", cfg.sops);
   if (YAML::Node rs = root["repos"]) {
     if (!rs.IsSequence()) r.fail(rs, "repos", "must be a list");
     for (size_t i = 0; i < rs.size(); ++i) {
       Repo repo;
       std::string rp = "repos[" + std::to_string(i) + "]";
+      repo.sops = cfg.sops;
       read_repo(r, rs[i], rp, repo, cfg.egress, use);
       if (!(use == Use::preview && repo.forge.empty()) && cfg.find_forge(repo.forge) == nullptr) {
         r.fail(rs[i]["forge"], rp + ".forge", "names unknown forge '" + repo.forge + "' (define it under forges)");

@@ -88,6 +88,17 @@ struct Cluster {
   DriftSettings drift;
 };
 
+// sops: the age keys SOPS-encrypted files are decrypted with (issue 14), each by reference: an environment
+// variable holding an age key file's text (as SOPS_AGE_KEY does), or a file. Never a key itself.
+struct SopsKeyRef {
+  std::string env;
+  std::string file;
+  std::string where;  // "sops.age_keys[0]", for messages
+};
+struct SopsSettings {
+  std::vector<SopsKeyRef> age_keys;
+};
+
 struct Repo {
   std::string name;  // "owner/name" as the forge reports it
   std::string url;   // clone URL, never with credentials (refused at load)
@@ -118,6 +129,8 @@ struct Repo {
   // What URLs from this repository (chart repositories, OCI registries, Git remotes) may reach: the
   // repository's own `egress`, else the top-level one; `url` is always trusted.
   core::EgressPolicy egress;
+  // The keys its SOPS files are decrypted with: the repository's own `sops`, else the top-level one.
+  SopsSettings sops;
 };
 
 struct QueueSettings {
@@ -180,6 +193,7 @@ struct Config {
   core::Limits limits;  // `limits:`; the commands install it with core::set_limits
   RenderSettings render;
   UiSettings ui;
+  SopsSettings sops;  // top-level `sops`: the default of every repository
 
   const Forge* find_forge(std::string_view name) const;
   const Repo* find_repo(std::string_view forge, std::string_view full_name) const;

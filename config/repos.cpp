@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/sops.hpp"
 #include "core/names.hpp"
 #include "core/redact.hpp"
 
@@ -189,7 +190,8 @@ void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, cor
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress,
                Use use) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources", "ownership", "owners_file"});
+                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources", "sops", "ownership",
+                  "owners_file"});
   repo.name = r.str(n, p, "name", "", use == Use::server);
   if (!(use == Use::preview && repo.name.empty()) && repo.name.find('/') == std::string::npos) {
     r.fail(n["name"], p + ".name", "must be 'owner/name'");
@@ -235,6 +237,7 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   repo.egress = egress;
   if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);
   if (!repo.url.empty()) repo.egress.trusted.push_back(repo.url);
+  if (YAML::Node sn = n["sops"]) read_sops(r, sn, p + ".sops", repo.sops);
   for (const auto& v : repo.sensitive_values) {
     if (v.empty() || v.front() == '.' || v.back() == '.' || v.find("..") != std::string::npos) {
       r.fail(n["sensitive_values"], p + ".sensitive_values",

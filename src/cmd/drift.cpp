@@ -8,6 +8,7 @@
 #include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
 #include "core/json.hpp"
+#include "engine/sops_keys.hpp"
 #include "runners/drift_runner.hpp"
 #include "runners/drift_schedule.hpp"
 #include "runners/tools.hpp"
@@ -55,6 +56,7 @@ int drift(int argc, char** argv) {
     config::resolve_secrets(cfg, {.webhook_secrets = false, .api_token = false, .forge_tokens = false});
     setup_logging(args.get("log-level", "warn"), cfg.log_format);
     start_sandbox(cfg.render, cfg.source + ": render.sandbox: off", true);
+    engine::use_sops_environment(true);  // like sops: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE
     const std::string only = args.get("cluster");
     auto chosen = runners::drift_clusters(cfg);
     std::erase_if(chosen, [&](const auto& p) { return !only.empty() && p.second->name != only; });

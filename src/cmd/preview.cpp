@@ -11,6 +11,7 @@
 #include "cmd/commands.hpp"
 #include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
+#include "engine/sops_keys.hpp"
 #include "runners/preview_pipeline.hpp"
 
 namespace helmgate::cmd {
@@ -154,6 +155,7 @@ int preview(int argc, char** argv) {
     return fail(e.what());
   }
 
+  engine::use_sops_environment(true);  // like sops: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE
   auto result = runners::run_preview(req);
   if (!result) return fail(result.error().message);
   const std::string out = format == "json"   ? result->json

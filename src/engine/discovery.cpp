@@ -1,5 +1,6 @@
 #include "engine/discovery.hpp"
 
+#include "engine/sops_keys.hpp"
 #include "release/sources.hpp"
 
 namespace helmgate::engine {
@@ -17,6 +18,7 @@ release::DiscoverOptions discover_options(std::vector<release::ClusterSpec> clus
   o.work_root = cache_root + "/work/trees";
   o.cache = release::make_doc_cache();
   o.kustomize = [&renderer](const std::string& dir, const std::string& key) { return renderer.kustomize_build(dir, key); };
+  o.sops_keys = sops_keys(repo != nullptr ? repo->sops : config::SopsSettings{});
   if (repo != nullptr) {
     o.self_urls = {repo->url};  // configured: only its URL names this repository
     o.flux_strict_substitution = repo->flux_strict_substitution;

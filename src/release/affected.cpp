@@ -82,6 +82,16 @@ std::vector<std::string> reasons_for(const Release& a, const Release& b) {
       out.push_back("valuesFrom " + label + (v->found ? (it->second->found ? " changed" : " appeared") : " disappeared"));
     }
   }
+  // Values decrypted with SOPS: which keys changed, by name only (never a value, never a digest).
+  std::vector<std::string> secret_keys;
+  for (const auto& [k, digest] : b.decrypted) {
+    auto it = a.decrypted.find(k);
+    if (it == a.decrypted.end() || it->second != digest) secret_keys.push_back(k);
+  }
+  for (const auto& [k, digest] : a.decrypted) {
+    if (b.decrypted.count(k) == 0) secret_keys.push_back(k + " (removed)");
+  }
+  if (!secret_keys.empty()) out.push_back("SOPS-encrypted values changed: " + join_list(secret_keys, 8));
   if (a.values_json != b.values_json && out.empty()) out.push_back("merged values changed");
   if (a.post_render_kustomization != b.post_render_kustomization && paths.empty()) {
     out.push_back("postRenderers changed");

@@ -17,6 +17,7 @@
 #include "release/own_inputs.hpp"
 #include "release/post_build.hpp"
 #include "release/release.hpp"
+#include "release/sops_documents.hpp"
 #include "release/source_tree.hpp"
 #include "release/tenants.hpp"
 #include "release/yaml_util.hpp"
@@ -123,7 +124,8 @@ class Discoverer {
     use(root.at.source);
     const size_t problems_before = out_.problems.size();
     RootRead got = read_root(*src_, root.at.path, TreeEnv{opt_, budget_, reporter(), &unit_files_});
-    if (got.docs && root.at.transform) {
+    got.docs = decrypt_documents(got.docs, opt_, decryption_of(root), reporter());
+    if (got.docs && root.at.transform && root.at.transform->rewrites()) {
       auto t = apply_transform(*got.docs, *root.at.transform, opt_, budget_, reporter());
       got.docs = t ? *t : nullptr;
     }
@@ -154,11 +156,22 @@ class Discoverer {
     }
   }
 
+  // A cluster path is applied by the cluster's own Flux Kustomization, outside the repository (its
+  // decryption is set up there): its documents are decrypted. A followed path is decrypted when the
+  // Flux Kustomization that applies it says so, as kustomize-controller does.
+  static Decryption decryption_of(const Root& root) {
+    if (root.cluster_path) return {true, ""};
+    if (root.at.transform && root.at.transform->decrypt) return {true, ""};
+    return {false, "the Flux Kustomization that applies " + (root.at.path.empty() ? std::string(".") : root.at.path) +
+                       " has no spec.decryption with provider sops"};
+  }
+
   Release release_of(const Found& f) {
     const charts::Context charts = chart_context();
     Release r = read_release(f.doc, f.root, f.inputs, ReleaseScope{*cluster_, opt_, *src_, objects_, charts});
     r.via = f.via;
     if (f.transform) r.sensitive.insert(r.sensitive.end(), f.transform->sensitive.begin(), f.transform->sensitive.end());
+    add_decrypted(r, f.doc);
     if (!src_->prefix.empty()) {
       r.where.file = src_->prefix + r.where.file;
       if (!r.chart.source.file.empty()) r.chart.source.file = src_->prefix + r.chart.source.file;

@@ -16,7 +16,7 @@ std::variant<Docs, ParseFailure> parse_documents(const std::string& path, const 
   try {
     for (auto& n : core::yaml::load_all(text)) {
       if (!n.IsMap()) continue;
-      out.push_back({n, path, n.Mark().line + 1, {}});
+      out.push_back({n, path, n.Mark().line + 1, {}, nullptr});
     }
   } catch (const core::yaml::LimitExceeded& e) {
     return ParseFailure{e.msg, {path, e.mark.line + 1, e.mark.column + 1}};

@@ -18,11 +18,19 @@
 
 namespace helmgate::release {
 
+// The values SOPS decryption (release/sops_documents) took out of one document, by key path ("data.token",
+// "data.values.yaml/password" for a SOPS file inside a Secret value): secrets, for redaction.
+struct DecryptedValues {
+  std::string file;
+  std::vector<std::pair<std::string, std::string>> values;
+};
+
 struct Doc {
   YAML::Node node;
   std::string file;  // repository path when known
   int line = 0;      // of the document in file (1-based, 0 unknown)
   std::string unit;  // the kustomization directory it was built in ("" for a file read as it is)
+  std::shared_ptr<const DecryptedValues> decrypted;  // set when it was SOPS-encrypted in the repository
 };
 using Docs = std::vector<Doc>;
 

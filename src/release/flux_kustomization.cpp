@@ -56,6 +56,10 @@ void read_post_build(const Doc& d, const YAML::Node& post, const std::string& ks
       continue;
     }
     if (!obj->file.empty()) t.file = obj->file;
+    // Decrypted from SOPS in the repository: every value it yielded is secret, a ConfigMap's too.
+    if (obj->decrypted) {
+      for (const auto& v : obj->decrypted->values) t.sensitive.push_back(v.second);
+    }
     for (const char* field : {"data", "stringData"}) {
       YAML::Node data = detail::get(obj->node, field);
       if (!data || !data.IsMap()) continue;
@@ -88,7 +92,8 @@ std::shared_ptr<const Transform> transform_of(const Doc& d, const std::string& k
   if (YAML::Node post = detail::get(spec, "postBuild"); post && post.IsMap()) {
     read_post_build(d, post, ks, objects, problem, *t);
   }
-  if (t->target_namespace.empty() && !t->patches.IsSequence() && !t->substitute) return nullptr;
+  if (YAML::Node dec = detail::get(spec, "decryption"); dec && dec.IsMap()) t->decrypt = scalar(dec, "provider") == "sops";
+  if (!t->rewrites() && !t->decrypt) return nullptr;
   if (!d.file.empty()) t->file = d.file;
   t->line = d.line;
   std::string patches_text;
@@ -97,7 +102,7 @@ std::shared_ptr<const Transform> transform_of(const Doc& d, const std::string& k
     patches_text = c.ok ? typed::to_json(c.value) : detail::dump(t->patches);
   }
   std::string material = t->target_namespace + "\n" + patches_text + "\n" + (t->substitute ? "subst" : "") +
-                         (t->substitute_always ? "always" : "");
+                         (t->substitute_always ? "always" : "") + (t->decrypt ? "\nsops" : "");
   for (const auto& [k, v] : t->vars) material += "\n" + k + "=" + v;
   t->digest = core::sha256_hex(material).substr(0, 16);
   return t;
@@ -157,7 +162,7 @@ std::vector<Applied> follow(const Doc& d, const KustomizationEnv& env) {
       const auto& g = place.git_repository;
       const std::string gid = scalar(detail::get(g.node, "metadata"), "namespace", ns) + "/" +
                               scalar(detail::get(g.node, "metadata"), "name");
-      tenant(Doc{g.node, g.file, g.line, {}}, gid, place.path);
+      tenant(Doc{g.node, g.file, g.line, {}, nullptr}, gid, place.path);
     } else {
       env.note("Flux Kustomization " + ks + " applies ExternalArtifact " + ns + "/" + src_name +
                    ", which is not previewed: " + place.why + "; releases declared there are not in this report",

@@ -25,7 +25,12 @@ struct Transform {
   std::map<std::string, std::string> vars;  // postBuild.substitute over postBuild.substituteFrom
   std::vector<std::string> sensitive;       // vars that came from Secrets
   std::string file;                         // where the Kustomization is declared
+  // spec.decryption.provider: sops: the path's SOPS-encrypted documents are decrypted (sops_documents).
+  bool decrypt = false;
   std::string digest;                       // of all of the above: two Transforms alike read alike
+  // Whether it changes the documents' text (targetNamespace, patches, substitution); decryption alone
+  // does not re-emit them.
+  bool rewrites() const { return !target_namespace.empty() || patches.IsSequence() || substitute; }
 };
 
 // A path a Flux Kustomization applies: in tree `source` (Sources index), transformed by `transform`.
@@ -51,7 +56,7 @@ struct KustomizationEnv {
 // followed is a note naming it, never a silent gap.
 std::vector<Applied> follow(const Doc& d, const KustomizationEnv& env);
 
-// spec.targetNamespace, spec.patches and spec.postBuild of Flux Kustomization `ks` (namespace/name);
+// spec.targetNamespace, spec.patches, spec.postBuild and spec.decryption of Flux Kustomization `ks` (namespace/name);
 // null when it has none. A substituteFrom object that is missing (and not optional) or a value that is
 // not a string is a problem at the file:line that declares it.
 std::shared_ptr<const Transform> transform_of(const Doc& d, const std::string& ks, const ObjectIndex& objects,

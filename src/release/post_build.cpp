@@ -117,6 +117,7 @@ core::Result<std::shared_ptr<const Docs>> apply_transform(const Docs& in, const 
     d.file = it != origin.end() ? it->second->file : std::string();
     d.line = it != origin.end() ? it->second->line : 0;
     d.unit = it != origin.end() ? it->second->unit : std::string();
+    d.decrypted = it != origin.end() ? it->second->decrypted : nullptr;
   }
   return std::shared_ptr<const Docs>(docs);
 }

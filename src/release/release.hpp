@@ -20,6 +20,10 @@ class Node;
 
 namespace helmgate::release {
 
+namespace sops {
+struct Keys;  // release/sops.hpp
+}
+
 struct Location {
   std::string file;  // repository path
   int line = 0;      // 1-based, 0 unknown
@@ -104,6 +108,9 @@ struct Release {
   // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
   std::string values_json;
   std::vector<std::string> sensitive;  // values that came from Secrets: to be scrubbed from any output
+  // Values decrypted with SOPS that reach it (its own document, its valuesFrom objects): "file: key.path"
+  // -> a digest of the value salted per process, to tell which keys changed. Only the names are shown.
+  std::map<std::string, std::string> decrypted;
   std::vector<ValuesSource> values_from;
   std::string post_render_kustomization;  // kustomization.yaml fields from spec.postRenderers
   std::string root;                       // the cluster path or Flux Kustomization path it came from
@@ -189,6 +196,9 @@ struct DiscoverOptions {
   // Opens another Git repository (a tenant's GitRepository URL) through the mirror cache; null: such
   // sources are not followed and a note names them.
   std::function<core::Result<std::shared_ptr<const git::Repository>>(const std::string& url)> open_source;
+  // The age keys SOPS-encrypted documents are decrypted with (config sops.age_keys; the CLI's
+  // SOPS_AGE_KEY/SOPS_AGE_KEY_FILE); null: none, and an encrypted document is an error naming its recipients.
+  std::shared_ptr<const sops::Keys> sops_keys;
 };
 
 std::shared_ptr<DocCache> make_doc_cache();

@@ -2,6 +2,7 @@
 
 #include "core/base64.hpp"
 #include "core/redact.hpp"
+#include "release/sops_documents.hpp"
 #include "release/yaml_util.hpp"
 
 namespace helmgate::release {
@@ -79,6 +80,8 @@ void add_values_source(Release& r, typed::Value& merged, const typed::Value& spe
       if (value) value = core::base64_decode_lenient(*value);
     }
     if (!obj->file.empty()) r.inputs.push_back(obj->file);
+    // Decrypted from SOPS in the repository (a Secret or a ConfigMap): every value it yielded is secret.
+    add_decrypted(r, *obj);
   }
   vs.found = value.has_value();
   vs.content_id = value ? core::sha256_hex(*value).substr(0, 16) : "";

@@ -8,7 +8,7 @@ SRC=${HELMGATE_SOURCE_DIR:?}
 BIN=${HELMGATE_BINARY_DIR:?}
 SHARED=${HELMGATE_SHARED_DIR:-$SRC/../shared}
 TARGET=${FUZZ_TARGET:-webhook}
-case "$TARGET" in webhook) SEEDS=$BIN/fuzz-seeds ;; repo) SEEDS=$BIN/fuzz-seeds-repo ;; *) echo "FUZZ_TARGET=$TARGET?" >&2; exit 2 ;; esac
+case "$TARGET" in webhook) SEEDS=$BIN/fuzz-seeds ;; repo) SEEDS=$BIN/fuzz-seeds-repo ;; sops) SEEDS=$BIN/fuzz-seeds-sops ;; *) echo "FUZZ_TARGET=$TARGET?" >&2; exit 2 ;; esac
 rm -rf "$SEEDS" && mkdir -p "$SEEDS"
 
 n=0
@@ -25,6 +25,24 @@ if [ "$TARGET" = webhook ]; then
   for f in "$SHARED"/corpora/gitea-webhooks/go-scm/*comment*.json; do seed 007 "$f"; done
   seed 003 "$SHARED/corpora/gitea-webhooks/go-scm/push.json"
   [ "$n" -ge 40 ] || { echo "only $n seeds: corpus missing?" >&2; exit 1; }
+elif [ "$TARGET" = sops ]; then
+  # Seed files: selector byte (0 age file, 1 SOPS document, 2 SOPS JSON text, 3 key file), then text.
+  # sops-seeds/ holds files the real sops and age made for fuzz_sops.cpp's throwaway key.
+  seed() { printf "\\$1" >"$SEEDS/o$n"; cat "$2" >>"$SEEDS/o$n"; n=$((n + 1)); }
+  text() { printf "\\$1" >"$SEEDS/o$n"; printf '%s' "$2" >>"$SEEDS/o$n"; n=$((n + 1)); }
+  seed 000 "$SRC/tests/fuzz/sops-seeds/plain.age"
+  seed 001 "$SRC/tests/fuzz/sops-seeds/values.enc.yaml"
+  seed 001 "$SRC/tests/fuzz/sops-seeds/values.enc.json"
+  seed 002 "$SRC/tests/fuzz/sops-seeds/values.enc.json"
+  text 003 '# created: 2026-01-01T00:00:00Z
+AGE-SECRET-KEY-1EZ3E24TCRT7DMXJT7G78GNEWKNPNYYTXM9CH0WJQE87RA8K28RUS5XKTG0'
+  text 000 'age-encryption.org/v1
+-> X25519 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+'
+  text 001 'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]
+sops: {mac: "ENC[AES256_GCM,data:,iv:,tag:,type:str]", lastmodified: "2026-01-01T00:00:00Z", age: [{recipient: x, enc: y}], encrypted_regex: "(((a)*)*)*"}'
 else
   # Seed files: selector byte (0 load_all, 1 values, 2 targetPath, 3 name gate, 4 kustomize scan), then text.
   seed() {  # seed <selector-octal> <file>

@@ -17,7 +17,7 @@
 namespace helmgate::test {
 
 inline release::Doc doc(const std::string& text, const std::string& file, int line) {
-  return release::Doc{YAML::Load(text), file, line, {}};
+  return release::Doc{YAML::Load(text), file, line, {}, nullptr};
 }
 
 // What a room reported, in order: (message, file:line).
