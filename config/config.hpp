@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/ownership.hpp"
 #include "core/egress.hpp"
 #include "core/event.hpp"
 #include "core/limits.hpp"
@@ -124,6 +125,10 @@ struct Repo {
   // --git-charts-path, where a FluxHelmRelease's spec.chartGitPath is found.
   bool flux_strict_substitution = true;
   std::string helm_operator_charts_path = "charts";
+  // Who owns which paths, where their releases may go and whom they act as (config/ownership.hpp): the
+  // entries of owners_file on the deploy branch ("" reads none), then these.
+  std::vector<OwnershipEntry> ownership;
+  std::string owners_file = ".helmgate/owners.yaml";
   // What URLs from this repository (chart repositories, OCI registries, Git remotes) may reach: the
   // repository's own `egress`, else the top-level one; `url` is always trusted.
   core::EgressPolicy egress;

@@ -191,7 +191,8 @@ void read_egress(const Reader& r, const YAML::Node& n, const std::string& p, cor
 void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo& repo, const core::EgressPolicy& egress,
                Use use) {
   r.expect_map(n, p, {"name", "url", "token_env", "username", "forge", "deploy_branch", "clusters", "sensitive_values",
-                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources", "sops"});
+                  "egress", "flux_strict_substitution", "helm_operator_charts_path", "sources", "sops", "ownership",
+                  "owners_file"});
   repo.name = r.str(n, p, "name", "", use == Use::server);
   if (!(use == Use::preview && repo.name.empty()) && repo.name.find('/') == std::string::npos) {
     r.fail(n["name"], p + ".name", "must be 'owner/name'");
@@ -228,6 +229,11 @@ void read_repo(const Reader& r, const YAML::Node& n, const std::string& p, Repo&
   repo.helm_operator_charts_path = r.str(n, p, "helm_operator_charts_path", repo.helm_operator_charts_path);
   if (auto why = core::names::repo_path(repo.helm_operator_charts_path); !why.empty()) {
     r.fail(n["helm_operator_charts_path"], p + ".helm_operator_charts_path", "must be a path in the repository: " + why);
+  }
+  if (YAML::Node o = n["ownership"]) read_ownership(r, o, p + ".ownership", repo.ownership);
+  repo.owners_file = r.str(n, p, "owners_file", repo.owners_file);
+  if (auto why = core::names::repo_path(repo.owners_file); !repo.owners_file.empty() && !why.empty()) {
+    r.fail(n["owners_file"], p + ".owners_file", "must be a path in the repository: " + why);
   }
   repo.egress = egress;
   if (YAML::Node e = n["egress"]) read_egress(r, e, p + ".egress", repo.egress);

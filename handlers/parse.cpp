@@ -88,7 +88,9 @@ Decision decide_jobs(const core::Event& ev, const config::Config& cfg) {
       return d;
     case core::EventKind::pull_request: {
       const auto& a = ev.action;
-      if (a != "opened" && a != "reopened" && a != "synchronize" && a != "ready_for_review") {
+      // review_*: an approval may settle helmgate/policy (ownership), so the head is previewed again.
+      if (a != "opened" && a != "reopened" && a != "synchronize" && a != "ready_for_review" && a != "review_submitted" &&
+          a != "review_dismissed") {
         d.reason = "pull_request action '" + a + "' needs no job";
         return d;
       }

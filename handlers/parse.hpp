@@ -30,7 +30,7 @@ struct Decision {
   std::string reason;  // why no job (when jobs is empty), for the 200 answer and the log
 };
 
-// Preview for PR opened/reopened/synchronize/ready_for_review; apply for a push to the repo's
+// Preview for PR opened/reopened/synchronize/ready_for_review and for a review submitted or dismissed; apply for a push to the repo's
 // deploy branch; command for a new "/helmgate ..." comment on a PR. With no repos configured every
 // repository is accepted and its default branch is the deploy branch.
 Decision decide_jobs(const core::Event& ev, const config::Config& cfg);

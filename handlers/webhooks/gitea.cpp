@@ -14,6 +14,11 @@ void parse(std::string_view event, Fields& f, core::Event& ev) {
     // X-Gitea-Event-Type's name for a new head, sent as the event by some versions.
     read_pull_request(f, ev);
     if (ev.action == "synchronized") ev.action = "synchronize";
+  } else if (event == "pull_request_approved" || event == "pull_request_rejected") {
+    // A review (X-Gitea-Event of pull_request_review_approved/_rejected): the preview runs again so
+    // helmgate/policy follows the owners' approval.
+    read_pull_request(f, ev);
+    ev.action = "review_submitted";
   } else if (event == "issue_comment") {
     read_comment(f, ev);
     // Newer Gitea also says is_pull.

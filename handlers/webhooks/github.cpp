@@ -12,6 +12,10 @@ void parse(std::string_view event, Fields& f, core::Event& ev) {
     read_push(f, ev);
   } else if (event == "pull_request") {
     read_pull_request(f, ev);
+  } else if (event == "pull_request_review") {
+    // A review (submitted, dismissed): the preview runs again so helmgate/policy follows the owners' approval.
+    read_pull_request(f, ev);
+    ev.action = "review_" + ev.action;
   } else if (event == "issue_comment") {
     read_comment(f, ev);
   } else {

@@ -41,7 +41,23 @@ core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector
   args.insert(args.begin(), env.helm);
   // Before "--" when there is one: everything after it is positional.
   auto end_of_flags = std::find(args.begin(), args.end(), std::string("--"));
-  args.insert(end_of_flags, "--kubeconfig=" + env.kubeconfig);
+  end_of_flags = args.insert(end_of_flags, "--kubeconfig=" + env.kubeconfig) + 1;
+  // Values from Git or configuration: refused unless they follow the identity rules (no CR/LF, no option).
+  if (!env.as_user.empty() || !env.as_groups.empty()) {
+    if (auto why = core::names::impersonation_user(env.as_user); !why.empty()) {
+      return core::Error(core::errc::bad_request, "cluster " + env.cluster + ": " + what +
+                                                      ": refused: the user to act as " + core::names::shown(env.as_user) + " " + why);
+    }
+    std::vector<std::string> as = {"--kube-as-user=" + env.as_user};
+    for (const auto& g : env.as_groups) {
+      if (auto why = core::names::impersonation_group(g); !why.empty()) {
+        return core::Error(core::errc::bad_request, "cluster " + env.cluster + ": " + what +
+                                                        ": refused: the group to act as " + core::names::shown(g) + " " + why);
+      }
+      as.push_back("--kube-as-group=" + g);
+    }
+    args.insert(end_of_flags, as.begin(), as.end());
+  }
   process::ProcessOptions po;
   po.timeout = env.timeout + std::chrono::seconds(30);
   po.env = {"HOME=" + env.work_dir, "HELM_CACHE_HOME=" + env.work_dir + "/cache",

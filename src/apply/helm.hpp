@@ -20,6 +20,11 @@ struct HelmEnv {
   std::string cluster;     // for messages
   std::string work_dir;    // helm's cache/config/data homes live here
   std::chrono::milliseconds timeout{300'000};
+  // The tenant helm acts as (--kube-as-user / --kube-as-group, i.e. Kubernetes impersonation by the
+  // kubeconfig's identity): set per release from its ReleaseSpec. Empty: the kubeconfig's identity itself.
+  // Checked against core/names' identity rules before any helm run.
+  std::string as_user;
+  std::vector<std::string> as_groups;
 };
 
 // Runs `helm <args> --kubeconfig <file>`; a non-zero exit is an error carrying helm's stderr (trimmed).
@@ -47,6 +52,9 @@ struct ReleaseSpec {
   // remediation sets it: a regular apply fails on such a conflict, so nobody's edit is lost unseen.
   bool force_conflicts = false;
   std::string digest;
+  // The tenant to act as (Flux's spec.serviceAccountName or the ownership entry's identity); see HelmEnv.
+  std::string as_user;
+  std::vector<std::string> as_groups;
 };
 
 enum class ActionOutcome { installed, upgraded, uninstalled, failed };

@@ -235,6 +235,61 @@ std::string cluster_name(std::string_view v) {
   return {};
 }
 
+namespace {
+
+// A plain user or group name (not one of Kubernetes' system: identities).
+std::string plain_identity(std::string_view v, const std::string& what) {
+  if (v.empty()) return fail(what, "it is empty");
+  if (v.size() > 253) return fail(what, too_long(v, 253));
+  auto ok = [](char c) {
+    return alnum(c) || c == '.' || c == '_' || c == '@' || c == ':' || c == '/' || c == '+' || c == '=' || c == '-';
+  };
+  if (auto b = first_bad(v, ok); !b.empty()) return fail(what, b);
+  if (!alnum(v.front())) return fail(what, std::string("it starts with '") + v.front() + "'");
+  if (v.rfind("system:", 0) == 0) return fail(what, "it names one of Kubernetes' own system: identities");
+  return {};
+}
+
+}  // namespace
+
+std::string service_account_user(std::string_view namespace_, std::string_view name) {
+  return "system:serviceaccount:" + std::string(namespace_) + ":" + std::string(name);
+}
+
+std::string impersonation_user(std::string_view v) {
+  const std::string what =
+      "must be a Kubernetes user to impersonate: system:serviceaccount:<namespace>:<name> or a user name "
+      "([A-Za-z0-9][A-Za-z0-9._@:/+=-]*, at most 253 characters, not system:...)";
+  constexpr std::string_view sa = "system:serviceaccount:";
+  if (v.rfind(sa, 0) == 0) {
+    std::string_view rest = v.substr(sa.size());
+    size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return fail(what, "it lacks the ':' between namespace and name");
+    if (auto why = label_detail(rest.substr(0, colon)); !why.empty()) return fail(what, "the namespace: " + why);
+    if (colon > 63) return fail(what, "the namespace: " + too_long(rest.substr(0, colon), 63));
+    std::string_view name = rest.substr(colon + 1);
+    if (auto why = subdomain_detail(name); !why.empty()) return fail(what, "the name: " + why);
+    if (name.size() > 253) return fail(what, "the name: " + too_long(name, 253));
+    return {};
+  }
+  return plain_identity(v, what);
+}
+
+std::string impersonation_group(std::string_view v) {
+  const std::string what =
+      "must be a Kubernetes group to impersonate: a group name ([A-Za-z0-9][A-Za-z0-9._@:/+=-]*, at most 253 "
+      "characters, not system:...) or system:serviceaccounts[:<namespace>]";
+  if (v == "system:serviceaccounts") return {};
+  constexpr std::string_view sas = "system:serviceaccounts:";
+  if (v.rfind(sas, 0) == 0) {
+    std::string_view ns = v.substr(sas.size());
+    if (auto why = label_detail(ns); !why.empty()) return fail(what, "the namespace: " + why);
+    if (ns.size() > 63) return fail(what, "the namespace: " + too_long(ns, 63));
+    return {};
+  }
+  return plain_identity(v, what);
+}
+
 }  // namespace helmgate::core::names
 
 namespace helmgate::core::names {

@@ -41,6 +41,17 @@ std::string chart_version(std::string_view v);
 std::string object_name(std::string_view kind, std::string_view v);
 // A cluster name in configuration or in a comment command: [A-Za-z0-9][A-Za-z0-9._-]*, at most 63.
 std::string cluster_name(std::string_view v);
+// Kubernetes identities helmgate acts as (Impersonate-User / Impersonate-Group, helm's --kube-as-user /
+// --kube-as-group), from configuration or from Git. A user is "system:serviceaccount:<namespace>:<name>"
+// (namespace a DNS-1123 label, name a DNS-1123 subdomain) or a plain user name; a group a plain name or
+// "system:serviceaccounts[:<namespace>]". Plain names: [A-Za-z0-9][A-Za-z0-9._@:/+=-]*, at most 253
+// characters, not starting with "system:" (Kubernetes' own identities, system:masters above all, are never
+// a tenant's).
+std::string impersonation_user(std::string_view v);
+std::string impersonation_group(std::string_view v);
+// "system:serviceaccount:<namespace>:<name>": how Kubernetes (and Flux's serviceAccountName) names a
+// service account as a user.
+std::string service_account_user(std::string_view namespace_, std::string_view name);
 
 // Any byte 0x00-0x1f or 0x7f.
 bool has_control_chars(std::string_view v);

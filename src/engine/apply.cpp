@@ -31,16 +31,21 @@ ReleaseResult apply_release(const PlannedRelease& p, const apply::HelmEnv& env, 
     return r;
   }
   r.action = p.decision.action;
+  // As the tenant (helm --kube-as-user/--kube-as-group): its RBAC, quotas and admission decide, and a
+  // denial fails this release alone.
+  apply::HelmEnv as_env = env;
+  as_env.as_user = p.spec.as_user;
+  as_env.as_groups = p.spec.as_groups;
   apply::ActionResult result;
   switch (p.decision.action) {
     case apply::Action::none:
       r.outcome = p.present ? ReleaseOutcome::unchanged : ReleaseOutcome::kept;
       r.reason = redactor.scrub(p.decision.reason);
       return r;
-    case apply::Action::install: result = apply::InstallAction(p.spec).run(env); break;
-    case apply::Action::upgrade: result = apply::UpgradeAction(p.spec).run(env); break;
+    case apply::Action::install: result = apply::InstallAction(p.spec).run(as_env); break;
+    case apply::Action::upgrade: result = apply::UpgradeAction(p.spec).run(as_env); break;
     case apply::Action::uninstall:
-      result = apply::UninstallAction(p.id, p.release_name, p.namespace_).run(env);
+      result = apply::UninstallAction(p.id, p.release_name, p.namespace_).run(as_env);
       break;
   }
   r.touched = result.touched;

@@ -18,8 +18,10 @@ struct HeadRender {
   // The base declares a release of this name and namespace on this cluster: only then may the live diff
   // read objects in the cluster as this release's (a pull request can name any release).
   bool declared_at_base = false;
+  // Who the release acts as on its cluster: Flux's spec.serviceAccountName, or the ownership entry's identity.
+  kube::Impersonation as{};
   RenderedRelease rendered() const {
-    return {id, release_name, target_namespace, manifest, create_namespace, declared_at_base};
+    return {id, release_name, target_namespace, manifest, create_namespace, declared_at_base, as};
   }
 };
 

@@ -6,7 +6,7 @@
 namespace helmgate::engine {
 
 PlannedRelease plan_release(const release::Affected& a, const Observed& observed, const ChartSources& head,
-                            render::Renderer& renderer, const std::string& commit) {
+                            render::Renderer& renderer, const std::string& commit, const OwnershipRules* rules) {
   const release::Release* r = a.head != nullptr ? a.head : a.base;
   PlannedRelease p;
   p.id = r->id();
@@ -16,6 +16,20 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   p.spec.id = r->id();
   p.spec.release_name = r->release_name;
   p.spec.namespace_ = r->target_namespace;
+  // Flux's spec.serviceAccountName: helm acts as that service account of the HelmRelease's namespace (an
+  // uninstall as the one the deploy branch declared). The ownership entry's identity, when set, replaces it.
+  const OwnershipRules none;
+  const kube::Impersonation as = release_identity(rules != nullptr ? *rules : none, *r);
+  p.spec.as_user = as.user;
+  p.spec.as_groups = as.groups;
+  if (rules != nullptr && !rules->error.empty()) {  // fail closed: no rule is known, so nothing is allowed
+    p.failure = "refused: the ownership rules cannot be read: " + rules->error;
+    return p;
+  }
+  if (auto why = rules != nullptr && a.head != nullptr ? placement_problem(*rules, *r) : std::string(); !why.empty()) {
+    p.failure = "refused by the ownership rules: " + why;
+    return p;
+  }
   if (a.head == nullptr && a.head_failed) {
     p.failure = "its manifests could not be read at " + commit.substr(0, 12) + "; not uninstalled";
     return p;

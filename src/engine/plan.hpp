@@ -10,6 +10,7 @@
 #include "apply/helm.hpp"
 #include "diff/normalize.hpp"
 #include "engine/chart_request.hpp"
+#include "engine/ownership.hpp"
 #include "release/release.hpp"
 #include "render/renderer.hpp"
 
@@ -30,7 +31,9 @@ struct Observed {
   bool prune = false;                              // the cluster's prune setting
 };
 
+// rules: the repository's ownership (engine/ownership.hpp): the owning entry's identity replaces Flux's
+// serviceAccountName, and a release aimed where its team may not deploy is refused (nothing runs).
 PlannedRelease plan_release(const release::Affected& a, const Observed& observed, const ChartSources& head,
-                            render::Renderer& renderer, const std::string& commit);
+                            render::Renderer& renderer, const std::string& commit, const OwnershipRules* rules = nullptr);
 
 }  // namespace helmgate::engine

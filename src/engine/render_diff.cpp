@@ -187,7 +187,8 @@ core::Result<RenderedChange> render_diff(const RenderDiffInput& in, render::Rend
     const auto* res = batch.result(i, true);
     if (h == nullptr || res == nullptr || !*res) continue;
     out.head.push_back({h->cluster, h->id(), h->release_name, h->target_namespace, (*res)->manifest,
-                        creates_namespace(*h), at_base.count({h->cluster, h->release_name, h->target_namespace}) != 0});
+                        creates_namespace(*h), at_base.count({h->cluster, h->release_name, h->target_namespace}) != 0,
+                        kube::service_account(h->namespace_, h->spec.service_account_name())});
   }
   return out;
 }

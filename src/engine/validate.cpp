@@ -191,6 +191,17 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
   std::set<std::string> created_namespaces;
   for (size_t i = 0; i < releases.size(); ++i) {
     const auto& r = releases[i];
+    if (auto why = r.as.problem(); !why.empty()) {
+      // An identity from Git that breaks the name rules never becomes a header: the release is not dry-run.
+      v.findings.push_back({Severity::error, o.cluster, r.id, "impersonation", "",
+                            "not dry-run: the identity to act as is refused: " + why});
+      continue;
+    }
+    if (!r.as.empty()) {
+      v.findings.push_back({Severity::info, o.cluster, r.id, "impersonation", "",
+                            "dry-run as " + r.as.describe() + " (Kubernetes impersonation): its RBAC, quotas and "
+                            "admission policies decide"});
+    }
     if (r.create_namespace) created_namespaces.insert(r.namespace_);
     auto split = kube::split_manifest(r.manifest, r.release_name);
     if (!split) continue;  // already an offline finding
@@ -290,7 +301,9 @@ ClusterValidation validate_cluster(kube::Client* client, const std::vector<Rende
         return;
       }
     }
-    auto answer = client->apply(ref, obj.mo.yaml, kube::ApplyOptions{});
+    kube::ApplyOptions ao;
+    ao.impersonate = r.as;  // the tenant's RBAC, quotas and admission policies answer
+    auto answer = client->apply(ref, obj.mo.yaml, ao);
     if (!answer) {
       add({Severity::error, o.cluster, r.id, "dry-run", shown, scrub(o, answer.error().message)});
       return;

@@ -22,7 +22,7 @@ struct Finding {
   std::string cluster;
   std::string release;  // release id (cluster/namespace/name)
   std::string check;    // parse | required-fields | invalid-name | duplicate | deprecated-api | removed-api | dry-run | missing-crd |
-                        // namespace | ownership
+                        // namespace | ownership | impersonation
   std::string object;   // "apps/v1 Deployment team-a/podinfo"; empty for the whole release
   std::string message;  // already redacted
 };
@@ -37,6 +37,10 @@ struct RenderedRelease {
   // objects that Helm marks as this release's. false (a release new in the pull request): existing objects
   // are "not managed by this release" whatever their marks say.
   bool declared_at_base = false;
+  // The tenant the release is dry-run as (Impersonate-User/-Group): its RBAC, ResourceQuotas, LimitRanges
+  // and admission policies answer. Empty: the preview credential itself. Reads (the live diff's, the
+  // namespace check) always use the preview credential.
+  kube::Impersonation as{};
 };
 
 struct ValidateOptions {

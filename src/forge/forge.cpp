@@ -52,6 +52,11 @@ ReviewState parse_review_state(std::string_view s) {
   return ReviewState::other;
 }
 
+core::Result<bool> ForgeClient::team_member(std::string_view org, std::string_view team, std::string_view) {
+  return core::Error(core::errc::invalid_config, name() + ": cannot tell team membership (" + std::string(org) + "/" +
+                                                     std::string(team) + "); name the team's users instead");
+}
+
 core::Result<PullRequestState> ForgeClient::pull_request_state(const RepoRef& repo, int64_t pr) {
   PullRequestState st;
   auto p = pull_request(repo, pr);

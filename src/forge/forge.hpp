@@ -152,6 +152,9 @@ class ForgeClient {
   virtual core::Result<std::vector<Review>> reviews(const RepoRef& repo, int64_t pr) = 0;
   // pull_request and reviews together.
   core::Result<PullRequestState> pull_request_state(const RepoRef& repo, int64_t pr);
+  // Whether login is an (active) member of the forge team org/team (ownership's team.teams); false when the
+  // team or the user does not exist. The default answers errc::invalid_config (a forge without teams).
+  virtual core::Result<bool> team_member(std::string_view org, std::string_view team, std::string_view login);
 
   // The login this client posts as (GET /user; for a GitHub App "<app slug>[bot]"), asked once and
   // then cached. upsert_comment only ever touches comments by this login.

@@ -43,35 +43,6 @@ std::string ObjectRef::describe() const {
   return out + name;
 }
 
-std::optional<ApiStatus> parse_status(std::string_view body) {
-  rapidjson::Document doc;
-  const bool unparsed = core::json::parse(doc, body).has_value();  // iterative, depth-bounded
-  if (unparsed || !doc.IsObject()) return std::nullopt;
-  auto kind = core::json::get_string(doc, "kind");
-  if (!kind || *kind != "Status") return std::nullopt;
-  ApiStatus s;
-  s.code = static_cast<unsigned>(core::json::get_int(doc, "code").value_or(0));
-  s.reason = core::json::get_string(doc, "reason").value_or("");
-  s.message = core::json::get_string(doc, "message").value_or("");
-  return s;
-}
-
-core::errc errc_for_status(unsigned http_status) {
-  switch (http_status) {
-    case 400: return core::errc::bad_request;
-    case 401: return core::errc::unauthorized;
-    case 403: return core::errc::forbidden;
-    case 404: return core::errc::not_found;
-    case 409: return core::errc::conflict;
-    case 413: return core::errc::payload_too_large;
-    case 415: return core::errc::unsupported_media_type;
-    case 422: return core::errc::bad_request;
-    case 429: return core::errc::unavailable;
-    case 504: return core::errc::timeout;
-    default: return http_status >= 500 ? core::errc::unavailable : core::errc::internal;
-  }
-}
-
 Client::Client(std::string cluster, Kubeconfig config, ClientOptions options)
     : cluster_(std::move(cluster)), config_(std::move(config)), options_(options) {
   std::string rest = config_.server;
@@ -183,13 +154,17 @@ core::Result<std::unique_ptr<Client::Connection>> Client::connect() {
 }
 
 core::Result<Response> Client::exchange(Connection& conn, std::string_view method, const std::string& target,
-                                        const std::string& body, std::string_view content_type, bool& keep_alive) {
+                                        const std::string& body, std::string_view content_type, bool& keep_alive,
+                                        const Impersonation* as) {
   http::request<http::string_body> req{http::string_to_verb(method), base_path_ + target, 11};
   req.set(http::field::host, host_);
   req.set(http::field::user_agent, "helmgate");
   req.set(http::field::accept, "application/json");
   if (!config_.token.empty()) req.set(http::field::authorization, "Bearer " + config_.token);
   if (!content_type.empty()) req.set(http::field::content_type, content_type);
+  if (as != nullptr) {
+    for (const auto& [name, value] : as->headers()) req.insert(name, value);  // checked in request()
+  }
   req.keep_alive(true);
   req.body() = body;
   req.prepare_payload();
@@ -228,7 +203,7 @@ core::Result<Response> Client::exchange(Connection& conn, std::string_view metho
 }
 
 core::Result<Response> Client::request(std::string_view method, const std::string& target, const std::string& body,
-                                       std::string_view content_type) {
+                                       std::string_view content_type, const Impersonation* as) {
   // Second line (names are checked where they enter): a control character or space in the target would
   // end the request line and let the rest be read as another request carrying our credentials.
   if (auto why = core::names::request_target_problem(target); !why.empty()) {
@@ -238,6 +213,9 @@ core::Result<Response> Client::request(std::string_view method, const std::strin
   if (auto why = core::names::header_value_problem(config_.token); !why.empty()) {
     return core::Error(core::errc::invalid_config,
                        "cluster " + cluster_ + ": the token in " + config_.source + " cannot be sent as a header: " + why);
+  }
+  if (auto why = as != nullptr ? as->problem() : std::string(); !why.empty()) {
+    return core::Error(core::errc::bad_request, "cluster " + cluster_ + ": refusing to impersonate: " + why);
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> conn;
@@ -256,7 +234,7 @@ core::Result<Response> Client::request(std::string_view method, const std::strin
       conn = std::move(*c);
     }
     bool keep_alive = false;
-    auto r = (++requests_, exchange(*conn, method, target, body, content_type, keep_alive));
+    auto r = (++requests_, exchange(*conn, method, target, body, content_type, keep_alive, as));
     if (!r) {
       // The server may have closed an idle keep-alive connection: one retry on a fresh connection.
       if (reused) continue;
@@ -272,7 +250,7 @@ core::Result<Response> Client::request(std::string_view method, const std::strin
                                                   ": the connection failed twice");
 }
 
-core::Error Client::api_error(std::string_view what, const Response& r) const {
+core::Error Client::api_error(std::string_view what, const Response& r, const Impersonation* as) const {
   std::string msg = "cluster " + cluster_ + ": " + std::string(what) + ": " + std::to_string(r.status);
   if (auto st = parse_status(r.body)) {
     if (!st->reason.empty()) msg += " " + st->reason;
@@ -282,7 +260,10 @@ core::Error Client::api_error(std::string_view what, const Response& r) const {
   }
   switch (r.status) {
     case 401: msg += " (the credentials in " + config_.source + " were not accepted)"; break;
-    case 403: msg += " (the identity in " + config_.source + " lacks RBAC permission for this)"; break;
+    case 403:
+      msg += as != nullptr && !as->empty() ? " (as the impersonated " + as->describe() + ")"
+                                           : " (the identity in " + config_.source + " lacks RBAC permission for this)";
+      break;
     default: break;
   }
   return {errc_for_status(r.status), msg};
@@ -413,10 +394,10 @@ core::Result<std::string> Client::apply(const ObjectRef& ref, const std::string&
   std::string target = *path + "?fieldManager=" + core::names::path_segment(options.field_manager);
   if (options.force) target += "&force=true";
   if (options.dry_run) target += "&dryRun=All";
-  auto r = request("PATCH", target, manifest, "application/apply-patch+yaml");
+  auto r = request("PATCH", target, manifest, "application/apply-patch+yaml", &options.impersonate);
   if (!r) return r.error();
   if (r->status != 200 && r->status != 201) {
-    return api_error(std::string(options.dry_run ? "dry-run apply " : "apply ") + ref.describe(), *r);
+    return api_error(std::string(options.dry_run ? "dry-run apply " : "apply ") + ref.describe(), *r, &options.impersonate);
   }
   return std::move(r->body);
 }

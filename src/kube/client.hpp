@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kube/impersonation.hpp"
 #include "kube/kubeconfig.hpp"
 
 namespace helmgate::kube {
@@ -63,6 +64,8 @@ struct ApplyOptions {
   bool dry_run = true;  // dryRun=All: the server validates and admits, persists nothing
   std::string field_manager = "helmgate";
   bool force = true;    // take over fields another manager (helm, kubectl) owns
+  // Sent as the tenant (Impersonate-User/-Group): its RBAC, quotas and admission policies decide.
+  Impersonation impersonate{};
 };
 
 class Client {
@@ -78,8 +81,9 @@ class Client {
 
   // One request; any HTTP status is a successful result. errc::unavailable when the server cannot be
   // reached or the connection fails; a stale pooled connection is retried once on a fresh one.
+  // as: sent impersonating that identity (refused, errc::bad_request, when as->problem() names one).
   core::Result<Response> request(std::string_view method, const std::string& target, const std::string& body = {},
-                                 std::string_view content_type = {});
+                                 std::string_view content_type = {}, const Impersonation* as = nullptr);
 
   // gitVersion from /version ("v1.35.8").
   core::Result<std::string> server_version();
@@ -114,9 +118,10 @@ class Client {
   };
   core::Result<std::unique_ptr<Connection>> connect();
   core::Result<Response> exchange(Connection& conn, std::string_view method, const std::string& target,
-                                  const std::string& body, std::string_view content_type, bool& keep_alive);
+                                  const std::string& body, std::string_view content_type, bool& keep_alive,
+                                  const Impersonation* as);
   core::Result<const GroupVersion*> group_version(const std::string& api_version, bool refresh);
-  core::Error api_error(std::string_view what, const Response& r) const;
+  core::Error api_error(std::string_view what, const Response& r, const Impersonation* as = nullptr) const;
 
   std::string cluster_;
   Kubeconfig config_;

@@ -116,6 +116,9 @@ void gate_names(Release& r, const YAML::Node& doc, const Location& where) {
     g.field(sref, "kind", "spec.chart.spec.sourceRef.kind", n::kind);
     g.field(sref, "name", "spec.chart.spec.sourceRef.name", n::dns1123_subdomain);
     g.field(sref, "namespace", "spec.chart.spec.sourceRef.namespace", n::namespace_name);
+    // The service account helm-controller impersonates (system:serviceaccount:<namespace>:<name>): it reaches
+    // the Impersonate-User header and helm's --kube-as-user.
+    g.field(spec, "serviceAccountName", "spec.serviceAccountName", n::dns1123_subdomain);
     YAML::Node cref = detail::get(spec, "chartRef");
     g.field(cref, "kind", "spec.chartRef.kind", n::kind);
     g.field(cref, "name", "spec.chartRef.name", n::dns1123_subdomain);

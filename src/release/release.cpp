@@ -48,6 +48,10 @@ Spec::Spec(const YAML::Node& document)
     if (cn.IsScalar()) create_namespace_ = cn.as<bool>();
   } catch (const YAML::Exception&) {
   }
+  if (detail::scalar(document, "apiVersion").rfind("helm.toolkit.fluxcd.io/", 0) == 0) {
+    const YAML::Node sa = detail::get(detail::get(*spec_, "spec"), "serviceAccountName");
+    if (sa.IsDefined() && sa.IsScalar()) service_account_ = sa.Scalar();
+  }
 }
 
 std::vector<std::string> Spec::changed_fields(const Spec& other, size_t max) const {

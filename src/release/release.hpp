@@ -76,6 +76,10 @@ class Spec {
   const std::string& kind() const { return kind_; }  // HelmRelease, FluxHelmRelease
   // spec.install.createNamespace when it reads as a boolean (Flux v2); nullopt when absent or not one.
   std::optional<bool> install_create_namespace() const { return create_namespace_; }
+  // Flux v2 (helm.toolkit.fluxcd.io) spec.serviceAccountName when it is a string: the service account of the
+  // HelmRelease's own namespace helm-controller impersonates; "" when absent or another generation. Checked
+  // by the name gate (a DNS-1123 subdomain) before anything uses it.
+  const std::string& service_account_name() const { return service_account_; }
   // Dotted paths ("spec.values.image.tag") where the two specs differ, scalars by typed value ("1.10" is
   // not 1.10), at most max.
   std::vector<std::string> changed_fields(const Spec& other, size_t max) const;
@@ -87,6 +91,7 @@ class Spec {
  private:
   std::string kind_;
   std::optional<bool> create_namespace_;
+  std::string service_account_;
   std::shared_ptr<const YAML::Node> spec_;  // null: no document
 };
 

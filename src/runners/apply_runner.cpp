@@ -70,6 +70,7 @@ class ApplyJob {
   std::unique_ptr<queue::ApplyState> state_;
   std::mutex log_mu_;
   std::optional<engine::Discoveries> discoveries_;  // of repo_, each commit once for every cluster
+  engine::OwnershipRules rules_;  // from the deploy branch (a PR apply's head never names its own rules)
 };
 
 ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
@@ -114,7 +115,7 @@ ClusterResult ApplyJob::apply_cluster(const config::Cluster& c) {
   auto env = open->helm_env(s_.ws->helm, work_ + "/helm-" + c.name, s_.opt.helm_timeout);
   ClusterResult out = cluster_result(c.name, ClusterStatus::applied, "", false);
   out.base = base;
-  ClusterReleases in{c, *repo_cfg_, spec_, *repo_, *discoveries_, *s_.ws, *state_, open->kubeconfig, after_,
+  ClusterReleases in{c, *repo_cfg_, spec_, *repo_, *discoveries_, *s_.ws, *state_, open->kubeconfig, after_, &rules_,
                      [this] { return ctx_.superseded(); }, [this](const std::string& line) { log(line); }};
   apply_releases(in, base, env, out);
   if (out.status == ClusterStatus::applied && out.any_release_failed()) out.status = ClusterStatus::failed;
@@ -157,6 +158,7 @@ queue::RunOutcome ApplyJob::run() {
     return queue::RunOutcome::fail("apply: commit " + spec_.after + " is " + after_ + ", not the checked head " +
                                    spec_.pinned_sha + "; nothing applied");
   }
+  rules_ = engine::load_ownership(*repo_, engine::deploy_branch_commit(*repo_, *repo_cfg_, spec_.pinned_sha.empty() ? after_ : ""), *repo_cfg_);
   work_ = s_.ws->cache_root + "/work/apply-" + core::sha256_hex(ctx_.job().id + std::to_string(now_ms())).substr(0, 16);
   core::ensure_private_dir(work_);
   struct Cleanup {

@@ -102,7 +102,7 @@ void apply_releases(const ClusterReleases& in, const std::string& base, const ap
       return false;
     }
     const auto& a = releases[i];
-    auto plan = engine::plan_release(a, observed, head, *in.ws.renderer, in.after);
+    auto plan = engine::plan_release(a, observed, head, *in.ws.renderer, in.after, in.rules);
     if (remediation) remediate_plan(plan);
     const int64_t started = now_ms();
     auto r = engine::apply_release(plan, env, redactor);

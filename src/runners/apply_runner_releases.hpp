@@ -11,6 +11,7 @@
 #include "core/job.hpp"
 #include "engine/apply_result.hpp"
 #include "engine/change.hpp"
+#include "engine/policy.hpp"
 #include "git/repository.hpp"
 #include "kube/kubeconfig.hpp"
 #include "queue/apply_state.hpp"
@@ -31,6 +32,7 @@ struct ClusterReleases {
   queue::ApplyState& state;
   const kube::Kubeconfig& kubeconfig;               // the deploy credential: helm's records are read with it
   std::string after;                               // the commit applied
+  const engine::OwnershipRules* rules = nullptr;   // from the deploy branch: placement and identity
   std::function<bool()> superseded;                // a newer job took over: start nothing more
   std::function<void(const std::string&)> log;     // thread-safe
 };

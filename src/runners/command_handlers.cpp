@@ -5,6 +5,8 @@
 #include "core/markdown.hpp"
 #include "runners/command_job.hpp"
 #include "runners/pr_apply_gate.hpp"
+#include "runners/preview_policy.hpp"
+#include "engine/workspace.hpp"
 
 namespace helmgate::runners::command {
 
@@ -85,6 +87,19 @@ queue::RunOutcome CommandJob::apply(const Command& cmd) {
   // Exactly the commit whose approval was checked, whatever the PR's ref points to by now.
   auto commits = pr_commits(gate->head_sha);
   if (!commits) return queue::RunOutcome::retry_later("command: " + commits.error().message);
+  // Ownership, as the preview's helmgate/policy: the owners approved this head, every release stays
+  // where its team may deploy (re-read now, so an approval given since the last push counts).
+  auto policy = check_change_policy(*s_.deps.workspace, *repo_cfg, engine::repository_url(repo_cfg, spec.clone_url),
+                                    commits->second, gate->head_sha, *client, repo_ref, spec.pr);
+  if (!policy) return queue::RunOutcome::retry_later("command: checking ownership: " + policy.error().message);
+  if (policy->applies) {
+    if (auto r = client->set_status(repo_ref, gate->head_sha, policy_status(*policy)); !r) ctx.log("helmgate/policy: " + r.error().message);
+  }
+  if (policy->state != engine::PolicyVerdict::State::success) {
+    reply(mention() + ", nothing was applied: " + core::md::text(policy->description()) + ".\n\n" + policy->markdown());
+    react(forge::Reaction::confused);
+    return done("refused", policy->description());
+  }
   core::JobSpec a = spec;
   a.kind = std::string(core::kind::apply);
   a.ref = "refs/heads/" + repo_cfg->deploy_branch;

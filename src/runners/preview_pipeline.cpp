@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "core/redact.hpp"
 #include "engine/change.hpp"
 #include "engine/discovery.hpp"
+#include "engine/ownership.hpp"
 #include "engine/redaction.hpp"
 #include "engine/render_diff.hpp"
 #include "engine/workspace.hpp"
@@ -163,6 +165,18 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   auto rendered = engine::render_diff(in, *ws->renderer, result.redactor);
   if (!rendered) return rendered.error();
   result.report.releases = std::move(rendered->releases);
+  if (cfg != nullptr) {
+    // The rules of the deploy branch (never the PR's head): who each release acts as, where it may go.
+    auto rules = engine::load_ownership(*repo, engine::deploy_branch_commit(*repo, *cfg, change->base), *cfg);
+    std::map<std::string, const release::Release*> heads;
+    for (const auto& a : change->affected) {
+      if (a.head != nullptr) heads[a.head->id()] = a.head;
+    }
+    for (auto& h : rendered->head) {
+      if (auto it = heads.find(h.id); it != heads.end()) h.as = engine::release_identity(rules, *it->second);
+    }
+    result.policy = engine::policy_facts(std::move(rules), change->changed, change->affected);
+  }
   if (request.keep_head_manifests) result.head_manifests = std::move(rendered->head);
   result.render_stats = minus(ws->renderer->stats(), stats_before);
 

@@ -12,6 +12,7 @@
 #include "diff/normalize.hpp"
 #include "diff/report.hpp"
 #include "engine/head_render.hpp"
+#include "engine/policy.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_comment.hpp"
 #include "runners/tools.hpp"
@@ -65,6 +66,10 @@ struct PreviewResult {
   // Every Secret value and sensitive value the preview met: scrub anything else built from the
   // manifests (validation findings, live diffs) with it before it leaves the process.
   diff::Redactor redactor;
+  // Ownership (repo_config given): the rules read from the deploy branch, the changed paths and the affected
+  // releases at head with their placement problems; the runner decides the policy with the forge's reviews.
+  // Head renders act as release_identity() of these rules.
+  engine::PolicyFacts policy;
   // 0 no changes, 2 changes, 1 errors (like `helm diff --detailed-exitcode`).
   int exit_status() const;
 };

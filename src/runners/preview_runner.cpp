@@ -6,6 +6,7 @@
 #include "engine/cluster_validation.hpp"
 #include "runners/forge_job.hpp"
 #include "runners/preview_pipeline.hpp"
+#include "runners/preview_policy.hpp"
 #include "runners/preview_verdict.hpp"
 #include "runners/tools.hpp"
 
@@ -104,6 +105,7 @@ class PreviewJob : ForgeJob {
     auto counts = count_clusters(result->report, clusters);
     std::vector<std::string> sections;
     std::string validation_json = validate(*result, only, counts, sections);
+    auto policy = policy_verdict(*result, sections);
     if (ctx.superseded()) {
       ctx.log("superseded by a newer push: nothing posted");
       return queue::RunOutcome::ok(R"({"superseded":true})");
@@ -125,6 +127,9 @@ class PreviewJob : ForgeJob {
     for (const auto& c : clusters) {
       const auto& cc = counts[c];
       set_status(c, failed(cc) ? forge::CommitState::failure : forge::CommitState::success, status_description(cc));
+    }
+    if (policy) {
+      if (auto r = client->set_status(repo_ref, spec.head_sha, *policy); !r) ctx.log("status helmgate/policy: " + r.error().message);
     }
     // Validation details go to the log, not the result: they can be long; the counts above suffice.
     ctx.log("validation: " + validation_json);
@@ -157,6 +162,20 @@ class PreviewJob : ForgeJob {
     }
     add_validation_heading(sections);
     return json + "]";
+  }
+
+  // Ownership: the helmgate/policy status to set and its section first in the comment; nullopt when the
+  // repository declares no ownership. A forge that cannot answer leaves the status at error, never success.
+  std::optional<forge::CommitStatus> policy_verdict(const PreviewResult& result, std::vector<std::string>& sections) {
+    auto v = decide_policy(*client, repo_ref, spec.pr, spec.head_sha, result.policy);
+    if (!v) {
+      ctx.log("ownership: " + v.error().message);
+      return forge::CommitStatus{kPolicyContext, forge::CommitState::error,
+                                 forge::one_line("ownership could not be checked: " + result.redactor.scrub(v.error().message), 140), ""};
+    }
+    if (!v->applies) return std::nullopt;
+    sections.insert(sections.begin(), result.redactor.scrub(v->markdown()));
+    return policy_status(*v);
   }
 
   void settle_pending(const std::string& description) {

@@ -101,4 +101,23 @@ core::Result<Permission> GiteaClient::user_permission(const RepoRef& repo, std::
   return Permission::none;
 }
 
+core::Result<bool> GiteaClient::team_member(std::string_view org, std::string_view team, std::string_view login) {
+  // Gitea addresses teams by id: find it by name in the organisation, then ask for the member.
+  auto found = transport_->call("GET", "/orgs/" + rest::segment(org) + "/teams/search?q=" + rest::segment(team), {}, true);
+  if (!found) return found.error();
+  if (found->status == 404) return false;
+  auto doc = rest::parse_json(found->body, name() + ": teams of " + std::string(org));
+  if (!doc) return doc.error();
+  int64_t id = 0;
+  if (doc->IsObject() && doc->HasMember("data") && (*doc)["data"].IsArray()) {
+    for (const auto& t : (*doc)["data"].GetArray()) {
+      if (core::json::get_string(t, "name").value_or("") == team) id = core::json::get_int(t, "id").value_or(0);
+    }
+  }
+  if (id == 0) return false;
+  auto res = transport_->call("GET", "/teams/" + std::to_string(id) + "/members/" + rest::segment(login), {}, true);
+  if (!res) return res.error();
+  return res->status == 200;
+}
+
 }  // namespace helmgate::forge::gitea

@@ -124,6 +124,17 @@ core::Result<Permission> GitHubClient::user_permission(const RepoRef& repo, std:
   return Permission::none;
 }
 
+core::Result<bool> GitHubClient::team_member(std::string_view org, std::string_view team, std::string_view login) {
+  auto res = transport_->call("GET", "/orgs/" + rest::segment(org) + "/teams/" + rest::segment(team) + "/memberships/" +
+                                         rest::segment(login), {}, true);
+  if (!res) return res.error();
+  if (res->status == 404) return false;
+  auto doc = rest::parse_json(res->body, name() + ": membership of " + std::string(login) + " in " + std::string(org) +
+                                             "/" + std::string(team));
+  if (!doc) return doc.error();
+  return core::json::get_string(*doc, "state").value_or("") == "active";  // "pending": invited, not a member yet
+}
+
 core::Result<std::string> GitHubClient::fetch_self_login() {
   if (!app_tokens_) return RestForgeClient::fetch_self_login();
   auto slug = app_tokens_->app_slug();

@@ -28,6 +28,7 @@ class GitHubClient final : public RestForgeClient {
   core::Result<std::vector<CommitStatus>> statuses(const RepoRef& repo, std::string_view sha) override;
   core::Result<std::optional<PullRequest>> pull_request_for_commit(const RepoRef& repo, std::string_view sha) override;
   core::Result<Permission> user_permission(const RepoRef& repo, std::string_view user) override;
+  core::Result<bool> team_member(std::string_view org, std::string_view team, std::string_view login) override;
 
   // Installation token fetches so far (0 with a PAT).
   int64_t token_fetches() const { return app_tokens_ ? app_tokens_->fetches() : 0; }

@@ -180,6 +180,11 @@ TEST_CASE("github: every operation the client makes exists in the OpenAPI descri
   REQUIRE(c->self_login().ok());
   CHECK(f.server->count("users/get-authenticated") == 1);  // asked once, then cached
 
+  // Ownership's team.teams: the membership of a login in org/team (the description's example: active).
+  auto member = c->team_member("acme", "team-a", "octocat");
+  REQUIRE(member.ok());
+  CHECK(*member);
+
   auto rl = c->rate_limit();
   CHECK(rl.known);
   CHECK(rl.limit == 5000);
@@ -191,7 +196,7 @@ TEST_CASE("github: every operation the client makes exists in the OpenAPI descri
                          "issues/delete-comment", "reactions/create-for-issue-comment", "repos/create-commit-status",
                          "repos/list-commit-statuses-for-ref", "repos/list-pull-requests-associated-with-commit",
                          "repos/get-collaborator-permission-level", "pulls/get", "pulls/list-reviews",
-                         "users/get-authenticated"}) {
+                         "users/get-authenticated", "teams/get-membership-for-user-in-org"}) {
     INFO(op);
     CHECK(f.server->count(op) >= 1);
   }

@@ -125,6 +125,29 @@ TEST_CASE("Gitea 'synchronized' is normalized to synchronize and previews", "[un
   CHECK(d.jobs[0].kind == "preview");
 }
 
+TEST_CASE("a review previews the head again (helmgate/policy follows the owners' approval)", "[unit][handlers]") {
+  auto body = test::read_file(test::corpus("gitea-webhooks/go-scm/review_approved.json"));
+  auto ev = handlers::parse_webhook({core::ForgeKind::gitea, "gitea", "pull_request_approved", "", body});
+  REQUIRE(ev.ok());
+  CHECK(ev->kind == core::EventKind::pull_request);
+  CHECK(ev->action == "review_submitted");
+  auto d = handlers::decide_jobs(*ev, open_config());
+  REQUIRE(d.jobs.size() == 1);
+  CHECK(d.jobs[0].kind == "preview");
+  CHECK(d.jobs[0].head_sha == ev->head_sha);
+  // GitHub's pull_request_review carries the same pull_request object.
+  auto gh = test::read_file(test::corpus("github-webhooks/octokit/pull_request/synchronize.payload.json"));
+  auto pos = gh.find("\"action\": \"synchronize\"");
+  REQUIRE(pos != std::string::npos);
+  gh.replace(pos, std::string("\"action\": \"synchronize\"").size(), "\"action\": \"submitted\"");
+  auto rev = handlers::parse_webhook({core::ForgeKind::github, "github", "pull_request_review", "d-2", gh});
+  REQUIRE(rev.ok());
+  CHECK(rev->action == "review_submitted");
+  auto dg = handlers::decide_jobs(*rev, open_config());
+  REQUIRE(dg.jobs.size() == 1);
+  CHECK(dg.jobs[0].kind == "preview");
+}
+
 TEST_CASE("closed, labeled and other PR actions need no job", "[unit][handlers]") {
   for (const char* f : {"closed.payload.json", "labeled.payload.json", "assigned.payload.json"}) {
     auto body = test::read_file(test::corpus(std::string("github-webhooks/octokit/pull_request/") + f));
