@@ -51,34 +51,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Gitea's API as the repository owner; the token goes in a header only, never on a command line that is printed.
-api() {
-  local method=$1 path=$2 body=${3:-}
-  curl -sS -f --max-time 20 -X "$method" -H @"$T/gitea.hdr" -H 'Content-Type: application/json' \
-    ${body:+--data "$body"} "$GITEA/api/v1$path"
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+. "$(dirname "$0")/../../support/gitea_api.sh"
 git_() { git -C "$T/repo" -c user.email=loop@example.com -c user.name=loop -c commit.gpgsign=false "$@"; }
-
-# Comments of the PR as JSON lines: id, then the body's first 300 characters on one line.
-comments() { api GET "/repos/$OWNER/$REPO/issues/$1/comments?limit=50"; }
-preview_comments() {
-  comments "$1" | python3 -c '
-import json,sys
-for c in json.load(sys.stdin):
-    if "helmgate:preview:preview part" in c["body"]: print(c["id"], c["body"].replace("\n"," ")[:2000])'
-}
-# Waits until fn prints a line matching the pattern; prints it.
-wait_for() {
-  local secs=$1 pattern=$2; shift 2
-  local deadline=$(( $(date +%s) + secs )) out
-  while [ "$(date +%s)" -lt "$deadline" ]; do
-    out=$("$@" 2>/dev/null || true)
-    if grep -q -- "$pattern" <<<"$out"; then grep -- "$pattern" <<<"$out" | head -n1; return 0; fi
-    sleep 0.2
-  done
-  return 1
-}
 
 # --- the repository: podinfo (chart kept in the repo) on three clusters, and a chart whose Secret holds the canary
 mkdir -p "$T/repo/charts" "$T/repo/releases"/{dev,staging,prod} "$T/repo/charts/canary/templates"

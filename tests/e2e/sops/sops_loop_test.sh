@@ -49,30 +49,9 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-api() {
-  local method=$1 path=$2 body=${3:-}
-  curl -sS -f --max-time 20 -X "$method" -H @"$T/gitea.hdr" -H 'Content-Type: application/json' \
-    ${body:+--data "$body"} "$GITEA/api/v1$path"
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+. "$(dirname "$0")/../../support/gitea_api.sh"
+PREVIEW_WIDTH=6000
 git_() { git -C "$T/repo" -c user.email=sops@example.com -c user.name=sops -c commit.gpgsign=false "$@"; }
-comments() { api GET "/repos/$OWNER/$REPO/issues/$1/comments?limit=50"; }
-preview_comments() {
-  comments "$1" | python3 -c '
-import json,sys
-for c in json.load(sys.stdin):
-    if "helmgate:preview:preview part" in c["body"]: print(c["id"], c["body"].replace("\n"," ")[:6000])'
-}
-wait_for() {
-  local secs=$1 pattern=$2; shift 2
-  local deadline=$(( $(date +%s) + secs )) out
-  while [ "$(date +%s)" -lt "$deadline" ]; do
-    out=$("$@" 2>/dev/null || true)
-    if grep -q -- "$pattern" <<<"$out"; then grep -- "$pattern" <<<"$out" | head -n1; return 0; fi
-    sleep 0.3
-  done
-  return 1
-}
 
 # --- keys: helmgate holds HELD; the valuesFrom Secret is also encrypted for OTHER; STRANGER is nobody's
 keygen() { "$TOOLS/age-keygen" 2>/dev/null; }

@@ -155,11 +155,16 @@ TEST_CASE("schema validation: the render fails with helm's schema error unless d
     CHECK(install.failure.empty());
     CHECK(install.decision.action == apply::Action::install);
     CHECK(install.spec.skip_schema_validation);
-    engine::Observed installed;  // installed: helm upgrades, and upgrade.disableSchemaValidation is not set
+    // Installed: helm would upgrade, and upgrade.disableSchemaValidation is not set. The plan renders as
+    // that upgrade will (schema validated), so the release fails with helm's schema error before any helm
+    // action runs; install.disableSchemaValidation does not leak into the upgrade.
+    engine::Observed installed;
     installed.helm["apps/strict"] = {"strict", "apps", "deployed", 1};
     auto upgrade = engine::plan_release(a, installed, head, renderer, with_install);
-    CHECK(upgrade.failure.empty());
-    CHECK(upgrade.decision.action == apply::Action::upgrade);
+    INFO(upgrade.failure);
+    CHECK(upgrade.failure.find("values don't meet the specifications of the schema") != std::string::npos);
+    CHECK(upgrade.failure.find("replicaCount") != std::string::npos);
+    CHECK(upgrade.decision.action == apply::Action::none);
     CHECK_FALSE(upgrade.spec.skip_schema_validation);
   }
 
