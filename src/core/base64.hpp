@@ -1,5 +1,5 @@
 #pragma once
-// Base64 decoding for Secret data in manifests.
+// Base64 for Secret data in manifests.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,5 +13,8 @@ std::optional<std::string> base64_decode(std::string_view in);
 // Lenient, as Kubernetes tooling reads Secret data in the wild: the standard and URL-safe alphabets,
 // every other character skipped.
 std::string base64_decode_lenient(std::string_view in);
+
+// The standard alphabet with padding, as a Secret's `data` holds it.
+std::string base64_encode(std::string_view in);
 
 }  // namespace helmgate::core

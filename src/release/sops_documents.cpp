@@ -13,25 +13,6 @@ using detail::scalar;
 
 namespace {
 
-std::string base64_encode(const std::string& in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    for (int sh = 18; sh >= 0; sh -= 6) out += a[(v >> sh) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out += a[(v >> 18) & 63];
-    out += a[(v >> 12) & 63];
-    out += i + 1 < in.size() ? a[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 bool ends_with(const std::string& s, const char* suffix) {
   const std::string x(suffix);
   return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
@@ -78,7 +59,7 @@ bool decrypt_secret_values(YAML::Node& node, const sops::Keys& keys, const Doc& 
     for (size_t i = 0; i < t.secrets.size(); ++i) {
       out.values.emplace_back(n.field + "." + n.name + "/" + t.paths[i], t.secrets[i]);
     }
-    YAML::Node v(n.field == "data" ? base64_encode(t.text) : t.text);
+    YAML::Node v(n.field == "data" ? core::base64_encode(t.text) : t.text);
     v.SetTag("!");
     node[n.field][n.name] = v;
   }

@@ -60,6 +60,16 @@ TEST_CASE("credentials never survive redaction", "[unit][core]") {
   CHECK(m1 != core::secret_marker("hunter2", "k2"));  // keyed: not a plain hash of the value
 }
 
+TEST_CASE("base64: encoding pads to whole quads and decodes back, every byte value", "[unit][core]") {
+  CHECK(core::base64_encode("") == "");
+  CHECK(core::base64_encode("h") == "aA==");
+  CHECK(core::base64_encode("he") == "aGU=");
+  CHECK(core::base64_encode("helmgate") == "aGVsbWdhdGU=");
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes += static_cast<char>(i);
+  for (size_t n = 0; n <= bytes.size(); n += 37) CHECK(core::base64_decode(core::base64_encode(bytes.substr(0, n))) == bytes.substr(0, n));
+}
+
 TEST_CASE("base64: strict refuses what is not base64, lenient reads the URL-safe alphabet too", "[unit][core]") {
   CHECK(core::base64_decode("aGVsbWdhdGU=") == "helmgate");
   CHECK(core::base64_decode("aGVs\nbWdh dGU=") == "helmgate");  // whitespace and padding skipped
