@@ -122,6 +122,12 @@ class RedisTopology {
     }
     return {};
   }
+  // Sentinel: "127.0.0.1:<port>" of each sentinel (for a redis.sentinel configuration).
+  std::vector<std::string> sentinel_addresses() const {
+    std::vector<std::string> out;
+    for (const auto& s : sentinels_) out.push_back(addr(s.port));
+    return out;
+  }
   // A scratch directory for the test's own files (the first node's data directory).
   const std::string& dir() const { return nodes_.front()->dir(); }
   RedisServer& node(size_t i) { return *nodes_.at(i); }
@@ -163,6 +169,7 @@ class RedisTopology {
   void failover() {
     require_sentinel("failover");
     wait_replication("before a failover");
+    wait_sentinels_ready();
     size_t old = primary_;
     std::string answer = redis_ask(sentinels_.front().port, {"SENTINEL", "FAILOVER", master_name});
     if (answer != "OK") throw std::runtime_error("SENTINEL FAILOVER answered '" + answer + "'" + logs());
@@ -175,6 +182,7 @@ class RedisTopology {
   void kill_primary() {
     require_sentinel("kill_primary");
     wait_replication("before killing the primary");
+    wait_sentinels_ready();
     size_t old = primary_;
     nodes_[old]->kill();
     wait_new_primary(old, "the primary was killed");
@@ -271,7 +279,22 @@ class RedisTopology {
                             << "sentinel parallel-syncs " << master_name << " 1\n";
       s.proc.start({"/usr/bin/redis-server", s.conf, "--sentinel"}, s.log);
     }
-    // Every sentinel answers, knows the replica and sees the others (quorum for a failover).
+    // Every sentinel names the primary (what a client needs). Seeing the others (hello messages every
+    // 2 s) matters only for a failover: failover() and kill_primary() wait for that.
+    bool up = poll(
+        [&] {
+          for (auto& s : sentinels_) {
+            if (!s.proc.running()) return false;
+            if (redis_ask(s.port, {"SENTINEL", "get-master-addr-by-name", master_name}).empty()) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(30));
+    if (!up) throw std::runtime_error("the sentinels did not start within 30 s" + logs());
+  }
+
+  // Every sentinel knows the replica and sees the other two (the quorum a failover needs).
+  void wait_sentinels_ready() {
     bool ready = poll(
         [&] {
           for (auto& s : sentinels_) {
