@@ -14,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "handlers/signature.hpp"
 #include "http/client.hpp"
 #include "queue/queue.hpp"
@@ -81,6 +83,7 @@ void sender(const std::string& url, const std::string& body, int who, std::atomi
 
 TEST_CASE("a Sentinel failover and a killed primary under load lose no acknowledged job (durability replicated)",
           "[redis][failover]") {
+  spdlog::set_level(spdlog::level::warn);  // the checking worker would log every job
   test::RedisTopology st(test::Topology::sentinel);
   const int port = test::RedisServer::free_port();
   const std::string dir = st.dir();
@@ -157,8 +160,7 @@ TEST_CASE("a Sentinel failover and a killed primary under load lose no acknowled
   std::vector<std::string> missing;
   for (const auto& id : ids) {
     auto j = q.get(id, false);
-    REQUIRE(j.ok());
-    if (!j->has_value()) missing.push_back(id);
+    if (!j.ok() || !j->has_value()) missing.push_back(id);
   }
   INFO("acknowledged but missing after the failovers: " << missing.size()
                                                         << (missing.empty() ? "" : " e.g. job " + missing.front()));
