@@ -14,7 +14,7 @@ redis_node_start() {
   mkdir -p "$dir/$name"
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$name" --appendonly yes --appendfsync everysec \
     --save '' --daemonize no --logfile "$dir/$name/redis.log" "$@" &
-  echo $! >>"$dir/pids"
+  echo $! >>"$dir/pids"; disown $!  # stopped by redis_topology_stop, quietly
   local i
   for i in $(seq 100); do
     redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
@@ -73,7 +73,7 @@ sentinel down-after-milliseconds $REDIS_MASTER_NAME 1000
 sentinel failover-timeout $REDIS_MASTER_NAME 4000
 CONF
     redis-server "$dir/sentinel$i/sentinel.conf" --sentinel --logfile "$dir/sentinel$i/sentinel.log" &
-    echo $! >>"$dir/pids"
+    echo $! >>"$dir/pids"; disown $!
     REDIS_SENTINEL_PORTS+=("$port"); addrs+=("127.0.0.1:$port")
   done
   for port in "${REDIS_SENTINEL_PORTS[@]}"; do
