@@ -392,28 +392,6 @@ bool Redis::note_error(const redisReply* r) {
   return false;
 }
 
-core::Result<ReplyPtr> Redis::ask(const redisReply* r, const std::vector<std::string>& argv) {
-  // "ASK <slot> <host>:<port>" during a slot migration: this one command goes to the importing node,
-  // preceded by ASKING; the connection stays where it is.
-  std::string_view msg(r->str, r->len);
-  auto space = msg.rfind(' ');
-  std::string_view addr = msg.substr(space + 1);
-  auto colon = addr.rfind(':');
-  auto port = colon == std::string_view::npos ? std::nullopt : parse_int(addr.substr(colon + 1));
-  if (!port || colon == 0) return error_from_reply(r, argv.front());
-  RedisNode n{std::string(addr.substr(0, colon)), *port};
-  auto c = open(n, timeout_ + block_, true);
-  if (!c) return c.error();
-  if (auto a = setup_command(c->get(), n, {"ASKING"}, "ASKING"); !a) return a.error();
-  std::vector<size_t> lens;
-  auto ptrs = argv_ptrs(argv, lens);
-  ReplyPtr out(static_cast<redisReply*>(
-      redisCommandArgv(c->get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data())));
-  if (!out) return Error(errc::unavailable, "Redis at " + n.display() + " lost the connection during " + argv.front());
-  if (out->type == REDIS_REPLY_ERROR) return error_from_reply(out.get(), argv.front());
-  return out;
-}
-
 core::Result<ReplyPtr> Redis::command(const std::vector<std::string>& argv) {
   const std::string what = argv.empty() ? "command" : argv.front();
   for (int hop = 0;; ++hop) {

@@ -1,6 +1,7 @@
 // Where the connection of a Redis object goes in cluster and sentinel mode (see redis.hpp).
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cstdint>
 
 #include "queue/redis.hpp"
@@ -54,6 +55,34 @@ int cluster_slot(std::string_view key) {
     }
   }
   return crc % 16384;
+}
+
+core::Result<ReplyPtr> Redis::ask(const redisReply* r, const std::vector<std::string>& argv) {
+  // "ASK <slot> <host>:<port>" during a slot migration: this one command goes to the importing node,
+  // preceded by ASKING; the connection stays where it is.
+  std::string_view msg(r->str, r->len);
+  std::string_view addr = msg.substr(msg.rfind(' ') + 1);
+  auto colon = addr.rfind(':');
+  int port = 0;
+  if (colon == std::string_view::npos || colon == 0 ||
+      std::from_chars(addr.data() + colon + 1, addr.data() + addr.size(), port).ec != std::errc()) {
+    return error_from_reply(r, argv.front());
+  }
+  RedisNode n{std::string(addr.substr(0, colon)), port};
+  auto c = open(n, timeout_ + block_, true);
+  if (!c) return c.error();
+  if (auto a = run(c->get(), n, {"ASKING"}); !a) return a.error();
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  ReplyPtr out(static_cast<redisReply*>(
+      redisCommandArgv(c->get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data())));
+  if (!out) return Error(errc::unavailable, "Redis at " + n.display() + " lost the connection during " + argv.front());
+  if (out->type == REDIS_REPLY_ERROR) return error_from_reply(out.get(), argv.front());
+  return out;
 }
 
 core::Result<ContextPtr> Redis::discover_sentinel() {

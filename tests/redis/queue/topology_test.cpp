@@ -1,6 +1,7 @@
 // Redis Cluster and Sentinel: URL forms, slot routing (MOVED/ASK), failover, and queue.durability
 // replicated (WAIT). Each case starts the topology it needs itself, so all are [once].
 #include <catch2/catch.hpp>
+#include <functional>
 #include <set>
 
 #include "fixture.hpp"
@@ -63,8 +64,9 @@ TEST_CASE("every key the product writes lies in the slot of its hash tag", "[red
   }
 }
 
-// Moves `slot` from its owner to `to` the way redis-cli --cluster reshard does.
-void migrate_slot(test::RedisTopology& cl, int slot, size_t from, size_t to) {
+// Moves `slot` from its owner to `to` the way redis-cli --cluster reshard does; `midway` runs when the
+// keys have moved but the slot is still MIGRATING on the old owner (which then answers ASK).
+void migrate_slot(test::RedisTopology& cl, int slot, size_t from, size_t to, const std::function<void()>& midway) {
   auto id = [&](size_t i) { return test::redis_ask(cl.node(i).port(), {"CLUSTER", "MYID"}); };
   std::string from_id = id(from), to_id = id(to);
   int from_port = cl.node(from).port(), to_port = cl.node(to).port();
@@ -84,6 +86,7 @@ void migrate_slot(test::RedisTopology& cl, int slot, size_t from, size_t to) {
     }
     REQUIRE(test::redis_ask(from_port, argv) == "OK");
   }
+  midway();
   for (size_t i = 0; i < cl.node_count(); ++i) {
     REQUIRE(test::redis_ask(cl.node(i).port(), {"CLUSTER", "SETSLOT", s, "NODE", to_id}) == "OK");
   }
@@ -113,7 +116,15 @@ TEST_CASE("on a Redis Cluster the queue talks to the owner of its slot and follo
   CHECK(detail::reply_string(got->get()) == "1");
 
   size_t to = (owner + 1) % cl.node_count();
-  migrate_slot(cl, slot, owner, to);
+  migrate_slot(cl, slot, owner, to, [&] {
+    // The old owner answers ASK for the moved job; one command goes to the importing node.
+    CHECK(test::redis_ask(cl.node(owner).port(), {"HGET", "{moving}:job:" + id, "state"}).rfind("ASK ", 0) == 0);
+    Redis asker(url_of(cl, "moving"));
+    auto state = asker.command({"HGET", "{moving}:job:" + id, "state"});
+    REQUIRE(state.ok());
+    CHECK(detail::reply_string(state->get()) == "queued");
+    CHECK(asker.node().port == cl.node(owner).port());  // ASK does not move the connection
+  });
   // The queue's connection still points at the old owner: MOVED, then the new one.
   CHECK(must_get(q, id).state == "queued");
   std::string id2 = enqueue_one(q, job_of_kind("apply"));
