@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cmd/args.hpp"
 #include "cmd/commands.hpp"
 #include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
@@ -155,6 +156,7 @@ int preview(int argc, char** argv) {
     return fail(e.what());
   }
 
+  setup_logging("warn", "text");  // warnings (an ignored cache entry) on stderr: stdout is the report
   engine::use_sops_environment(true);  // like sops: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE
   auto result = runners::run_preview(req);
   if (!result) return fail(result.error().message);
@@ -164,9 +166,14 @@ int preview(int argc, char** argv) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (stats) {
-    std::fprintf(stderr, "helmgate preview: releases=%zu affected=%zu renders=%zu cache_hits=%zu kustomize_runs=%zu\n",
+    const auto& d = result->discovery_stats;
+    std::fprintf(stderr,
+                 "helmgate preview: releases=%zu affected=%zu renders=%zu cache_hits=%zu kustomize_runs=%zu "
+                 "discovery_hits=%zu discovery_disk_reads=%zu discovery_misses=%zu discovery_uncacheable=%zu "
+                 "charts_pulled=%zu helm_version_runs=%zu\n",
                  result->releases_total, result->report.releases.size(), result->render_stats.renders,
-                 result->render_stats.cache_hits, result->render_stats.kustomize_runs);
+                 result->render_stats.cache_hits, result->render_stats.kustomize_runs, d.hits, d.disk_reads, d.misses,
+                 d.uncacheable, result->render_stats.pulls, result->render_stats.helm_version_runs);
   }
   return result->exit_status();
 }
