@@ -51,7 +51,8 @@ options:
 environment: HELMGATE_HELM, HELMGATE_KUBECTL (binaries; else found on PATH, else the pinned copies
 that scripts/bootstrap installed; `helmgate version` prints which), HELMGATE_CACHE_DIR
 (mirrors, work trees and the render cache; default ~/.cache/helmgate), HELMGATE_REDACTION_KEY (keys
-the redaction markers, so they are stable across runs), HELMGATE_SANDBOX=off (as --no-sandbox).
+the redaction markers, so they are stable across runs), HELMGATE_SANDBOX=off (as --no-sandbox),
+HELMGATE_DISCOVERY_CACHE=off (discover every cluster again instead of reusing the discovery cache).
 
 helm and kubectl run in a sandbox (Linux user, mount, pid and net namespaces; limits from render: in
 --config). When the kernel refuses it, preview stops and says why.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "core/env.hpp"
 #include "core/private_files.hpp"
 #include "release/discovery_cache.hpp"
 
@@ -23,7 +24,10 @@ std::shared_ptr<Workspace> make_workspace(const WorkspaceOptions& options) {
   ws->renderer = std::make_unique<render::Renderer>(ro);
   ws->mirrors = std::make_unique<git::MirrorCache>(ws->cache_root + "/mirrors");
   ws->doc_cache = release::make_doc_cache();
-  ws->discovery_cache = std::make_shared<release::DiscoveryCache>(ws->cache_root + "/discovery");
+  // HELMGATE_DISCOVERY_CACHE=off: every cluster discovered on every job (to compare, or to rule it out).
+  if (core::env_or("HELMGATE_DISCOVERY_CACHE", "") != "off") {
+    ws->discovery_cache = std::make_shared<release::DiscoveryCache>(ws->cache_root + "/discovery");
+  }
   struct stat st {};
   ws->tools_id = options.kubectl;
   if (!options.kubectl.empty() && ::stat(options.kubectl.c_str(), &st) == 0) {

@@ -147,7 +147,8 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   auto clusters = engine::select_clusters(*repo, *head, cfg, request.only_clusters);
   if (!clusters) return clusters.error();
   const auto stats_before = ws->renderer->stats();
-  const auto discovery_before = ws->discovery_cache->stats();
+  const release::DiscoveryCache::Stats none;
+  const auto discovery_before = ws->discovery_cache ? ws->discovery_cache->stats() : none;
 
   const core::EgressPolicy egress = cfg != nullptr ? cfg->egress : request.egress;
   engine::TenantRepos tenants(*ws->mirrors, egress);
@@ -184,7 +185,7 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   }
   if (request.keep_head_manifests) result.head_manifests = std::move(rendered->head);
   result.render_stats = minus(ws->renderer->stats(), stats_before);
-  const auto discovery_after = ws->discovery_cache->stats();
+  const auto discovery_after = ws->discovery_cache ? ws->discovery_cache->stats() : none;
   result.discovery_stats = {discovery_after.hits - discovery_before.hits,
                             discovery_after.disk_reads - discovery_before.disk_reads,
                             discovery_after.misses - discovery_before.misses,
