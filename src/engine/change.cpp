@@ -84,16 +84,11 @@ core::Result<Change> discover_change(const git::Repository& repo, const std::str
   auto changed = repo.changed_paths(base, head);
   if (!changed) return changed.error();
   c.changed = std::move(*changed);
-  if (options.discovery_cache) {
-    // Base first: at head, each cluster whose input closure the change does not touch is base's entry
-    // (the same tree ids), so only the clusters the change reaches are discovered again.
-    c.at_base = release::discover(repo, base, options);
-    c.at_head = release::discover(repo, head, options);
-  } else {
-    auto base_f = std::async(std::launch::async, [&] { return release::discover(repo, base, options); });
-    c.at_head = release::discover(repo, head, options);
-    c.at_base = base_f.get();
-  }
+  // With the discovery cache, a cluster whose input closure the change does not touch is discovered once:
+  // the side that comes second waits for the first one's entry (the same tree ids) and takes it.
+  auto base_f = std::async(std::launch::async, [&] { return release::discover(repo, base, options); });
+  c.at_head = release::discover(repo, head, options);
+  c.at_base = base_f.get();
   if (!c.changed.empty()) c.affected = release::affected(c.at_base, c.at_head, c.changed);
   return c;
 }

@@ -80,13 +80,15 @@ class Discoverer {
     DiscoveryCache* cache = opt_.discovery_cache.get();
     const SourceTree& self = sources_.at(0);
     std::string key;
+    std::shared_ptr<void> claim;  // this key is being discovered here until the end of this call
     if (cache != nullptr) {
       key = discovery_key(cluster, opt_);
-      auto hit = cache->lookup(key, *self.repo, self.commit);
-      if (hit && budget_.parsed() + hit->parsed <= budget_.max()) {
-        adopt(cluster, *hit);
+      auto found = cache->lookup(key, *self.repo, self.commit);
+      if (found.hit && budget_.parsed() + found.hit->parsed <= budget_.max()) {
+        adopt(cluster, *found.hit);
         return;
       }
+      claim = std::move(found.claim);
     }
     const Slice before = slice();
     const uint64_t parsed_before = budget_.parsed();
@@ -169,7 +171,7 @@ class Discoverer {
       why = "its result names the commit";
     }
     if (!why.empty()) {
-      cache.count_uncacheable();
+      cache.uncacheable(key);
       return;
     }
     cache.store(key, std::move(r));

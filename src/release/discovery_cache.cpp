@@ -116,28 +116,61 @@ bool DiscoveryCache::valid_at(const ClusterResult& r, const git::Repository& rep
   return true;
 }
 
-std::shared_ptr<const ClusterResult> DiscoveryCache::lookup(const std::string& key, const git::Repository& repo,
-                                                            const std::string& commit) {
+DiscoveryCache::Found DiscoveryCache::lookup(const std::string& key, const git::Repository& repo,
+                                             const std::string& commit) {
   std::vector<std::shared_ptr<const ClusterResult>> known;
-  {
-    std::lock_guard lk(mu_);
-    if (auto it = memory_.find(key); it != memory_.end()) known = it->second;
+  std::shared_ptr<void> claim;
+  while (true) {
+    std::shared_future<void> busy;
+    {
+      std::unique_lock lk(mu_);
+      if (auto it = claimed_.find(key); it != claimed_.end() && uncacheable_keys_.count(key) == 0) {
+        busy = it->second;
+      } else {
+        if (auto m = memory_.find(key); m != memory_.end()) known = m->second;
+        if (it == claimed_.end()) {
+          auto done = std::make_shared<std::promise<void>>();
+          claimed_[key] = done->get_future().share();
+          claim = std::shared_ptr<void>(static_cast<void*>(this), [this, key, done](void*) {
+            {
+              std::lock_guard l(mu_);
+              claimed_.erase(key);
+            }
+            done->set_value();
+          });
+        }
+        break;
+      }
+    }
+    busy.wait();  // the other thread's discovery of this key: then look again
   }
   for (const auto& r : known) {
     if (valid_at(*r, repo, commit)) {
       ++hits_;
-      return r;
+      return {r, nullptr};
     }
   }
-  if (auto r = from_disk(key, repo, commit)) {
+  std::shared_ptr<const ClusterResult> found;
+  try {
+    found = from_disk(key, repo, commit);
+  } catch (const std::exception& e) {  // a directory that vanished under us: a miss
+    spdlog::warn("discovery cache: reading {}: {}", dir_, e.what());
+  }
+  if (auto r = found) {
     ++hits_;
     ++disk_reads_;
     std::lock_guard lk(mu_);
     memory_[key].push_back(r);
-    return r;
+    return {r, nullptr};
   }
   ++misses_;
-  return nullptr;
+  return {nullptr, std::move(claim)};
+}
+
+void DiscoveryCache::uncacheable(const std::string& key) {
+  ++uncacheable_;
+  std::lock_guard lk(mu_);
+  uncacheable_keys_.insert(key);
 }
 
 void DiscoveryCache::ignore(const std::string& file, const std::string& why) {
@@ -207,7 +240,12 @@ void DiscoveryCache::store(const std::string& key, std::shared_ptr<const Cluster
     v.push_back(result);
     if (v.size() > bounds_.max_entries_per_key) v.erase(v.begin());
   }
-  if (!dir_.empty()) write(key, *result);
+  if (dir_.empty()) return;
+  try {
+    write(key, *result);
+  } catch (const std::exception& e) {  // the cache is an optimization: a failed write is only a warning
+    spdlog::warn("discovery cache: writing under {}: {}", dir_, e.what());
+  }
 }
 
 void DiscoveryCache::write(const std::string& key, const ClusterResult& r) {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <sstream>
 
@@ -320,4 +321,19 @@ TEST_CASE("discovery cache: a typed spec survives the round trip (quoted and pla
   CHECK(changed == std::vector<std::string>{"spec.values.tag"});
   const auto none = base.releases[1].spec.changed_fields(head.releases[1].spec, 8);
   CHECK(none.empty());
+}
+
+TEST_CASE("discovery cache: base and head discovered at once share the clusters the change does not touch", "[unit]") {
+  Fixture f;
+  f.t.replace("clusters/a/r1.yaml", "replicaCount: 2", "replicaCount: 3");
+  const std::string c2 = f.t.commit("r1");
+  auto cache = f.fresh();
+  auto base = std::async(std::launch::async, [&] { return f.discover_with(cache, f.c1); });
+  const Discovery head = f.discover_with(cache, c2);
+  const Discovery at_base = base.get();
+  // a: discovered at both sides; b: once, the other side waited for it and took its entry.
+  CHECK(cache->stats().misses == 3);
+  CHECK(cache->stats().hits == 1);
+  require_same(discover(f.repo(), f.c1, f.opt), at_base);
+  require_same(discover(f.repo(), c2, f.opt), head);
 }
