@@ -80,15 +80,13 @@ class Discoverer {
     DiscoveryCache* cache = opt_.discovery_cache.get();
     const SourceTree& self = sources_.at(0);
     std::string key;
-    std::shared_ptr<void> claim;  // this key is being discovered here until the end of this call
     if (cache != nullptr) {
       key = discovery_key(cluster, opt_);
-      auto found = cache->lookup(key, *self.repo, self.commit);
-      if (found.hit && budget_.parsed() + found.hit->parsed <= budget_.max()) {
-        adopt(cluster, *found.hit);
+      auto hit = cache->lookup(key, *self.repo, self.commit);
+      if (hit && budget_.parsed() + hit->parsed <= budget_.max()) {
+        adopt(cluster, *hit);
         return;
       }
-      claim = std::move(found.claim);
     }
     const Slice before = slice();
     const uint64_t parsed_before = budget_.parsed();
@@ -171,7 +169,7 @@ class Discoverer {
       why = "its result names the commit";
     }
     if (!why.empty()) {
-      cache.uncacheable(key);
+      cache.count_uncacheable();
       return;
     }
     cache.store(key, std::move(r));
@@ -400,7 +398,23 @@ Discovery discover(const git::Repository& repo, const std::string& commit, const
   Discovery out;
   out.commit = commit;
   Discoverer d(repo, commit, options, out);
-  for (const auto& c : options.clusters) d.run_cluster(c);
+  if (!options.last_first) {
+    for (const auto& c : options.clusters) d.run_cluster(c);
+  } else {
+    // Last to first, then what each cluster reported back in the clusters' order: the same Discovery.
+    for (auto c = options.clusters.rbegin(); c != options.clusters.rend(); ++c) d.run_cluster(*c);
+    std::map<std::string, size_t> rank;
+    for (size_t i = 0; i < options.clusters.size(); ++i) rank.emplace(options.clusters[i].name, i);
+    auto by_problem = [&](const Problem& a, const Problem& b) { return rank[a.cluster] < rank[b.cluster]; };
+    auto by_root = [&](const std::pair<std::string, std::string>& a, const std::pair<std::string, std::string>& b) {
+      return rank[a.first] < rank[b.first];
+    };
+    std::stable_sort(out.problems.begin(), out.problems.end(), by_problem);
+    std::stable_sort(out.notes.begin(), out.notes.end(), by_problem);
+    for (auto* roots : {&out.failed_roots, &out.missing_roots, &out.partial_roots}) {
+      std::stable_sort(roots->begin(), roots->end(), by_root);
+    }
+  }
   std::sort(out.releases.begin(), out.releases.end(), [](const Release& a, const Release& b) { return a.id() < b.id(); });
   // The same release reached twice (two paths include one base) is one release (each cluster's releases
   // were sorted, made unique and their inputs narrowed when it was discovered).

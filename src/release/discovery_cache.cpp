@@ -116,38 +116,17 @@ bool DiscoveryCache::valid_at(const ClusterResult& r, const git::Repository& rep
   return true;
 }
 
-DiscoveryCache::Found DiscoveryCache::lookup(const std::string& key, const git::Repository& repo,
-                                             const std::string& commit) {
+std::shared_ptr<const ClusterResult> DiscoveryCache::lookup(const std::string& key, const git::Repository& repo,
+                                                            const std::string& commit) {
   std::vector<std::shared_ptr<const ClusterResult>> known;
-  std::shared_ptr<void> claim;
-  while (true) {
-    std::shared_future<void> busy;
-    {
-      std::unique_lock lk(mu_);
-      if (auto it = claimed_.find(key); it != claimed_.end() && uncacheable_keys_.count(key) == 0) {
-        busy = it->second;
-      } else {
-        if (auto m = memory_.find(key); m != memory_.end()) known = m->second;
-        if (it == claimed_.end()) {
-          auto done = std::make_shared<std::promise<void>>();
-          claimed_[key] = done->get_future().share();
-          claim = std::shared_ptr<void>(static_cast<void*>(this), [this, key, done](void*) {
-            {
-              std::lock_guard l(mu_);
-              claimed_.erase(key);
-            }
-            done->set_value();
-          });
-        }
-        break;
-      }
-    }
-    busy.wait();  // the other thread's discovery of this key: then look again
+  {
+    std::lock_guard lk(mu_);
+    if (auto m = memory_.find(key); m != memory_.end()) known = m->second;
   }
   for (const auto& r : known) {
     if (valid_at(*r, repo, commit)) {
       ++hits_;
-      return {r, nullptr};
+      return r;
     }
   }
   std::shared_ptr<const ClusterResult> found;
@@ -161,16 +140,10 @@ DiscoveryCache::Found DiscoveryCache::lookup(const std::string& key, const git::
     ++disk_reads_;
     std::lock_guard lk(mu_);
     memory_[key].push_back(r);
-    return {r, nullptr};
+    return r;
   }
   ++misses_;
-  return {nullptr, std::move(claim)};
-}
-
-void DiscoveryCache::uncacheable(const std::string& key) {
-  ++uncacheable_;
-  std::lock_guard lk(mu_);
-  uncacheable_keys_.insert(key);
+  return nullptr;
 }
 
 void DiscoveryCache::ignore(const std::string& file, const std::string& why) {

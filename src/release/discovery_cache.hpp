@@ -14,9 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <future>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,17 +69,11 @@ class DiscoveryCache {
   explicit DiscoveryCache(std::string dir);
   DiscoveryCache(std::string dir, Bounds bounds);
 
-  // An entry of `key` whose closure has the same ids at `commit`. On a miss the key is claimed until
-  // `claim` goes (after store or uncacheable): a lookup of that key by another thread (base and head
-  // discovered at once) waits for it and takes what it stored when its closure holds there too. A key
-  // found uncacheable in this process is not waited for again.
-  struct Found {
-    std::shared_ptr<const ClusterResult> hit;  // null: a miss
-    std::shared_ptr<void> claim;
-  };
-  Found lookup(const std::string& key, const git::Repository& repo, const std::string& commit);
+  // An entry of `key` whose closure has the same ids at `commit`; null when there is none.
+  std::shared_ptr<const ClusterResult> lookup(const std::string& key, const git::Repository& repo,
+                                              const std::string& commit);
   void store(const std::string& key, std::shared_ptr<const ClusterResult> result);
-  void uncacheable(const std::string& key);
+  void count_uncacheable() { ++uncacheable_; }
 
   struct Stats {
     size_t hits = 0;         // clusters taken from the cache (memory or disk)
@@ -105,8 +97,6 @@ class DiscoveryCache {
   Bounds bounds_;
   mutable std::mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<const ClusterResult>>> memory_;
-  std::map<std::string, std::shared_future<void>> claimed_;  // keys being discovered, until they are done
-  std::set<std::string> uncacheable_keys_;
   std::atomic<size_t> hits_{0}, disk_reads_{0}, misses_{0}, stored_{0}, uncacheable_{0}, ignored_{0};
 };
 

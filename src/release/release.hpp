@@ -218,6 +218,10 @@ struct DiscoverOptions {
   // identifies the tools kustomize runs with (part of the cache key: another kubectl may build otherwise).
   std::shared_ptr<DiscoveryCache> discovery_cache;
   std::string tools_id;
+  // Discover the clusters last to first (the Discovery is the same): base and head discovered at once
+  // with a discovery cache go opposite ways, so each takes the other's entries of the clusters the change
+  // does not touch instead of discovering them too.
+  bool last_first = false;
 };
 
 std::shared_ptr<DocCache> make_doc_cache();

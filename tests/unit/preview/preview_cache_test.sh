@@ -95,8 +95,12 @@ grep -q '"staging"' "$TMP/ref.json" && grep -q 'podinfo.staging.example.org' "$T
 CACHE=$TMP/cache
 preview "$CACHE" "$HEAD" cold
 same cold ref
-expect cold discovery_misses -eq 3   # staging and production at base, staging at head
-expect cold discovery_hits -eq 1     # production at head: its input closure is untouched
+# base and head at once, opposite ways: staging at both sides, production at one side and usually taken
+# from the cache by the other (both discover it when they reach it at the same moment)
+expect cold discovery_misses -ge 3
+expect cold discovery_misses -le 4
+[ $(( $(stat_of cold discovery_misses) + $(stat_of cold discovery_hits) )) = 4 ] && pass "cold: 4 cluster lookups" \
+  || fail "cold: expected 4 cluster lookups: $(cat "$TMP/cold.stats")"
 expect cold discovery_disk_reads -eq 0
 expect cold charts_pulled -ge 1
 expect cold helm_version_runs -eq 1

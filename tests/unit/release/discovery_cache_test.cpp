@@ -323,17 +323,35 @@ TEST_CASE("discovery cache: a typed spec survives the round trip (quoted and pla
   CHECK(none.empty());
 }
 
-TEST_CASE("discovery cache: base and head discovered at once share the clusters the change does not touch", "[unit]") {
+TEST_CASE("discovery: clusters taken last to first give the same Discovery (problems in cluster order)", "[unit]") {
   Fixture f;
-  f.t.replace("clusters/a/r1.yaml", "replicaCount: 2", "replicaCount: 3");
-  const std::string c2 = f.t.commit("r1");
+  f.t.write("clusters/a/bad.yaml", "kind: [unclosed\n");
+  f.t.write("clusters/b/bad.yaml", "kind: {unclosed\n");
+  f.t.write("clusters/b/also.yaml", "a: b: c\n");
+  const std::string c2 = f.t.commit("bad");
+  f.opt.clusters.push_back({"c", {"clusters/missing"}, ""});
+  const Discovery first_last = discover(f.repo(), c2, f.opt);
+  REQUIRE(first_last.problems.size() >= 4);
+  f.opt.last_first = true;
+  const Discovery last_first = discover(f.repo(), c2, f.opt);
+  require_same(first_last, last_first);
+  for (size_t i = 0; i < first_last.problems.size(); ++i) {
+    CHECK(first_last.problems[i].cluster == last_first.problems[i].cluster);
+    CHECK(first_last.problems[i].message == last_first.problems[i].message);
+  }
+  CHECK(first_last.failed_roots == last_first.failed_roots);
+  CHECK(first_last.missing_roots == last_first.missing_roots);
+  CHECK(first_last.partial_roots == last_first.partial_roots);
+  // With a cache, base and head at once: every cluster is discovered or taken, and the results are right.
+  f.opt.last_first = false;
   auto cache = f.fresh();
   auto base = std::async(std::launch::async, [&] { return f.discover_with(cache, f.c1); });
-  const Discovery head = f.discover_with(cache, c2);
+  DiscoverOptions head_opt = f.opt;
+  head_opt.discovery_cache = cache;
+  head_opt.last_first = true;
+  const Discovery head = discover(f.repo(), c2, head_opt);
   const Discovery at_base = base.get();
-  // a: discovered at both sides; b: once, the other side waited for it and took its entry.
-  CHECK(cache->stats().misses == 3);
-  CHECK(cache->stats().hits == 1);
+  CHECK(cache->stats().hits + cache->stats().misses == 6);
   require_same(discover(f.repo(), f.c1, f.opt), at_base);
-  require_same(discover(f.repo(), c2, f.opt), head);
+  require_same(last_first, head);
 }
