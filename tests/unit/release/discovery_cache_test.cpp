@@ -272,7 +272,7 @@ TEST_CASE("discovery cache: corrupt, truncated, foreign and oversized entries ar
   }
 }
 
-TEST_CASE("discovery cache: no Secret value reaches a cache file; such a cluster is not cached", "[unit]") {
+TEST_CASE("discovery cache: no Secret value reaches a cache file, such a cluster is not cached", "[unit]") {
   Fixture f;
   const std::string canary = "canary-6f1d2e9b-secret";
   f.t.write("clusters/b/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vals\n  namespace: apps\n"
