@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cmd/args.hpp"
 #include "cmd/commands.hpp"
 #include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
@@ -50,7 +51,8 @@ options:
 environment: HELMGATE_HELM, HELMGATE_KUBECTL (binaries; else found on PATH, else the pinned copies
 that scripts/bootstrap installed; `helmgate version` prints which), HELMGATE_CACHE_DIR
 (mirrors, work trees and the render cache; default ~/.cache/helmgate), HELMGATE_REDACTION_KEY (keys
-the redaction markers, so they are stable across runs), HELMGATE_SANDBOX=off (as --no-sandbox).
+the redaction markers, so they are stable across runs), HELMGATE_SANDBOX=off (as --no-sandbox),
+HELMGATE_DISCOVERY_CACHE=off (discover every cluster again instead of reusing the discovery cache).
 
 helm and kubectl run in a sandbox (Linux user, mount, pid and net namespaces; limits from render: in
 --config). When the kernel refuses it, preview stops and says why.
@@ -155,6 +157,7 @@ int preview(int argc, char** argv) {
     return fail(e.what());
   }
 
+  setup_logging("warn", "text");  // warnings (an ignored cache entry) on stderr: stdout is the report
   engine::use_sops_environment(true);  // like sops: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE
   auto result = runners::run_preview(req);
   if (!result) return fail(result.error().message);
@@ -164,9 +167,14 @@ int preview(int argc, char** argv) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (stats) {
-    std::fprintf(stderr, "helmgate preview: releases=%zu affected=%zu renders=%zu cache_hits=%zu kustomize_runs=%zu\n",
+    const auto& d = result->discovery_stats;
+    std::fprintf(stderr,
+                 "helmgate preview: releases=%zu affected=%zu renders=%zu cache_hits=%zu kustomize_runs=%zu "
+                 "discovery_hits=%zu discovery_disk_reads=%zu discovery_misses=%zu discovery_uncacheable=%zu "
+                 "charts_pulled=%zu helm_version_runs=%zu\n",
                  result->releases_total, result->report.releases.size(), result->render_stats.renders,
-                 result->render_stats.cache_hits, result->render_stats.kustomize_runs);
+                 result->render_stats.cache_hits, result->render_stats.kustomize_runs, d.hits, d.disk_reads, d.misses,
+                 d.uncacheable, result->render_stats.pulls, result->render_stats.helm_version_runs);
   }
   return result->exit_status();
 }

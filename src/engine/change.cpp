@@ -84,8 +84,13 @@ core::Result<Change> discover_change(const git::Repository& repo, const std::str
   auto changed = repo.changed_paths(base, head);
   if (!changed) return changed.error();
   c.changed = std::move(*changed);
+  // With the discovery cache, base and head go opposite ways through the clusters and meet in the middle:
+  // a cluster whose input closure the change does not touch is then discovered by one side and taken
+  // from the cache by the other (its entry is valid there: the same tree ids).
+  release::DiscoverOptions head_options = options;
+  head_options.last_first = options.discovery_cache != nullptr;
   auto base_f = std::async(std::launch::async, [&] { return release::discover(repo, base, options); });
-  c.at_head = release::discover(repo, head, options);
+  c.at_head = release::discover(repo, head, head_options);
   c.at_base = base_f.get();
   if (!c.changed.empty()) c.affected = release::affected(c.at_base, c.at_head, c.changed);
   return c;

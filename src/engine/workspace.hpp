@@ -26,6 +26,10 @@ struct Workspace {
   std::unique_ptr<render::Renderer> renderer;
   std::unique_ptr<git::MirrorCache> mirrors;  // <cache_root>/mirrors
   std::shared_ptr<release::DocCache> doc_cache;  // parsed documents by blob, across commits and jobs
+  // Clusters already discovered, by their input closure: in memory and under <cache_root>/discovery/
+  // (null with HELMGATE_DISCOVERY_CACHE=off).
+  std::shared_ptr<release::DiscoveryCache> discovery_cache;
+  std::string tools_id;  // the kubectl kustomize runs with (path, size, mtime): part of the cache key
   std::string trees_dir() const { return cache_root + "/work/trees"; }
 };
 

@@ -5,11 +5,13 @@
 //   tenants            GitRepositories a Flux Kustomization applies, opened at their ref
 //   flux_kustomization the paths a Flux Kustomization applies and its Transform;  post_build: applying it
 //   helmrelease*       one reader per HelmRelease API generation;  values_from: valuesFrom objects
-// It owns the discovery state (the trees, the cluster's objects and documents found, the report).
+// It owns the discovery state (the trees, the cluster's objects and documents found, the report), and
+// takes a cluster from the discovery cache when the paths its discovery read have not changed.
 #include <algorithm>
 #include <deque>
 
 #include "core/limits.hpp"
+#include "release/discovery_cache.hpp"
 #include "release/duplicates.hpp"
 #include "release/flux_kustomization.hpp"
 #include "release/helmrelease.hpp"
@@ -63,11 +65,117 @@ class Discoverer {
  public:
   Discoverer(const git::Repository& repo, std::string commit, const DiscoverOptions& opt, Discovery& out)
       : opt_(opt), out_(out), sources_(repo, std::move(commit)), budget_(limits_.max_files) {
+    // A tenant repository is read at a ref that moves: a cluster that opens one is not cached.
+    if (opt_.open_source) {
+      opt_.open_source = [this, open = opt_.open_source](const std::string& url) {
+        taint("it opens a tenant repository");
+        return open(url);
+      };
+    }
     use(0);
   }
 
   void run_cluster(const ClusterSpec& cluster) {
     cluster_ = &cluster;
+    DiscoveryCache* cache = opt_.discovery_cache.get();
+    const SourceTree& self = sources_.at(0);
+    std::string key;
+    if (cache != nullptr) {
+      key = discovery_key(cluster, opt_);
+      auto hit = cache->lookup(key, *self.repo, self.commit);
+      if (hit && budget_.parsed() + hit->parsed <= budget_.max()) {
+        adopt(cluster, *hit);
+        return;
+      }
+    }
+    const Slice before = slice();
+    const uint64_t parsed_before = budget_.parsed();
+    taint_.clear();
+    sources_.at(0).reads = std::make_shared<ReadLog>();
+    discover_cluster(cluster);
+    const std::shared_ptr<ReadLog> reads = std::move(sources_.at(0).reads);
+    // The cluster's releases in id order, each with its own inputs (one cluster's ids never meet another's).
+    auto first = out_.releases.begin() + static_cast<std::ptrdiff_t>(before.releases);
+    std::sort(first, out_.releases.end(), [](const Release& a, const Release& b) { return a.id() < b.id(); });
+    out_.releases.erase(std::unique(first, out_.releases.end(), [](const Release& a, const Release& b) { return a.id() == b.id(); }),
+                        out_.releases.end());
+    std::vector<Release> mine(std::make_move_iterator(out_.releases.begin() + static_cast<std::ptrdiff_t>(before.releases)),
+                              std::make_move_iterator(out_.releases.end()));
+    narrow_inputs(*self.repo, self.commit, mine);
+    out_.releases.resize(before.releases);
+    if (cache != nullptr) keep(cluster, before, budget_.parsed() - parsed_before, *reads, mine, *cache, key);
+    out_.releases.insert(out_.releases.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+  }
+
+ private:
+  // What the Discovery held before a cluster ran: the cluster's share is what came after.
+  struct Slice {
+    size_t releases, problems, notes, failed;
+  };
+  Slice slice() const {
+    return {out_.releases.size(), out_.problems.size(), out_.notes.size(), out_.failed_roots.size()};
+  }
+
+  void taint(const std::string& why) {
+    if (taint_.empty()) taint_ = why;
+  }
+
+  // A cluster from the cache: its share of the Discovery, and the files it parsed counted again.
+  void adopt(const ClusterSpec& cluster, const ClusterResult& r) {
+    budget_.charge(r.parsed);
+    out_.releases.insert(out_.releases.end(), r.releases.begin(), r.releases.end());
+    for (const auto& n : r.notes) {
+      noted_.insert(cluster.name + "\n" + n.message);
+      out_.notes.push_back(n);
+    }
+    for (const auto& root : r.read_roots) out_.read_roots.emplace(cluster.name, root);
+    for (const auto& [id, what] : r.unread) out_.unread[id] = what;
+  }
+
+  // A cluster just discovered goes to the cache when nothing in it is secret, failed or tied to this commit.
+  void keep(const ClusterSpec& cluster, const Slice& before, uint64_t parsed, const ReadLog& reads,
+            const std::vector<Release>& mine, DiscoveryCache& cache, const std::string& key) {
+    const SourceTree& self = sources_.at(0);
+    std::string why = taint_;
+    if (why.empty() && (out_.problems.size() != before.problems || out_.failed_roots.size() != before.failed)) {
+      why = "its discovery met problems";
+    }
+    if (why.empty() && budget_.exhausted()) why = "limits.max_files";
+    auto r = std::make_shared<ClusterResult>();
+    if (why.empty()) {
+      r->releases = mine;
+      why = uncacheable_reason(*r);
+    }
+    std::string text;
+    if (why.empty()) {
+      r->notes.assign(out_.notes.begin() + static_cast<std::ptrdiff_t>(before.notes), out_.notes.end());
+      for (const auto& [c, root] : out_.read_roots) {
+        if (c == cluster.name) r->read_roots.push_back(root);
+      }
+      for (const auto& [id, what] : out_.unread) {
+        if (id.rfind(cluster.name + "/", 0) == 0) r->unread[id] = what;
+      }
+      r->parsed = parsed;
+      r->closure = closure_of(reads, *self.repo, self.commit);
+      try {
+        text = encode_entry(key, *r);
+      } catch (const std::exception& e) {
+        why = std::string("its HelmRelease documents cannot be stored: ") + e.what();
+      }
+    }
+    // A message naming the commit or the work directory is true at this commit only.
+    if (why.empty() && (text.find(self.commit.substr(0, 12)) != std::string::npos ||
+                        (!opt_.work_root.empty() && text.find(opt_.work_root) != std::string::npos))) {
+      why = "its result names the commit";
+    }
+    if (!why.empty()) {
+      cache.count_uncacheable();
+      return;
+    }
+    cache.store(key, std::move(r));
+  }
+
+  void discover_cluster(const ClusterSpec& cluster) {
     objects_.clear();
     found_.clear();
     walk(cluster);
@@ -91,7 +199,6 @@ class Discoverer {
     use(0);
   }
 
- private:
   // The cluster's paths, then the paths their Flux Kustomizations apply, until no new one comes up.
   void walk(const ClusterSpec& cluster) {
     std::deque<Root> roots;
@@ -124,7 +231,9 @@ class Discoverer {
     use(root.at.source);
     const size_t problems_before = out_.problems.size();
     RootRead got = read_root(*src_, root.at.path, TreeEnv{opt_, budget_, reporter(), &unit_files_});
+    const auto plain = got.docs;
     got.docs = decrypt_documents(got.docs, opt_, decryption_of(root), reporter());
+    if (got.docs != plain) taint("it holds SOPS-encrypted documents");
     if (got.docs && root.at.transform && root.at.transform->rewrites()) {
       auto t = apply_transform(*got.docs, *root.at.transform, opt_, budget_, reporter());
       got.docs = t ? *t : nullptr;
@@ -224,7 +333,10 @@ class Discoverer {
     return true;
   }
 
-  void use(size_t i) { src_ = &sources_.at(i); }
+  void use(size_t i) {
+    src_ = &sources_.at(i);
+    if (i != 0) taint("it reads a tenant repository");
+  }
 
   void problem(const std::string& message, Location where = {}) {
     std::string m = src_->prefix.empty() ? message : "in " + src_->label + ": " + message;
@@ -266,7 +378,7 @@ class Discoverer {
     return c;
   }
 
-  const DiscoverOptions& opt_;
+  DiscoverOptions opt_;  // a copy: open_source is watched (taint)
   Discovery& out_;
   Sources sources_;
   SourceTree* src_ = nullptr;  // the tree in use: problems found now are reported as its
@@ -277,6 +389,7 @@ class Discoverer {
   ObjectIndex objects_;
   std::vector<Found> found_;
   std::map<std::string, std::set<std::string>> unit_files_;  // kustomization dir -> the files its build reads
+  std::string taint_;  // why the cluster being discovered may not be cached ("" it may)
 };
 
 }  // namespace
@@ -285,13 +398,29 @@ Discovery discover(const git::Repository& repo, const std::string& commit, const
   Discovery out;
   out.commit = commit;
   Discoverer d(repo, commit, options, out);
-  for (const auto& c : options.clusters) d.run_cluster(c);
+  if (!options.last_first) {
+    for (const auto& c : options.clusters) d.run_cluster(c);
+  } else {
+    // Last to first, then what each cluster reported back in the clusters' order: the same Discovery.
+    for (auto c = options.clusters.rbegin(); c != options.clusters.rend(); ++c) d.run_cluster(*c);
+    std::map<std::string, size_t> rank;
+    for (size_t i = 0; i < options.clusters.size(); ++i) rank.emplace(options.clusters[i].name, i);
+    auto by_problem = [&](const Problem& a, const Problem& b) { return rank[a.cluster] < rank[b.cluster]; };
+    auto by_root = [&](const std::pair<std::string, std::string>& a, const std::pair<std::string, std::string>& b) {
+      return rank[a.first] < rank[b.first];
+    };
+    std::stable_sort(out.problems.begin(), out.problems.end(), by_problem);
+    std::stable_sort(out.notes.begin(), out.notes.end(), by_problem);
+    for (auto* roots : {&out.failed_roots, &out.missing_roots, &out.partial_roots}) {
+      std::stable_sort(roots->begin(), roots->end(), by_root);
+    }
+  }
   std::sort(out.releases.begin(), out.releases.end(), [](const Release& a, const Release& b) { return a.id() < b.id(); });
-  // The same release reached twice (two paths include one base) is one release.
+  // The same release reached twice (two paths include one base) is one release (each cluster's releases
+  // were sorted, made unique and their inputs narrowed when it was discovered).
   out.releases.erase(std::unique(out.releases.begin(), out.releases.end(),
                                  [](const Release& a, const Release& b) { return a.id() == b.id(); }),
                      out.releases.end());
-  narrow_inputs(repo, commit, out.releases);
   return out;
 }
 

@@ -49,6 +49,10 @@ class ParseBudget {
   explicit ParseBudget(uint64_t max_files) : max_(max_files) {}
   std::variant<Docs, ParseFailure> parse(const std::string& path, const std::string& text);
   bool exhausted() const { return parsed_ > max_; }
+  uint64_t parsed() const { return parsed_; }
+  uint64_t max() const { return max_; }
+  // Files a cluster taken from the discovery cache parsed when it was discovered: counted as parsed again.
+  void charge(uint64_t files) { parsed_ += files; }
 
  private:
   uint64_t max_;

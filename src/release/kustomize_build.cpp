@@ -36,7 +36,7 @@ void closure_into(const SourceTree& tree, const std::string& dir, ParseBudget& b
   }
   if (!text) {
     // A plain directory used as a resource: every file in it counts.
-    auto entries = tree.repo->list(tree.commit, dir, true);
+    auto entries = tree.list(dir, true);
     if (entries) {
       for (const auto& e : *entries) {
         if (!e.is_tree) out.files.insert(join_path(dir, e.path));

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "core/redact.hpp"
 #include "release/release.hpp"
@@ -54,10 +55,40 @@ Spec::Spec(const YAML::Node& document)
   }
 }
 
+struct Spec::Lazy {
+  std::once_flag once;
+  std::function<YAML::Node()> build;
+  std::shared_ptr<const YAML::Node> node;
+};
+
+Spec Spec::restored(std::string kind, std::optional<bool> create_namespace, std::string service_account,
+                    std::function<YAML::Node()> build) {
+  Spec s;
+  s.kind_ = std::move(kind);
+  s.create_namespace_ = create_namespace;
+  s.service_account_ = std::move(service_account);
+  s.lazy_ = std::make_shared<Lazy>();
+  s.lazy_->build = std::move(build);
+  return s;
+}
+
+const YAML::Node* Spec::document() const {
+  if (spec_ || !lazy_) return spec_.get();
+  std::call_once(lazy_->once, [this] {
+    lazy_->node = std::make_shared<const YAML::Node>(lazy_->build());
+    lazy_->build = nullptr;
+  });
+  return lazy_->node.get();
+}
+
 std::vector<std::string> Spec::changed_fields(const Spec& other, size_t max) const {
+  // The same stored document on both sides (a cluster the change did not touch): nothing to compare.
+  if ((lazy_ && lazy_ == other.lazy_) || (spec_ && spec_ == other.spec_)) return {};
   const YAML::Node none(YAML::NodeType::Undefined);
-  const YAML::Node a = spec_ ? detail::get(*spec_, "spec") : none;
-  const YAML::Node b = other.spec_ ? detail::get(*other.spec_, "spec") : none;
+  const YAML::Node* da = document();
+  const YAML::Node* db = other.document();
+  const YAML::Node a = da != nullptr ? detail::get(*da, "spec") : none;
+  const YAML::Node b = db != nullptr ? detail::get(*db, "spec") : none;
   std::vector<std::string> out;
   detail::diff_paths(a, b, "spec", out, max);
   return out;
@@ -65,8 +96,9 @@ std::vector<std::string> Spec::changed_fields(const Spec& other, size_t max) con
 
 std::vector<std::string> Spec::depends_on(const std::string& own_namespace) const {
   std::vector<std::string> out;
-  if (!spec_) return out;
-  const YAML::Node deps = detail::get(detail::get(*spec_, "spec"), "dependsOn");
+  const YAML::Node* doc = document();
+  if (doc == nullptr) return out;
+  const YAML::Node deps = detail::get(detail::get(*doc, "spec"), "dependsOn");
   if (!deps.IsSequence()) return out;
   for (const auto& d : deps) {
     if (!d.IsMap()) continue;

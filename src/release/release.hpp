@@ -88,11 +88,20 @@ class Spec {
   // cluster's releases by it.
   std::vector<std::string> depends_on(const std::string& own_namespace) const;
 
+  // The discovery cache (release/discovery_cache) stores the typed fields and the document; a restored
+  // Spec builds its document again only when a comparison first reads it (build never fails: the entry
+  // was checked when it was read).
+  static Spec restored(std::string kind, std::optional<bool> create_namespace, std::string service_account,
+                       std::function<YAML::Node()> build);
+  const YAML::Node* document() const;  // null: no document
+
  private:
+  struct Lazy;
   std::string kind_;
   std::optional<bool> create_namespace_;
   std::string service_account_;
-  std::shared_ptr<const YAML::Node> spec_;  // null: no document
+  std::shared_ptr<const YAML::Node> spec_;  // null: no document (or not built yet: lazy_)
+  std::shared_ptr<Lazy> lazy_;
 };
 
 struct Release {
@@ -178,6 +187,8 @@ using KustomizeFn = std::function<core::Result<std::string>(const std::string& d
 
 // Parsed documents shared between discoveries (base and head) keyed by content.
 class DocCache;
+// Clusters already discovered, in memory and on disk (release/discovery_cache.hpp).
+class DiscoveryCache;
 
 struct DiscoverOptions {
   std::vector<ClusterSpec> clusters;
@@ -203,6 +214,14 @@ struct DiscoverOptions {
   // The age keys SOPS-encrypted documents are decrypted with (config sops.age_keys; the CLI's
   // SOPS_AGE_KEY/SOPS_AGE_KEY_FILE); null: none, and an encrypted document is an error naming its recipients.
   std::shared_ptr<const sops::Keys> sops_keys;
+  // Optional: each cluster's result kept by its input closure (release/discovery_cache.hpp), and what
+  // identifies the tools kustomize runs with (part of the cache key: another kubectl may build otherwise).
+  std::shared_ptr<DiscoveryCache> discovery_cache;
+  std::string tools_id;
+  // Discover the clusters last to first (the Discovery is the same): base and head discovered at once
+  // with a discovery cache go opposite ways, so each takes the other's entries of the clusters the change
+  // does not touch instead of discovering them too.
+  bool last_first = false;
 };
 
 std::shared_ptr<DocCache> make_doc_cache();

@@ -5,15 +5,27 @@
 namespace helmgate::release {
 
 std::optional<std::string> SourceTree::read(const std::string& path) const {
+  record(path);
   auto t = repo->read_file(commit, path);
   if (t.ok() && t->has_value()) return **t;
   return std::nullopt;
 }
 
 std::optional<std::string> SourceTree::object_id(const std::string& path) const {
+  record(path);
   auto id = repo->object_id(commit, path);
   if (id.ok() && id->has_value()) return **id;
   return std::nullopt;
+}
+
+bool SourceTree::is_dir(const std::string& path) const {
+  record(path);
+  return repo->is_dir(commit, path);
+}
+
+core::Result<std::vector<git::TreeEntry>> SourceTree::list(const std::string& dir, bool recursive) const {
+  record(dir);
+  return repo->list(commit, dir, recursive);
 }
 
 namespace {
@@ -40,7 +52,7 @@ class Walk {
       return core::Error(core::errc::not_found, "missing " + root);
     }
     if (!kustomization_file(tree_, root).empty()) return build_kustomization(tree_, root, inputs, env_);
-    auto entries = tree_.repo->list(tree_.commit, root, false);
+    auto entries = tree_.list(root, false);
     if (!entries) {
       env_.problem(entries.error().message, {root, 0, 0});
       return entries.error();

@@ -16,6 +16,10 @@
 
 namespace helmgate::release {
 
+// Repository paths a discovery looked at (read, listed, tested): the input closure of a cluster, for the
+// discovery cache (release/discovery_cache). Only this repository's tree records them.
+using ReadLog = std::set<std::string>;
+
 // A Git tree at a commit.
 struct SourceTree {
   const git::Repository* repo = nullptr;
@@ -25,9 +29,17 @@ struct SourceTree {
   std::string prefix;    // "" for this repository; "<url>@<ref>//" for a tenant's, so paths never collide
   std::string label;     // "GitRepository apps/dev-team (https://…, branch dev-team)"
 
+  std::shared_ptr<ReadLog> reads;  // when set, every path looked at below is recorded
+
   std::optional<std::string> read(const std::string& path) const;       // nullopt: absent or unreadable
   std::optional<std::string> object_id(const std::string& path) const;  // tree or blob id; nullopt: absent
-  bool is_dir(const std::string& path) const { return repo->is_dir(commit, path); }
+  bool is_dir(const std::string& path) const;
+  core::Result<std::vector<git::TreeEntry>> list(const std::string& dir, bool recursive) const;
+
+ private:
+  void record(const std::string& path) const {
+    if (reads) reads->insert(path);
+  }
 };
 
 // What reading a tree needs of discovery: the options (work_root, kustomize, cache), the parse budget, where

@@ -15,6 +15,7 @@
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
 #include "process/process.hpp"
+#include "render/helm_version.hpp"
 
 namespace fs = std::filesystem;
 
@@ -115,6 +116,12 @@ std::vector<std::string> Renderer::child_env() const {
 const std::string& Renderer::helm_version() {
   std::lock_guard lk(mu_);
   if (helm_version_.empty()) {
+    const std::string identity = helm_identity(opt_.helm);
+    if (auto v = remembered_helm_version(opt_.work_dir, identity)) {
+      helm_version_ = *v;
+      return helm_version_;
+    }
+    ++stats_.helm_version_runs;
     process::ProcessOptions po;
     po.env = child_env();
     po.timeout = std::chrono::seconds(30);
@@ -122,6 +129,7 @@ const std::string& Renderer::helm_version() {
     po.sandbox.read_only = {home_dir()};
     auto r = process::run_process({opt_.helm, "version", "--template", "{{.Version}}"}, po);
     helm_version_ = r.ok() && r->exit_code == 0 && !r->out.empty() ? r->out : "unknown";
+    if (helm_version_ != "unknown") remember_helm_version(opt_.work_dir, identity, helm_version_);
   }
   return helm_version_;
 }
@@ -258,6 +266,10 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     po.sandboxed = true;
     po.sandbox.network = true;
     po.sandbox.writable = {home_dir(), dest.string()};
+    {
+      std::lock_guard lk(mu_);
+      ++stats_.pulls;
+    }
     auto r = process::run_process(argv, po);
     if (!r) return r.error();
     if (r->timed_out || r->exit_code != 0) {

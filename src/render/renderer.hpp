@@ -86,7 +86,8 @@ class Renderer {
   // `kubectl kustomize dir`, cached in memory by cache_key when it is not empty.
   core::Result<std::string> kustomize_build(const std::string& dir, const std::string& cache_key = {});
 
-  // "v4.1.4"; part of every cache key.
+  // "v4.1.4"; part of every cache key. Remembered under work_dir by the binary's path, size and mtime
+  // (render/helm_version.hpp), so `helm version` runs once per binary, not once per process.
   const std::string& helm_version();
 
   // The volatility verdict of a render key (text the caller defines), kept like the renders: in memory,
@@ -98,6 +99,8 @@ class Renderer {
     size_t renders = 0;     // helm template runs
     size_t cache_hits = 0;  // memory or disk
     size_t kustomize_runs = 0;
+    size_t pulls = 0;              // helm pull runs (a chart already on disk is not pulled again)
+    size_t helm_version_runs = 0;  // `helm version` runs
   };
   Stats stats() const;
 

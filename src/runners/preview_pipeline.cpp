@@ -15,6 +15,7 @@
 #include "engine/render_diff.hpp"
 #include "engine/workspace.hpp"
 #include "git/repository.hpp"
+#include "release/discovery_cache.hpp"
 #include "release/sources.hpp"
 #include "runners/tools.hpp"
 
@@ -31,7 +32,8 @@ std::string tool(const std::string& given, const char* env, const char* name) {
 diff::Problem to_problem(const release::Problem& p) { return {p.message, p.where.file, p.where.line, p.where.column}; }
 
 render::Renderer::Stats minus(const render::Renderer::Stats& a, const render::Renderer::Stats& b) {
-  return {a.renders - b.renders, a.cache_hits - b.cache_hits, a.kustomize_runs - b.kustomize_runs};
+  return {a.renders - b.renders, a.cache_hits - b.cache_hits, a.kustomize_runs - b.kustomize_runs, a.pulls - b.pulls,
+          a.helm_version_runs - b.helm_version_runs};
 }
 
 // `--source NAME=/abs/dir`: a local directory the user named, inside the repository's working tree, becomes
@@ -60,6 +62,8 @@ core::Result<release::DiscoverOptions> discover_options(const PreviewRequest& re
                                                         engine::Workspace& ws, engine::TenantRepos& tenants) {
   auto dopt = engine::discover_options(clusters, ws.cache_root, *ws.renderer, req.repo_config ? &*req.repo_config : nullptr);
   dopt.open_source = [&tenants](const std::string& url) { return tenants.open(url); };
+  dopt.discovery_cache = ws.discovery_cache;
+  dopt.tools_id = ws.tools_id;
   dopt.remote_urls = repo.remote_urls();  // without self_urls: a GitRepository naming a remote is this repository
   std::vector<release::SourceMapping> cli;
   for (const auto& text : req.sources) {
@@ -143,6 +147,8 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   auto clusters = engine::select_clusters(*repo, *head, cfg, request.only_clusters);
   if (!clusters) return clusters.error();
   const auto stats_before = ws->renderer->stats();
+  const release::DiscoveryCache::Stats none;
+  const auto discovery_before = ws->discovery_cache ? ws->discovery_cache->stats() : none;
 
   const core::EgressPolicy egress = cfg != nullptr ? cfg->egress : request.egress;
   engine::TenantRepos tenants(*ws->mirrors, egress);
@@ -179,6 +185,11 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   }
   if (request.keep_head_manifests) result.head_manifests = std::move(rendered->head);
   result.render_stats = minus(ws->renderer->stats(), stats_before);
+  const auto discovery_after = ws->discovery_cache ? ws->discovery_cache->stats() : none;
+  result.discovery_stats = {discovery_after.hits - discovery_before.hits,
+                            discovery_after.disk_reads - discovery_before.disk_reads,
+                            discovery_after.misses - discovery_before.misses,
+                            discovery_after.uncacheable - discovery_before.uncacheable};
 
   // Last line of defence: no value that came from a Secret or a sensitive path leaves the process.
   const auto& redactor = result.redactor;

@@ -61,6 +61,10 @@ struct PreviewResult {
   std::string text;                         // when text was asked for
   std::string json;                         // when json was asked for
   render::Renderer::Stats render_stats;     // helm runs and cache hits of this call
+  // Clusters taken from the discovery cache (at base and at head), discovered, and not cacheable.
+  struct DiscoveryStats {
+    size_t hits = 0, disk_reads = 0, misses = 0, uncacheable = 0;
+  } discovery_stats;
   size_t releases_total = 0;                // discovered at head (affected + unaffected)
   std::vector<HeadManifest> head_manifests;  // when keep_head_manifests; releases that rendered at head
   // Every Secret value and sensitive value the preview met: scrub anything else built from the
