@@ -5,4 +5,4 @@
 set -euo pipefail
 : "${HELMGATE_TEST_GITEA_URL:?run eval \"\$(scripts/testenv env)\" first}"
 exec "${HELMGATE_SOURCE_DIR:?}/bench/chaos/run" --helmgate "${HELMGATE_BINARY_DIR:?}/helmgate" \
-  --prs 8 --pushes 4 --merges 5 --kill-every 2:4 --workers 2
+  --prs 8 --pushes 4 --merges 5 --kill-every 2:4 --workers 2 --lanes 2
