@@ -62,7 +62,9 @@ core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector
   po.timeout = env.timeout + std::chrono::seconds(30);
   po.env = {"HOME=" + env.work_dir, "HELM_CACHE_HOME=" + env.work_dir + "/cache",
             "HELM_CONFIG_HOME=" + env.work_dir + "/config", "HELM_DATA_HOME=" + env.work_dir + "/data",
-            "PATH=/usr/local/bin:/usr/bin:/bin"};
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            // As for helm template: a short-lived process spends less CPU collecting garbage (heaps of tens of MB).
+            "GOGC=400"};
   po.sandboxed = true;
   po.sandbox.network = true;
   po.sandbox.read_only = read_only;

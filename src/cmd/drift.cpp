@@ -17,7 +17,7 @@
 namespace helmgate::cmd {
 
 namespace {
-constexpr const char* kDriftHelp = R"(usage: helmgate drift --config FILE [--cluster NAME] [--json]
+constexpr const char* kDriftHelp = R"(usage: helmgate drift --config FILE [--cluster NAME] [--json] [--render-jobs N]
 
 Scans the configured clusters now, as the worker's drift schedule does (repos[].clusters[] with drift
 enabled), all of them together (a release several clusters declare alike is rendered once): the deploy
@@ -29,6 +29,8 @@ options:
   --config FILE   server configuration (YAML)
   --cluster NAME  only this cluster
   --json          {"clusters":[{"drift":{..},"inventory":{..}}]}
+  --render-jobs N helm template processes at once (default: twice the cores: each helm run waits on
+                  its start and its chart reads, so as many as cores leave them partly idle)
   --stats         what the scan cost, on stderr: renders (distinct, helm runs, cached) and per cluster
                   the requests (GETs, list pages, dry-runs, connections)
   --log-level L   trace, debug, info, warn, error (default: warn)
@@ -49,7 +51,7 @@ std::string what_drifted(const engine::ReleaseDrift& r) {
 
 int drift(int argc, char** argv) {
   return run_command("drift", [&]() -> int {
-    Args args(argc, argv, {"config", "cluster", "log-level"}, {"json", "stats"});
+    Args args(argc, argv, {"config", "cluster", "log-level", "render-jobs"}, {"json", "stats"});
     if (args.help()) {
       std::fputs(kDriftHelp, stdout);
       return 0;
@@ -71,7 +73,9 @@ int drift(int argc, char** argv) {
     auto ws = runners::runner_workspace({}, {}, {}, 2);
     // All chosen clusters in one scan: each distinct render once, the clusters compared in parallel.
     runners::RenderCounts renders;
-    auto scans = runners::scan_clusters(chosen, *ws, {}, &renders);
+    runners::FleetScanOptions scan_options;
+    scan_options.render_concurrency = static_cast<size_t>(args.get_int("render-jobs", 0, 0, 64));
+    auto scans = runners::scan_clusters(chosen, *ws, scan_options, &renders);
     if (args.has("stats")) std::fputs(runners::scan_costs(renders, scans).c_str(), stderr);
     bool attention = false;
     std::string out = args.has("json") ? "{\"clusters\":[" : "";

@@ -45,6 +45,23 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return decode(in, false, [](char c) { return c == '=' || std::isspace(static_cast<unsigned char>(c)) != 0; });
 }
 
+std::optional<std::string> base64_decode_canonical(std::string_view in, Base64Padding padding) {
+  if (padding == Base64Padding::required) {
+    if (in.size() % 4 != 0) return std::nullopt;
+    size_t pad = 0;
+    while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
+    in.remove_suffix(pad);
+  }
+  const size_t rem = in.size() % 4;
+  if (rem == 1) return std::nullopt;
+  // A group of 2 (or 3) characters carries 4 (or 2) bits past its last byte: they must be zero.
+  if (rem != 0) {
+    const int last = sextet(in.back(), false);
+    if (last < 0 || (last & (rem == 2 ? 0x0f : 0x03)) != 0) return std::nullopt;
+  }
+  return decode(in, false, [](char) { return false; });
+}
+
 std::string base64_decode_lenient(std::string_view in) {
   return *decode(in, true, [](char) { return true; });
 }

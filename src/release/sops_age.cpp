@@ -1,5 +1,7 @@
 #include "release/sops_age.hpp"
 
+#include "core/base64.hpp"
+
 #include <algorithm>
 #include <optional>
 
@@ -94,41 +96,6 @@ std::string bech32_encode(const std::string& hrp, const uint8_t* bytes, size_t n
   return out;
 }
 
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Canonical standard base64; `padded` says whether '=' padding is required (armor) or forbidden (header).
-std::optional<std::string> b64_decode(std::string_view in, bool padded) {
-  if (padded) {
-    if (in.size() % 4 != 0) return std::nullopt;
-    size_t pad = 0;
-    while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
-    in.remove_suffix(pad);
-  }
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = b64_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical trailing bits
-  return out;
-}
-
 // The binary file inside an armor; nullopt with `why` when the armor is not strict PEM.
 std::optional<std::string> dearmor(std::string_view text, std::string& why) {
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
@@ -157,7 +124,7 @@ std::optional<std::string> dearmor(std::string_view text, std::string& why) {
     }
     joined += lines[i];
   }
-  auto bin = b64_decode(joined, true);
+  auto bin = core::base64_decode_canonical(joined, core::Base64Padding::required);
   if (!bin) why = "the armor is not canonical base64";
   return bin;
 }
@@ -268,7 +235,7 @@ AgeDecrypted age_decrypt(std::string_view file, const std::vector<AgeIdentity>& 
     const size_t line_start = pos;
     if (!next_line(line)) return fail(AgeDecrypted::Status::malformed, "the age header ends before its MAC line");
     if (line.substr(0, 4) == "--- ") {
-      auto m = b64_decode(line.substr(4), false);
+      auto m = core::base64_decode_canonical(line.substr(4), core::Base64Padding::forbidden);
       if (!m || m->size() != 32) return fail(AgeDecrypted::Status::malformed, "the age header MAC is not 32 bytes of base64");
       mac = *m;
       mac_at = line_start + 3;  // the MAC covers the header up to and including "---"
@@ -293,7 +260,7 @@ AgeDecrypted age_decrypt(std::string_view file, const std::vector<AgeIdentity>& 
       body64 += line;
       if (line.size() < 64) break;
     }
-    auto body = b64_decode(body64, false);
+    auto body = core::base64_decode_canonical(body64, core::Base64Padding::forbidden);
     if (!body) return fail(AgeDecrypted::Status::malformed, "an age stanza body is not canonical base64");
     s.body = std::move(*body);
     stanzas.push_back(std::move(s));
@@ -308,7 +275,7 @@ AgeDecrypted age_decrypt(std::string_view file, const std::vector<AgeIdentity>& 
     }
     if (s.args[0] != "X25519") continue;
     if (s.args.size() != 2) return fail(AgeDecrypted::Status::malformed, "an age X25519 stanza must have exactly one argument");
-    auto share = b64_decode(s.args[1], false);
+    auto share = core::base64_decode_canonical(s.args[1], core::Base64Padding::forbidden);
     if (!share || share->size() != 32) return fail(AgeDecrypted::Status::malformed, "an age X25519 share is not 32 bytes of base64");
     if (s.body.size() != 32) return fail(AgeDecrypted::Status::malformed, "an age X25519 stanza body is not 32 bytes");
     crypto::Key32 eph{};

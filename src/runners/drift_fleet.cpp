@@ -228,7 +228,8 @@ std::vector<DriftScan> scan_clusters(const std::vector<ScanTarget>& targets, eng
   }
   f.cv.notify_all();
   std::atomic<size_t> next{0};
-  size_t n = options.render_concurrency != 0 ? options.render_concurrency : std::max(1u, std::thread::hardware_concurrency());
+  // Twice the cores by default: a helm run spends part of its time starting and reading its chart.
+  size_t n = options.render_concurrency != 0 ? options.render_concurrency : 2 * std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> renders;
   for (size_t t = 0; t < std::min(n, f.jobs.size()); ++t) {
     renders.emplace_back([&] { render_jobs(f, ws, next, counts, start); });

@@ -22,7 +22,7 @@ namespace helmgate::runners {
 using ScanTarget = std::pair<const config::Repo*, const config::Cluster*>;
 
 struct FleetScanOptions {
-  size_t render_concurrency = 0;   // helm template processes at once; 0: the machine's cores
+  size_t render_concurrency = 0;   // helm template processes at once; 0: twice the machine's cores
   size_t compare_concurrency = 4;  // releases of one cluster compared at once
   engine::LiveReadOptions reads;
 };

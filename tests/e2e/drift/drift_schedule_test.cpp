@@ -297,6 +297,13 @@ TEST_CASE("drift schedule: stored scans and a hand edit remediated within budget
   CHECK(cli_table.exit_code == 2);
   CHECK(cli_table.out.find("drifted  apps/v1 Deployment " + fx.ns + "/shop-web (changed)") != std::string::npos);
   CHECK(helmgate_drift(cfg_file.string(), {"--cluster", "nowhere"}).exit_code == 1);
+  // One helm process at a time finds the same drift; a pool size out of range is a usage error.
+  auto one_job = helmgate_drift(cfg_file.string(), {"--cluster", "staging", "--render-jobs", "1"});
+  CHECK(one_job.exit_code == 2);
+  CHECK(one_job.out.find("drifted  apps/v1 Deployment " + fx.ns + "/shop-web (changed)") != std::string::npos);
+  auto too_many = helmgate_drift(cfg_file.string(), {"--render-jobs", "65"});
+  CHECK(too_many.exit_code == 1);
+  CHECK(too_many.err.find("render-jobs") != std::string::npos);
 
   // The enqueued job is a remediation of that release at the scanned commit; the apply runner runs it.
   queue::Queue q(queue::RedisUrl::parse(cfg.redis_url).value(), so.queue);

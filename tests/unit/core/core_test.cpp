@@ -78,3 +78,32 @@ TEST_CASE("base64: strict refuses what is not base64, lenient reads the URL-safe
   CHECK(core::base64_decode_lenient("_-8") == core::base64_decode_lenient("/+8"));  // URL-safe = standard
   CHECK(core::base64_decode_lenient("aGVs*bWdhdGU") == "helmgate");                 // stray characters skipped
 }
+
+TEST_CASE("base64: canonical accepts exactly one text per byte string", "[unit][core]") {
+  using core::Base64Padding;
+  std::string bytes;
+  for (int b = 0; b < 256; ++b) bytes += static_cast<char>(b);
+  for (size_t n = 0; n <= 40; ++n) {
+    const std::string padded = core::base64_encode(bytes.substr(n, n));
+    std::string bare = padded;
+    while (!bare.empty() && bare.back() == '=') bare.pop_back();
+    CHECK(core::base64_decode_canonical(padded, Base64Padding::required) == bytes.substr(n, n));
+    CHECK(core::base64_decode_canonical(bare, Base64Padding::forbidden) == bytes.substr(n, n));
+    if (bare != padded) {
+      CHECK_FALSE(core::base64_decode_canonical(padded, Base64Padding::forbidden));  // padding where none may be
+      CHECK_FALSE(core::base64_decode_canonical(bare, Base64Padding::required));     // padding missing
+    }
+  }
+  CHECK_FALSE(core::base64_decode_canonical("aGU", Base64Padding::required));
+  CHECK_FALSE(core::base64_decode_canonical("aGVs\nbWdh", Base64Padding::forbidden));  // whitespace
+  CHECK_FALSE(core::base64_decode_canonical("aGVsb", Base64Padding::forbidden));       // 1 character left over
+  CHECK_FALSE(core::base64_decode_canonical("aGV=", Base64Padding::forbidden));
+  CHECK_FALSE(core::base64_decode_canonical("aGU===", Base64Padding::required));
+  CHECK_FALSE(core::base64_decode_canonical("_-8", Base64Padding::forbidden));         // URL-safe alphabet
+  // "he" is aGU; aGV and aGW decode to the same bytes with non-zero unused bits: refused.
+  CHECK(core::base64_decode_canonical("aGU", Base64Padding::forbidden) == "he");
+  CHECK_FALSE(core::base64_decode_canonical("aGV", Base64Padding::forbidden));
+  CHECK_FALSE(core::base64_decode_canonical("aGW=", Base64Padding::required));
+  CHECK_FALSE(core::base64_decode_canonical("aB==", Base64Padding::required));  // "h" is aA==
+  CHECK(core::base64_decode_canonical("aA==", Base64Padding::required) == "h");
+}
