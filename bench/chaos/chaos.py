@@ -274,14 +274,23 @@ def ledger(d):
     # (3) every merge applied once per cluster, in merge order, the last one everywhere
     nmerge = meta["merges"]
     folded = 0
+    # Known bug (see bench/README.md, chaos): a worker killed between `helm upgrade` and recording the applied
+    # digest makes the retried job upgrade the release again with the same content. CHAOS_ALLOW_REAPPLY=1
+    # reports such re-applies in a row of their own instead of failing the run.
+    allow_reapply = os.environ.get("CHAOS_ALLOW_REAPPLY") == "1"
+    retried = any(j["kind"] == "apply" and int(j.get("attempts", 1)) > 1 for j in jobs.values())
+    reapplied = []
     for c in meta["clusters"]:
         revs = helm_revisions(os.path.join(d, "helm-%s.json" % c), "ledger-%s" % c)
         seqs = [int(v.get("seq", -1)) for _, _, v in revs]
         for (rev, status, _), s in zip(revs, seqs):
             if status not in ("deployed", "superseded"):
                 v3.append("cluster %s: ledger-%s revision %d (seq %d) is %s" % (c, c, rev, s, status))
-        for a, b in zip(seqs, seqs[1:]):
-            if b == a:
+        for (ra, _, va), (rb, _, vb), a, b in zip(revs, revs[1:], seqs, seqs[1:]):
+            if b == a and va == vb and retried and allow_reapply:
+                reapplied.append("cluster %s: merge %d applied twice (revisions %d and %d, same values; an apply job "
+                                 "was retried after a kill)" % (c, a, ra, rb))
+            elif b == a:
                 v3.append("cluster %s: merge %d applied twice (helm revisions with seq %d, %s)" % (c, a, a, seqs))
             elif b < a:
                 v3.append("cluster %s: merge %d applied after merge %d (out of order: %s)" % (c, b, a, seqs))
@@ -320,6 +329,8 @@ def ledger(d):
         ("violations (1) accepted delivery -> one final job effect", len(v1)),
         ("violations (2) PR -> one preview comment, last head", len(v2)),
         ("violations (3) merge applied once, in order, per cluster", len(v3)),
+        ("known bug, allowed by CHAOS_ALLOW_REAPPLY=1: merge re-applied (same values) after a kill",
+         len(reapplied) if allow_reapply else "not allowed"),
         ("wall time (s)", meta.get("wall_s", "-")),
     ]
     print()
@@ -327,6 +338,8 @@ def ledger(d):
     print("|---|---:|")
     for k, v in rows:
         print("| %s | %s |" % (k, v))
+    for r in reapplied:
+        print("KNOWN BUG (re-apply after a kill, allowed): %s" % r, file=sys.stderr)
     bad = v1 + v2 + v3
     for name, vs in violations.items():
         for v in vs[:50]:
