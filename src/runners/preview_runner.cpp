@@ -28,13 +28,12 @@ int64_t ms_since(std::chrono::steady_clock::time_point t) {
 }
 
 // The spec this job works on, a copy made before ForgeJob binds to it: its head may move on (follow_head).
-struct OwnSpec {
-  core::JobSpec own;
-};
+struct OwnSpec { core::JobSpec own; };
 
 class PreviewJob : OwnSpec, ForgeJob {
  public:
-  PreviewJob(Shared& s, queue::JobContext& job_ctx) : OwnSpec{job_ctx.job().spec}, ForgeJob(job_ctx, own), s_(s) {}
+  PreviewJob(Shared& s, queue::JobContext& job_ctx)
+      : OwnSpec{job_ctx.job().spec}, ForgeJob(job_ctx, own), s_(s) {}
 
   // Whatever happens (a failure, an exception from any stage), no status this job set to pending stays
   // pending: the PR would wait forever for a check that never finishes.
@@ -196,8 +195,8 @@ class PreviewJob : OwnSpec, ForgeJob {
                      spec.head_sha.substr(0, 12));
     }
     const std::string& head = pr->head_sha;
-    bool sha = (head.size() == 40 || head.size() == 64) &&
-               std::all_of(head.begin(), head.end(), [](unsigned char c) { return std::isxdigit(c) && !std::isupper(c); });
+    auto hex = [](unsigned char c) { return std::isxdigit(c) && !std::isupper(c); };
+    bool sha = (head.size() == 40 || head.size() == 64) && std::all_of(head.begin(), head.end(), hex);
     if (!sha || head == spec.head_sha) return;
     ctx.log("PR #" + std::to_string(spec.pr) + " moved on from " + spec.head_sha.substr(0, 12) + " to " +
             head.substr(0, 12) + ": previewing its current head");
