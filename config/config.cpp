@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/reader.hpp"
+#include "config/redis.hpp"
 #include "config/repos.hpp"
 #include "config/sops.hpp"
 #include "config/ui.hpp"
@@ -62,7 +63,7 @@ void read_limits(const Reader& r, const YAML::Node& n, core::Limits& l) {
 void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
   const std::string p = "queue";
   r.expect_map(n, p, {"key_prefix", "visibility_timeout", "max_attempts", "backoff_base", "backoff_max", "retention",
-                      "dedupe_ttl"});
+                      "dedupe_ttl", "durability", "replica_timeout"});
   q.key_prefix = r.str(n, p, "key_prefix", q.key_prefix);
   if (q.key_prefix.empty() || q.key_prefix.find_first_of("{}") != std::string::npos) {
     r.fail(n["key_prefix"], p + ".key_prefix", "must be non-empty and contain no braces (they form the hash tag)");
@@ -73,6 +74,14 @@ void read_queue(const Reader& r, const YAML::Node& n, QueueSettings& q) {
   q.backoff_max = r.duration(n, p, "backoff_max", q.backoff_max);
   q.retention = std::chrono::duration_cast<std::chrono::seconds>(r.duration(n, p, "retention", q.retention));
   q.dedupe_ttl = std::chrono::duration_cast<std::chrono::seconds>(r.duration(n, p, "dedupe_ttl", q.dedupe_ttl));
+  std::string durability = r.str(n, p, "durability", "local");
+  if (durability != "local" && durability != "replicated") {
+    r.fail(n["durability"], p + ".durability",
+           "must be local (acknowledged once the primary has the job) or replicated (once a replica has it too); "
+           "got '" + durability + "'");
+  }
+  q.replicated = durability == "replicated";
+  q.replica_timeout = r.duration(n, p, "replica_timeout", q.replica_timeout);
 }
 
 void read_forge(const Reader& r, const YAML::Node& n, const std::string& p, Forge& f, Use use) {
@@ -142,13 +151,7 @@ Config parse(const YAML::Node& root, const std::string& source, Use use) {
   if (YAML::Node n = root["server"]) read_server(r, n, cfg.server);
   if (YAML::Node n = root["limits"]) read_limits(r, n, cfg.limits);
   if (YAML::Node n = root["redis"]) {
-    r.expect_map(n, "redis", {"url", "url_env"});
-    cfg.redis_url = r.str(n, "redis", "url", cfg.redis_url);
-    cfg.redis_url_env = r.str(n, "redis", "url_env", "");
-    if (cfg.redis_url.find('@') != std::string::npos) {
-      r.fail(n["url"], "redis.url", "must not contain a password; put the whole URL in an environment variable and "
-                                    "name it in redis.url_env");
-    }
+    detail::read_redis(r, n, cfg);
   }
   if (YAML::Node n = root["queue"]) read_queue(r, n, cfg.queue);
   cfg.workers = static_cast<int>(r.integer(root, "", "workers", cfg.workers, 0, 256));
@@ -304,7 +307,7 @@ void resolve_secrets(Config& cfg, SecretNeeds needs) {
     r.token = needs.forge_tokens ? need("repos[" + std::to_string(i) + "].token_env", r.token_env) : core::env_or(r.token_env);
   }
   if (needs.api_token) cfg.api_token = need("api.token_env", cfg.api_token_env);
-  if (!cfg.redis_url_env.empty()) cfg.redis_url = need("redis.url_env", cfg.redis_url_env);
+  detail::resolve_redis(cfg, need);
   if (needs.api_token) detail::resolve_ui_token(cfg);
 }
 

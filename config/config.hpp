@@ -144,6 +144,10 @@ struct QueueSettings {
   std::chrono::milliseconds backoff_max{300'000};
   std::chrono::seconds retention{7 * 24 * 3600};
   std::chrono::seconds dedupe_ttl{72 * 3600};
+  // durability: local (default) acknowledges a job once the primary has it; replicated once a replica
+  // has it too (WAIT), else 503 after replica_timeout. See queue/README.md.
+  bool replicated = false;
+  std::chrono::milliseconds replica_timeout{1000};
 };
 
 struct ServerSettings {
@@ -184,6 +188,7 @@ struct Config {
   ServerSettings server;
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string redis_url_env;  // when set, the URL (with its password) comes from this variable
+  std::string redis_password_env;  // redis.cluster / redis.sentinel: the data nodes' password
   QueueSettings queue;
   int workers = 0;  // in-process workers started by `serve`
   std::string api_token_env = "HELMGATE_API_TOKEN";

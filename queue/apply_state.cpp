@@ -2,7 +2,7 @@
 
 namespace helmgate::queue {
 
-ApplyState::ApplyState(RedisUrl url, std::string key_prefix) : redis_(std::move(url)), prefix_(std::move(key_prefix)) {}
+ApplyState::ApplyState(RedisUrl url, std::string key_prefix) : redis_(url.for_prefix(key_prefix)), prefix_(std::move(key_prefix)) {}
 
 std::string ApplyState::key(const std::string& repo, const std::string& cluster, const char* what) const {
   return "{" + prefix_ + "}:apply:" + repo + ":" + cluster + ":" + what;

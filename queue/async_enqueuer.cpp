@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "queue/internal.hpp"
@@ -27,7 +28,7 @@ struct AsyncEnqueuer::Impl {
     Done done;
   };
 
-  Impl(RedisUrl url, Options o) : opts(std::move(o)), keys(opts.key_prefix), redis(std::move(url)) {}
+  Impl(RedisUrl url, Options o) : opts(std::move(o)), keys(opts.key_prefix), redis(url.for_prefix(opts.key_prefix)) {}
 
   Options opts;
   detail::Keys keys;
@@ -95,14 +96,30 @@ struct AsyncEnqueuer::Impl {
     }
     // Two rounds at most: the second only for commands that met NOSCRIPT (Redis restarted), which
     // did not run, so sending them again cannot enqueue twice.
+    const bool replicated = opts.durability == Options::Durability::replicated;
     for (int round = 0; round < 2 && !todo.empty(); ++round) {
-      auto replies = redis.pipeline(cmds);
+      // replicated: one WAIT after the batch covers every enqueue in it (WAIT waits for this
+      // connection's last write to reach a replica).
+      if (replicated) cmds.push_back({"WAIT", "1", std::to_string(opts.replica_timeout.count())});
+      auto replies = replicated ? redis.pipeline(cmds, opts.replica_timeout) : redis.pipeline(cmds);
+      if (replicated) cmds.pop_back();
       if (!replies) {
         Error err(errc::unavailable, "could not enqueue the job: " + replies.error().message);
         spdlog::warn("queue: {} enqueue(s) failed: {}", todo.size(), replies.error().message);
         for (size_t i : todo) call(batch[i].done, err);
         fail_pending(err);
         return;
+      }
+      std::optional<Error> no_replica;
+      if (replicated) {
+        const redisReply* w = replies->back().get();
+        if (w->type == REDIS_REPLY_ERROR) {
+          no_replica = detail::no_replica_error(opts, 0);
+          no_replica->message += " (WAIT failed: " + detail::reply_string(w) + ")";
+        } else if (w->type != REDIS_REPLY_INTEGER || w->integer < 1) {
+          no_replica = detail::no_replica_error(opts, w->type == REDIS_REPLY_INTEGER ? w->integer : 0);
+        }
+        if (no_replica) spdlog::warn("queue: {} enqueue(s) not acknowledged: {}", todo.size(), no_replica->message);
       }
       std::vector<size_t> again;
       std::vector<std::vector<std::string>> again_cmds;
@@ -111,6 +128,10 @@ struct AsyncEnqueuer::Impl {
         if (round == 0 && detail::is_noscript(r)) {
           again.push_back(todo[k]);
           again_cmds.push_back(std::move(cmds[k]));
+          continue;
+        }
+        if (no_replica) {
+          call(batch[todo[k]].done, *no_replica);
           continue;
         }
         call(batch[todo[k]].done, detail::parse_enqueue_reply(r));

@@ -15,7 +15,7 @@ const char* fleet_kind_name(FleetKind k) {
   return "drift";
 }
 
-FleetStore::FleetStore(RedisUrl url, std::string key_prefix) : redis_(std::move(url)), prefix_(std::move(key_prefix)) {}
+FleetStore::FleetStore(RedisUrl url, std::string key_prefix) : redis_(url.for_prefix(key_prefix)), prefix_(std::move(key_prefix)) {}
 
 std::string FleetStore::key(const char* what) const { return "{" + prefix_ + "}:fleet:" + what; }
 

@@ -59,6 +59,11 @@ core::Result<EnqueueOutcome> parse_enqueue_reply(const redisReply* r);
 // A job hash as HGETALL returns it (flat field/value array).
 core::Result<JobRecord> parse_job_hash(const redisReply* r);
 
+// queue.durability replicated: WAIT until a replica has every write of this connection, or fail
+// with errc::unavailable (nothing is acknowledged that only the primary holds).
+core::Result<void> await_replica(Redis& redis, const Options& opts);
+core::Error no_replica_error(const Options& opts, int64_t acked);
+
 std::string reply_string(const redisReply* r);
 std::vector<std::string> split_csv(std::string_view s);
 std::string random_token();

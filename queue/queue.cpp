@@ -36,7 +36,7 @@ bool matches(const JobRecord& job, const ListFilter& f) {
 }  // namespace
 
 struct Queue::Impl {
-  Impl(RedisUrl url, Options o) : opts(std::move(o)), keys(opts.key_prefix), redis(std::move(url)) {}
+  Impl(RedisUrl url, Options o) : opts(std::move(o)), keys(opts.key_prefix), redis(url.for_prefix(opts.key_prefix)) {}
   Options opts;
   detail::Keys keys;
   Redis redis;
@@ -59,6 +59,9 @@ core::Result<EnqueueOutcome> Queue::enqueue(std::span<const core::JobSpec> jobs,
   if (!r)
     return Error(r.error().code, "could not enqueue " + jobs.front().kind + " job: " + r.error().message);
   auto out = detail::parse_enqueue_reply(r->get());
+  if (out && impl_->opts.durability == Options::Durability::replicated) {
+    if (auto w = detail::await_replica(impl_->redis, impl_->opts); !w) return w.error();
+  }
   if (out && !out->duplicate) {
     for (size_t i = 0; i < out->ids.size() && i < jobs.size(); ++i) {
       spdlog::debug("queue: enqueued job {} ({} {})", out->ids[i], jobs[i].kind, jobs[i].repo);

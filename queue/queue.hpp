@@ -30,6 +30,14 @@ struct Options {
   std::chrono::seconds retention{7 * 24 * 3600};     // finished job records kept this long
   std::chrono::seconds dedupe_ttl{72 * 3600};        // delivery ids remembered this long
   std::chrono::milliseconds worker_timeout{30'000};  // a worker silent this long is dead
+  // local: an enqueue is acknowledged once the primary has it (AOF everysec: a host crash can lose
+  // the last second). replicated: also only once a replica has it (WAIT 1 replica_timeout); when
+  // none acknowledges in time the enqueue fails with errc::unavailable (the webhook answers 503 and
+  // the sender delivers again; the job may still be on the primary, and the redelivery then finds
+  // it by its delivery id).
+  enum class Durability { local, replicated };
+  Durability durability = Durability::local;
+  std::chrono::milliseconds replica_timeout{1000};
 };
 
 struct JobRecord {

@@ -197,6 +197,20 @@ core::Result<JobRecord> parse_job_hash(const redisReply* r) {
   return job;
 }
 
+core::Error no_replica_error(const Options& opts, int64_t acked) {
+  return core::Error(core::errc::unavailable,
+                     "no replica acknowledged the job within " + std::to_string(opts.replica_timeout.count()) +
+                         " ms (queue.durability: replicated; " + std::to_string(acked) +
+                         " replicas answered WAIT); it is not acknowledged, deliver it again");
+}
+
+core::Result<void> await_replica(Redis& redis, const Options& opts) {
+  auto w = redis.wait_replicas(1, opts.replica_timeout);
+  if (!w) return core::Error(w.error().code, "waiting for a replica: " + w.error().message);
+  if (*w < 1) return no_replica_error(opts, *w);
+  return {};
+}
+
 std::string reply_string(const redisReply* r) {
   if (r == nullptr) return {};
   switch (r->type) {

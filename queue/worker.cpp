@@ -89,7 +89,7 @@ class Context final : public JobContext {
 
 struct Worker::Impl {
   Impl(RedisUrl u, Options o, WorkerOptions w, RunnerTable r)
-      : url(std::move(u)),
+      : url(u.for_prefix(o.key_prefix)),
         opts(std::move(o)),
         wopts(std::move(w)),
         runners(std::move(r)),

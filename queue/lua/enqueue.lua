@@ -10,7 +10,12 @@ local dedupe_key = KEYS[11]
 
 if has_dedupe then
   local prev = redis.call('GET', dedupe_key)
-  if prev then return {1, prev, ''} end
+  if prev then
+    -- A redelivery renews the dedupe window. It is also a write, so a WAIT after it (durability
+    -- replicated) covers the original enqueue, which the replication stream carried before it.
+    redis.call('EXPIRE', dedupe_key, dedupe_ttl)
+    return {1, prev, ''}
+  end
 end
 
 local now = now_ms()

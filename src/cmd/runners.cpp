@@ -42,6 +42,8 @@ queue::Options queue_options(const config::Config& cfg) {
   o.backoff_max = cfg.queue.backoff_max;
   o.retention = cfg.queue.retention;
   o.dedupe_ttl = cfg.queue.dedupe_ttl;
+  o.durability = cfg.queue.replicated ? queue::Options::Durability::replicated : queue::Options::Durability::local;
+  o.replica_timeout = cfg.queue.replica_timeout;
   return o;
 }
 

@@ -40,6 +40,13 @@ class RedisServer {
     }
     throw std::runtime_error("could not start redis-server: " + last_error);
   }
+  // A server on a port chosen by the caller (cluster nodes, sentinel-managed nodes), started at once.
+  RedisServer(int port, std::vector<std::string> extra_args) : extra_(std::move(extra_args)), port_(port) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "helmgate-redis-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
+    dir_ = tmpl;
+    start();
+  }
   ~RedisServer() {
     proc_.kill(SIGKILL);
     std::error_code ec;
@@ -49,6 +56,8 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   int port() const { return port_; }
+  // Arguments for the next start() (a node restarted as a replica of the new primary, say).
+  void set_extra_args(std::vector<std::string> extra_args) { extra_ = std::move(extra_args); }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }
   bool running() { return proc_.running(); }
@@ -96,8 +105,19 @@ class RedisServer {
     return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
   }
 
+ public:
+  static int free_port() { return any_free_port(); }
+  // A free loopback port below 55535, so that port + 10000 (a cluster bus default) is valid too.
+  static int free_port_below_55535() {
+    for (int i = 0; i < 50; ++i) {
+      int p = any_free_port();
+      if (p < 55535) return p;
+    }
+    throw std::runtime_error("cannot find a free loopback port below 55535");
+  }
+
  private:
-  static int free_port() {
+  static int any_free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

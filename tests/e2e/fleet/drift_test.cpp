@@ -18,8 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kChart = std::string(HELMGATE_SOURCE_DIR) + "/tests/e2e/fleet/charts/drift-demo";
-
 const engine::ReleaseDrift* find(const engine::ClusterDrift& d, const std::string& name) {
   for (const auto& r : d.releases) {
     if (r.release_name == name) return &r;
@@ -30,31 +28,16 @@ const engine::ReleaseDrift* find(const engine::ClusterDrift& d, const std::strin
 }  // namespace
 
 TEST_CASE("drift: in sync, ignored fields, a hand-edited image and Secret, extra, missing", "[e2e][fleet]") {
-  const std::string ns = fleet::unique("hg-fleet-drift");
-  const fs::path dir = fs::temp_directory_path() / ns;
-  fs::create_directories(dir);
   const std::string password = "s3cr3t-pass-1";
   const std::string values_json =
       R"({"image":"registry.invalid/web:1.0","password":")" + password + R"(","replicas":2,"tuning":"fast"})";
-  std::ofstream(dir / "values.json") << values_json;
-  const std::string values = (dir / "values.json").string();
-  kube::Client admin("staging", fleet::kubeconfig("STAGING"));
-  fleet::Cleanup cleanup{[&] {
-    for (const char* r : {"shop", "stray"}) (void)fleet::helm_run({"uninstall", r, "--namespace", ns});
-    fleet::delete_namespace(admin, ns);
-    fs::remove_all(dir);
-  }};
-  fleet::helm({"install", "shop", kChart, "--namespace", ns, "--create-namespace", "--values", values});
-
+  fleet::InstalledShop installed("hg-fleet-drift", values_json, {"stray"});
+  const std::string& ns = installed.ns;
+  const std::string& values = installed.values;
+  const std::string& kChart = fleet::InstalledShop::chart;
+  kube::Client& admin = installed.admin;
   // What the deploy branch declares: the render (as engine::render_request + the renderer produce it).
-  engine::DesiredRelease want;
-  want.id = "staging/" + ns + "/shop";
-  want.release_name = "shop";
-  want.namespace_ = ns;
-  want.manifest = fleet::helm({"template", "shop", kChart, "--namespace", ns, "--values", values});
-  want.chart_name = "drift-demo";
-  want.chart_version = "0.1.0";
-  want.values_digest = engine::values_digest(values_json);
+  engine::DesiredRelease& want = installed.want;
 
   kube::Client preview("staging", fleet::kubeconfig("STAGING", "PREVIEW"));
   diff::Redactor redactor;

@@ -7,10 +7,13 @@
 #include <catch2/catch.hpp>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "engine/drift.hpp"
+#include "engine/release_records.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "process/process.hpp"
@@ -86,5 +89,40 @@ struct Cleanup {
 };
 
 inline std::string podinfo_chart() { return corpus("charts/podinfo-6.14.1"); }
+
+// The drift-demo chart installed with helm as release "shop" in a fresh namespace of staging, from a values
+// file, and `want`: what a deploy branch declaring the same values renders. At scope exit (also when a
+// REQUIRE fails) "shop" and `also_uninstall` are uninstalled and the namespace deleted.
+struct InstalledShop {
+  inline static const std::string chart = std::string(HELMGATE_SOURCE_DIR) + "/tests/e2e/fleet/charts/drift-demo";
+  std::string ns;
+  std::filesystem::path dir;
+  std::string values;  // the values file helm read
+  kube::Client admin{"staging", kubeconfig("STAGING")};
+  engine::DesiredRelease want;
+  Cleanup cleanup;
+
+  InstalledShop(const std::string& stem, const std::string& values_json, std::vector<std::string> also_uninstall = {})
+      : ns(unique(stem)), dir(std::filesystem::temp_directory_path() / ns), values((dir / "values.json").string()) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(values) << values_json;
+    also_uninstall.insert(also_uninstall.begin(), "shop");
+    cleanup.run = [this, also_uninstall] {
+      for (const auto& r : also_uninstall) (void)helm_run({"uninstall", r, "--namespace", ns});
+      delete_namespace(admin, ns);
+      std::filesystem::remove_all(dir);
+    };
+    helm({"install", "shop", chart, "--namespace", ns, "--create-namespace", "--values", values});
+    want.id = "staging/" + ns + "/shop";
+    want.release_name = "shop";
+    want.namespace_ = ns;
+    want.manifest = helm({"template", "shop", chart, "--namespace", ns, "--values", values});
+    want.chart_name = "drift-demo";
+    want.chart_version = "0.1.0";
+    want.values_digest = engine::values_digest(values_json);
+  }
+  InstalledShop(const InstalledShop&) = delete;
+  InstalledShop& operator=(const InstalledShop&) = delete;
+};
 
 }  // namespace helmgate::test::fleet

@@ -16,8 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kChart = std::string(HELMGATE_SOURCE_DIR) + "/tests/e2e/fleet/charts/drift-demo";
-
 std::vector<std::string> resource_lines(const engine::ClusterDrift& d) {
   std::vector<std::string> out;
   for (const auto& r : d.releases) {
@@ -29,26 +27,10 @@ std::vector<std::string> resource_lines(const engine::ClusterDrift& d) {
 }  // namespace
 
 TEST_CASE("drift live reads: listed objects, checked against the dry-run, read again when they changed", "[e2e][fleet]") {
-  const std::string ns = fleet::unique("hg-fleet-reads");
-  const fs::path dir = fs::temp_directory_path() / ns;
-  fs::create_directories(dir);
-  const std::string values_json = R"({"image":"registry.invalid/web:1.0","password":"reads-pass-7"})";
-  std::ofstream(dir / "values.json") << values_json;
-  const std::string values = (dir / "values.json").string();
-  kube::Client admin("staging", fleet::kubeconfig("STAGING"));
-  fleet::Cleanup cleanup{[&] {
-    (void)fleet::helm_run({"uninstall", "shop", "--namespace", ns});
-    fleet::delete_namespace(admin, ns);
-    fs::remove_all(dir);
-  }};
-  fleet::helm({"install", "shop", kChart, "--namespace", ns, "--create-namespace", "--values", values});
-
-  engine::DesiredRelease want;
-  want.id = "staging/" + ns + "/shop";
-  want.release_name = "shop";
-  want.namespace_ = ns;
-  want.manifest = fleet::helm({"template", "shop", kChart, "--namespace", ns, "--values", values});
-  want.values_digest = engine::values_digest(values_json);
+  fleet::InstalledShop installed("hg-fleet-reads", R"({"image":"registry.invalid/web:1.0","password":"reads-pass-7"})");
+  const std::string& ns = installed.ns;
+  kube::Client& admin = installed.admin;
+  engine::DesiredRelease& want = installed.want;
 
   kube::Client preview("staging", fleet::kubeconfig("STAGING", "PREVIEW"));
   engine::LiveReadOptions ro;

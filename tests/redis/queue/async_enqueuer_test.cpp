@@ -41,7 +41,7 @@ struct Tally {
 };
 
 TEST_CASE("AsyncEnqueuer takes enqueues from many threads, pipelined", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   constexpr int thread_count = 4, per_thread = 5000, dup_every = 10;
   Tally tally;
   auto t0 = std::chrono::steady_clock::now();
@@ -86,7 +86,7 @@ TEST_CASE("AsyncEnqueuer takes enqueues from many threads, pipelined", "[redis][
 
 TEST_CASE("AsyncEnqueuer answers every callback with unavailable while Redis is down, then recovers",
           "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   AsyncEnqueuer enq(url_of(server), fast_options());
   {
     Tally warmup;
@@ -120,7 +120,7 @@ TEST_CASE("AsyncEnqueuer answers every callback with unavailable while Redis is 
 }
 
 TEST_CASE("AsyncEnqueuer's destructor answers everything still pending", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Tally tally;
   {
     AsyncEnqueuer enq(url_of(server), fast_options());
@@ -132,7 +132,7 @@ TEST_CASE("AsyncEnqueuer's destructor answers everything still pending", "[redis
 }
 
 TEST_CASE("AsyncEnqueuer rejects a job without a kind without touching the others", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Tally tally;
   {
     AsyncEnqueuer enq(url_of(server), fast_options());

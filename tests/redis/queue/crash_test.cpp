@@ -45,13 +45,13 @@ void check_all_succeeded_once(Redis& redis, const detail::Keys& keys, int n) {
 }
 
 TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twice", "[redis][queue][crash]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options("crash");
   opts.visibility_timeout = 2000ms;
   opts.worker_timeout = 2000ms;
   constexpr int job_count = 10000;
   Queue q(url_of(server), opts);
-  Redis redis(url_of(server));
+  Redis redis(url_of(server, opts.key_prefix));
   detail::Keys keys(opts.key_prefix);
 
   std::vector<core::JobSpec> batch(500, job_of_kind("crash"));
@@ -70,7 +70,7 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
   std::vector<test::ChildProcess> workers;
   for (int i = 0; i < 4; ++i) workers.push_back(spawn());
 
-  auto done = [&] { return integer(redis, {"SCARD", "crash:done"}); };
+  auto done = [&] { return integer(redis, {"SCARD", "{crash}:done"}); };
   REQUIRE(wait_until([&] { return done() >= 2500; }, 60s));
   int64_t active_at_kill = integer(redis, {"ZCARD", keys.leases});
   workers[0].kill(SIGKILL);
@@ -101,11 +101,11 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
   CHECK(s->delayed == 0);
   CHECK(s->dead == 0);
   CHECK(s->duration_count == job_count);
-  CHECK(integer(redis, {"SCARD", "crash:done"}) == job_count);
+  CHECK(integer(redis, {"SCARD", "{crash}:done"}) == job_count);
   check_all_succeeded_once(redis, keys, job_count);
 
   std::vector<std::vector<std::string>> cmds;
-  for (int i = 1; i <= job_count; ++i) cmds.push_back({"GET", "crash:runs:" + std::to_string(i)});
+  for (int i = 1; i <= job_count; ++i) cmds.push_back({"GET", "{crash}:runs:" + std::to_string(i)});
   auto runs = redis.pipeline(cmds);
   REQUIRE(runs.ok());
   int64_t executions = 0;
@@ -121,11 +121,11 @@ TEST_CASE("10000 jobs survive SIGKILLed workers - none lost, none completed twic
 }
 
 TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][queue][crash]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options("restart");
   constexpr int job_count = 2000;
   Queue q(url_of(server), opts);
-  Redis redis(url_of(server));
+  Redis redis(url_of(server, opts.key_prefix));
   detail::Keys keys(opts.key_prefix);
   std::vector<core::JobSpec> batch(500, job_of_kind("restart"));
   for (int i = 0; i < job_count / 500; ++i) REQUIRE(q.enqueue(batch, {}).ok());
@@ -135,17 +135,17 @@ TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][q
   CHECK(integer(redis, {"LLEN", keys.wait}) == job_count);
   CHECK(state_of(q, std::to_string(job_count)) == "queued");
 
-  const RedisUrl url = url_of(server);
+  const RedisUrl url = url_of(server, opts.key_prefix);
   RunnerTable runners;
   runners["restart"] = [url](JobContext& ctx) {
     Redis r(url, 1000ms);
-    auto rep = r.pipeline({{"SADD", "restart:done", ctx.job().id}});
+    auto rep = r.pipeline({{"SADD", "{restart}:done", ctx.job().id}});
     if (!rep) return RunOutcome::retry_later(rep.error().message);
     return RunOutcome::ok();
   };
   Worker worker(url, opts, WorkerOptions{"rw", 4}, runners);
   worker.start();
-  REQUIRE(wait_until([&] { return integer(redis, {"SCARD", "restart:done"}) >= job_count / 4; }, 60s));
+  REQUIRE(wait_until([&] { return integer(redis, {"SCARD", "{restart}:done"}) >= job_count / 4; }, 60s));
   server.stop();
   server.start();
   bool finished = wait_until(
@@ -166,7 +166,7 @@ TEST_CASE("jobs survive Redis restarts before and during processing", "[redis][q
   REQUIRE(finished);
   worker.stop();
   worker.join();
-  CHECK(integer(redis, {"SCARD", "restart:done"}) == job_count);
+  CHECK(integer(redis, {"SCARD", "{restart}:done"}) == job_count);
   check_all_succeeded_once(redis, keys, job_count);
   auto s = q.stats();
   REQUIRE(s.ok());

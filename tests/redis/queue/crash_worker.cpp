@@ -1,5 +1,5 @@
 // A worker process for the crash test: runs a Worker whose runner records each execution in Redis
-// (SADD crash:done <id>, INCR crash:runs:<id>) and exits cleanly on SIGTERM. The test SIGKILLs it.
+// (SADD {crash}:done <id>, INCR {crash}:runs:<id>: one hash tag, so one Cluster slot) and exits cleanly on SIGTERM. The test SIGKILLs it.
 //   queue_crash_worker <redis-url> <key-prefix> <concurrency> <visibility-ms> <worker-timeout-ms> <worker-id>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -41,13 +41,13 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  const queue::RedisUrl redis_url = *url;
+  const queue::RedisUrl redis_url = url->for_prefix(opts.key_prefix);
   queue::RunnerTable runners;
   runners["crash"] = [redis_url](queue::JobContext& ctx) {
     thread_local queue::Redis redis(redis_url);
     thread_local std::mt19937 rng{std::random_device{}()};
     const std::string& id = ctx.job().id;
-    auto r = redis.pipeline({{"SADD", "crash:done", id}, {"INCR", "crash:runs:" + id}});
+    auto r = redis.pipeline({{"SADD", "{crash}:done", id}, {"INCR", "{crash}:runs:" + id}});
     if (!r) return queue::RunOutcome::retry_later(r.error().message);
     std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(rng)));
     return queue::RunOutcome::ok();

@@ -8,6 +8,7 @@
 
 #include "queue/queue.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_topology.hpp"
 
 namespace helmgate::queue::testing {
 
@@ -30,6 +31,14 @@ inline RedisUrl url_of(const test::RedisServer& s) {
   auto u = RedisUrl::parse(s.url());
   REQUIRE(u.ok());
   return u.value();
+}
+
+// The topology's URL; a Redis object made from it talks to the node serving "{<prefix>}" (the
+// queue's own classes set that themselves; raw keys elsewhere are reached through MOVED).
+inline RedisUrl url_of(const test::RedisTopology& s, std::string_view prefix = "t") {
+  auto u = RedisUrl::parse(s.url());
+  REQUIRE(u.ok());
+  return u->for_prefix(prefix);
 }
 
 inline core::JobSpec preview(int64_t pr, std::string head, std::string repo = "org/app") {

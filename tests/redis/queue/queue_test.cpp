@@ -15,7 +15,7 @@ int64_t llen(Redis& r, const std::string& key) {
 }
 
 TEST_CASE("enqueue stores the job, get and list read it back with filters", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   REQUIRE(q.ping().ok());
 
@@ -72,7 +72,7 @@ TEST_CASE("enqueue stores the job, get and list read it back with filters", "[re
 }
 
 TEST_CASE("enqueue without a kind is a bad request", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   core::JobSpec empty;
   auto r = q.enqueue(std::span<const core::JobSpec>(&empty, 1), "x");
@@ -81,7 +81,7 @@ TEST_CASE("enqueue without a kind is a bad request", "[redis][queue]") {
 }
 
 TEST_CASE("a repeated delivery id returns the original ids and enqueues nothing", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::vector<core::JobSpec> jobs{job_of_kind("apply"), job_of_kind("apply", "org/other")};
   auto first = q.enqueue(jobs, "delivery-42");
@@ -104,7 +104,7 @@ TEST_CASE("a repeated delivery id returns the original ids and enqueues nothing"
 }
 
 TEST_CASE("a newer head supersedes the queued job of the same pull request", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::string old_id = enqueue_one(q, preview(7, "aaa"), "d1");
   std::string other_pr = enqueue_one(q, preview(8, "aaa"), "d2");
@@ -144,7 +144,7 @@ TEST_CASE("a newer head supersedes the queued job of the same pull request", "[r
 }
 
 TEST_CASE("a newer head supersedes a job waiting for its retry", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.backoff_base = 60000ms;
   Queue q(url_of(server), opts);
@@ -175,7 +175,7 @@ TEST_CASE("a newer head supersedes a job waiting for its retry", "[redis][queue]
 
 TEST_CASE("replay creates a new job with replay_of and refuses unknown or unfinished jobs",
           "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   Queue q(url_of(server), opts);
   std::string id = enqueue_one(q, job_of_kind("apply"));
@@ -214,7 +214,7 @@ TEST_CASE("replay creates a new job with replay_of and refuses unknown or unfini
 
 TEST_CASE("the reaper requeues expired leases, rejects the stale holder and dead-letters exhausted jobs",
           "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.max_attempts = 2;
   Queue q(url_of(server), opts);
@@ -270,7 +270,7 @@ TEST_CASE("the reaper requeues expired leases, rejects the stale holder and dead
 }
 
 TEST_CASE("the reaper returns what silent workers fetched but never claimed", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.worker_timeout = 200ms;
   Queue q(url_of(server), opts);
@@ -298,7 +298,7 @@ TEST_CASE("the reaper returns what silent workers fetched but never claimed", "[
 }
 
 TEST_CASE("finished records leave the indexes after the retention", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.retention = std::chrono::seconds(1);
   Queue q(url_of(server), opts);
@@ -333,7 +333,7 @@ TEST_CASE("finished records leave the indexes after the retention", "[redis][que
 }
 
 TEST_CASE("every script survives a Redis restart that flushed the script cache", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::string id = enqueue_one(q, job_of_kind("apply"));
   Redis redis(url_of(server));
@@ -345,7 +345,7 @@ TEST_CASE("every script survives a Redis restart that flushed the script cache",
 }
 
 TEST_CASE("queue calls fail with unavailable while Redis is down", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   REQUIRE(q.ping().ok());
   server.kill();
@@ -369,7 +369,7 @@ namespace helmgate::queue::testing {
 namespace {
 
 TEST_CASE("a script sent again after its reply was lost is recognised, not applied twice", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   Queue q(url_of(server), opts);
   Redis redis(url_of(server));

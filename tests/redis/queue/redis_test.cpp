@@ -8,7 +8,7 @@
 namespace helmgate::queue::testing {
 namespace {
 
-TEST_CASE("RedisUrl parses every documented form", "[redis][queue]") {
+TEST_CASE("RedisUrl parses every documented form", "[redis][queue][once]") {
   auto u = RedisUrl::parse("redis://localhost");
   REQUIRE(u.ok());
   CHECK(u->host == "localhost");
@@ -34,7 +34,7 @@ TEST_CASE("RedisUrl parses every documented form", "[redis][queue]") {
   CHECK(u->port == 7000);
 }
 
-TEST_CASE("RedisUrl rejects malformed URLs with a clear error", "[redis][queue]") {
+TEST_CASE("RedisUrl rejects malformed URLs with a clear error", "[redis][queue][once]") {
   for (const char* bad :
        {"localhost:6379", "http://x", "rediss://x", "redis://", "redis://h:0", "redis://h:70000",
         "redis://h:abc", "redis://h/x", "redis://h/-1", "redis://[::1", "redis://h:", "redis://:%zz@h"}) {
@@ -47,7 +47,7 @@ TEST_CASE("RedisUrl rejects malformed URLs with a clear error", "[redis][queue]"
   }
 }
 
-TEST_CASE("RedisUrl::display hides the password", "[redis][queue]") {
+TEST_CASE("RedisUrl::display hides the password", "[redis][queue][once]") {
   auto u = RedisUrl::parse("redis://alice:topsecret@h:1234/3");
   REQUIRE(u.ok());
   CHECK(u->display() == "redis://alice:***@h:1234/3");
@@ -55,7 +55,7 @@ TEST_CASE("RedisUrl::display hides the password", "[redis][queue]") {
   CHECK(RedisUrl::parse("redis://h")->display() == "redis://h:6379");
 }
 
-TEST_CASE("Redis authenticates, selects the database and never reports the password", "[redis][queue]") {
+TEST_CASE("Redis authenticates, selects the database and never reports the password", "[redis][queue][once]") {
   test::RedisServer server({"--requirepass", "hunter2"});
   auto good = RedisUrl::parse("redis://:hunter2@127.0.0.1:" + std::to_string(server.port()) + "/3");
   REQUIRE(good.ok());
@@ -76,7 +76,7 @@ TEST_CASE("Redis authenticates, selects the database and never reports the passw
   CHECK(r.error().message.find("wrongpass") == std::string::npos);
 }
 
-TEST_CASE("Redis reports unavailable while the server is down and reconnects lazily", "[redis][queue]") {
+TEST_CASE("Redis reports unavailable while the server is down and reconnects lazily", "[redis][queue][once]") {
   test::RedisServer server;
   Redis redis(url_of(server), 1000ms);
   REQUIRE(redis.command({"SET", "k", "1"}).ok());
@@ -100,7 +100,7 @@ TEST_CASE("Redis reports unavailable while the server is down and reconnects laz
   CHECK(redis.command({"PING"}).ok());
 }
 
-TEST_CASE("Redis blocking commands outlive the socket timeout", "[redis][queue]") {
+TEST_CASE("Redis blocking commands outlive the socket timeout", "[redis][queue][once]") {
   test::RedisServer server;
   Redis redis(url_of(server), 200ms);
   auto t0 = std::chrono::steady_clock::now();

@@ -14,7 +14,7 @@ WorkerOptions wopts(std::string id, int concurrency = 1) {
 }
 
 TEST_CASE("a worker runs a job, keeps its log and result", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::string id = enqueue_one(q, job_of_kind("apply"));
   RunnerTable runners;
@@ -40,7 +40,7 @@ TEST_CASE("a worker runs a job, keeps its log and result", "[redis][queue]") {
 }
 
 TEST_CASE("a failing job retries with backoff, then succeeds", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.max_attempts = 5;
   opts.backoff_base = 100ms;
@@ -77,7 +77,7 @@ TEST_CASE("a failing job retries with backoff, then succeeds", "[redis][queue]")
 }
 
 TEST_CASE("a job that keeps failing is dead-lettered after max_attempts", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.max_attempts = 3;
   Queue q(url_of(server), opts);
@@ -106,7 +106,7 @@ TEST_CASE("a job that keeps failing is dead-lettered after max_attempts", "[redi
 }
 
 TEST_CASE("a permanent failure is dead-lettered at once", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::string id = enqueue_one(q, job_of_kind("apply"));
   RunnerTable runners;
@@ -120,7 +120,7 @@ TEST_CASE("a permanent failure is dead-lettered at once", "[redis][queue]") {
 }
 
 TEST_CASE("a kind without a runner fails permanently with a clear error", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::string id = enqueue_one(q, job_of_kind("teleport"));
   RunnerTable runners;
@@ -134,7 +134,7 @@ TEST_CASE("a kind without a runner fails permanently with a clear error", "[redi
 }
 
 TEST_CASE("a runner that throws is retried", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::string id = enqueue_one(q, job_of_kind("apply"));
   std::atomic<int> calls{0};
@@ -150,7 +150,7 @@ TEST_CASE("a runner that throws is retried", "[redis][queue]") {
 }
 
 TEST_CASE("an active job superseded by a newer head sees the flag and stays superseded", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::atomic<bool> old_started{false}, old_saw_flag{false};
   RunnerTable runners;
@@ -189,7 +189,7 @@ TEST_CASE("an active job superseded by a newer head sees the flag and stays supe
 
 TEST_CASE("after a lease expires another worker completes the job - the stale worker is rejected",
           "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.visibility_timeout = 300ms;
   Queue q(url_of(server), opts);
@@ -236,7 +236,7 @@ TEST_CASE("after a lease expires another worker completes the job - the stale wo
 }
 
 TEST_CASE("a long job keeps its lease through heartbeats", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Options opts = fast_options();
   opts.visibility_timeout = 300ms;
   Queue q(url_of(server), opts);
@@ -258,7 +258,7 @@ TEST_CASE("a long job keeps its lease through heartbeats", "[redis][queue]") {
 }
 
 TEST_CASE("stop() is prompt and lets the running job finish", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   std::atomic<bool> started{false};
   RunnerTable runners;
@@ -285,7 +285,7 @@ TEST_CASE("stop() is prompt and lets the running job finish", "[redis][queue]") 
 }
 
 TEST_CASE("stats keep per-state counts and a duration histogram", "[redis][queue]") {
-  test::RedisServer server;
+  test::RedisTopology server;
   Queue q(url_of(server), fast_options());
   for (int i = 0; i < 5; ++i) enqueue_one(q, job_of_kind("apply"));
   for (int i = 0; i < 2; ++i) enqueue_one(q, job_of_kind("broken"));

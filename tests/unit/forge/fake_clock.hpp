@@ -1,6 +1,10 @@
 #pragma once
-// A clock whose sleeps return at once and only move its time on, recording how long each was.
+// A clock whose sleeps return at once and only move its time on, recording how long each was; and a probe
+// of a limiter's concurrency cap.
+#include <atomic>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "forge/pacing.hpp"
@@ -48,5 +52,27 @@ class FakeClock final : public forge::Clock {
   std::chrono::system_clock::time_point wall0_ = std::chrono::system_clock::now();
   std::vector<std::chrono::milliseconds> sleeps_;
 };
+
+// The most permits `limiter` had out at once while `threads` threads each took `per_thread` of them, one
+// after another, holding each for 2 ms.
+inline int peak_in_flight(forge::WriteLimiter& limiter, int threads, int per_thread) {
+  std::atomic<int> now{0}, peak{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) {
+        auto permit = limiter.acquire();
+        const int n = ++now;
+        int p = peak.load();
+        while (n > p && !peak.compare_exchange_weak(p, n)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        --now;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  return peak.load();
+}
 
 }  // namespace helmgate::test

@@ -45,23 +45,8 @@ TEST_CASE("limiter: 500 writes in a burst keep to 80 per minute", "[unit][forge]
 
 TEST_CASE("limiter: never more than max_concurrent writes in flight", "[unit][forge]") {
   forge::WriteLimiter limiter({1000, 60s, 3});
-  std::atomic<int> now{0}, peak{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 12; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 5; ++i) {
-        auto permit = limiter.acquire();
-        int n = ++now;
-        int p = peak.load();
-        while (n > p && !peak.compare_exchange_weak(p, n)) {
-        }
-        std::this_thread::sleep_for(2ms);
-        --now;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  CHECK(peak.load() == 3);
+  const int peak = test::peak_in_flight(limiter, 12, 5);
+  CHECK(peak == 3);
   CHECK(limiter.in_flight() == 0);
   CHECK(limiter.granted() == 60);
 }

@@ -6,70 +6,29 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <thread>
 
 #include "fake_clock.hpp"
 #include "forge/kinds.hpp"
 #include "forge/router.hpp"
+#include "support/http_test_server.hpp"
 
 using namespace helmgate;
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
 
-// Answers every request 201 with a comment-shaped JSON body, keep-alive, one thread per connection.
+// Answers every request 201 with a comment-shaped JSON body, and counts the writes (all but GETs).
 struct AcceptingForge {
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
   std::atomic<int> writes{0};
-  std::atomic<bool> stopping{false};
-  std::thread thread;
-  std::vector<std::thread> sessions;
-
-  AcceptingForge() {
-    thread = std::thread([this] {
-      for (;;) {
-        tcp::socket s(ioc);
-        boost::system::error_code ec;
-        acceptor.accept(s, ec);
-        if (ec || stopping) return;
-        sessions.emplace_back([this, sock = std::move(s)]() mutable {
-          beast::flat_buffer buf;
-          for (;;) {
-            beast::http::request<beast::http::string_body> req;
-            boost::system::error_code e;
-            beast::http::read(sock, buf, req, e);
-            if (e) return;
-            if (req.method() != beast::http::verb::get) ++writes;
-            beast::http::response<beast::http::string_body> res{beast::http::status::created, 11};
-            res.set(beast::http::field::content_type, "application/json");
-            res.body() = R"({"id":1,"body":"x","user":{"login":"helmgate"}})";
-            res.keep_alive(req.keep_alive());
-            res.prepare_payload();
-            beast::http::write(sock, res, e);
-            if (e || !res.keep_alive()) return;
-          }
-        });
-      }
-    });
-  }
-  ~AcceptingForge() {
-    stopping = true;
-    boost::system::error_code ec;
-    tcp::socket s(ioc);
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()), ec);
-    thread.join();
-    s.close(ec);
-    acceptor.close(ec);
-    for (auto& t : sessions) t.join();
-  }
-  uint16_t port() { return acceptor.local_endpoint().port(); }
+  test::HttpTestServer server{[this](const test::HttpTestServer::Request& req, test::HttpTestServer::Response& res) {
+    if (req.method() != boost::beast::http::verb::get) ++writes;
+    res.result(boost::beast::http::status::created);
+    res.set(boost::beast::http::field::content_type, "application/json");
+    res.body() = R"({"id":1,"body":"x","user":{"login":"helmgate"}})";
+    return true;
+  }};
+  uint16_t port() const { return server.port(); }
 };
 
 }  // namespace
@@ -122,22 +81,7 @@ TEST_CASE("write limits by forge kind: GitHub keeps its window, Gitea only the c
   for (int i = 0; i < 500; ++i) auto permit = limiter.acquire();
   CHECK(limiter.granted() == 500);
   CHECK(clock->sleeps().empty());
-  std::atomic<int> now{0}, peak{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 6; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 5; ++i) {
-        auto permit = limiter.acquire();
-        int n = ++now;
-        int p = peak.load();
-        while (n > p && !peak.compare_exchange_weak(p, n)) {
-        }
-        std::this_thread::sleep_for(2ms);
-        --now;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  CHECK(peak.load() == 2);
+  const int peak = test::peak_in_flight(limiter, 6, 5);
+  CHECK(peak == 2);
   CHECK(limiter.in_flight() == 0);
 }
