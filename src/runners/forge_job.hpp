@@ -13,6 +13,8 @@ namespace helmgate::runners {
 
 struct ForgeJob {
   explicit ForgeJob(queue::JobContext& job_ctx) : ctx(job_ctx), spec(job_ctx.job().spec) {}
+  // A job that works on its own copy of the spec (the preview job follows the PR's head).
+  ForgeJob(queue::JobContext& job_ctx, const core::JobSpec& own_spec) : ctx(job_ctx), spec(own_spec) {}
   queue::JobContext& ctx;
   const core::JobSpec& spec;
   const config::Repo* repo_cfg = nullptr;  // null: the repository is not configured

@@ -1,6 +1,8 @@
 #include "engine/workspace.hpp"
 #include "runners/preview_runner.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "engine/cluster_validation.hpp"
@@ -25,9 +27,13 @@ int64_t ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
 }
 
-class PreviewJob : ForgeJob {
+// The spec this job works on, a copy made before ForgeJob binds to it: its head may move on (follow_head).
+struct OwnSpec { core::JobSpec own; };
+
+class PreviewJob : OwnSpec, ForgeJob {
  public:
-  PreviewJob(Shared& s, queue::JobContext& job_ctx) : ForgeJob(job_ctx), s_(s) {}
+  PreviewJob(Shared& s, queue::JobContext& job_ctx)
+      : OwnSpec{job_ctx.job().spec}, ForgeJob(job_ctx, own), s_(s) {}
 
   // Whatever happens (a failure, an exception from any stage), no status this job set to pending stays
   // pending: the PR would wait forever for a check that never finishes.
@@ -55,6 +61,7 @@ class PreviewJob : ForgeJob {
       return queue::RunOutcome::fail("preview: the job names no pull request or head commit (pr, head_sha)");
     }
     if (auto failed = open(s_.cfg, s_.forges, "preview")) return *failed;
+    follow_head();
     // The configured URL wins: it is the one the operator gave credentials for (the webhook's clone
     // URL may be an anonymous https one).
     const std::string url = engine::repository_url(repo_cfg, spec.clone_url);
@@ -176,6 +183,24 @@ class PreviewJob : ForgeJob {
     if (!v->applies) return std::nullopt;
     sections.insert(sections.begin(), result.redactor.scrub(v->markdown()));
     return policy_status(*v);
+  }
+
+  // A late delivery (an operator's redelivery of an older push, a forge retry) makes a job for an older
+  // head that supersedes the job of the newer one: the comment would end at the older head. So the job
+  // previews the PR's head as the forge has it now; when the forge cannot say, the event's head stands.
+  void follow_head() {
+    auto pr = client->pull_request(repo_ref, spec.pr);
+    if (!pr) {
+      return ctx.log("the PR's current head could not be read (" + pr.error().message + "); previewing " +
+                     spec.head_sha.substr(0, 12));
+    }
+    const std::string& head = pr->head_sha;
+    auto hex = [](unsigned char c) { return std::isxdigit(c) && !std::isupper(c); };
+    bool sha = (head.size() == 40 || head.size() == 64) && std::all_of(head.begin(), head.end(), hex);
+    if (!sha || head == spec.head_sha) return;
+    ctx.log("PR #" + std::to_string(spec.pr) + " moved on from " + spec.head_sha.substr(0, 12) + " to " +
+            head.substr(0, 12) + ": previewing its current head");
+    own.head_sha = head;
   }
 
   void settle_pending(const std::string& description) {

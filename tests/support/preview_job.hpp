@@ -30,6 +30,7 @@ struct FakeGitea {
   std::mutex mu;
   std::vector<Status> statuses;  // in the order they were set
   std::string comment;           // the last comment body posted
+  std::string pr_head;           // when set, GET .../pulls/{pr} answers a PR whose head is this commit
   std::optional<http::Server> server;
   std::thread thread;
 
@@ -72,6 +73,13 @@ struct FakeGitea {
                        "application/json"));
                  });
     }
+    router.add(boost::beast::http::verb::get, "/api/v1/repos/{owner}/{repo}/pulls/{pr}",
+               [this](std::shared_ptr<http::Context>, http::Responder respond) {
+                 std::lock_guard lock(mu);
+                 if (pr_head.empty()) return respond(http::error_response(404, "no such pull request in this test"));
+                 respond(http::text_response(200, "{\"number\":7,\"state\":\"open\",\"head\":{\"sha\":\"" + pr_head +
+                                                       "\"},\"base\":{\"ref\":\"main\"}}", "application/json"));
+               });
     http::ServerOptions so;
     so.port = 0;
     so.threads = 1;
