@@ -95,6 +95,24 @@ core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kDigestMark = "helmgate digest ";
+bool lower_hex(std::string_view v) {
+  return !v.empty() && v.size() <= 128 &&
+         std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+}  // namespace
+
+std::string digest_description(const std::string& digest) {
+  return lower_hex(digest) ? std::string(kDigestMark) + digest : std::string();
+}
+
+std::string digest_from_description(const std::string& description) {
+  if (description.rfind(kDigestMark, 0) != 0) return {};
+  std::string_view d = std::string_view(description).substr(kDigestMark.size());
+  return lower_hex(d) ? std::string(d) : std::string();
+}
+
 core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& env) {
   auto r = run_helm(env, {"list", "--all-namespaces", "--max", "100000", "-o", "json"}, "helm list");
   if (!r) return r.error();
@@ -159,6 +177,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
   if (create_namespace) args.emplace_back("--create-namespace");
   if (spec.skip_schema_validation) args.emplace_back("--skip-schema-validation");
   if (spec.force_conflicts) args.emplace_back("--force-conflicts");
+  if (auto d = digest_description(spec.digest); !d.empty()) args.push_back("--description=" + d);
   for (size_t i = 1; i < spec.chart_args.size(); i += 2) {
     args.push_back(i + 1 < spec.chart_args.size() ? spec.chart_args[i] + "=" + spec.chart_args[i + 1] : spec.chart_args[i]);
   }

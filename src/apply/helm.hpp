@@ -33,7 +33,14 @@ core::Result<process::ProcessResult> run_helm(const HelmEnv& env, std::vector<st
 struct HelmRelease {
   std::string name, namespace_, status;
   int revision = 0;
+  std::string description;  // helm's info.description of the latest revision ("" when not read)
 };
+
+// helmgate's upgrades describe their revision as "helmgate digest <digest>" (helm's --description), so
+// the cluster itself says what an apply deployed, even when the worker died before recording it.
+std::string digest_description(const std::string& digest);  // "" for a digest that is not lowercase hex
+// The digest a release's description carries, "" when it carries none.
+std::string digest_from_description(const std::string& description);
 // `helm list -A -o json` (helm 4 lists every status by default), keyed "namespace/name".
 core::Result<std::map<std::string, HelmRelease>> list_releases(const HelmEnv& env);
 

@@ -88,11 +88,14 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
     p.spec.create_namespace = creates_namespace(*r);
   }
   apply::Observed seen;
+  if (auto it = observed.digests.find(r->id()); it != observed.digests.end()) seen.applied_digest = it->second;
   if (auto it = observed.helm.find(r->target_namespace + "/" + r->release_name); it != observed.helm.end()) {
     seen.installed = true;
     seen.status = it->second.status;
+    // What helm says the latest revision deployed wins over the record in Redis: an apply whose worker
+    // died after helm finished, before recording, is not applied again when the job is retried.
+    if (auto d = apply::digest_from_description(it->second.description); !d.empty()) seen.applied_digest = d;
   }
-  if (auto it = observed.digests.find(r->id()); it != observed.digests.end()) seen.applied_digest = it->second;
   p.decision = apply::determine_release_action(desired, seen, observed.prune);
   // Flux's spec.install/upgrade.disableSchemaValidation: the flag of the action about to run.
   p.spec.skip_schema_validation = p.decision.action == apply::Action::install ? r->skip_schema_validation_install

@@ -15,6 +15,7 @@
 #include "git/repository.hpp"
 #include "kube/client.hpp"
 #include "process/process.hpp"
+#include "queue/apply_state.hpp"
 #include "runners/apply_runner.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "runners/tools.hpp"
@@ -173,6 +174,21 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
     auto r3 = run_apply(runner, repo.dir.string(), c1, c2, "job-replayed");
     REQUIRE(r3.outcome.status == queue::RunOutcome::Status::succeeded);
     CHECK(r3.outcomes["dev"]["api"] == "unchanged");
+    CHECK(revision("DEV", "api") == 2);
+
+    // A worker killed after helm finished but before it recorded the digests (the chaos ledger's re-apply):
+    // the retried job reads what the latest revision deployed from helm's own record (its description,
+    // "helmgate digest <digest>") and does not upgrade again.
+    {
+      queue::ApplyState state(queue::RedisUrl::parse(cfg.redis_url).value(), cfg.queue.key_prefix);
+      auto digests = state.digests(cfg.repos.front().name, "dev");
+      REQUIRE(digests.ok());
+      REQUIRE(digests->size() == 2);
+      for (const auto& [id, d] : *digests) REQUIRE(state.set_digest(cfg.repos.front().name, "dev", id, "").ok());
+    }
+    auto retried = run_apply(runner, repo.dir.string(), c1, c2, "job-retried");
+    REQUIRE(retried.outcome.status == queue::RunOutcome::Status::succeeded);
+    CHECK(retried.outcomes["dev"]["api"] == "unchanged");
     CHECK(revision("DEV", "api") == 2);
 
     // Removing a release from Git uninstalls it.

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "apply/decision.hpp"
+#include "apply/helm.hpp"
 
 using namespace helmgate::apply;
 
@@ -34,4 +35,17 @@ TEST_CASE("determine_release_action: the decision table", "[unit]") {
     CHECK(to_string(d.action) == to_string(row.want));
     CHECK(d.reason.find(row.reason_has) != std::string::npos);
   }
+}
+
+TEST_CASE("helm's description carries the applied digest, and only a lowercase hex one", "[unit][apply]") {
+  const std::string digest(64, 'a');
+  CHECK(digest_description(digest) == "helmgate digest " + digest);
+  CHECK(digest_from_description(digest_description(digest)) == digest);
+  CHECK(digest_description("").empty());
+  CHECK(digest_description("ABC").empty());
+  CHECK(digest_description("ab --set x=1").empty());  // never an option-like argv value
+  CHECK(digest_from_description("Upgrade complete").empty());
+  CHECK(digest_from_description("Rollback to 1").empty());
+  CHECK(digest_from_description("helmgate digest ").empty());
+  CHECK(digest_from_description("helmgate digest abc def").empty());
 }
