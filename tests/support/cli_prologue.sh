@@ -47,3 +47,24 @@ hg_cli_end() {
   fi
   echo "$1"
 }
+
+# hg_chart_repo CHART_DIR...: `helm package` each chart into $TMP/charts, index it and serve it on a free
+# loopback port (python's http.server); sets CHART_URL and SERVER_PID (the caller's exit trap stops it).
+# Needs HELM and TMP.
+hg_chart_repo() {
+  local chart port
+  mkdir -p "$TMP/charts"
+  for chart in "$@"; do "$HELM" package -d "$TMP/charts" "$chart" >/dev/null; done
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  CHART_URL=http://127.0.0.1:$port
+  "$HELM" repo index "$TMP/charts" --url "$CHART_URL"
+  python3 -m http.server --bind 127.0.0.1 --directory "$TMP/charts" "$port" >"$TMP/http.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 50); do
+    curl -sf "$CHART_URL/index.yaml" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "FAIL: chart server on $CHART_URL did not start"
+  cat "$TMP/http.log"
+  exit 1
+}

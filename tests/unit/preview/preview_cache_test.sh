@@ -5,6 +5,7 @@
 # no chart and does not run `helm version`; a change that touches one cluster discovers only that one
 # again; and every report is byte-identical to the one made with the discovery cache off.
 set -euo pipefail
+. "$(dirname "$0")/../../support/cli_prologue.sh"
 
 : "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
 : "${HELMGATE_SOURCE_DIR:?run through ctest (needs HELMGATE_SOURCE_DIR)}"
@@ -25,22 +26,9 @@ cleanup() {
 trap cleanup EXIT
 
 failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
 
 # --- a local HTTP chart repository holding the corpus podinfo chart
-mkdir -p "$TMP/charts"
-"$HELM" package -d "$TMP/charts" "$CORPUS/charts/podinfo-6.14.1" >/dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-CHART_URL=http://127.0.0.1:$PORT
-"$HELM" repo index "$TMP/charts" --url "$CHART_URL"
-python3 -m http.server --bind 127.0.0.1 --directory "$TMP/charts" "$PORT" >"$TMP/http.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do
-  curl -sf "$CHART_URL/index.yaml" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "$CHART_URL/index.yaml" >/dev/null || { echo "FAIL: chart server on $CHART_URL did not start"; cat "$TMP/http.log"; exit 1; }
+hg_chart_repo "$CORPUS/charts/podinfo-6.14.1"
 
 # --- the repository: the corpus at base; head changes the staging values only
 REPO=$TMP/repo

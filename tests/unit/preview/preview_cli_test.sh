@@ -10,6 +10,7 @@
 # Commit ids are deterministic (fixed author, dates and content) and the redaction key is fixed; the
 # chart server's port is replaced by PORT.
 set -euo pipefail
+. "$(dirname "$0")/../../support/cli_prologue.sh"
 
 : "${HELMGATE_BINARY_DIR:?run through ctest (needs HELMGATE_BINARY_DIR)}"
 : "${HELMGATE_SOURCE_DIR:?run through ctest (needs HELMGATE_SOURCE_DIR)}"
@@ -31,23 +32,9 @@ cleanup() {
 trap cleanup EXIT
 
 failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
 
 # --- a local HTTP chart repository holding the corpus podinfo chart
-mkdir -p "$TMP/charts"
-"$HELM" package -d "$TMP/charts" "$CORPUS/charts/podinfo-6.14.1" >/dev/null
-"$HELM" package -d "$TMP/charts" "$CORPUS/charts/_versions/podinfo-6.14.0" >/dev/null  # for the version bump
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-CHART_URL=http://127.0.0.1:$PORT
-"$HELM" repo index "$TMP/charts" --url "$CHART_URL"
-python3 -m http.server --bind 127.0.0.1 --directory "$TMP/charts" "$PORT" >"$TMP/http.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do
-  curl -sf "$CHART_URL/index.yaml" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "$CHART_URL/index.yaml" >/dev/null || { echo "FAIL: chart server on $CHART_URL did not start"; cat "$TMP/http.log"; exit 1; }
+hg_chart_repo "$CORPUS/charts/podinfo-6.14.1" "$CORPUS/charts/_versions/podinfo-6.14.0"  # 6.14.0 for the version bump
 
 # --- the repository, with the podinfo HelmRepository pointing at the local chart server
 export GIT_AUTHOR_NAME=helmgate-test GIT_AUTHOR_EMAIL=test@example.com
