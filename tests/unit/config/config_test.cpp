@@ -3,19 +3,13 @@
 #include <cstdlib>
 
 #include "config/config.hpp"
+#include "config_error.hpp"
 #include "support/support.hpp"
 
 using namespace helmgate;
 
 namespace {
-std::string error_of(const std::string& yaml) {
-  try {
-    config::load_string(yaml, "helmgate.yaml");
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 }  // namespace
 
 TEST_CASE("the example configuration loads", "[unit][config]") {

@@ -4,18 +4,12 @@
 #include <cstdlib>
 
 #include "config/config.hpp"
+#include "config_error.hpp"
 
 using namespace helmgate;
 
 namespace {
-std::string error_of(const std::string& yaml) {
-  try {
-    config::load_string(yaml, "helmgate.yaml");
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 }  // namespace
 

@@ -9,18 +9,12 @@
 #include <fstream>
 
 #include "config/config.hpp"
+#include "config_error.hpp"
 
 using namespace helmgate;
 
 namespace {
-std::string error_of(const std::string& yaml) {
-  try {
-    config::load_string(yaml, "helmgate.yaml");
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::string resolve_error(config::Config& cfg) {
   try {
