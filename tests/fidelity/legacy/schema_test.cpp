@@ -159,7 +159,7 @@ TEST_CASE("schema validation: the render fails with helm's schema error unless d
     // that upgrade will (schema validated), so the release fails with helm's schema error before any helm
     // action runs; install.disableSchemaValidation does not leak into the upgrade.
     engine::Observed installed;
-    installed.helm["apps/strict"] = {"strict", "apps", "deployed", 1};
+    installed.helm["apps/strict"] = {"strict", "apps", "deployed", 1, {}};
     auto upgrade = engine::plan_release(a, installed, head, renderer, with_install);
     INFO(upgrade.failure);
     CHECK(upgrade.failure.find("values don't meet the specifications of the schema") != std::string::npos);

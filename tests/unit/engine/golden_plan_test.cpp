@@ -78,7 +78,7 @@ TEST_CASE("plans of a change against what the cluster has", "[unit][golden]") {
     auto p = engine::plan_release(as_applied, {}, as_head ? at_head : at_base, *w.ws->renderer, as_head ? head : base);
     REQUIRE(p.failure.empty());
     observed.digests[a.id] = p.spec.digest;
-    observed.helm["apps/" + n] = {n, "apps", "deployed", 1};
+    observed.helm["apps/" + n] = {n, "apps", "deployed", 1, {}};
   }
   observed.digests["dev/apps/digest-drift"] = "sha256:recorded-by-an-apply-of-another-commit";
   observed.helm["apps/failed-prev"].status = "failed";
