@@ -36,8 +36,10 @@ const release::sops::Keys& keys() {
   return k;
 }
 
-void no_key_in(const std::string& error) {
-  if (error.find(std::string(kTestIdentity).substr(16)) != std::string::npos) {
+// An error may quote the input (a bad value, an unknown type): only an identity the input did not hold is a leak.
+void no_key_in(const std::string& error, const std::string& input) {
+  const std::string secret = std::string(kTestIdentity).substr(16);
+  if (error.find(secret) != std::string::npos && input.find(secret) == std::string::npos) {
     std::fprintf(stderr, "property failed: an error quotes the identity: %.2000s\n", error.c_str());
     std::abort();
   }
@@ -58,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (data[0] % 4) {
     case 0: {
       auto r = release::sops::age_decrypt(text, keys().age);
-      no_key_in(r.error);
+      no_key_in(r.error, text);
       break;
     }
     case 1: {
@@ -71,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
       }
       auto r = release::sops::decrypt_document(doc, keys(), "fuzz.yaml");
-      no_key_in(r.error);
+      no_key_in(r.error, text);
       if (r.ok && (r.secrets.size() != r.paths.size() || (r.doc.IsMap() && r.doc["sops"]))) {
         std::fprintf(stderr, "property failed: secrets/paths or the sops key left in\n");
         std::abort();
@@ -80,12 +82,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 2: {
       auto r = release::sops::decrypt_text(text, true, keys(), "fuzz.json");
-      no_key_in(r.error);
+      no_key_in(r.error, text);
       break;
     }
     default: {
       auto r = release::sops::parse_age_identities(text, "fuzz");
-      no_key_in(r.error);
+      no_key_in(r.error, text);
       break;
     }
   }
