@@ -68,7 +68,9 @@ ID1=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1].rsplit(" ",1)[0]
 "$HG" worker --config "$T/hg.yaml" >"$T/worker.out" 2>"$T/worker.log" & WORKER=$!; PIDS+=($WORKER)
 (umask 077 && echo "Authorization: Bearer $SEC_API_TOKEN" >"$T/hg.hdr")
 hg_api() { curl -sS -f --max-time 20 -H @"$T/hg.hdr" "http://127.0.0.1:$HP/api/v1$1"; }
-for _ in $(seq 300); do hg_api "/jobs/$ID1" | grep -q '"state":"\(dead\|succeeded\)"' && break; sleep 0.1; done
+# Up to 90 s: a preview first asks the forge for the PR's current head, and this forge's port is closed too,
+# so that read gives up only after the transport's retries (about 31-39 s) before the fetch fails.
+for _ in $(seq 900); do hg_api "/jobs/$ID1" | grep -q '"state":"\(dead\|succeeded\)"' && break; sleep 0.1; done
 hg_api "/jobs/$ID1" >"$T/job1.json"
 grep -q '"state":"dead"' "$T/job1.json" || fail "job $ID1 did not end dead: $(cat "$T/job1.json")"
 grep -q "fetching https://\*\*\*@127.0.0.1:$CLOSED/" "$T/job1.json" || fail "job $ID1 did not fetch with the credential: $(cat "$T/job1.json")"
