@@ -8,6 +8,9 @@
 #   preview_comments PR             one line per helmgate preview part: id, then the body on one line
 #                                   (its first PREVIEW_WIDTH characters, default 2000)
 #   wait_for SECS PATTERN CMD...    runs CMD until a line of its output matches; prints that line
+#   gitea_publish                   creates OWNER/REPO (public, default branch main) and pushes main of the
+#                                   test's git_ repository to CLONE_URL; the push's password comes from a
+#                                   credential helper reading the environment, never a URL or a command line
 
 api() {
   local method=$1 path=$2 body=${3:-}
@@ -33,4 +36,12 @@ wait_for() {
     sleep 0.2
   done
   return 1
+}
+
+gitea_publish() {
+  api POST /user/repos "{\"name\":\"$REPO\",\"private\":false,\"default_branch\":\"main\"}" >/dev/null
+  export GITEA_PUSH_PASSWORD=$HELMGATE_TEST_GITEA_TOKEN
+  git_ config credential.helper "!f() { echo username=$OWNER; echo password=\$GITEA_PUSH_PASSWORD; }; f"
+  git_ remote add origin "$CLONE_URL"
+  git_ push -q origin main
 }

@@ -82,12 +82,7 @@ touch "$T/repo/releases/staging/.keep" "$T/repo/releases/prod/.keep"
 git init -q -b main "$T/repo"
 git_ add -A && git_ commit -qm "fleet: canary on dev"
 
-api POST /user/repos "{\"name\":\"$REPO\",\"private\":false,\"default_branch\":\"main\"}" >/dev/null
-# Credentials for pushes come from a helper reading the environment: never in a URL or on a command line.
-export LOOP_GIT_PASSWORD=$HELMGATE_TEST_GITEA_TOKEN
-git_ config credential.helper "!f() { echo username=$OWNER; echo password=\$LOOP_GIT_PASSWORD; }; f"
-git_ remote add origin "$CLONE_URL"
-git_ push -q origin main
+gitea_publish
 
 # --- helmgate serve with two in-process workers
 SECRET="hook-$RANDOM$RANDOM"

@@ -151,11 +151,7 @@ grep -q "$CANARY1" "$T/repo/releases/dev/secret.yaml" && fail "sops left the can
 git init -q -b main "$T/repo"
 git_ add -A && git_ commit -qm "fleet: SOPS-encrypted values"
 
-api POST /user/repos "{\"name\":\"$REPO\",\"private\":false,\"default_branch\":\"main\"}" >/dev/null
-export SOPS_GIT_PASSWORD=$HELMGATE_TEST_GITEA_TOKEN
-git_ config credential.helper "!f() { echo username=$OWNER; echo password=\$SOPS_GIT_PASSWORD; }; f"
-git_ remote add origin "$CLONE_URL"
-git_ push -q origin main
+gitea_publish
 
 # --- helmgate serve with two in-process workers; the age key only in the environment
 SECRET="hook-$RANDOM$RANDOM"
