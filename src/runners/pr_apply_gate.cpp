@@ -8,8 +8,6 @@
 
 namespace helmgate::runners {
 
-namespace {
-
 bool is_full_sha(const std::string& s) {
   if (s.size() != 40 && s.size() != 64) return false;
   for (char c : s) {
@@ -17,6 +15,8 @@ bool is_full_sha(const std::string& s) {
   }
   return true;
 }
+
+namespace {
 
 bool can_write(forge::Permission p) { return p == forge::Permission::write || p == forge::Permission::admin; }
 

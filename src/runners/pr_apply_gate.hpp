@@ -21,6 +21,9 @@ struct PrApplyDecision {
   std::string reason;    // why not, a sentence for the PR comment (names only commits and logins)
 };
 
+// A whole commit id as a forge names one: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+bool is_full_sha(const std::string& s);
+
 // permission_of: the reviewer's permission on the repository (the forge's collaborator permission).
 using PermissionLookup = std::function<core::Result<forge::Permission>(const std::string& user)>;
 

@@ -1,12 +1,11 @@
 #include "engine/workspace.hpp"
 #include "runners/preview_runner.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "engine/cluster_validation.hpp"
 #include "runners/forge_job.hpp"
+#include "runners/pr_apply_gate.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "runners/preview_policy.hpp"
 #include "runners/preview_verdict.hpp"
@@ -195,9 +194,7 @@ class PreviewJob : OwnSpec, ForgeJob {
                      spec.head_sha.substr(0, 12));
     }
     const std::string& head = pr->head_sha;
-    auto hex = [](unsigned char c) { return std::isxdigit(c) && !std::isupper(c); };
-    bool sha = (head.size() == 40 || head.size() == 64) && std::all_of(head.begin(), head.end(), hex);
-    if (!sha || head == spec.head_sha) return;
+    if (!is_full_sha(head) || head == spec.head_sha) return;
     ctx.log("PR #" + std::to_string(spec.pr) + " moved on from " + spec.head_sha.substr(0, 12) + " to " +
             head.substr(0, 12) + ": previewing its current head");
     own.head_sha = head;
