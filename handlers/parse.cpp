@@ -1,6 +1,8 @@
 #include "handlers/parse.hpp"
 
 #include "core/json.hpp"
+
+#include <cstddef>
 #include "core/redact.hpp"
 #include "handlers/webhooks/forges.hpp"
 #include "handlers/webhooks/payload.hpp"
@@ -34,7 +36,11 @@ core::Result<core::Event> parse_webhook(const WebhookInput& in) {
   if (in.event.empty()) {
     return Error(errc::bad_request, "missing " + std::string(forge->event_headers.front()) + " header");
   }
-  json::Document doc;
+  // A typical payload's document fits in this per-thread buffer, so building it takes no heap
+  // chunk (the pool's default 64 KiB chunk costs a malloc and a consolidating free per delivery).
+  alignas(std::max_align_t) static thread_local char scratch[32 * 1024];
+  rapidjson::MemoryPoolAllocator<> pool(scratch, sizeof scratch);
+  json::Document doc(&pool);
   if (auto err = json::parse_bounded(doc, in.body, kMaxPayloadDepth, false)) {
     if (err->too_deep) {
       return Error(errc::bad_request, "payload nests deeper than " + std::to_string(kMaxPayloadDepth) + " levels");

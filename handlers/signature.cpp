@@ -2,9 +2,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
+#include <memory>
+#include <new>
+#include <span>
+#include <stdexcept>
 
 namespace helmgate::handlers {
 namespace {
@@ -18,11 +22,40 @@ int hex_nibble(char c) {
 
 using Digest = std::array<unsigned char, 32>;
 
-Digest hmac(std::string_view secret, std::string_view body) {
-  Digest out{};
+// SHA-256 fetched once: HMAC() and EVP_sha256() look the algorithm up in the provider on every call,
+// which costs more than hashing a whole webhook payload.
+const EVP_MD* sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (md == nullptr) throw std::runtime_error("OpenSSL has no SHA256");
+  return md;
+}
+
+void digest(EVP_MD_CTX* ctx, std::span<const unsigned char> a, std::string_view b, unsigned char* out) {
   unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(body.data()),
-       body.size(), out.data(), &len);
+  if (EVP_DigestInit_ex(ctx, sha256(), nullptr) != 1 || EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx, b.data(), b.size()) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1) {
+    throw std::runtime_error("SHA256 failed");
+  }
+}
+
+// HMAC-SHA256 as RFC 2104 defines it: H((K ^ opad) || H((K ^ ipad) || body)).
+Digest hmac(std::string_view secret, std::string_view body) {
+  constexpr size_t kBlock = 64;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx) throw std::bad_alloc();
+  std::array<unsigned char, kBlock> key{}, pad{};
+  if (secret.size() > kBlock) {
+    digest(ctx.get(), {}, secret, key.data());
+  } else {
+    std::copy(secret.begin(), secret.end(), key.begin());
+  }
+  Digest inner{}, out{};
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = key[i] ^ 0x36;
+  digest(ctx.get(), pad, body, inner.data());
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = key[i] ^ 0x5c;
+  digest(ctx.get(), pad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), out.data());
+  OPENSSL_cleanse(key.data(), key.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
   return out;
 }
 

@@ -15,9 +15,9 @@ namespace {
 using core::errc;
 using core::Error;
 
-// Enqueues sent in one pipeline; large enough to amortise the round trip, small enough that one
-// slow batch does not hold many webhook replies.
-constexpr size_t max_batch = 512;
+// Deliveries enqueued by one script call; large enough to amortise the round trip and the call, small
+// enough that Redis, which runs nothing else while a script runs, is held for a few milliseconds at most.
+constexpr size_t max_batch = 128;
 
 }  // namespace
 
@@ -79,36 +79,42 @@ struct AsyncEnqueuer::Impl {
   }
 
   void process(std::vector<Item>& batch) {
-    std::vector<size_t> todo;  // indexes into batch still waiting for an answer
-    std::vector<std::vector<std::string>> cmds;
+    // One script call for the whole batch (each delivery still atomic on its own).
+    detail::EnqueueCall enqueue_call(keys, opts);
+    std::vector<size_t> todo;  // indexes into batch, in the order of the call's deliveries
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].jobs.empty()) {
         call(batch[i].done, EnqueueOutcome{});
-        continue;
+      } else if (auto added = enqueue_call.add(keys, batch[i].jobs, batch[i].dedupe_id); !added) {
+        call(batch[i].done, added.error());
+      } else {
+        todo.push_back(i);
       }
-      auto c = detail::make_enqueue_call(keys, opts, batch[i].jobs, batch[i].dedupe_id);
-      if (!c) {
-        call(batch[i].done, c.error());
-        continue;
-      }
-      todo.push_back(i);
-      cmds.push_back(detail::evalsha_argv(detail::script(detail::ScriptId::enqueue), c->keys, c->args));
     }
-    // Two rounds at most: the second only for commands that met NOSCRIPT (Redis restarted), which
-    // did not run, so sending them again cannot enqueue twice.
+    if (todo.empty()) return;
+    auto fail_all = [&](const Error& err) {
+      for (size_t i : todo) call(batch[i].done, err);
+      fail_pending(err);
+    };
+    std::vector<std::vector<std::string>> cmds{detail::evalsha_argv(detail::script(detail::ScriptId::enqueue), enqueue_call.keys, enqueue_call.args)};
+    // replicated: one WAIT after the call covers every enqueue in it (WAIT waits for this
+    // connection's last write to reach a replica).
     const bool replicated = opts.durability == Options::Durability::replicated;
-    for (int round = 0; round < 2 && !todo.empty(); ++round) {
-      // replicated: one WAIT after the batch covers every enqueue in it (WAIT waits for this
-      // connection's last write to reach a replica).
-      if (replicated) cmds.push_back({"WAIT", "1", std::to_string(opts.replica_timeout.count())});
+    if (replicated) cmds.push_back({"WAIT", "1", std::to_string(opts.replica_timeout.count())});
+    // Two rounds at most: the second only after NOSCRIPT (Redis restarted), when nothing ran, so
+    // sending the call again cannot enqueue twice.
+    for (int round = 0; round < 2; ++round) {
       auto replies = replicated ? redis.pipeline(cmds, opts.replica_timeout) : redis.pipeline(cmds);
-      if (replicated) cmds.pop_back();
       if (!replies) {
-        Error err(errc::unavailable, "could not enqueue the job: " + replies.error().message);
         spdlog::warn("queue: {} enqueue(s) failed: {}", todo.size(), replies.error().message);
-        for (size_t i : todo) call(batch[i].done, err);
-        fail_pending(err);
-        return;
+        return fail_all(Error(errc::unavailable, "could not enqueue the job: " + replies.error().message));
+      }
+      const redisReply* r = replies->front().get();
+      if (round == 0 && detail::is_noscript(r)) {
+        if (auto loaded = detail::load_script(redis, detail::script(detail::ScriptId::enqueue)); !loaded) {
+          return fail_all(Error(errc::unavailable, "could not enqueue the job: " + loaded.error().message));
+        }
+        continue;
       }
       std::optional<Error> no_replica;
       if (replicated) {
@@ -121,31 +127,11 @@ struct AsyncEnqueuer::Impl {
         }
         if (no_replica) spdlog::warn("queue: {} enqueue(s) not acknowledged: {}", todo.size(), no_replica->message);
       }
-      std::vector<size_t> again;
-      std::vector<std::vector<std::string>> again_cmds;
+      auto outcomes = detail::parse_enqueue_replies(r, todo.size());
       for (size_t k = 0; k < todo.size(); ++k) {
-        const redisReply* r = (*replies)[k].get();
-        if (round == 0 && detail::is_noscript(r)) {
-          again.push_back(todo[k]);
-          again_cmds.push_back(std::move(cmds[k]));
-          continue;
-        }
-        if (no_replica) {
-          call(batch[todo[k]].done, *no_replica);
-          continue;
-        }
-        call(batch[todo[k]].done, detail::parse_enqueue_reply(r));
+        call(batch[todo[k]].done, no_replica ? core::Result<EnqueueOutcome>(*no_replica) : std::move(outcomes[k]));
       }
-      todo = std::move(again);
-      cmds = std::move(again_cmds);
-      if (!todo.empty()) {
-        if (auto loaded = detail::load_script(redis, detail::script(detail::ScriptId::enqueue)); !loaded) {
-          Error err(errc::unavailable, "could not enqueue the job: " + loaded.error().message);
-          for (size_t i : todo) call(batch[i].done, err);
-          fail_pending(err);
-          return;
-        }
-      }
+      return;
     }
     for (size_t i : todo) {
       call(batch[i].done, Error(errc::internal, "Redis kept answering NOSCRIPT for the enqueue script"));

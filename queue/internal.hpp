@@ -49,12 +49,17 @@ core::Result<void> load_script(Redis& redis, const Script& s);
 core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
 
-struct ScriptCall {
+// The keys and values of one call of the enqueue script (lua/enqueue.lua), for any number of
+// deliveries: one call for a batch saves Redis the per-call work of each.
+struct EnqueueCall {
+  EnqueueCall(const Keys& keys, const Options& opts);
+  // Adds one delivery's jobs; a job without a kind refuses the delivery and adds nothing.
+  core::Result<void> add(const Keys& keys, std::span<const core::JobSpec> jobs, std::string_view dedupe_id);
   std::vector<std::string> keys, args;
+  size_t deliveries = 0;
 };
-core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts,
-                                           std::span<const core::JobSpec> jobs, std::string_view dedupe_id);
-core::Result<EnqueueOutcome> parse_enqueue_reply(const redisReply* r);
+// One outcome per delivery, in the order they were added; an error reply is every delivery's error.
+std::vector<core::Result<EnqueueOutcome>> parse_enqueue_replies(const redisReply* r, size_t deliveries);
 
 // A job hash as HGETALL returns it (flat field/value array).
 core::Result<JobRecord> parse_job_hash(const redisReply* r);

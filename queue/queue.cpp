@@ -53,12 +53,12 @@ const Options& Queue::options() const {
 
 core::Result<EnqueueOutcome> Queue::enqueue(std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
   if (jobs.empty()) return EnqueueOutcome{};
-  auto call = detail::make_enqueue_call(impl_->keys, impl_->opts, jobs, dedupe_id);
-  if (!call) return call.error();
-  auto r = detail::run_script(impl_->redis, detail::ScriptId::enqueue, call->keys, call->args);
+  detail::EnqueueCall call(impl_->keys, impl_->opts);
+  if (auto added = call.add(impl_->keys, jobs, dedupe_id); !added) return added.error();
+  auto r = detail::run_script(impl_->redis, detail::ScriptId::enqueue, call.keys, call.args);
   if (!r)
     return Error(r.error().code, "could not enqueue " + jobs.front().kind + " job: " + r.error().message);
-  auto out = detail::parse_enqueue_reply(r->get());
+  auto out = std::move(detail::parse_enqueue_replies(r->get(), 1).front());
   if (out && impl_->opts.durability == Options::Durability::replicated) {
     if (auto w = detail::await_replica(impl_->redis, impl_->opts); !w) return w.error();
   }

@@ -112,40 +112,56 @@ core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<s
   return redis.command(argv);
 }
 
-core::Result<ScriptCall> make_enqueue_call(const Keys& keys, const Options& opts,
-                                           std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
-  ScriptCall call;
-  call.keys = keys.fixed();
-  call.keys.push_back(keys.dedupe(dedupe_id));
-  call.args = base_args(keys, opts);
-  call.args.push_back(std::to_string(std::max(1, opts.max_attempts)));
-  call.args.push_back(std::to_string(std::max<int64_t>(1, opts.dedupe_ttl.count())));
-  call.args.emplace_back(dedupe_id.empty() ? "0" : "1");
-  call.args.push_back(std::to_string(jobs.size()));
-  for (const auto& spec : jobs) {
-    if (spec.kind.empty()) return Error(errc::bad_request, "cannot enqueue a job without a kind");
-    std::string ck = spec.coalesce_key();
-    call.keys.push_back(keys.coalesce(ck));
-    call.args.push_back(spec.to_json());
-    call.args.push_back(spec.kind);
-    call.args.push_back(spec.repo);
-    call.args.push_back(spec.head_sha);
-    call.args.push_back(spec.replay_of);
-    call.args.push_back(spec.delivery_id);
-    call.args.emplace_back(ck.empty() ? "0" : "1");
-  }
-  return call;
+EnqueueCall::EnqueueCall(const Keys& k, const Options& opts) : keys(k.fixed()), args(base_args(k, opts)) {
+  args.push_back(std::to_string(std::max(1, opts.max_attempts)));
+  args.push_back(std::to_string(std::max<int64_t>(1, opts.dedupe_ttl.count())));
+  args.emplace_back("0");  // ARGV[5], the number of deliveries, kept up to date by add()
 }
 
-core::Result<EnqueueOutcome> parse_enqueue_reply(const redisReply* r) {
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-    if (r != nullptr && r->type == REDIS_REPLY_ERROR) return error_from_reply(r, "the enqueue script");
-    return Error(errc::internal, "unexpected reply from the enqueue script");
+core::Result<void> EnqueueCall::add(const Keys& k, std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
+  for (const auto& spec : jobs) {
+    if (spec.kind.empty()) return Error(errc::bad_request, "cannot enqueue a job without a kind");
   }
-  EnqueueOutcome out;
-  out.duplicate = r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 1;
-  out.ids = split_csv(reply_string(r->element[1]));
-  out.superseded = split_csv(reply_string(r->element[2]));
+  keys.push_back(k.dedupe(dedupe_id));
+  args.emplace_back(dedupe_id.empty() ? "0" : "1");
+  args.push_back(std::to_string(jobs.size()));
+  for (const auto& spec : jobs) {
+    std::string ck = spec.coalesce_key();
+    keys.push_back(k.coalesce(ck));
+    args.push_back(spec.to_json());
+    args.push_back(spec.kind);
+    args.push_back(spec.repo);
+    args.push_back(spec.head_sha);
+    args.push_back(spec.replay_of);
+    args.push_back(spec.delivery_id);
+    args.emplace_back(ck.empty() ? "0" : "1");
+  }
+  args[4] = std::to_string(++deliveries);
+  return {};
+}
+
+std::vector<core::Result<EnqueueOutcome>> parse_enqueue_replies(const redisReply* r, size_t deliveries) {
+  auto all = [&](const Error& e) {
+    return std::vector<core::Result<EnqueueOutcome>>(deliveries, core::Result<EnqueueOutcome>(e));
+  };
+  if (r != nullptr && r->type == REDIS_REPLY_ERROR) return all(error_from_reply(r, "the enqueue script"));
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != deliveries) {
+    return all(Error(errc::internal, "unexpected reply from the enqueue script"));
+  }
+  std::vector<core::Result<EnqueueOutcome>> out;
+  out.reserve(deliveries);
+  for (size_t i = 0; i < deliveries; ++i) {
+    const redisReply* e = r->element[i];
+    if (e == nullptr || e->type != REDIS_REPLY_ARRAY || e->elements != 3) {
+      out.emplace_back(Error(errc::internal, "unexpected reply from the enqueue script"));
+      continue;
+    }
+    EnqueueOutcome one;
+    one.duplicate = e->element[0]->type == REDIS_REPLY_INTEGER && e->element[0]->integer == 1;
+    one.ids = split_csv(reply_string(e->element[1]));
+    one.superseded = split_csv(reply_string(e->element[2]));
+    out.emplace_back(std::move(one));
+  }
   return out;
 }
 

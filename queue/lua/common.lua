@@ -43,9 +43,9 @@ local function end_lease(jk, token)
 end
 
 -- A record reached a terminal state: it expires after the retention, and the reaper drops it from
--- the indexes at the same time.
-local function finish(id, now)
-  redis.call('HSET', job_key(id), 'finished_ms', now, 'updated_ms', now)
+-- the indexes at the same time. Extra field/value pairs are written with the timestamps.
+local function finish(id, now, ...)
+  redis.call('HSET', job_key(id), 'finished_ms', now, 'updated_ms', now, ...)
   redis.call('HDEL', job_key(id), 'lease')
   redis.call('EXPIRE', job_key(id), RETENTION_S)
   redis.call('EXPIRE', log_key(id), RETENTION_S)

@@ -25,6 +25,11 @@ namespace helmgate::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
+// Each connection runs on its own strand. Naming the strand's type (rather than Beast's type-erased
+// default executor) spares every handler a type-erased executor copy.
+using Strand = asio::strand<asio::io_context::executor_type>;
+using Socket = asio::basic_stream_socket<tcp, Strand>;
+using Stream = beast::basic_stream<tcp, Strand>;
 
 void parse_listen(const std::string& listen, std::string& host, uint16_t& port) {
   size_t colon = listen.rfind(':');
@@ -72,9 +77,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::chrono::steady_clock::time_point episode_start{}, episode_logged{};
 
   void accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, Socket socket);
   void back_off(const beast::error_code& ec);
-  void admit(tcp::socket socket);
+  void admit(Socket socket);
   void begin_shutdown();
   void session_closed(uint64_t id);
   void finish_if_drained();
@@ -82,7 +87,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Server::Impl> server, uint64_t id)
+  Session(Socket&& socket, std::shared_ptr<Server::Impl> server, uint64_t id)
       : stream_(std::move(socket)), server_(std::move(server)), id_(id) {}
 
   ~Session() { server_->session_closed(id_); }
@@ -217,7 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   std::shared_ptr<Server::Impl> server_;
@@ -236,7 +241,7 @@ class Session : public std::enable_shared_from_this<Session> {
 // data would reset the connection and could destroy the answer before the client reads it.
 class Rejecter : public std::enable_shared_from_this<Rejecter> {
  public:
-  Rejecter(tcp::socket&& socket, std::shared_ptr<Server::Impl> server)
+  Rejecter(Socket&& socket, std::shared_ptr<Server::Impl> server)
       : stream_(std::move(socket)), server_(std::move(server)) {}
   ~Rejecter() { --server_->rejecting; }
 
@@ -272,7 +277,7 @@ class Rejecter : public std::enable_shared_from_this<Rejecter> {
     stream_.socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<Server::Impl> server_;
   std::array<char, 4096> sink_{};
 };
@@ -289,12 +294,12 @@ bool exhausted(const beast::error_code& ec) {
 }  // namespace
 
 void Server::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, Socket socket) {
     self->on_accept(ec, std::move(socket));
   });
 }
 
-void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+void Server::Impl::on_accept(beast::error_code ec, Socket socket) {
   if (ec) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining) return;
     if (metrics != nullptr) metrics->accept_failed(ec.message());
@@ -345,7 +350,7 @@ void Server::Impl::back_off(const beast::error_code& ec) {
   });
 }
 
-void Server::Impl::admit(tcp::socket socket) {
+void Server::Impl::admit(Socket socket) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   std::shared_ptr<Session> s;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "queue/redis.hpp"
 
 namespace helmgate::queue::testing {
 namespace {
@@ -82,6 +83,110 @@ TEST_CASE("AsyncEnqueuer takes enqueues from many threads, pipelined", "[redis][
   CHECK(s->by_state_kind[{"queued", "preview"}] == thread_count * per_thread);
   // Loose bound: the machine is shared; the measured rate is printed above.
   CHECK(enqueues / secs > 2000);
+}
+
+// The commandstats line "cmdstat_<name>:calls=N,..." of the node serving the queue's keys.
+int64_t script_calls(Redis& r, const std::string& name) {
+  auto info = r.command({"INFO", "commandstats"});
+  REQUIRE(info.ok());
+  const redisReply* reply = info->get();
+  REQUIRE(reply->type == REDIS_REPLY_STRING);  // INFO answers one bulk string (RESP2)
+  std::string text(reply->str, reply->len);
+  std::string key = "cmdstat_" + name + ":calls=";
+  size_t at = text.find(key);
+  if (at == std::string::npos) return 0;
+  return std::stoll(text.substr(at + key.size()));
+}
+
+TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled as if alone", "[redis][queue]") {
+  test::RedisTopology server;
+  Redis admin(url_of(server));
+  struct Outcome {
+    bool ok = false, duplicate = false;
+    std::vector<std::string> ids, superseded;
+    std::string error;
+  };
+  constexpr int n = 60;
+  std::vector<Outcome> outcomes;
+  std::vector<int> original;  // for each outcome, the index of the first delivery with its id
+  std::atomic<int> answered{0};
+  {
+    AsyncEnqueuer enq(url_of(server), fast_options());
+    Tally warm;
+    enq.enqueue({job_of_kind("apply", "org/other")}, "warm", warm.callback());
+    REQUIRE(wait_until([&] { return warm.total() == 1; }));
+    REQUIRE(warm.ok == 1);
+    REQUIRE(admin.command({"CONFIG", "RESETSTAT"}).ok());
+    // Writes (scripts included) wait 300 ms: the first call holds the enqueuer, and every delivery
+    // after it queues up for the next one.
+    REQUIRE(admin.command({"CLIENT", "PAUSE", "300", "WRITE"}).ok());
+    outcomes.resize(n + n / 10);
+    auto record = [&](size_t slot) {
+      return [&, slot](core::Result<EnqueueOutcome> r) {
+        auto& o = outcomes[slot];
+        if (r.ok()) {
+          o.ok = true;
+          o.duplicate = r->duplicate;
+          o.ids = r->ids;
+          o.superseded = r->superseded;
+        } else {
+          o.error = r.error().message;
+        }
+        ++answered;
+      };
+    };
+    for (int i = 0; i < n; ++i) {
+      // One PR, a new head each time: each preview supersedes the one before it.
+      auto spec = preview(7, "sha" + std::to_string(i));
+      std::string delivery = "b-" + std::to_string(i);
+      original.push_back(static_cast<int>(original.size()));
+      enq.enqueue({spec}, delivery, record(original.size() - 1));
+      if (i % 10 == 0) {  // the forge redelivers it, within the same batch
+        original.push_back(original.back());
+        enq.enqueue({spec}, delivery, record(original.size() - 1));
+      }
+    }
+    REQUIRE(wait_until([&] { return answered == static_cast<int>(outcomes.size()); }, 30s));
+  }
+  std::vector<std::string> chain;  // ids of the non-duplicate deliveries, in order
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    const auto& o = outcomes[k];
+    INFO("delivery " << k << ": " << o.error);
+    REQUIRE(o.ok);
+    REQUIRE(o.ids.size() == 1);
+    if (static_cast<int>(k) != original[k]) {
+      CHECK(o.duplicate);
+      CHECK(o.ids == outcomes[original[k]].ids);
+      continue;
+    }
+    CHECK_FALSE(o.duplicate);
+    if (chain.empty()) {
+      CHECK(o.superseded.empty());
+    } else {
+      CHECK(o.superseded == std::vector<std::string>{chain.back()});
+    }
+    chain.push_back(o.ids.front());
+  }
+  CHECK(std::set<std::string>(chain.begin(), chain.end()).size() == static_cast<size_t>(n));
+  // 66 deliveries, but only the one call held by the pause and one for the rest (a third at most,
+  // should the enqueuer have taken a delivery before the others were all queued).
+  CHECK(script_calls(admin, "evalsha") <= 3);
+
+  Queue q(url_of(server), fast_options());
+  auto s = q.stats();
+  REQUIRE(s.ok());
+  CHECK(s->waiting == 2);  // the warm-up apply and the newest preview
+  CHECK(s->by_state_kind[{"superseded", "preview"}] == n - 1);
+  auto newest = q.get(chain.back(), false);
+  REQUIRE(newest.ok());
+  REQUIRE(newest->has_value());
+  CHECK((*newest)->state == "queued");
+  auto first = q.get(chain.front(), false);
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  CHECK((*first)->state == "superseded");
+  CHECK((*first)->superseded_by == chain[1]);
+  CHECK((*first)->finished_ms > 0);  // a queued job superseded is finished (expires with the retention)
 }
 
 TEST_CASE("AsyncEnqueuer answers every callback with unavailable while Redis is down, then recovers",
