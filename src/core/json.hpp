@@ -16,8 +16,9 @@ using Value = rapidjson::Value;
 using Document = rapidjson::Document;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Parsing never recurses (RapidJSON's iterative parser) and refuses objects and arrays nested deeper
-// than a limit, so the recursive walks after it (Accept, printers) are bounded too. Without a limit
+// Parsing refuses objects and arrays nested deeper than a limit, so the recursive walks after it
+// (Accept, printers) are bounded too; with a limit above 128 it never recurses (RapidJSON's iterative
+// parser), below it recursion is bounded by the limit. Without a limit
 // given, core::limits().json_max_depth applies.
 struct ParseFailure {
   std::string message;    // "offset N: reason" or "nests deeper than N levels (offset M)"
