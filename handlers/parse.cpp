@@ -1,11 +1,11 @@
 #include "handlers/parse.hpp"
 
 #include "core/json.hpp"
-
-#include <cstddef>
 #include "core/redact.hpp"
 #include "handlers/webhooks/forges.hpp"
 #include "handlers/webhooks/payload.hpp"
+
+#include <cstddef>
 
 namespace helmgate::handlers {
 namespace {

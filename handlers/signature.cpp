@@ -53,7 +53,8 @@ Digest hmac(std::string_view secret, std::string_view body) {
   for (size_t i = 0; i < kBlock; ++i) pad[i] = key[i] ^ 0x36;
   digest(ctx.get(), pad, body, inner.data());
   for (size_t i = 0; i < kBlock; ++i) pad[i] = key[i] ^ 0x5c;
-  digest(ctx.get(), pad, std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), out.data());
+  const std::string_view inner_bytes(reinterpret_cast<const char*>(inner.data()), inner.size());
+  digest(ctx.get(), pad, inner_bytes, out.data());
   OPENSSL_cleanse(key.data(), key.size());
   OPENSSL_cleanse(pad.data(), pad.size());
   return out;

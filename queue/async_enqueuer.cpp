@@ -96,7 +96,9 @@ struct AsyncEnqueuer::Impl {
       for (size_t i : todo) call(batch[i].done, err);
       fail_pending(err);
     };
-    std::vector<std::vector<std::string>> cmds{detail::evalsha_argv(detail::script(detail::ScriptId::enqueue), enqueue_call.keys, enqueue_call.args)};
+    const auto& script = detail::script(detail::ScriptId::enqueue);
+    std::vector<std::vector<std::string>> cmds{
+        detail::evalsha_argv(script, enqueue_call.keys, enqueue_call.args)};
     // replicated: one WAIT after the call covers every enqueue in it (WAIT waits for this
     // connection's last write to reach a replica).
     const bool replicated = opts.durability == Options::Durability::replicated;
@@ -111,7 +113,7 @@ struct AsyncEnqueuer::Impl {
       }
       const redisReply* r = replies->front().get();
       if (round == 0 && detail::is_noscript(r)) {
-        if (auto loaded = detail::load_script(redis, detail::script(detail::ScriptId::enqueue)); !loaded) {
+        if (auto loaded = detail::load_script(redis, script); !loaded) {
           return fail_all(Error(errc::unavailable, "could not enqueue the job: " + loaded.error().message));
         }
         continue;
@@ -129,7 +131,8 @@ struct AsyncEnqueuer::Impl {
       }
       auto outcomes = detail::parse_enqueue_replies(r, todo.size());
       for (size_t k = 0; k < todo.size(); ++k) {
-        call(batch[todo[k]].done, no_replica ? core::Result<EnqueueOutcome>(*no_replica) : std::move(outcomes[k]));
+        if (no_replica) outcomes[k] = *no_replica;
+        call(batch[todo[k]].done, std::move(outcomes[k]));
       }
       return;
     }

@@ -118,7 +118,8 @@ EnqueueCall::EnqueueCall(const Keys& k, const Options& opts) : keys(k.fixed()), 
   args.emplace_back("0");  // ARGV[5], the number of deliveries, kept up to date by add()
 }
 
-core::Result<void> EnqueueCall::add(const Keys& k, std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
+core::Result<void> EnqueueCall::add(const Keys& k, std::span<const core::JobSpec> jobs,
+                                    std::string_view dedupe_id) {
   for (const auto& spec : jobs) {
     if (spec.kind.empty()) return Error(errc::bad_request, "cannot enqueue a job without a kind");
   }

@@ -64,8 +64,8 @@ rapidjson::ParseResult read_into(Document& doc, Stream& is, DepthLimited& handle
   rapidjson::ParseResult result;
   auto generate = [&](Document&) {
     rapidjson::Reader reader;
-    result = max_depth <= kMaxRecursiveDepth ? reader.Parse<Flags>(is, handler)
-                                             : reader.Parse<Flags | rapidjson::kParseIterativeFlag>(is, handler);
+    constexpr unsigned kIterative = Flags | rapidjson::kParseIterativeFlag;
+    result = max_depth <= kMaxRecursiveDepth ? reader.Parse<Flags>(is, handler) : reader.Parse<kIterative>(is, handler);
     return !result.IsError();
   };
   doc.Populate(generate);

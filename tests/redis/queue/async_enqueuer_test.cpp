@@ -98,7 +98,8 @@ int64_t script_calls(Redis& r, const std::string& name) {
   return std::stoll(text.substr(at + key.size()));
 }
 
-TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled as if alone", "[redis][queue]") {
+TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled as if alone",
+          "[redis][queue]") {
   test::RedisTopology server;
   Redis admin(url_of(server));
   struct Outcome {

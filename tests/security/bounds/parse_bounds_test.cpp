@@ -196,7 +196,8 @@ data:
   }
 }
 
-TEST_CASE("JSON is refused past the depth limit before it is built, recursing no deeper than the limit", "[security]") {
+TEST_CASE("JSON is refused past the depth limit before it is built, recursing no deeper than the limit",
+          "[security]") {
   std::string deep(200000, '[');
   core::json::Document doc;
   auto t0 = std::chrono::steady_clock::now();
