@@ -59,8 +59,11 @@ class DepthLimited {
 // the handler stops it at the limit, a few hundred bytes of stack per level. Past it, iterative.
 constexpr unsigned kMaxRecursiveDepth = 128;
 
-template <unsigned Flags, typename Stream>
-rapidjson::ParseResult read_into(Document& doc, Stream& is, DepthLimited& handler, unsigned max_depth) {
+template <unsigned Flags>
+std::optional<ParseFailure> parse_with(Document& doc, std::string_view text, unsigned max_depth) {
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  DepthLimited handler(doc, max_depth);
   rapidjson::ParseResult result;
   auto generate = [&](Document&) {
     rapidjson::Reader reader;
@@ -69,28 +72,6 @@ rapidjson::ParseResult read_into(Document& doc, Stream& is, DepthLimited& handle
     return !result.IsError();
   };
   doc.Populate(generate);
-  return result;
-}
-
-template <unsigned Flags>
-std::optional<ParseFailure> parse_with(Document& doc, std::string_view text, unsigned max_depth) {
-  DepthLimited handler(doc, max_depth);
-  rapidjson::ParseResult result;
-  if (text.find('\0') == std::string_view::npos) {
-    // The reader's NUL-terminated string stream scans strings and whitespace 16 bytes at a time
-    // (RAPIDJSON_SSE2), reading up to 15 bytes past the terminator: the copy is padded with NULs so
-    // those reads stay inside it. A text with a NUL byte in it keeps the bounded stream, where the
-    // NUL is an error instead of an early end.
-    std::string terminated;
-    terminated.reserve(text.size() + 16);
-    terminated.append(text).append(16, '\0');
-    rapidjson::StringStream is(terminated.c_str());
-    result = read_into<Flags>(doc, is, handler, max_depth);
-  } else {
-    rapidjson::MemoryStream ms(text.data(), text.size());
-    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
-    result = read_into<Flags>(doc, is, handler, max_depth);
-  }
   if (!result.IsError()) return std::nullopt;
   doc.SetNull();
   if (handler.too_deep()) {

@@ -20,6 +20,32 @@ TEST_CASE("valid_utf8 accepts UTF-8 and refuses everything else", "[unit][core]"
   CHECK_FALSE(core::json::valid_utf8("ok\xe2\x99"));        // truncated at the end
 }
 
+TEST_CASE("control characters are escaped when written and refused raw when read, in long strings too",
+          "[unit][core]") {
+  // Long enough that a 16-byte vectorised scan would meet every byte (RapidJSON 1.1.0's SSE2 scans
+  // took 0x1A-0x1F for ordinary characters).
+  std::string value(40, 'a');
+  for (int c = 1; c < 0x20; ++c) value += static_cast<char>(c);
+  value += std::string(40, 'b');
+  rapidjson::StringBuffer buf;
+  core::json::Writer w(buf);
+  w.StartObject();
+  core::json::kv(w, "k", value);
+  w.EndObject();
+  std::string text = buf.GetString();
+  for (unsigned char c : text) CHECK(c >= 0x20);
+  core::json::Document doc;
+  REQUIRE_FALSE(core::json::parse(doc, text));
+  CHECK(doc["k"].GetString() == value);
+
+  for (int c = 1; c < 0x20; ++c) {
+    INFO("byte " << c);
+    std::string raw = "{\"k\":\"" + std::string(40, 'a') + static_cast<char>(c) + std::string(40, 'b') + "\"}";
+    CHECK(core::json::parse(doc, raw));
+    CHECK(core::json::parse_unvalidated(doc, raw));
+  }
+}
+
 TEST_CASE("dotted lookups stop at each segment", "[unit][core]") {
   core::json::Document doc;
   REQUIRE_FALSE(core::json::parse(doc, R"({"a":{"b":{"c":"deep"}},"a.b":"flat","n":7})"));
