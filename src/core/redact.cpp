@@ -1,6 +1,7 @@
 #include "core/redact.hpp"
 
-#include <openssl/hmac.h>
+#include "core/hmac.hpp"
+
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -79,13 +80,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     }
     return std::string(reinterpret_cast<const char*>(buf), sizeof buf);
   }();
-  unsigned char da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
-  unsigned int la = 0, lb = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(a.data()),
-       a.size(), da, &la);
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(b.data()),
-       b.size(), db, &lb);
-  return la == lb && la == SHA256_DIGEST_LENGTH && CRYPTO_memcmp(da, db, SHA256_DIGEST_LENGTH) == 0;
+  Sha256Digest da = hmac_sha256(key, a), db = hmac_sha256(key, b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
 // ---- SecretScrubber
@@ -406,11 +402,8 @@ const std::string& redaction_key() {
 }
 
 std::string secret_marker(std::string_view value, std::string_view key) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(value.data()),
-       value.size(), md, &len);
-  return "<redacted hmac:" + to_hex(md, 4) + ">";
+  Sha256Digest md = hmac_sha256(key, value);
+  return "<redacted hmac:" + to_hex(md.data(), 4) + ">";
 }
 
 std::string secret_marker(std::string_view value) { return secret_marker(value, redaction_key()); }

@@ -1,6 +1,7 @@
 #include "release/sops_age.hpp"
 
 #include "core/base64.hpp"
+#include "core/hmac.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -299,8 +300,8 @@ AgeDecrypted age_decrypt(std::string_view file, const std::vector<AgeIdentity>& 
   if (!file_key) return fail(AgeDecrypted::Status::no_identity, "no identity matched any of the age file's recipients");
   // Header MAC.
   auto hmac_key = crypto::hkdf_sha256(*file_key, "", "header");
-  auto want = crypto::hmac_sha256(std::string_view(reinterpret_cast<const char*>(hmac_key.data()), hmac_key.size()),
-                                  in.substr(0, mac_at));
+  auto want = core::hmac_sha256(std::string_view(reinterpret_cast<const char*>(hmac_key.data()), hmac_key.size()),
+                              in.substr(0, mac_at));
   if (!crypto::equal(std::string_view(reinterpret_cast<const char*>(want.data()), want.size()), mac)) {
     crypto::wipe(*file_key);
     return fail(AgeDecrypted::Status::header_mac, "the age header MAC does not verify (the header was altered)");

@@ -3,7 +3,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
 #include <memory>
@@ -111,15 +110,6 @@ Key32 hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view 
                   EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), u(info), static_cast<int>(info.size())) == 1 &&
                   EVP_PKEY_derive(ctx.get(), out.data(), &len) == 1;
   if (!ok) out.fill(0);  // a zero key never verifies anything, so failures surface as MAC errors
-  return out;
-}
-
-Key32 hmac_sha256(std::string_view key, std::string_view data) {
-  Key32 out{};
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), u(data), data.size(), out.data(), &len) == nullptr) {
-    out.fill(0);
-  }
   return out;
 }
 

@@ -19,7 +19,6 @@ std::optional<Key32> x25519(const Key32& secret, const Key32& peer_public);
 
 // HKDF-SHA256 (RFC 5869), 32 bytes out.
 Key32 hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info);
-Key32 hmac_sha256(std::string_view key, std::string_view data);
 
 // ChaCha20-Poly1305 (RFC 8439) open: sealed is ciphertext || 16-byte tag, nonce 12 bytes, no additional
 // data. nullopt when the tag does not verify.

@@ -2,6 +2,7 @@
 
 #include "core/base64.hpp"
 #include "core/error.hpp"
+#include "core/hmac.hpp"
 #include "core/job.hpp"
 #include "core/json.hpp"
 #include "core/redact.hpp"
@@ -18,6 +19,26 @@ TEST_CASE("valid_utf8 accepts UTF-8 and refuses everything else", "[unit][core]"
   CHECK_FALSE(core::json::valid_utf8("\xed\xa0\x80"));      // UTF-16 surrogate
   CHECK_FALSE(core::json::valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
   CHECK_FALSE(core::json::valid_utf8("ok\xe2\x99"));        // truncated at the end
+}
+
+TEST_CASE("hmac_sha256 matches RFC 4231's test vectors, short and longer-than-a-block keys", "[unit][core]") {
+  auto hex = [](const core::Sha256Digest& d) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : d) {
+      out += digits[c >> 4];
+      out += digits[c & 0xf];
+    }
+    return out;
+  };
+  // Test case 2: a key shorter than the block.
+  CHECK(hex(core::hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Test case 6: a 131-byte key, hashed first.
+  CHECK(hex(core::hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // A key of exactly one block is used as it is, not hashed.
+  CHECK(core::hmac_sha256(std::string(64, 'k'), "x") != core::hmac_sha256(std::string(65, 'k'), "x"));
 }
 
 TEST_CASE("control characters are escaped when written and refused raw when read, in long strings too",
