@@ -85,7 +85,7 @@ struct AsyncEnqueuer::Impl {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].jobs.empty()) {
         call(batch[i].done, EnqueueOutcome{});
-      } else if (auto added = enqueue_call.add(keys, batch[i].jobs, batch[i].dedupe_id); !added) {
+      } else if (auto added = enqueue_call.add(batch[i].jobs, batch[i].dedupe_id); !added) {
         call(batch[i].done, added.error());
       } else {
         todo.push_back(i);

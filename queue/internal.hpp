@@ -52,9 +52,10 @@ core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<s
 // The keys and values of one call of the enqueue script (lua/enqueue.lua), for any number of
 // deliveries: one call for a batch saves Redis the per-call work of each.
 struct EnqueueCall {
-  EnqueueCall(const Keys& keys, const Options& opts);
+  EnqueueCall(const Keys& names, const Options& opts);
   // Adds one delivery's jobs; a job without a kind refuses the delivery and adds nothing.
-  core::Result<void> add(const Keys& keys, std::span<const core::JobSpec> jobs, std::string_view dedupe_id);
+  core::Result<void> add(std::span<const core::JobSpec> jobs, std::string_view dedupe_id);
+  const Keys& names;  // how the queue's keys are spelled (outlives the call)
   std::vector<std::string> keys, args;
   size_t deliveries = 0;
 };

@@ -54,7 +54,7 @@ const Options& Queue::options() const {
 core::Result<EnqueueOutcome> Queue::enqueue(std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
   if (jobs.empty()) return EnqueueOutcome{};
   detail::EnqueueCall call(impl_->keys, impl_->opts);
-  if (auto added = call.add(impl_->keys, jobs, dedupe_id); !added) return added.error();
+  if (auto added = call.add(jobs, dedupe_id); !added) return added.error();
   auto r = detail::run_script(impl_->redis, detail::ScriptId::enqueue, call.keys, call.args);
   if (!r)
     return Error(r.error().code, "could not enqueue " + jobs.front().kind + " job: " + r.error().message);

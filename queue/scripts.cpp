@@ -112,23 +112,23 @@ core::Result<ReplyPtr> run_script(Redis& redis, ScriptId id, const std::vector<s
   return redis.command(argv);
 }
 
-EnqueueCall::EnqueueCall(const Keys& k, const Options& opts) : keys(k.fixed()), args(base_args(k, opts)) {
+EnqueueCall::EnqueueCall(const Keys& key_names, const Options& opts)
+    : names(key_names), keys(key_names.fixed()), args(base_args(key_names, opts)) {
   args.push_back(std::to_string(std::max(1, opts.max_attempts)));
   args.push_back(std::to_string(std::max<int64_t>(1, opts.dedupe_ttl.count())));
   args.emplace_back("0");  // ARGV[5], the number of deliveries, kept up to date by add()
 }
 
-core::Result<void> EnqueueCall::add(const Keys& k, std::span<const core::JobSpec> jobs,
-                                    std::string_view dedupe_id) {
+core::Result<void> EnqueueCall::add(std::span<const core::JobSpec> jobs, std::string_view dedupe_id) {
   for (const auto& spec : jobs) {
     if (spec.kind.empty()) return Error(errc::bad_request, "cannot enqueue a job without a kind");
   }
-  keys.push_back(k.dedupe(dedupe_id));
+  keys.push_back(names.dedupe(dedupe_id));
   args.emplace_back(dedupe_id.empty() ? "0" : "1");
   args.push_back(std::to_string(jobs.size()));
   for (const auto& spec : jobs) {
     std::string ck = spec.coalesce_key();
-    keys.push_back(k.coalesce(ck));
+    keys.push_back(names.coalesce(ck));
     args.push_back(spec.to_json());
     args.push_back(spec.kind);
     args.push_back(spec.repo);

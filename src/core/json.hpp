@@ -18,8 +18,8 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Parsing refuses objects and arrays nested deeper than a limit, so the recursive walks after it
 // (Accept, printers) are bounded too; with a limit above 128 it never recurses (RapidJSON's iterative
-// parser), below it recursion is bounded by the limit. Without a limit
-// given, core::limits().json_max_depth applies.
+// parser), at or below it recursion is bounded by the limit. Without a limit given,
+// core::limits().json_max_depth applies.
 struct ParseFailure {
   std::string message;    // "offset N: reason" or "nests deeper than N levels (offset M)"
   bool too_deep = false;  // the depth limit, not a syntax error
