@@ -1,10 +1,15 @@
 #include "release/kustomize_build.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
+#include <string_view>
 
 #include "core/redact.hpp"
+#include "core/yaml_bounded.hpp"
 #include "release/kustomize_scan.hpp"
 #include "release/yaml_util.hpp"
 
@@ -134,6 +139,172 @@ std::map<std::string, std::pair<std::string, int>> declarations(const SourceTree
   return declared;
 }
 
+// --- kustomize's own result for a plain kustomization, without running it.
+//
+// Most kustomizations in a Flux repository only list files (flux bootstrap's flux-system folder:
+// gotk-components.yaml and gotk-sync.yaml). For those, kustomize build is the listed documents, sorted the
+// way kustomize sorts by default ("legacy"), so discovery builds them itself: no process, and no copy of the
+// tree on disk for kustomize to read. Anything else (patches, generators, namespace, components, a plain
+// directory, a List, local-config or kustomize's own annotations, an id twice) goes to kustomize as before,
+// which also gives its own error for what it refuses.
+
+// kustomize's default order: these kinds first, in this order; the two webhook kinds last; the rest between,
+// by group, version and kind; then by "namespace|name" ("~X" for none).
+const std::vector<std::string> kOrderFirst = {
+    "Namespace",  "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount", "PodSecurityPolicy",
+    "Role",       "ClusterRole",   "RoleBinding",  "ClusterRoleBinding",       "ConfigMap",      "Secret",
+    "Endpoints",  "Service",       "LimitRange",   "PriorityClass",            "PersistentVolume",
+    "PersistentVolumeClaim",       "Deployment",   "StatefulSet",              "CronJob",        "PodDisruptionBudget"};
+const std::vector<std::string> kOrderLast = {"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"};
+
+struct SortKey {
+  size_t rank;
+  std::string gvk;      // group_version_kind, "~G" for the core group
+  std::string ns_name;  // namespace|name, "~X" for no namespace
+  std::string id;       // group, version, kind, namespace ("" as "default") and name: what kustomize allows once
+  bool operator<(const SortKey& o) const { return std::tie(rank, gvk, ns_name) < std::tie(o.rank, o.gvk, o.ns_name); }
+};
+
+// Scalars that kustomize's YAML reading types otherwise than discovery's reader (go-yaml v2's rules, as
+// apimachinery reads a manifest): YAML 1.1's yes/no/on/off and y/n stay strings there, timestamps become
+// RFC 3339 strings, .inf/.nan and keys that are not strings stop kustomize. A document holding one is left
+// to kustomize, whose output is then read as before.
+bool typed_differently(const YAML::Node& n, bool key) {
+  if (n.IsMap()) {
+    if (n.Tag() != "?" && n.Tag() != "tag:yaml.org,2002:map") return true;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar() || typed_differently(kv.first, true) || typed_differently(kv.second, false)) return true;
+    }
+    return false;
+  }
+  if (n.IsSequence()) {
+    if (n.Tag() != "?" && n.Tag() != "tag:yaml.org,2002:seq") return true;
+    for (const auto& e : n) {
+      if (typed_differently(e, false)) return true;
+    }
+    return false;
+  }
+  if (!n.IsScalar()) return key;  // null: a key kustomize cannot write as JSON
+  if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return false;  // quoted, or a string by tag
+  if (n.Tag() != "?") return true;
+  static const std::set<std::string> kYaml11Bools = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+                                                     "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF"};
+  const std::string& v = n.Scalar();
+  if (kYaml11Bools.count(v) != 0) return true;
+  static const std::set<std::string> kInfNan = {".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"};
+  if (kInfNan.count(!v.empty() && (v[0] == '+' || v[0] == '-') ? v.substr(1) : v) != 0) return true;
+  if (v.size() >= 8 && std::all_of(v.begin(), v.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+      v[4] == '-') {
+    return true;  // a timestamp
+  }
+  if (key) {
+    static const std::set<std::string> kNonString = {"~",    "null", "Null",  "NULL",  "true",
+                                                     "True", "TRUE", "false", "False", "FALSE"};
+    if (v.empty() || kNonString.count(v) != 0 || std::string_view("0123456789+-.").find(v[0]) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<SortKey> sort_key(const YAML::Node& n) {
+  const std::string api = scalar(n, "apiVersion"), kind = scalar(n, "kind");
+  const YAML::Node md = detail::get(n, "metadata");
+  const std::string name = scalar(md, "name");
+  if (api.empty() || kind.empty() || name.empty() || !md.IsMap()) return std::nullopt;
+  if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0) return std::nullopt;
+  const YAML::Node ann = detail::get(md, "annotations");
+  if (ann && ann.IsMap()) {
+    for (const auto& a : ann) {
+      // config.kubernetes.io/local-config drops the document; kustomize's own annotations
+      // (kustomize.config.k8s.io/behavior, internal.config.kubernetes.io/...) change what it does with it.
+      const std::string k = a.first.Scalar();
+      if (k.find("config.kubernetes.io/") != std::string::npos || k.find("config.k8s.io/") != std::string::npos) {
+        return std::nullopt;
+      }
+    }
+  }
+  const YAML::Node ns = detail::get(md, "namespace");
+  if (ns && !ns.IsScalar()) return std::nullopt;
+  const auto slash = api.find('/');
+  const std::string group = slash == std::string::npos ? "~G" : api.substr(0, slash);
+  const std::string version = slash == std::string::npos ? api : api.substr(slash + 1);
+  size_t rank = kOrderFirst.size();
+  if (auto it = std::find(kOrderFirst.begin(), kOrderFirst.end(), kind); it != kOrderFirst.end()) {
+    rank = static_cast<size_t>(it - kOrderFirst.begin());
+  } else if (auto jt = std::find(kOrderLast.begin(), kOrderLast.end(), kind); jt != kOrderLast.end()) {
+    rank = kOrderFirst.size() + 1 + static_cast<size_t>(jt - kOrderLast.begin());
+  }
+  const std::string nss = ns && !ns.Scalar().empty() ? ns.Scalar() : std::string("~X");
+  const std::string id_ns = ns && !ns.Scalar().empty() ? ns.Scalar() : std::string("default");
+  std::string gvk = group + "_" + version + "_" + kind;
+  return SortKey{rank, gvk, nss + "|" + name, gvk + "/" + id_ns + "/" + name};
+}
+
+// Appends the documents of the plain kustomization in `dir` (and of the plain kustomizations it lists);
+// false when it is not plain.
+bool plain_into(const SourceTree& tree, const std::string& dir, std::set<std::string>& visiting,
+                std::set<std::string>& ids, std::vector<std::pair<SortKey, Doc>>& out) {
+  if (!visiting.insert(dir).second) return false;  // a cycle: kustomize's error
+  const std::string kfile = kustomization_file(tree, dir);
+  auto text = kfile.empty() ? std::nullopt : tree.read(kfile);
+  if (!text) return false;
+  try {
+    auto docs = core::yaml::load_all(*text);
+    if (docs.size() != 1 || !docs[0].IsMap()) return false;
+    const YAML::Node& k = docs[0];
+    for (const auto& field : k) {
+      const std::string key = field.first.Scalar();
+      if (key != "apiVersion" && key != "kind" && key != "resources") return false;
+    }
+    const std::string api = scalar(k, "apiVersion", "kustomize.config.k8s.io/v1beta1");
+    if (api != "kustomize.config.k8s.io/v1beta1" || scalar(k, "kind", "Kustomization") != "Kustomization") return false;
+    const YAML::Node resources = detail::get(k, "resources");
+    if (resources && !resources.IsSequence()) return false;
+    for (const auto& r : resources) {
+      if (!r.IsScalar() || r.Scalar().empty() || kustomize_entry_is_remote(r.Scalar())) return false;
+      const std::string p = join_path(dir, r.Scalar());
+      if (tree.is_dir(p)) {
+        if (!plain_into(tree, p, visiting, ids, out)) return false;
+        continue;
+      }
+      if (!is_yaml_path(p)) return false;
+      auto body = tree.read(p);
+      // Merge keys: kustomize's YAML library expands them, ours keeps them as a key.
+      if (!body || body->find("<<") != std::string::npos) return false;
+      for (auto& n : core::yaml::load_all(*body)) {
+        if (n.IsNull()) continue;
+        if (!n.IsMap() || typed_differently(n, false)) return false;
+        auto key = sort_key(n);
+        // The same id twice: kustomize refuses it (with its own message).
+        if (!key || !ids.insert(key->id).second) return false;
+        out.emplace_back(std::move(*key), Doc{n, p, n.Mark().line + 1, {}, nullptr});
+      }
+    }
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+  visiting.erase(dir);
+  return true;
+}
+
+std::optional<Docs> build_plain(const SourceTree& tree, const std::string& dir) {
+  std::set<std::string> visiting, ids;
+  std::vector<std::pair<SortKey, Doc>> found;
+  if (!plain_into(tree, dir, visiting, ids, found)) return std::nullopt;
+  // Sorted by index: assigning a YAML::Node assigns its content, so Docs are never swapped in place.
+  std::vector<size_t> order(found.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return found[a].first < found[b].first; });
+  Docs out;
+  out.reserve(found.size());
+  for (size_t i : order) {
+    out.push_back(found[i].second);
+    out.back().unit = dir.empty() ? std::string(".") : dir;
+  }
+  return out;
+}
+
 }  // namespace
 
 Closure kustomize_closure(const SourceTree& tree, const std::string& dir, ParseBudget& budget) {
@@ -161,6 +332,11 @@ core::Result<std::shared_ptr<const Docs>> build_kustomization(SourceTree& tree, 
   const std::string key = core::sha256_hex(key_material);
   if (env.opt.cache) {
     if (auto hit = env.opt.cache->get(key)) return hit;
+  }
+  if (auto plain = build_plain(tree, dir)) {
+    auto docs = std::make_shared<const Docs>(std::move(*plain));
+    if (env.opt.cache) env.opt.cache->put(key, docs);
+    return docs;
   }
   if (tree.tree_dir.empty()) {
     auto m = tree.repo->materialize(tree.commit, "", env.opt.work_root);
