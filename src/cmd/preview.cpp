@@ -13,6 +13,7 @@
 #include "cmd/sandbox_startup.hpp"
 #include "config/config.hpp"
 #include "engine/sops_keys.hpp"
+#include "git/repository.hpp"
 #include "runners/preview_pipeline.hpp"
 
 namespace helmgate::cmd {
@@ -121,6 +122,8 @@ int preview(int argc, char** argv) {
       (arg == "--concurrency" ? req.concurrency : req.max_part_bytes) = static_cast<size_t>(n);
     }
   }
+  // Overlaps libgit2's set-up with reading the configuration and probing the sandbox.
+  const std::jthread git_setup = git::initialize_in_background();
   const bool tty = ::isatty(1) != 0;
   if (format.empty()) format = tty ? "text" : "markdown";
   req.formats = {format == "json" ? runners::PreviewFormat::json

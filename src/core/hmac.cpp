@@ -11,7 +11,7 @@
 namespace helmgate::core {
 namespace {
 
-const EVP_MD* sha256() {
+const EVP_MD* sha256_md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   if (md == nullptr) throw std::runtime_error("OpenSSL has no SHA256");
   return md;
@@ -20,13 +20,22 @@ const EVP_MD* sha256() {
 // SHA-256 of a || b into out.
 void digest(EVP_MD_CTX* ctx, std::span<const unsigned char> a, std::string_view b, unsigned char* out) {
   unsigned int len = 0;
-  if (EVP_DigestInit_ex(ctx, sha256(), nullptr) != 1 || EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
+  if (EVP_DigestInit_ex(ctx, sha256_md(), nullptr) != 1 || EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
       EVP_DigestUpdate(ctx, b.data(), b.size()) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1) {
     throw std::runtime_error("SHA256 failed");
   }
 }
 
 }  // namespace
+
+Sha256Digest sha256(std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_md(), nullptr) != 1) {
+    throw std::runtime_error("SHA256 failed");
+  }
+  return out;
+}
 
 // H((K ^ opad) || H((K ^ ipad) || data)), K the key padded to SHA-256's 64-byte block (hashed first
 // when longer).

@@ -1,6 +1,6 @@
 #pragma once
 // HMAC-SHA256, the one implementation for webhook signatures, SOPS MACs, secret markers and
-// constant-time comparisons.
+// constant-time comparisons; and SHA-256 for content keys.
 #include <array>
 #include <string_view>
 
@@ -12,5 +12,8 @@ using Sha256Digest = std::array<unsigned char, 32>;
 // and EVP_sha256() look it up on every call, which costs more than hashing a webhook payload).
 // Throws std::runtime_error if OpenSSL fails (out of memory).
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
+
+// SHA-256(data), over the same fetched SHA-256 (SHA256() looks the algorithm up on every call).
+Sha256Digest sha256(std::string_view data);
 
 }  // namespace helmgate::core

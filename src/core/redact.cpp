@@ -3,10 +3,8 @@
 #include "core/hmac.hpp"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -386,9 +384,8 @@ std::string to_hex(const unsigned char* p, size_t n) {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return to_hex(md, SHA256_DIGEST_LENGTH);
+  const Sha256Digest md = sha256(data);
+  return to_hex(md.data(), md.size());
 }
 
 const std::string& redaction_key() {

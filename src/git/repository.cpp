@@ -25,6 +25,14 @@ void ensure_init() {
   (void)once;
 }
 
+}  // namespace
+
+std::jthread initialize_in_background() {
+  return std::jthread([] { ensure_init(); });
+}
+
+namespace {
+
 std::string last_error() {
   const git_error* e = git_error_last();
   return e != nullptr && e->message != nullptr ? e->message : "unknown libgit2 error";
@@ -196,6 +204,19 @@ core::Result<std::optional<std::string>> Repository::read_file(std::string_view 
   }
   git_blob* b = nullptr;
   if (git_blob_lookup(&b, repo_.get(), git_tree_entry_id(entry.get())) != 0) return git_failure("git: reading " + p);
+  BlobPtr blob(b);
+  return std::optional<std::string>(std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                                                static_cast<size_t>(git_blob_rawsize(blob.get()))));
+}
+
+core::Result<std::optional<std::string>> Repository::read_blob(std::string_view oid) const {
+  git_oid id;
+  if (oid.size() != GIT_OID_HEXSZ || git_oid_fromstrn(&id, oid.data(), oid.size()) != 0) {
+    return std::optional<std::string>();
+  }
+  std::lock_guard lk(*mu_);
+  git_blob* b = nullptr;
+  if (git_blob_lookup(&b, repo_.get(), &id) != 0) return std::optional<std::string>();
   BlobPtr blob(b);
   return std::optional<std::string>(std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
                                                 static_cast<size_t>(git_blob_rawsize(blob.get()))));

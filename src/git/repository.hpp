@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/egress.hpp"
@@ -15,6 +16,11 @@
 struct git_repository;
 
 namespace helmgate::git {
+
+// libgit2's global set-up (it reads the system's CA certificates: milliseconds) on another thread, while the
+// caller goes on with other start-up work; the first repository call waits for it to finish. Joined when
+// the returned thread is destroyed.
+std::jthread initialize_in_background();
 
 struct TreeEntry {
   std::string path;  // relative to the directory that was listed
@@ -49,6 +55,9 @@ class Repository {
 
   // Blob content at commit:path; nullopt when the path does not exist or is not a file.
   core::Result<std::optional<std::string>> read_file(std::string_view commit, std::string_view path) const;
+  // Content of the blob with this id (from a listing's TreeEntry::oid: no path lookup); nullopt when there is
+  // no such blob.
+  core::Result<std::optional<std::string>> read_blob(std::string_view oid) const;
   // Id of the tree or blob at commit:path ("" at the root means the root tree); nullopt when absent.
   core::Result<std::optional<std::string>> object_id(std::string_view commit, std::string_view path) const;
   bool is_dir(std::string_view commit, std::string_view path) const;

@@ -101,7 +101,7 @@ class Discoverer {
                         out_.releases.end());
     std::vector<Release> mine(std::make_move_iterator(out_.releases.begin() + static_cast<std::ptrdiff_t>(before.releases)),
                               std::make_move_iterator(out_.releases.end()));
-    narrow_inputs(*self.repo, self.commit, mine);
+    narrow_inputs(*self.repo, self.commit, mine, &budget_);
     out_.releases.resize(before.releases);
     if (cache != nullptr) keep(cluster, before, budget_.parsed() - parsed_before, *reads, mine, *cache, key);
     out_.releases.insert(out_.releases.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));

@@ -118,6 +118,14 @@ bool DiscoveryCache::valid_at(const ClusterResult& r, const git::Repository& rep
 
 std::shared_ptr<const ClusterResult> DiscoveryCache::lookup(const std::string& key, const git::Repository& repo,
                                                             const std::string& commit) {
+  std::shared_ptr<std::mutex> reading;
+  {
+    std::lock_guard lk(mu_);
+    auto& m = reading_[key];
+    if (!m) m = std::make_shared<std::mutex>();
+    reading = m;
+  }
+  std::lock_guard one_reader(*reading);
   std::vector<std::shared_ptr<const ClusterResult>> known;
   {
     std::lock_guard lk(mu_);

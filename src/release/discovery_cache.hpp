@@ -97,6 +97,9 @@ class DiscoveryCache {
   Bounds bounds_;
   mutable std::mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<const ClusterResult>>> memory_;
+  // One disk read of a key at a time: base and head looking up the same cluster at once share one entry
+  // (and so the same restored documents, which they then need not compare).
+  std::map<std::string, std::shared_ptr<std::mutex>> reading_;
   std::atomic<size_t> hits_{0}, disk_reads_{0}, misses_{0}, stored_{0}, uncacheable_{0}, ignored_{0};
 };
 

@@ -11,17 +11,36 @@ namespace fs = std::filesystem;
 
 namespace helmgate::release {
 
-std::variant<Docs, ParseFailure> parse_documents(const std::string& path, const std::string& text) {
+std::variant<Docs, ParseFailure> parse_documents(const std::string& path, const std::string& text,
+                                                 FileObjects* objects) {
   Docs out;
+  std::vector<ObjectName> names;
+  bool whole = true;
   try {
     for (auto& n : core::yaml::load_all(text)) {
-      if (!n.IsMap()) continue;
+      if (n.IsNull()) continue;
+      if (!n.IsMap()) {
+        whole = false;
+        continue;
+      }
+      if (objects != nullptr && whole) {
+        ObjectName o{detail::scalar(n, "apiVersion"), detail::scalar(n, "kind"),
+                     detail::scalar(detail::get(n, "metadata"), "name")};
+        if (o.kind.empty() || o.name.empty()) whole = false;
+        names.push_back(std::move(o));
+      }
       out.push_back({n, path, n.Mark().line + 1, {}, nullptr});
     }
   } catch (const core::yaml::LimitExceeded& e) {
+    if (objects != nullptr) *objects = std::nullopt;
     return ParseFailure{e.msg, {path, e.mark.line + 1, e.mark.column + 1}};
   } catch (const YAML::Exception& e) {
+    if (objects != nullptr) *objects = std::nullopt;
     return ParseFailure{"invalid YAML: " + e.msg, {path, e.mark.line + 1, e.mark.column + 1}};
+  }
+  if (objects != nullptr) {
+    *objects = std::nullopt;
+    if (whole && !names.empty()) *objects = std::move(names);
   }
   return out;
 }
@@ -33,6 +52,16 @@ std::variant<Docs, ParseFailure> ParseBudget::parse(const std::string& path, con
                         {path, 0, 0}};
   }
   return parse_documents(path, text);
+}
+
+std::variant<Docs, ParseFailure> ParseBudget::parse_file(const std::string& prefix, const std::string& path,
+                                                         const std::string& text) {
+  if (parsed_ >= max_) return parse(path, text);  // fails, naming the limit
+  ++parsed_;
+  FileObjects objects;
+  auto parsed = parse_documents(path, text, &objects);
+  files_.emplace(prefix + path, std::move(objects));
+  return parsed;
 }
 
 std::string clean_path(std::string p) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -39,8 +40,18 @@ struct ParseFailure {
   Location where;
 };
 
+// What a file declares, as release/own_inputs decides by: the apiVersion, kind and name of each document
+// when every document is such a whole object; nullopt when one is not (a patch, a values file, a scalar),
+// when there is none, or when the file does not parse.
+struct ObjectName {
+  std::string api_version, kind, name;
+};
+using FileObjects = std::optional<std::vector<ObjectName>>;
+
 // A file's documents (maps only) with their lines; a syntax error or a limit names the file, line and column.
-std::variant<Docs, ParseFailure> parse_documents(const std::string& path, const std::string& text);
+// objects, when given, gets what the file declares.
+std::variant<Docs, ParseFailure> parse_documents(const std::string& path, const std::string& text,
+                                                 FileObjects* objects = nullptr);
 
 // The YAML files one discovery parses, at most max_files (core::limits().max_files): past it every parse
 // fails, naming the limit.
@@ -48,6 +59,15 @@ class ParseBudget {
  public:
   explicit ParseBudget(uint64_t max_files) : max_(max_files) {}
   std::variant<Docs, ParseFailure> parse(const std::string& path, const std::string& text);
+  // parse() of a file as it is in its tree (not a text made from it; prefix: the tree's, "" for this
+  // repository): what it declares is kept for objects(), so that it is not parsed again to narrow inputs.
+  std::variant<Docs, ParseFailure> parse_file(const std::string& prefix, const std::string& path,
+                                              const std::string& text);
+  // What a file parsed by parse_file declares (key: prefix + path); null when it was not parsed so.
+  const FileObjects* objects(const std::string& key) const {
+    auto it = files_.find(key);
+    return it == files_.end() ? nullptr : &it->second;
+  }
   bool exhausted() const { return parsed_ > max_; }
   uint64_t parsed() const { return parsed_; }
   uint64_t max() const { return max_; }
@@ -57,6 +77,7 @@ class ParseBudget {
  private:
   uint64_t max_;
   uint64_t parsed_ = 0;
+  std::map<std::string, FileObjects> files_;
 };
 
 // Where a room reports what it met: what and where (file:line). The orchestrator adds the cluster and,

@@ -71,7 +71,7 @@ void closure_into(const SourceTree& tree, const std::string& dir, ParseBudget& b
       out.files.insert(p);
       if (is_yaml_path(p)) {
         if (auto t = tree.read(p)) {
-          auto pf = budget.parse(p, *t);
+          auto pf = budget.parse_file(tree.prefix, p, *t);
           if (auto* f = std::get_if<ParseFailure>(&pf)) out.failures.push_back(*f);
         }
       }

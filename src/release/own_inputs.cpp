@@ -15,9 +15,7 @@ namespace {
 
 using detail::scalar;
 
-struct Object {
-  std::string api_version, kind, name;
-};
+using Object = ObjectName;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -29,25 +27,18 @@ bool is_kustomization_file(const std::string& path) {
 }
 
 // The whole objects a file declares; nullopt when it is not only whole objects (or cannot be read), so
-// the file is kept for every release.
-std::optional<std::vector<Object>> objects_of(const git::Repository& repo, const std::string& commit,
-                                              const std::string& path) {
+// the file is kept for every release. Read from what discovery parsed when it can, else from Git.
+FileObjects objects_of(const git::Repository& repo, const std::string& commit, const std::string& path,
+                       const ParseBudget* parsed) {
   if (!ends_with(path, ".yaml") && !ends_with(path, ".yml")) return std::nullopt;
   if (path.find("//") != std::string::npos) return std::nullopt;  // a tenant repository's file
+  if (parsed != nullptr) {
+    if (const FileObjects* known = parsed->objects(path)) return *known;
+  }
   auto text = repo.read_file(commit, path);
   if (!text.ok() || !text->has_value()) return std::nullopt;
-  std::vector<Object> out;
-  try {
-    for (const auto& n : core::yaml::load_all(**text)) {
-      if (n.IsNull()) continue;
-      Object o{scalar(n, "apiVersion"), scalar(n, "kind"), scalar(detail::get(n, "metadata"), "name")};
-      if (!n.IsMap() || o.kind.empty() || o.name.empty()) return std::nullopt;
-      out.push_back(std::move(o));
-    }
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (out.empty()) return std::nullopt;
+  FileObjects out;
+  parse_documents(path, **text, &out);
   return out;
 }
 
@@ -62,8 +53,9 @@ bool belongs(const Release& r, const Object& o) {
 
 }  // namespace
 
-void narrow_inputs(const git::Repository& repo, const std::string& commit, std::vector<Release>& releases) {
-  std::map<std::string, std::optional<std::vector<Object>>> files;
+void narrow_inputs(const git::Repository& repo, const std::string& commit, std::vector<Release>& releases,
+                   const ParseBudget* parsed) {
+  std::map<std::string, FileObjects> files;
   for (auto& r : releases) {
     if (r.where.file.empty()) continue;
     std::vector<std::string> keep;
@@ -71,7 +63,7 @@ void narrow_inputs(const git::Repository& repo, const std::string& commit, std::
       bool own = f == r.where.file || f == r.chart.source.file || is_kustomization_file(f);
       if (!own) {
         auto it = files.find(f);
-        if (it == files.end()) it = files.emplace(f, objects_of(repo, commit, f)).first;
+        if (it == files.end()) it = files.emplace(f, objects_of(repo, commit, f, parsed)).first;
         own = !it->second || std::any_of(it->second->begin(), it->second->end(),
                                           [&](const Object& o) { return belongs(r, o); });
       }

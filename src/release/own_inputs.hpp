@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "git/repository.hpp"
+#include "release/documents.hpp"
 #include "release/release.hpp"
 
 namespace helmgate::release {
@@ -15,6 +16,9 @@ namespace helmgate::release {
 // files, kustomization files, Flux Kustomizations (patches, postBuild), files that patch it (a HelmRelease
 // document of its name), and any file whose documents are not all whole objects (JSON patches, values
 // files of generators) or that cannot be read. A release whose own file is unknown keeps all of them.
-void narrow_inputs(const git::Repository& repo, const std::string& commit, std::vector<Release>& releases);
+// parsed: the discovery's parses of this repository's files at `commit` (ParseBudget::parse_file), read
+// instead of parsing a file again; files it did not parse are read from Git.
+void narrow_inputs(const git::Repository& repo, const std::string& commit, std::vector<Release>& releases,
+                   const ParseBudget* parsed = nullptr);
 
 }  // namespace helmgate::release

@@ -11,6 +11,14 @@ std::optional<std::string> SourceTree::read(const std::string& path) const {
   return std::nullopt;
 }
 
+std::optional<std::string> SourceTree::read(const std::string& path, const git::TreeEntry& listed) const {
+  if (listed.is_tree || listed.mode == git::kModeSymlink || listed.mode == git::kModeSubmodule) return read(path);
+  record(path);
+  auto t = repo->read_blob(listed.oid);
+  if (t.ok() && t->has_value()) return **t;
+  return std::nullopt;
+}
+
 std::optional<std::string> SourceTree::object_id(const std::string& path) const {
   record(path);
   auto id = repo->object_id(commit, path);
@@ -38,7 +46,7 @@ class Walk {
     if (!root.empty() && !tree_.is_dir(root)) {
       if (auto text = tree_.read(root)) {
         inputs.push_back(root);
-        auto pf = env_.budget.parse(root, *text);
+        auto pf = env_.budget.parse_file(tree_.prefix, root, *text);
         if (auto* f = std::get_if<ParseFailure>(&pf)) {
           env_.problem(f->message, f->where);
           return core::Error(core::errc::bad_request, f->message);
@@ -76,10 +84,10 @@ class Walk {
       }
       if (!is_yaml_path(p) || e.mode == git::kModeSymlink) continue;
       if (env_.budget.exhausted()) return core::Error(core::errc::bad_request, "limits.max_files");
-      auto text = tree_.read(p);
+      auto text = tree_.read(p, e);
       if (!text) continue;
       inputs.push_back(p);
-      auto pf = env_.budget.parse(p, *text);
+      auto pf = env_.budget.parse_file(tree_.prefix, p, *text);
       if (auto* f = std::get_if<ParseFailure>(&pf)) {
         env_.problem(f->message, f->where);
         failed = true;

@@ -32,6 +32,8 @@ struct SourceTree {
   std::shared_ptr<ReadLog> reads;  // when set, every path looked at below is recorded
 
   std::optional<std::string> read(const std::string& path) const;       // nullopt: absent or unreadable
+  // read() of a file whose blob id a listing gave (no path lookup in the tree).
+  std::optional<std::string> read(const std::string& path, const git::TreeEntry& listed) const;
   std::optional<std::string> object_id(const std::string& path) const;  // tree or blob id; nullopt: absent
   bool is_dir(const std::string& path) const;
   core::Result<std::vector<git::TreeEntry>> list(const std::string& dir, bool recursive) const;

@@ -39,6 +39,9 @@ TEST_CASE("hmac_sha256 matches RFC 4231's test vectors, short and longer-than-a-
         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
   // A key of exactly one block is used as it is, not hashed.
   CHECK(core::hmac_sha256(std::string(64, 'k'), "x") != core::hmac_sha256(std::string(65, 'k'), "x"));
+  // SHA-256 over the same fetched algorithm (FIPS 180-2's "abc" and the empty message).
+  CHECK(hex(core::sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(core::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST_CASE("control characters are escaped when written and refused raw when read, in long strings too",
