@@ -174,14 +174,15 @@ void check_size(std::string_view text, const YamlLimits& l) {
 // cannot bound here goes through the event parser.
 bool within_limits_by_text(std::string_view text, const YamlLimits& l) {
   if (text.find('*') != std::string_view::npos) return false;
-  if (text.size() > (l.max_nodes - 3) / 3) return false;
+  if (l.max_nodes < 3 || text.size() > (l.max_nodes - 3) / 3) return false;
   uint64_t flow_opens = 0, documents = 1, deepest_line = 0;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find_first_of("\r\n", pos);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view line = text.substr(pos, end - pos);
-    if (line.rfind("---", 0) == 0 || line.rfind("...", 0) == 0) ++documents;
+    const std::string_view marker = line.rfind("\xEF\xBB\xBF", 0) == 0 ? line.substr(3) : line;  // after a BOM
+    if (marker.rfind("---", 0) == 0 || marker.rfind("...", 0) == 0) ++documents;
     uint64_t indent = 0, indicators = 0;
     while (indent < line.size() && (line[indent] == ' ' || line[indent] == '\t')) ++indent;
     for (char c : line.substr(indent)) {
