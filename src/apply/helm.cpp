@@ -64,7 +64,9 @@ core::Result<process::ProcessResult> run_helm_in(const HelmEnv& env, std::vector
             "HELM_CONFIG_HOME=" + env.work_dir + "/config", "HELM_DATA_HOME=" + env.work_dir + "/data",
             "PATH=/usr/local/bin:/usr/bin:/bin",
             // As for helm template: a short-lived process spends less CPU collecting garbage (heaps of tens of MB).
-            "GOGC=400"};
+            // One Go processor: upgrades run several at a time (apply_concurrency per cluster, clusters in
+            // parallel), and each one waits on the API server; more processors only spin (-10 % CPU measured).
+            "GOGC=400", "GOMAXPROCS=1"};
   po.sandboxed = true;
   po.sandbox.network = true;
   po.sandbox.read_only = read_only;
