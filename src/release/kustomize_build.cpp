@@ -1,7 +1,6 @@
 #include "release/kustomize_build.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -167,13 +166,17 @@ struct SortKey {
 
 // Scalars that kustomize's YAML reading types otherwise than discovery's reader (go-yaml v2's rules, as
 // apimachinery reads a manifest): YAML 1.1's yes/no/on/off and y/n stay strings there, timestamps become
-// RFC 3339 strings, .inf/.nan and keys that are not strings stop kustomize. A document holding one is left
-// to kustomize, whose output is then read as before.
+// RFC 3339 strings, .inf/.nan, keys that are not strings and a key twice in one mapping stop kustomize. A
+// document holding one is left to kustomize, whose output (or error) is then read as before.
 bool typed_differently(const YAML::Node& n, bool key) {
   if (n.IsMap()) {
     if (n.Tag() != "?" && n.Tag() != "tag:yaml.org,2002:map") return true;
+    std::set<std::string> keys;
     for (const auto& kv : n) {
-      if (!kv.first.IsScalar() || typed_differently(kv.first, true) || typed_differently(kv.second, false)) return true;
+      if (!kv.first.IsScalar() || !keys.insert(kv.first.Scalar()).second || typed_differently(kv.first, true) ||
+          typed_differently(kv.second, false)) {
+        return true;
+      }
     }
     return false;
   }

@@ -252,8 +252,9 @@ TEST_CASE("a plain kustomization is built without kustomize: the documents and o
       {"resources:\n- a.yaml\n- plain\n", "kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: a\n"},
   };
   // ... and a document with a scalar kustomize types otherwise (YAML 1.1's yes, a timestamp), or refuses
-  // (.inf, a key that is not a string), or an explicit tag.
-  for (const char* sc : {"flag: yes", "on: x", "date: 2001-12-14", "x: -.inf", "True: x", "8080: x", "b: !!binary aGk="}) {
+  // (.inf, a key that is not a string, a key twice), or an explicit tag.
+  for (const char* sc : {"flag: yes", "on: x", "date: 2001-12-14", "x: -.inf", "True: x", "8080: x", "b: !!binary aGk=",
+                         "twice: 1\n  twice: 2"}) {
     not_plain.emplace_back("resources:\n- a.yaml\n",
                            std::string("kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: a\ndata:\n  ") + sc + "\n");
   }
