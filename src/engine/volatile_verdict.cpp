@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "core/redact.hpp"
+#include "kube/helm_records.hpp"
 
 namespace helmgate::engine {
 
@@ -92,11 +94,72 @@ bool chart_dir_may_vary(const std::string& dir) {
   return vary;
 }
 
-// Whether a second render of this request could differ from the first. Charts pulled as archives are
-// not scanned (the second render answers); values count because a chart may render them with `tpl`.
-bool may_vary(const render::RenderRequest& request) {
-  if (request.chart.origin != render::ChartOrigin::local_dir) return true;
-  return names_varying_function(request.values_json) || chart_dir_may_vary(request.chart.dir);
+// Whether a pulled chart archive (a tar inside gzip) could render differently: the same scan as a chart
+// directory over its files. A nested archive (a vendored dependency, known by its gzip bytes whatever its
+// name), a member the walk cannot read, or an archive that does not unpack counts as varying. Cached per
+// archive: pulled archives are named by what was pulled.
+bool chart_archive_may_vary(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, bool> seen;
+  {
+    std::lock_guard lk(mu);
+    if (auto it = seen.find(path); it != seen.end()) return it->second;
+  }
+  const bool vary = [&] {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    auto tar = kube::gunzip_bounded(ss.str(), 256u << 20, path);
+    if (!f || !tar) return true;
+    const std::string_view t = *tar;
+    auto field = [](const char* p, size_t n) { return std::string(p, strnlen(p, n)); };
+    bool name_known = true;  // false after a GNU long name or a pax header: the next member's name is elsewhere
+    for (size_t off = 0; off + 512 <= t.size();) {
+      const char* h = t.data() + off;
+      if (std::all_of(h, h + 512, [](char c) { return c == '\0'; })) return false;  // the end of the archive
+      size_t size = 0;
+      for (const char* p = h + 124; p < h + 136 && *p != '\0' && *p != ' '; ++p) {
+        if (*p < '0' || *p > '7') return true;
+        size = size * 8 + static_cast<size_t>(*p - '0');
+      }
+      std::string name = field(h, 100);
+      if (std::string_view(h + 257, 5) == "ustar" && h[345] != '\0') name = field(h + 345, 155) + "/" + name;
+      const char type = h[156];
+      off += 512;
+      if (size > t.size() - off) return true;
+      const std::string_view content = t.substr(off, size);
+      off += (size + 511) / 512 * 512;
+      if (type == 'L' || type == 'x' || type == 'g') {
+        name_known = false;
+        continue;
+      }
+      if (type != '0' && type != '\0') {
+        name_known = true;
+        continue;  // directories and links carry no text
+      }
+      const bool md = name_known && name.size() > 3 && name.compare(name.size() - 3, 3, ".md") == 0;
+      name_known = true;
+      if (content.size() >= 2 && static_cast<unsigned char>(content[0]) == 0x1f &&
+          static_cast<unsigned char>(content[1]) == 0x8b) {
+        return true;
+      }
+      if (md || !names_varying_function(content)) continue;
+      if (!test_hook_only(std::string(content))) return true;
+    }
+    return true;  // no end-of-archive blocks: not what helm pull writes
+  }();
+  std::lock_guard lk(mu);
+  seen.emplace(path, vary);
+  return vary;
+}
+
+// Whether a second render of this request could differ from the first; values count because a chart may
+// render them with `tpl`.
+bool may_vary(render::Renderer& renderer, const render::RenderRequest& request) {
+  if (names_varying_function(request.values_json)) return true;
+  if (request.chart.origin == render::ChartOrigin::local_dir) return chart_dir_may_vary(request.chart.dir);
+  auto archive = renderer.pulled_archive(request.chart);
+  return !archive || chart_archive_may_vary(*archive);
 }
 
 }  // namespace
@@ -120,7 +183,7 @@ size_t settle_volatility(render::Renderer& renderer, const std::vector<render::R
       if (queued || known_volatility(renderer, results[j]->key)) continue;
       // A chart that calls no random or clock function renders the same every time: its verdict is empty
       // without a second render (and known, so content that the other side made random is a change).
-      if (may_vary(requests[j])) {
+      if (may_vary(renderer, requests[j])) {
         jobs.push_back(j);
       } else {
         renderer.store_verdict(results[j]->key, diff::Volatility{}.serialize());
@@ -182,7 +245,7 @@ ApplyDigest apply_digest(render::Renderer& renderer, const render::RenderRequest
   auto v = known_volatility(renderer, rendered.key);
   out.digest =
       release_digest(release_name, target_namespace, rendered.manifest, values_json, v ? *v : diff::Volatility{});
-  if (!v && out.digest != applied && may_vary(request)) {
+  if (!v && out.digest != applied && may_vary(renderer, request)) {
     render::RenderRequest again = request;
     again.fresh = true;
     out.rendered_again = true;

@@ -9,7 +9,7 @@
 // the head is: the base's verdict was settled when the base was the head of the change that merged it.
 // And only for charts that can vary: a chart directory whose files call none of sprig's random, crypto or
 // clock functions (outside test hooks, which `helm template --skip-tests` leaves out), with values that
-// name none either, is never rendered twice. Charts pulled as archives are not scanned.
+// name none either, is never rendered twice; the same for a chart pulled as an archive, scanned inside it.
 #include <optional>
 #include <string>
 #include <utility>

@@ -215,16 +215,32 @@ void Renderer::store_verdict(const std::string& key, const std::string& text) {
   }
 }
 
+namespace {
+
+// What names a pull: the repository, chart and version (an OCI chart: its URL and digest or version).
+std::string pull_id(const ChartSource& chart) {
+  std::string id = chart.origin == ChartOrigin::oci
+                       ? chart.url + "\n" + (chart.digest.empty() ? chart.version : "@" + chart.digest)
+                       : chart.url + "\n" + chart.chart + "\n" + chart.version;
+  return core::sha256_hex(id).substr(0, 32);
+}
+
+}  // namespace
+
+std::optional<std::string> Renderer::pulled_archive(const ChartSource& chart) const {
+  std::lock_guard lk(mu_);
+  auto it = pulled_.find(pull_id(chart));
+  if (it == pulled_.end()) return std::nullopt;
+  return it->second.path;
+}
+
 core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, const core::EgressPolicy& egress) {
   const bool oci = chart.origin == ChartOrigin::oci;
   if (auto ok = core::check_egress(egress, oci ? core::FetchKind::oci : core::FetchKind::chart_repository, chart.url);
       !ok) {
     return core::Error(ok.error().code, "chart " + chart.shown + ": " + ok.error().message);
   }
-  std::string id = chart.origin == ChartOrigin::oci
-                       ? chart.url + "\n" + (chart.digest.empty() ? chart.version : "@" + chart.digest)
-                       : chart.url + "\n" + chart.chart + "\n" + chart.version;
-  std::string id_hash = core::sha256_hex(id).substr(0, 32);
+  const std::string id_hash = pull_id(chart);
   std::shared_ptr<std::mutex> lock;
   {
     std::lock_guard lk(mu_);

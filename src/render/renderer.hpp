@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -92,6 +93,8 @@ class Renderer {
 
   // The volatility verdict of a render key (text the caller defines), kept like the renders: in memory,
   // and under <cache_dir>/volatile/ when there is a cache directory. Empty: not known.
+  // The archive this renderer pulled for a chart from a repository or registry; nullopt when it pulled none.
+  std::optional<std::string> pulled_archive(const ChartSource& chart) const;
   std::string lookup_verdict(const std::string& key);
   void store_verdict(const std::string& key, const std::string& text);
 

@@ -154,6 +154,9 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   engine::TenantRepos tenants(*ws->mirrors, egress);
   auto dopt = discover_options(request, *repo, *clusters, *ws, tenants);
   if (!dopt) return dopt.error();
+  // helm's version (part of every render's cache key) is asked while discovery runs, not after it: the
+  // first preview of a process without it remembered on disk would otherwise wait for `helm version`.
+  const std::jthread helm_version_ahead([renderer = ws->renderer.get()] { renderer->helm_version(); });
   auto change = engine::discover_change(*repo, *base, *head, *dopt);
   if (!change) return change.error();
 

@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "apply/decision.hpp"
 #include "diff/volatile.hpp"
 #include "render/renderer.hpp"
 #include "runners/preview_pipeline.hpp"
 #include "engine/volatile_verdict.hpp"
+#include "process/process.hpp"
+#include "support/http_test_server.hpp"
 #include "support/preview_request.hpp"
 #include "support/support.hpp"
 #include "support/temp_repo.hpp"
@@ -422,4 +426,74 @@ TEST_CASE("volatile: verdict details (name patterns, lists, masking, the store f
   CHECK_FALSE(diff::Volatility::parse("").has_value());
   CHECK_FALSE(diff::Volatility::parse("helmgate-volatile-v0\n").has_value());
   CHECK_FALSE(diff::Volatility::parse("helmgate-volatile-v1\nname\ta\n").has_value());
+}
+
+// A chart pulled from a chart repository is scanned like a chart directory, inside its archive: one that
+// calls no random function is rendered once per side, one that does is rendered again to tell noise from
+// change. The repository is a real `helm package` + `helm repo index` served over HTTP on loopback.
+TEST_CASE("volatile: a pulled chart archive is scanned like a chart directory", "[fidelity]") {
+  const std::string helm = test::require_env("HELMGATE_HELM");
+  const fs::path charts = work_dir("archive-charts");
+  fs::create_directories(charts / "repo");
+  auto chart = [&](const std::string& name, const std::string& extra) {
+    fs::create_directories(charts / name / "templates");
+    std::ofstream(charts / name / "Chart.yaml") << "apiVersion: v2\nname: " << name << "\nversion: 0.1.0\n";
+    std::ofstream(charts / name / "README.md") << "Not a template: randAlphaNum here is prose.\n";
+    std::ofstream(charts / name / "templates" / "config.yaml")
+        << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-config\ndata:\n"
+           "  greeting: {{ .Values.greeting | quote }}\n"
+        << extra;
+    process::ProcessOptions po;
+    auto r = process::run_process({helm, "package", (charts / name).string(), "--destination", (charts / "repo").string()}, po);
+    REQUIRE(r.ok());
+    REQUIRE(r->exit_code == 0);
+  };
+  chart("plain", "");
+  chart("random", "  token: {{ randAlphaNum 8 | quote }}\n");
+  test::HttpTestServer server([&](const test::HttpTestServer::Request& req, test::HttpTestServer::Response& res) {
+    const std::string path = std::string(req.target());
+    if (path.find("..") != std::string::npos) return false;
+    std::ifstream f(charts / "repo" / path.substr(1), std::ios::binary);
+    if (!f) {
+      res.result(boost::beast::http::status::not_found);
+      return true;
+    }
+    res.body().assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    return true;
+  });
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  {
+    process::ProcessOptions po;
+    auto r = process::run_process({helm, "repo", "index", (charts / "repo").string(), "--url", url}, po);
+    REQUIRE(r.ok());
+    REQUIRE(r->exit_code == 0);
+  }
+  for (const auto& [name, renders] : std::vector<std::pair<std::string, size_t>>{{"plain", 2}, {"random", 4}}) {
+    INFO(name);
+    TempRepo t("volatile-archive-" + name);
+    auto release = [&](const std::string& greeting) {
+      t.write("releases/vol.yaml", "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: vol\n"
+                                   "  namespace: demo\nspec:\n  releaseName: vol\n  chart:\n    repository: " + url +
+                                       "\n    name: " + name + "\n    version: 0.1.0\n  values:\n    greeting: " + greeting + "\n");
+    };
+    release("hello");
+    const std::string base = t.commit("release");
+    release("world");
+    const std::string head = t.commit("greeting");
+    auto req = request(t, base, head, work_dir(("archive-" + name).c_str()));
+    req.repo_config->egress.allow = {url};
+    req.repo_config->egress.allow_http = true;
+    req.repo_config->egress.allow_private = true;
+    auto res = runners::run_preview(req);
+    INFO((res.ok() ? res->text : res.error().message));
+    REQUIRE(res.ok());
+    CHECK(res->exit_status() == 2);
+    CHECK(res->render_stats.pulls == 1);
+    CHECK(res->render_stats.renders == renders);
+    REQUIRE(res->report.releases.size() == 1);
+    // The real change is a diff either way; the random token is volatile, not a change.
+    CHECK(res->report.releases[0].resources.size() == 1);
+    CHECK(res->report.releases[0].volatiles.size() == (name == "random" ? 1u : 0u));
+  }
+  fs::remove_all(charts);
 }
