@@ -106,10 +106,15 @@ bool chart_archive_may_vary(const std::string& path) {
     if (auto it = seen.find(path); it != seen.end()) return it->second;
   }
   const bool vary = [&] {
+    // Bounded like the chart archives helm itself accepts: a larger one (or a gzip bomb) is not read.
+    constexpr size_t kMaxBytes = 64u << 20;
+    std::error_code ec;
+    const auto archive_bytes = std::filesystem::file_size(path, ec);
+    if (ec || archive_bytes > kMaxBytes) return true;
     std::ifstream f(path, std::ios::binary);
     std::ostringstream ss;
     ss << f.rdbuf();
-    auto tar = kube::gunzip_bounded(ss.str(), 256u << 20, path);
+    auto tar = kube::gunzip_bounded(ss.str(), kMaxBytes, path);
     if (!f || !tar) return true;
     const std::string_view t = *tar;
     auto field = [](const char* p, size_t n) { return std::string(p, strnlen(p, n)); };
