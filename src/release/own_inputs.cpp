@@ -1,19 +1,12 @@
 #include "release/own_inputs.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
 
-#include "core/yaml_bounded.hpp"
-#include "release/yaml_util.hpp"
-
 namespace helmgate::release {
 
 namespace {
-
-using detail::scalar;
 
 using Object = ObjectName;
 
