@@ -1,6 +1,5 @@
 #include "core/yaml_bounded.hpp"
 
-#include <algorithm>
 #include <fstream>
 #include <istream>
 #include <limits>
@@ -163,38 +162,6 @@ void check_size(std::string_view text, const YamlLimits& l) {
   }
 }
 
-// Whether the text is within every limit without running the event parser: no alias (no '*' at all), so
-// nodes and expanded bytes are bounded by the text itself, and bounds on documents and depth read off its
-// lines. Depth: a node's ancestors are flow collections (each opened by a '[' or '{' somewhere in the
-// text), block collections started on its own line (each needs a '-', '?' or ':' there), and block
-// collections started on earlier lines, whose indentation is at most the line's indentation i; at most two
-// of those share an indentation (a sequence that is a mapping's value), so there are at most 2(i+1). A
-// document starts at most once per line beginning with "---" or "..." (and once at the start). Every node
-// takes at least one byte of text but a null may take none, hence 3 per byte. Conservative: what it
-// cannot bound here goes through the event parser.
-bool within_limits_by_text(std::string_view text, const YamlLimits& l) {
-  if (text.find('*') != std::string_view::npos) return false;
-  if (l.max_nodes < 3 || text.size() > (l.max_nodes - 3) / 3) return false;
-  uint64_t flow_opens = 0, documents = 1, deepest_line = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find_first_of("\r\n", pos);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(pos, end - pos);
-    const std::string_view marker = line.rfind("\xEF\xBB\xBF", 0) == 0 ? line.substr(3) : line;  // after a BOM
-    if (marker.rfind("---", 0) == 0 || marker.rfind("...", 0) == 0) ++documents;
-    uint64_t indent = 0, indicators = 0;
-    while (indent < line.size() && (line[indent] == ' ' || line[indent] == '\t')) ++indent;
-    for (char c : line.substr(indent)) {
-      if (c == '-' || c == '?' || c == ':') ++indicators;
-      if (c == '[' || c == '{') ++flow_opens;
-    }
-    deepest_line = std::max(deepest_line, 2 * (indent + 1) + indicators);
-    pos = end + 1;
-  }
-  return documents <= l.max_documents && deepest_line + flow_opens <= l.max_depth;
-}
-
 const YamlLimits& pick(const Limits& all, Source s) { return s == Source::rendered ? all.rendered : all.yaml; }
 
 }  // namespace
@@ -208,26 +175,15 @@ void check(std::string_view text, const YamlLimits& limits) {
   }
 }
 
-namespace {
-
-// The event parser's pass is skipped when the text alone shows the limits hold (the load then reports
-// invalid YAML as check would).
-void check_unless_evident(std::string_view text, const YamlLimits& limits) {
-  check_size(text, limits);
-  if (!within_limits_by_text(text, limits)) check(text, limits);
-}
-
-}  // namespace
-
 std::vector<YAML::Node> load_all(std::string_view text, const YamlLimits& limits) {
-  check_unless_evident(text, limits);
+  check(text, limits);
   ViewStream in(text);
   return YAML::LoadAll(in);
 }
 
 YAML::Node load(std::string_view text, const YamlLimits& limits) {
   // Every document is measured, although YAML::Load keeps the first only.
-  check_unless_evident(text, limits);
+  check(text, limits);
   ViewStream in(text);
   return YAML::Load(in);
 }

@@ -234,109 +234,26 @@ TEST_CASE("JSON is refused past the depth limit before it is built, recursing no
   CHECK(core::json::parse(doc, "{} x"));
 }
 
-namespace {
-
-// Random YAML of mixed styles (block mappings and sequences, a sequence as a mapping's value at the same
-// indentation, compact "- - x" and "- k: v" entries, flow collections), for the differential test below.
-struct YamlGen {
-  std::mt19937 rng;
-  explicit YamlGen(unsigned seed) : rng(seed) {}
-  int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
-  std::string scalar() {
-    static const char* words[] = {"a", "x-y", "'q: s'", "\"d - q\"", "12", "true", "~", "b c"};
-    return words[pick(8)];
+// A malformed text of 255 bytes, without an alias, on which yaml-cpp 0.7's loader keeps building nodes
+// (gigabytes in seconds): only the measuring pass before the load stops it. fuzz_repo found it when that
+// pass was skipped for texts whose limits looked evident (no alias, shallow lines, few documents); it must
+// stay refused quickly, whatever the text looks like.
+TEST_CASE("a malformed text on which yaml-cpp builds nodes without end is refused by the node limit", "[security]") {
+  const std::string text =
+      ",apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\n"
+      "spec:\n:  chart:\n    spec:\n      version: \">=1.0.0-alpha\"\n  test:\n    enable: false\n  values:\n"
+      "    httpRoute:\n      hostnames:\n        - podinfo.staging\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  const long rss0 = peak_rss_kb();
+  bool refused = false;
+  try {
+    yb::load_all(text, small(10000));
+  } catch (const yb::LimitExceeded&) {
+    refused = true;
+  } catch (const YAML::Exception&) {
+    refused = true;  // a syntax error is as good: nothing is built
   }
-  std::string flow(int depth) {
-    if (depth <= 0 || pick(3) == 0) return scalar();
-    std::string out = pick(2) == 0 ? "[" : "{";
-    const bool map = out == "{";
-    const int n = 1 + pick(3);
-    for (int i = 0; i < n; ++i) {
-      if (i > 0) out += ", ";
-      if (map) out += "k" + std::to_string(i) + ": ";
-      out += flow(depth - 1);
-    }
-    return out + (map ? "}" : "]");
-  }
-  // A block collection whose entries start at column `indent`; depth: levels left below it.
-  std::string block(int depth, int indent, bool seq) {
-    const std::string pad(static_cast<size_t>(indent), ' ');
-    std::string out;
-    const int n = 1 + pick(3);
-    for (int i = 0; i < n; ++i) {
-      out += pad + (seq ? "-" : "k" + std::to_string(i) + ":");
-      const int kind = depth <= 0 ? 0 : pick(5);
-      if (kind == 0) {
-        out += " " + scalar() + "\n";
-      } else if (kind == 1) {
-        out += " " + flow(depth - 1) + "\n";
-      } else if (kind == 2 && seq) {
-        // compact: "- - - x" (nested sequences on one line)
-        const int m = 1 + pick(std::min(depth, 4));
-        for (int j = 0; j < m; ++j) out += " -";
-        out += " " + scalar() + "\n";
-      } else if (kind == 2) {
-        // a sequence as the mapping's value, at the mapping's own indentation
-        out += "\n" + block(depth - 1, indent, true);
-      } else if (kind == 3 && seq) {
-        // compact mapping: "- k: v" and its other keys below
-        out += " " + block(depth - 1, indent + 2, false).substr(static_cast<size_t>(indent) + 2);
-      } else {
-        out += "\n" + block(depth - 1, indent + 2, pick(2) == 0);
-      }
-    }
-    return out;
-  }
-  std::string text() {
-    std::string out;
-    const int docs = 1 + pick(3);
-    for (int d = 0; d < docs; ++d) {
-      if (d > 0 || pick(2) == 0) out += "---\n";
-      out += block(pick(9), 0, pick(2) == 0);
-    }
-    return out;
-  }
-};
-
-}  // namespace
-
-// load_all skips the event parser's pass when the text alone shows the limits hold (no alias; a bound on
-// depth from each line's indentation and indicators plus every flow bracket; a bound on documents from
-// the lines that start one). That bound must never let through what the full check refuses: over random
-// texts and limits, load_all refuses exactly when check does.
-TEST_CASE("YAML limits proven from the text alone refuse exactly what the full check refuses", "[security]") {
-  YamlGen gen(20261203);
-  int compared = 0, refused = 0, invalid = 0;
-  for (int i = 0; i < 3000; ++i) {
-    const std::string text = gen.text();
-    const core::YamlLimits lim = small(1000, 1 + static_cast<uint64_t>(gen.pick(14)), 1 + static_cast<uint64_t>(gen.pick(4)));
-    bool full_refuses = false;
-    try {
-      yb::check(text, lim);
-    } catch (const yb::LimitExceeded&) {
-      full_refuses = true;
-    } catch (const YAML::Exception&) {
-      ++invalid;
-      continue;
-    }
-    bool load_refuses = false;
-    try {
-      auto ours = yb::load_all(text, lim);
-      if (!full_refuses) {
-        auto theirs = YAML::LoadAll(text);
-        REQUIRE(ours.size() == theirs.size());
-        for (size_t d = 0; d < ours.size(); ++d) CHECK(YAML::Dump(ours[d]) == YAML::Dump(theirs[d]));
-      }
-    } catch (const yb::LimitExceeded&) {
-      load_refuses = true;
-    }
-    INFO(text << "\nmax_depth " << lim.max_depth << ", max_documents " << lim.max_documents);
-    REQUIRE(load_refuses == full_refuses);
-    ++compared;
-    refused += full_refuses ? 1 : 0;
-  }
-  // The generator makes valid YAML, and both outcomes occur often.
-  CHECK(invalid < 30);
-  CHECK(refused > 300);
-  CHECK(compared - refused > 300);
+  CHECK(refused);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+  CHECK(peak_rss_kb() - rss0 < 200 * 1024);
 }
