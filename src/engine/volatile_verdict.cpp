@@ -97,13 +97,13 @@ bool chart_dir_may_vary(const std::string& dir) {
 // Whether a pulled chart archive (a tar inside gzip) could render differently: the same scan as a chart
 // directory over its files. A nested archive (a vendored dependency, known by its gzip bytes whatever its
 // name), a member the walk cannot read, or an archive that does not unpack counts as varying. Cached per
-// archive: pulled archives are named by what was pulled.
-bool chart_archive_may_vary(const std::string& path) {
+// archive digest (a version range may pull other content to the same path).
+bool chart_archive_may_vary(const std::string& path, const std::string& digest) {
   static std::mutex mu;
   static std::map<std::string, bool> seen;
   {
     std::lock_guard lk(mu);
-    if (auto it = seen.find(path); it != seen.end()) return it->second;
+    if (auto it = seen.find(digest); it != seen.end()) return it->second;
   }
   const bool vary = [&] {
     // Bounded like the chart archives helm itself accepts: a larger one (or a gzip bomb) is not read.
@@ -154,7 +154,7 @@ bool chart_archive_may_vary(const std::string& path) {
     return true;  // no end-of-archive blocks: not what helm pull writes
   }();
   std::lock_guard lk(mu);
-  seen.emplace(path, vary);
+  seen.emplace(digest, vary);
   return vary;
 }
 
@@ -164,7 +164,7 @@ bool may_vary(render::Renderer& renderer, const render::RenderRequest& request) 
   if (names_varying_function(request.values_json)) return true;
   if (request.chart.origin == render::ChartOrigin::local_dir) return chart_dir_may_vary(request.chart.dir);
   auto archive = renderer.pulled_archive(request.chart);
-  return !archive || chart_archive_may_vary(*archive);
+  return !archive || archive->digest.empty() || chart_archive_may_vary(archive->path, archive->digest);
 }
 
 }  // namespace

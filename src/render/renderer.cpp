@@ -227,11 +227,11 @@ std::string pull_id(const ChartSource& chart) {
 
 }  // namespace
 
-std::optional<std::string> Renderer::pulled_archive(const ChartSource& chart) const {
+std::optional<Renderer::PulledChart> Renderer::pulled_archive(const ChartSource& chart) const {
   std::lock_guard lk(mu_);
   auto it = pulled_.find(pull_id(chart));
   if (it == pulled_.end()) return std::nullopt;
-  return it->second.path;
+  return it->second;
 }
 
 core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, const core::EgressPolicy& egress) {

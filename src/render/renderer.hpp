@@ -93,8 +93,13 @@ class Renderer {
 
   // The volatility verdict of a render key (text the caller defines), kept like the renders: in memory,
   // and under <cache_dir>/volatile/ when there is a cache directory. Empty: not known.
-  // The archive this renderer pulled for a chart from a repository or registry; nullopt when it pulled none.
-  std::optional<std::string> pulled_archive(const ChartSource& chart) const;
+  // The archive this renderer pulled for a chart from a repository or registry (its path, and the sha256
+  // of its bytes: a version range may pull other content to the same path later); nullopt when none.
+  struct PulledChart {
+    std::string path;    // .tgz
+    std::string digest;  // sha256 of the archive
+  };
+  std::optional<PulledChart> pulled_archive(const ChartSource& chart) const;
   std::string lookup_verdict(const std::string& key);
   void store_verdict(const std::string& key, const std::string& text);
 
@@ -108,10 +113,6 @@ class Renderer {
   Stats stats() const;
 
  private:
-  struct PulledChart {
-    std::string path;    // .tgz
-    std::string digest;  // sha256 of the archive
-  };
   core::Result<PulledChart> pull(const ChartSource& chart, const core::EgressPolicy& egress);
   core::Result<std::string> run_helm_template(const RenderRequest& req, const std::string& chart_ref,
                                               const std::string& version);
