@@ -6,6 +6,7 @@
 #include "handlers/webhooks/payload.hpp"
 
 #include <cstddef>
+#include <string>
 
 namespace helmgate::handlers {
 namespace {
@@ -41,7 +42,13 @@ core::Result<core::Event> parse_webhook(const WebhookInput& in) {
   alignas(std::max_align_t) static thread_local char scratch[32 * 1024];
   rapidjson::MemoryPoolAllocator<> pool(scratch, sizeof scratch);
   json::Document doc(&pool);
-  if (auto err = json::parse_bounded(doc, in.body, kMaxPayloadDepth, false)) {
+  // Parsed in place in a per-thread copy of the body (its strings are not copied again into the
+  // document); the document is done with before this thread parses another.
+  static thread_local std::string reused;
+  std::string large;  // a body far above the usual is not kept for the thread's lifetime
+  std::string& text = in.body.size() <= sizeof scratch * 2 ? reused : large;
+  text.assign(in.body);
+  if (auto err = json::parse_in_place(doc, text.data(), text.size(), kMaxPayloadDepth)) {
     if (err->too_deep) {
       return Error(errc::bad_request, "payload nests deeper than " + std::to_string(kMaxPayloadDepth) + " levels");
     }

@@ -5,18 +5,57 @@
 -- '1' when dedupe applies, n, and per job 7 values: spec, kind, repo, head_sha, replay_of, delivery_id,
 -- has_coalesce_key. KEYS from 11 on, per delivery: its dedupe key, then the coalesce pointer of each job.
 -- Returns m replies {duplicate 0|1, ids joined by ',', superseded ids joined by ','}.
+--
+-- Most of a script's cost in Redis is per redis.call, not per byte, so the writes that only add to the
+-- shared structures (the id sequence, the wait list, the index, the counters) are gathered and made once
+-- per call, at the end or just before something reads them; a delivery without coalescing costs two calls
+-- (its dedupe key, set only when absent, and its record). Arguments go to Redis as strings: a Lua number
+-- costs a float formatting per argument.
 local max_attempts = ARGV[3]
-local dedupe_ttl = tonumber(ARGV[4])
+local dedupe_ttl = ARGV[4]
 local m = tonumber(ARGV[5])
 local now = now_ms()
+local now_s = string.format('%d', now)
+
+-- The sequence is read once and written back once; ids are its decimal values.
+local seq = tonumber(redis.call('GET', K_SEQ) or '0')
+local seq0 = seq
+local function next_id()
+  seq = seq + 1
+  return string.format('%d', seq)
+end
+
+-- New jobs not yet in the wait list and the index, in creation order; counter increments by field.
+local to_wait, to_index, counts = {}, {}, {}
+local function bump(state, kind)
+  local field = state .. '|' .. (kind or '')
+  counts[field] = (counts[field] or 0) + 1
+end
+-- One command over a list of arguments, in slices that stay far below Lua's limit on unpacked values.
+local function call_over(cmd, key, list)
+  for i = 1, #list, 512 do
+    redis.call(cmd, key, unpack(list, i, math.min(i + 511, #list)))
+  end
+end
+
+-- Takes `old` out of the jobs of this call not yet pushed; false when it is not one of them.
+local function unqueue(old)
+  for i = #to_wait, 1, -1 do
+    if to_wait[i] == old then
+      table.remove(to_wait, i)
+      return true
+    end
+  end
+  return false
+end
 
 -- A newer job replaced `old` (state and kind as read just before).
 local function supersede(old, state, kind, by)
-  count('superseded', kind)
+  bump('superseded', kind)
   if state == 'queued' or state == 'retrying' then
     -- LPUSH adds on the left and workers take from the right: the older job is nearer the right.
     if state == 'queued' then
-      redis.call('LREM', K_WAIT, -1, old)
+      if not unqueue(old) then redis.call('LREM', K_WAIT, -1, old) end
     else
       redis.call('ZREM', K_DELAYED, old)
     end
@@ -24,8 +63,28 @@ local function supersede(old, state, kind, by)
   else
     -- An active job keeps its lease: its worker sees the flag and its completion (or the reaper)
     -- finishes it with the state left at superseded.
-    redis.call('HSET', job_key(old), 'state', 'superseded', 'superseded_by', by, 'updated_ms', now)
+    redis.call('HSET', job_key(old), 'state', 'superseded', 'superseded_by', by, 'updated_ms', now_s)
   end
+end
+
+local function create(b)
+  local id = next_id()
+  local kind = ARGV[b + 1]
+  redis.call('HSET', job_key(id), 'id', id, 'spec', ARGV[b], 'kind', kind, 'repo', ARGV[b + 2], 'state', 'queued',
+             'attempts', '0', 'max_attempts', max_attempts, 'created_ms', now_s, 'updated_ms', now_s,
+             'head_sha', ARGV[b + 3], 'replay_of', ARGV[b + 4], 'delivery_id', ARGV[b + 5])
+  to_wait[#to_wait + 1] = id
+  to_index[#to_index + 1] = id
+  to_index[#to_index + 1] = id
+  bump('queued', kind)
+  return id
+end
+
+-- A redelivery renews the dedupe window. It is also a write, so a WAIT after it (durability
+-- replicated) covers the original enqueue, which the replication stream carried before it.
+local function duplicate(dedupe_key, prev)
+  redis.call('EXPIRE', dedupe_key, dedupe_ttl)
+  return {1, prev, ''}
 end
 
 -- One delivery: its keys start at KEYS[k], its values at ARGV[a]. Returns the reply and the next k, a.
@@ -34,20 +93,30 @@ local function enqueue_one(k, a)
   local has_dedupe = ARGV[a] == '1'
   local n = tonumber(ARGV[a + 1])
   local next_k, next_a = k + 1 + n, a + 2 + n * 7
+  local coalescing = false
+  for i = 1, n do
+    if ARGV[a + 2 + (i - 1) * 7 + 6] == '1' then coalescing = true end
+  end
+  if not coalescing then
+    -- Every job is new: the ids are known before anything is written, so the dedupe key is claimed
+    -- and checked in one call.
+    local joined = string.format('%d', seq + 1)
+    for i = 2, n do joined = joined .. ',' .. string.format('%d', seq + i) end
+    if has_dedupe then
+      local prev = redis.call('SET', dedupe_key, joined, 'NX', 'GET', 'EX', dedupe_ttl)
+      if prev then return duplicate(dedupe_key, prev), next_k, next_a end
+    end
+    for i = 1, n do create(a + 2 + (i - 1) * 7) end
+    return {0, joined, ''}, next_k, next_a
+  end
   if has_dedupe then
     local prev = redis.call('GET', dedupe_key)
-    if prev then
-      -- A redelivery renews the dedupe window. It is also a write, so a WAIT after it (durability
-      -- replicated) covers the original enqueue, which the replication stream carried before it.
-      redis.call('EXPIRE', dedupe_key, dedupe_ttl)
-      return {1, prev, ''}, next_k, next_a
-    end
+    if prev then return duplicate(dedupe_key, prev), next_k, next_a end
   end
   local ids, superseded = {}, {}
   for i = 1, n do
     local b = a + 2 + (i - 1) * 7
-    local spec, kind, repo, head = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-    local replay_of, delivery, has_ck = ARGV[b + 4], ARGV[b + 5], ARGV[b + 6] == '1'
+    local head, has_ck = ARGV[b + 3], ARGV[b + 6] == '1'
     local ck = KEYS[k + i]
     local id, older, older_state, older_kind = nil, nil, nil, nil
     if has_ck then
@@ -63,18 +132,12 @@ local function enqueue_one(k, a)
       end
     end
     if not id then
-      id = tostring(redis.call('INCR', K_SEQ))
-      redis.call('HSET', job_key(id), 'id', id, 'spec', spec, 'kind', kind, 'repo', repo, 'state', 'queued',
-                 'attempts', 0, 'max_attempts', max_attempts, 'created_ms', now, 'updated_ms', now,
-                 'head_sha', head, 'replay_of', replay_of, 'delivery_id', delivery)
-      redis.call('LPUSH', K_WAIT, id)
-      redis.call('ZADD', K_INDEX, tonumber(id), id)
-      count('queued', kind)
+      id = create(b)
       if older then
         supersede(older, older_state, older_kind, id)
         superseded[#superseded + 1] = older
       end
-      if has_ck then redis.call('SET', ck, id, 'EX', RETENTION_S) end
+      if has_ck then redis.call('SET', ck, id, 'EX', ARGV[2]) end
     end
     ids[#ids + 1] = id
   end
@@ -87,4 +150,9 @@ local replies, k, a = {}, 11, 6
 for d = 1, m do
   replies[d], k, a = enqueue_one(k, a)
 end
+
+call_over('LPUSH', K_WAIT, to_wait)
+call_over('ZADD', K_INDEX, to_index)  -- score and member pairs: the slices are even
+if seq ~= seq0 then redis.call('SET', K_SEQ, string.format('%d', seq)) end
+for field, c in pairs(counts) do redis.call('HINCRBY', K_COUNTS, field, string.format('%d', c)) end
 return replies

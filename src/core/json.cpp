@@ -59,10 +59,8 @@ class DepthLimited {
 // the handler stops it at the limit, a few hundred bytes of stack per level. Past it, iterative.
 constexpr unsigned kMaxRecursiveDepth = 128;
 
-template <unsigned Flags>
-std::optional<ParseFailure> parse_with(Document& doc, std::string_view text, unsigned max_depth) {
-  rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+template <unsigned Flags, typename Stream>
+std::optional<ParseFailure> parse_stream(Document& doc, Stream& is, unsigned max_depth) {
   DepthLimited handler(doc, max_depth);
   rapidjson::ParseResult result;
   auto generate = [&](Document&) {
@@ -83,6 +81,13 @@ std::optional<ParseFailure> parse_with(Document& doc, std::string_view text, uns
                       false};
 }
 
+template <unsigned Flags>
+std::optional<ParseFailure> parse_with(Document& doc, std::string_view text, unsigned max_depth) {
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  return parse_stream<Flags>(doc, is, max_depth);
+}
+
 unsigned default_depth() { return static_cast<unsigned>(std::min<uint64_t>(limits().json_max_depth, 1u << 20)); }
 
 std::optional<std::string> message(std::optional<ParseFailure> f) {
@@ -95,6 +100,14 @@ std::optional<std::string> message(std::optional<ParseFailure> f) {
 std::optional<ParseFailure> parse_bounded(Document& doc, std::string_view text, unsigned max_depth, bool validate_utf8) {
   return validate_utf8 ? parse_with<rapidjson::kParseValidateEncodingFlag>(doc, text, max_depth)
                        : parse_with<rapidjson::kParseDefaultFlags>(doc, text, max_depth);
+}
+
+std::optional<ParseFailure> parse_in_place(Document& doc, char* text, size_t size, unsigned max_depth) {
+  // The in-place stream stops at the first NUL, as the memory stream does at its end (and at a NUL
+  // inside, which it also reads as the end): a NUL before `size` ends the text early either way.
+  if (text[size] != '\0') return ParseFailure{"internal: the text to parse in place is not NUL-terminated", false};
+  rapidjson::InsituStringStream is(text);
+  return parse_stream<rapidjson::kParseInsituFlag>(doc, is, max_depth);
 }
 
 std::optional<std::string> parse(Document& doc, std::string_view text) {

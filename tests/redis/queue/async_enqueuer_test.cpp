@@ -1,4 +1,5 @@
 // AsyncEnqueuer: many producer threads, pipelined batches, and Redis going away.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -110,6 +111,8 @@ TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled
   constexpr int n = 60;
   std::vector<Outcome> outcomes;
   std::vector<int> original;  // for each outcome, the index of the first delivery with its id
+  std::vector<Outcome> applies;  // the same for the pushes between them
+  std::vector<int> apply_original;
   std::atomic<int> answered{0};
   {
     AsyncEnqueuer enq(url_of(server), fast_options());
@@ -122,9 +125,10 @@ TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled
     // after it queues up for the next one.
     REQUIRE(admin.command({"CLIENT", "PAUSE", "300", "WRITE"}).ok());
     outcomes.resize(n + n / 10);
-    auto record = [&](size_t slot) {
+    applies.resize(n + (n + 3) / 7);
+    auto record_in = [&](std::vector<Outcome>& into, size_t slot) {
       return [&, slot](core::Result<EnqueueOutcome> r) {
-        auto& o = outcomes[slot];
+        auto& o = into[slot];
         if (r.ok()) {
           o.ok = true;
           o.duplicate = r->duplicate;
@@ -136,6 +140,8 @@ TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled
         ++answered;
       };
     };
+    auto record = [&](size_t slot) { return record_in(outcomes, slot); };
+    auto record_apply = [&](size_t slot) { return record_in(applies, slot); };
     for (int i = 0; i < n; ++i) {
       // One PR, a new head each time: each preview supersedes the one before it.
       auto spec = preview(7, "sha" + std::to_string(i));
@@ -146,9 +152,32 @@ TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled
         original.push_back(original.back());
         enq.enqueue({spec}, delivery, record(original.size() - 1));
       }
+      // Between them, pushes (apply jobs: no coalescing), one in seven delivered twice.
+      std::string push = "p-" + std::to_string(i);
+      apply_original.push_back(static_cast<int>(apply_original.size()));
+      enq.enqueue({job_of_kind("apply", "org/r")}, push, record_apply(apply_original.size() - 1));
+      if (i % 7 == 3) {
+        apply_original.push_back(apply_original.back());
+        enq.enqueue({job_of_kind("apply", "org/r")}, push, record_apply(apply_original.size() - 1));
+      }
     }
-    REQUIRE(wait_until([&] { return answered == static_cast<int>(outcomes.size()); }, 30s));
+    REQUIRE(wait_until([&] { return answered == static_cast<int>(outcomes.size() + applies.size()); }, 30s));
   }
+  std::set<std::string> apply_ids;
+  for (size_t k = 0; k < applies.size(); ++k) {
+    const auto& o = applies[k];
+    INFO("push " << k << ": " << o.error);
+    REQUIRE(o.ok);
+    REQUIRE(o.ids.size() == 1);
+    CHECK(o.superseded.empty());
+    CHECK(o.duplicate == (static_cast<int>(k) != apply_original[k]));
+    if (o.duplicate) {
+      CHECK(o.ids == applies[apply_original[k]].ids);
+    } else {
+      CHECK(apply_ids.insert(o.ids.front()).second);
+    }
+  }
+  CHECK(apply_ids.size() == static_cast<size_t>(n));
   std::vector<std::string> chain;  // ids of the non-duplicate deliveries, in order
   for (size_t k = 0; k < outcomes.size(); ++k) {
     const auto& o = outcomes[k];
@@ -172,11 +201,26 @@ TEST_CASE("AsyncEnqueuer sends a batch in one script call, each delivery handled
   // 66 deliveries, but only the one call held by the pause and one for the rest (a third at most,
   // should the enqueuer have taken a delivery before the others were all queued).
   CHECK(script_calls(admin, "evalsha") <= 3);
+  // The wait list, the index, the sequence and the counters are written once per call, not per job.
+  CHECK(script_calls(admin, "lpush") <= 3);
+  CHECK(script_calls(admin, "zadd") <= 3 + (n - 1));  // plus one per superseded preview (its expiry)
+  CHECK(script_calls(admin, "incr") == 0);
+  // Workers take from the right: the jobs are there in the order they were created.
+  auto waiting = admin.command({"LRANGE", "{" + fast_options().key_prefix + "}:wait", "0", "-1"});
+  REQUIRE(waiting.ok());
+  std::vector<long> order;
+  for (size_t i = 0; i < (*waiting)->elements; ++i) order.push_back(std::stol((*waiting)->element[i]->str));
+  CHECK(order.size() == static_cast<size_t>(n + 2));
+  CHECK(std::is_sorted(order.rbegin(), order.rend()));
+  auto seq = admin.command({"GET", "{" + fast_options().key_prefix + "}:seq"});
+  REQUIRE(seq.ok());
+  CHECK(std::stol((*seq)->str) == order.front());
 
   Queue q(url_of(server), fast_options());
   auto s = q.stats();
   REQUIRE(s.ok());
-  CHECK(s->waiting == 2);  // the warm-up apply and the newest preview
+  CHECK(s->waiting == 2 + n);  // the warm-up apply, the pushes and the newest preview
+  CHECK(s->by_state_kind[{"queued", "apply"}] == n + 1);
   CHECK(s->by_state_kind[{"superseded", "preview"}] == n - 1);
   auto newest = q.get(chain.back(), false);
   REQUIRE(newest.ok());
