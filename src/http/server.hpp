@@ -1,6 +1,6 @@
 #pragma once
-// HTTP/1.1 server on Boost.Beast: keep-alive, a body limit, separate header/body/idle timeouts, a
-// strand per connection, and graceful shutdown that lets in-flight requests finish. Resource bounds: at
+// HTTP/1.1 server on Boost.Beast: keep-alive, a body limit, separate header/body/idle timeouts, an
+// io_context per I/O thread with each connection on one of them, and graceful shutdown that lets in-flight requests finish. Resource bounds: at
 // most max_connections open (past it: 503 with Retry-After), and when accept(2) runs out of descriptors
 // or memory the accept loop backs off (50 ms doubling to 1 s) and logs once per episode, not per error.
 #include <boost/asio/io_context.hpp>
@@ -21,7 +21,7 @@ namespace helmgate::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: pick a free port (see Server::port())
-  int threads = 0;       // 0: one per core
+  int threads = 0;       // I/O threads, each with its own connections; 0: one per core
   uint64_t max_body_bytes = 25ull * 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
@@ -54,6 +54,7 @@ class Server {
   // requests, close idle keep-alive connections, then stop.
   void shutdown();
 
+  // The first I/O thread's context (the acceptor's): for the caller's signals and timers.
   boost::asio::io_context& io_context();
 
   struct Impl;  // public so the connection sessions in server.cpp can refer to it
