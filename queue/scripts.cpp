@@ -207,6 +207,7 @@ core::Result<JobRecord> parse_job_hash(const redisReply* r) {
       job.superseded_by = std::move(v);
   }
   if (job.id.empty()) return Error(errc::not_found, "job record is missing");
+  if (job.updated_ms == 0) job.updated_ms = job.created_ms;  // not written at creation
   auto parsed = core::JobSpec::from_json(spec);
   if (!parsed)
     return Error(errc::internal, "job " + job.id + " has a corrupt spec: " + parsed.error().message);

@@ -67,12 +67,21 @@ local function supersede(old, state, kind, by)
   end
 end
 
+-- A new record holds what it has: no attempts yet (a missing count is 0), updated when created (readers
+-- take created_ms for a missing updated_ms), head_sha and replay_of only when set. Every field costs
+-- a lookup in the record, an argument and AOF bytes.
 local function create(b)
   local id = next_id()
-  local kind = ARGV[b + 1]
-  redis.call('HSET', job_key(id), 'id', id, 'spec', ARGV[b], 'kind', kind, 'repo', ARGV[b + 2], 'state', 'queued',
-             'attempts', '0', 'max_attempts', max_attempts, 'created_ms', now_s, 'updated_ms', now_s,
-             'head_sha', ARGV[b + 3], 'replay_of', ARGV[b + 4], 'delivery_id', ARGV[b + 5])
+  local kind, head, replay_of = ARGV[b + 1], ARGV[b + 3], ARGV[b + 4]
+  local jk = job_key(id)
+  if head == '' and replay_of == '' then
+    redis.call('HSET', jk, 'id', id, 'spec', ARGV[b], 'kind', kind, 'repo', ARGV[b + 2], 'state', 'queued',
+               'max_attempts', max_attempts, 'created_ms', now_s, 'delivery_id', ARGV[b + 5])
+  else
+    redis.call('HSET', jk, 'id', id, 'spec', ARGV[b], 'kind', kind, 'repo', ARGV[b + 2], 'state', 'queued',
+               'max_attempts', max_attempts, 'created_ms', now_s, 'delivery_id', ARGV[b + 5], 'head_sha', head,
+               'replay_of', replay_of)
+  end
   to_wait[#to_wait + 1] = id
   to_index[#to_index + 1] = id
   to_index[#to_index + 1] = id
