@@ -18,11 +18,22 @@ namespace helmgate::release {
 
 using detail::scalar;
 
-std::string kustomization_file(const SourceTree& tree, const std::string& dir) {
+namespace {
+
+// The kustomization file of `dir` and its text, in kustomize's order of names.
+std::optional<std::pair<std::string, std::string>> read_kustomization(const SourceTree& tree, const std::string& dir) {
   for (const char* name : {"kustomization.yaml", "kustomization.yml", "Kustomization"}) {
-    if (tree.read(join_path(dir, name))) return join_path(dir, name);
+    std::string path = join_path(dir, name);
+    if (auto text = tree.read(path)) return std::pair{std::move(path), std::move(*text)};
   }
-  return {};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string kustomization_file(const SourceTree& tree, const std::string& dir) {
+  auto found = read_kustomization(tree, dir);
+  return found ? found->first : std::string();
 }
 
 namespace {
@@ -30,15 +41,8 @@ namespace {
 void closure_into(const SourceTree& tree, const std::string& dir, ParseBudget& budget, Closure& out,
                   std::set<std::string>& seen_dirs) {
   if (!seen_dirs.insert(dir).second) return;
-  std::string kfile;
-  std::optional<std::string> text;
-  for (const char* name : {"kustomization.yaml", "kustomization.yml", "Kustomization"}) {
-    if ((text = tree.read(join_path(dir, name)))) {
-      kfile = join_path(dir, name);
-      break;
-    }
-  }
-  if (!text) {
+  auto found = read_kustomization(tree, dir);
+  if (!found) {
     // A plain directory used as a resource: every file in it counts.
     auto entries = tree.list(dir, true);
     if (entries) {
@@ -48,8 +52,9 @@ void closure_into(const SourceTree& tree, const std::string& dir, ParseBudget& b
     }
     return;
   }
+  const auto& [kfile, text] = *found;
   out.files.insert(kfile);
-  auto parsed = budget.parse(kfile, *text);
+  auto parsed = budget.parse(kfile, text);
   if (auto* f = std::get_if<ParseFailure>(&parsed)) {
     out.failures.push_back(*f);
     return;
@@ -71,7 +76,11 @@ void closure_into(const SourceTree& tree, const std::string& dir, ParseBudget& b
       if (is_yaml_path(p)) {
         if (auto t = tree.read(p)) {
           auto pf = budget.parse_file(tree.prefix, p, *t);
-          if (auto* f = std::get_if<ParseFailure>(&pf)) out.failures.push_back(*f);
+          if (auto* f = std::get_if<ParseFailure>(&pf)) {
+            out.failures.push_back(*f);
+          } else if (const FileObjects* names = budget.objects(tree.prefix + p); names != nullptr && *names) {
+            out.objects.emplace(p, std::move(std::get<Docs>(pf)));
+          }
         }
       }
     }
@@ -246,14 +255,13 @@ std::optional<SortKey> sort_key(const YAML::Node& n) {
 
 // Appends the documents of the plain kustomization in `dir` (and of the plain kustomizations it lists);
 // false when it is not plain.
-bool plain_into(const SourceTree& tree, const std::string& dir, std::set<std::string>& visiting,
+bool plain_into(const SourceTree& tree, const std::string& dir, const Closure& closure, std::set<std::string>& visiting,
                 std::set<std::string>& ids, std::vector<std::pair<SortKey, Doc>>& out) {
   if (!visiting.insert(dir).second) return false;  // a cycle: kustomize's error
-  const std::string kfile = kustomization_file(tree, dir);
-  auto text = kfile.empty() ? std::nullopt : tree.read(kfile);
-  if (!text) return false;
+  auto found = read_kustomization(tree, dir);
+  if (!found) return false;
   try {
-    auto docs = core::yaml::load_all(*text);
+    auto docs = core::yaml::load_all(found->second);
     if (docs.size() != 1 || !docs[0].IsMap()) return false;
     const YAML::Node& k = docs[0];
     for (const auto& field : k) {
@@ -268,20 +276,29 @@ bool plain_into(const SourceTree& tree, const std::string& dir, std::set<std::st
       if (!r.IsScalar() || r.Scalar().empty() || kustomize_entry_is_remote(r.Scalar())) return false;
       const std::string p = join_path(dir, r.Scalar());
       if (tree.is_dir(p)) {
-        if (!plain_into(tree, p, visiting, ids, out)) return false;
+        if (!plain_into(tree, p, closure, visiting, ids, out)) return false;
         continue;
       }
       if (!is_yaml_path(p)) return false;
       auto body = tree.read(p);
       // Merge keys: kustomize's YAML library expands them, ours keeps them as a key.
       if (!body || body->find("<<") != std::string::npos) return false;
-      for (auto& n : core::yaml::load_all(*body)) {
-        if (n.IsNull()) continue;
-        if (!n.IsMap() || typed_differently(n, false)) return false;
-        auto key = sort_key(n);
+      // The closure's documents when it kept them (every one a map naming an object), else parsed here.
+      auto kept = closure.objects.find(p);
+      Docs parsed;
+      if (kept == closure.objects.end()) {
+        for (auto& n : core::yaml::load_all(*body)) {
+          if (n.IsNull()) continue;
+          if (!n.IsMap()) return false;
+          parsed.push_back(Doc{n, p, n.Mark().line + 1, {}, nullptr});
+        }
+      }
+      for (const Doc& d : kept == closure.objects.end() ? parsed : kept->second) {
+        if (typed_differently(d.node, false)) return false;
+        auto key = sort_key(d.node);
         // The same id twice: kustomize refuses it (with its own message).
         if (!key || !ids.insert(key->id).second) return false;
-        out.emplace_back(std::move(*key), Doc{n, p, n.Mark().line + 1, {}, nullptr});
+        out.emplace_back(std::move(*key), d);
       }
     }
   } catch (const YAML::Exception&) {
@@ -291,10 +308,10 @@ bool plain_into(const SourceTree& tree, const std::string& dir, std::set<std::st
   return true;
 }
 
-std::optional<Docs> build_plain(const SourceTree& tree, const std::string& dir) {
+std::optional<Docs> build_plain(const SourceTree& tree, const std::string& dir, const Closure& closure) {
   std::set<std::string> visiting, ids;
   std::vector<std::pair<SortKey, Doc>> found;
-  if (!plain_into(tree, dir, visiting, ids, found)) return std::nullopt;
+  if (!plain_into(tree, dir, closure, visiting, ids, found)) return std::nullopt;
   // Sorted by index: assigning a YAML::Node assigns its content, so Docs are never swapped in place.
   std::vector<size_t> order(found.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -336,7 +353,7 @@ core::Result<std::shared_ptr<const Docs>> build_kustomization(SourceTree& tree, 
   if (env.opt.cache) {
     if (auto hit = env.opt.cache->get(key)) return hit;
   }
-  if (auto plain = build_plain(tree, dir)) {
+  if (auto plain = build_plain(tree, dir, closure)) {
     auto docs = std::make_shared<const Docs>(std::move(*plain));
     if (env.opt.cache) env.opt.cache->put(key, docs);
     return docs;

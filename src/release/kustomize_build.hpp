@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <map>
+
 #include "release/documents.hpp"
 #include "release/source_tree.hpp"
 
@@ -20,6 +22,9 @@ std::string kustomization_file(const SourceTree& tree, const std::string& dir);
 struct Closure {
   std::set<std::string> files;
   std::vector<ParseFailure> failures;
+  // The documents of the YAML files it parsed whose every document names an object (kind and name), so
+  // that building it natively does not parse them again.
+  std::map<std::string, Docs> objects;
 };
 Closure kustomize_closure(const SourceTree& tree, const std::string& dir, ParseBudget& budget);
 

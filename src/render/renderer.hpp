@@ -90,6 +90,11 @@ class Renderer {
   // "v4.1.4"; part of every cache key. Remembered under work_dir by the binary's path, size and mtime
   // (render/helm_version.hpp), so `helm version` runs once per binary, not once per process.
   const std::string& helm_version();
+  // Whether helm_version() would answer at once (asked before in this process).
+  bool helm_version_known() const {
+    std::lock_guard lk(mu_);
+    return !helm_version_.empty();
+  }
 
   // The volatility verdict of a render key (text the caller defines), kept like the renders: in memory,
   // and under <cache_dir>/volatile/ when there is a cache directory. Empty: not known.

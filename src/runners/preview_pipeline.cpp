@@ -156,7 +156,11 @@ core::Result<PreviewResult> run_preview(const PreviewRequest& request) {
   if (!dopt) return dopt.error();
   // helm's version (part of every render's cache key) is asked while discovery runs, not after it: the
   // first preview of a process without it remembered on disk would otherwise wait for `helm version`.
-  const std::jthread helm_version_ahead([renderer = ws->renderer.get()] { renderer->helm_version(); });
+  // A thread only when it is not known yet (serve asks it once for all its previews).
+  std::jthread helm_version_ahead;
+  if (!ws->renderer->helm_version_known()) {
+    helm_version_ahead = std::jthread([renderer = ws->renderer.get()] { renderer->helm_version(); });
+  }
   auto change = engine::discover_change(*repo, *base, *head, *dopt);
   if (!change) return change.error();
 
