@@ -8,7 +8,7 @@
 --
 -- Most of a script's cost in Redis is per redis.call, not per byte, so the writes that only add to the
 -- shared structures (the id sequence, the wait list, the index, the counters) are gathered and made once
--- per call, at the end or just before something reads them; a delivery without coalescing costs two calls
+-- per call, at its end (nothing in the call reads them before); a delivery without coalescing costs two calls
 -- (its dedupe key, set only when absent, and its record). Arguments go to Redis as strings: a Lua number
 -- costs a float formatting per argument.
 local max_attempts = ARGV[3]
