@@ -11,8 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/gzip.hpp"
 #include "core/redact.hpp"
-#include "kube/helm_records.hpp"
 
 namespace helmgate::engine {
 
@@ -114,7 +114,7 @@ bool chart_archive_may_vary(const std::string& path, const std::string& digest) 
     std::ifstream f(path, std::ios::binary);
     std::ostringstream ss;
     ss << f.rdbuf();
-    auto tar = kube::gunzip_bounded(ss.str(), kMaxBytes, path);
+    auto tar = core::gunzip_bounded(ss.str(), kMaxBytes, path, "the chart archive");
     if (!f || !tar) return true;
     const std::string_view t = *tar;
     auto field = [](const char* p, size_t n) { return std::string(p, strnlen(p, n)); };

@@ -1,12 +1,11 @@
 #include "kube/helm_records.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <map>
 #include <vector>
 
 #include "core/base64.hpp"
+#include "core/gzip.hpp"
 #include "core/redact.hpp"
 #include "kube/list.hpp"
 
@@ -57,40 +56,6 @@ struct Candidate {
 
 }  // namespace
 
-core::Result<std::string> gunzip_bounded(std::string_view gz, size_t max_out, const std::string& where) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return core::Error(core::errc::internal, where + ": zlib could not start");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
-  std::string out;
-  char buf[64 * 1024];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      std::string why = rc == Z_BUF_ERROR ? "the gzip data is truncated" : zs.msg != nullptr ? zs.msg : "corrupt gzip data";
-      inflateEnd(&zs);
-      return core::Error(core::errc::bad_request, where + ": cannot gunzip the release record: " + why);
-    }
-    size_t got = sizeof buf - zs.avail_out;
-    if (out.size() + got > max_out) {
-      inflateEnd(&zs);
-      return core::Error(core::errc::payload_too_large,
-                         where + ": the release record inflates to more than " + std::to_string(max_out >> 20) +
-                             " MiB (from " + std::to_string(gz.size()) + " compressed bytes); not read (a crafted Secret?)");
-    }
-    out.append(buf, got);
-    if (rc == Z_OK && got == 0 && zs.avail_in == 0) {
-      inflateEnd(&zs);
-      return core::Error(core::errc::bad_request, where + ": cannot gunzip the release record: the gzip data is truncated");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
-
 core::Result<std::string> decode_release_data(std::string_view data_release, const std::string& where,
                                               const DecodeLimits& limits) {
   if (data_release.size() > limits.max_encoded_bytes) {
@@ -104,7 +69,7 @@ core::Result<std::string> decode_release_data(std::string_view data_release, con
   // Helm gzips its records; an older or hand-made one may be plain JSON (helm reads both).
   if (raw->size() >= 3 && static_cast<unsigned char>((*raw)[0]) == 0x1f && static_cast<unsigned char>((*raw)[1]) == 0x8b &&
       static_cast<unsigned char>((*raw)[2]) == 0x08) {
-    return gunzip_bounded(*raw, limits.max_decompressed_bytes, where);
+    return core::gunzip_bounded(*raw, limits.max_decompressed_bytes, where, "the release record");
   }
   if (raw->size() > limits.max_decompressed_bytes) {
     return core::Error(core::errc::payload_too_large, where + ": the release record is larger than the limit");

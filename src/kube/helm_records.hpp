@@ -69,8 +69,6 @@ struct HelmRecords {
 // Secret in errors ("Secret team-a/sh.helm.release.v1.podinfo.v3").
 core::Result<std::string> decode_release_data(std::string_view data_release, const std::string& where,
                                               const DecodeLimits& limits = {});
-// Gunzip with an output bound; errc::payload_too_large past it.
-core::Result<std::string> gunzip_bounded(std::string_view gz, size_t max_out, const std::string& where);
 // The release JSON -> the record's facts (revision, status, chart, times, values digest).
 core::Result<HelmRecord> parse_release_json(std::string_view json, const std::string& where, const DecodeLimits& limits,
                                             const ValuesDigest& values_digest);
