@@ -146,7 +146,11 @@ class RedisTopology {
     if (topology_ == Topology::sentinel) {
       // The primary first, the others as its replicas (a restarted node must not come back as a
       // second primary).
-      if (!nodes_[primary_]->running()) nodes_[primary_]->start();
+      follow_sentinels();
+      if (!nodes_[primary_]->running()) {
+        nodes_[primary_]->set_extra_args({});  // it may have been started as a replica before
+        nodes_[primary_]->start();
+      }
       for (size_t i = 0; i < nodes_.size(); ++i) {
         if (i == primary_ || nodes_[i]->running()) continue;
         nodes_[i]->set_extra_args(replica_args(nodes_[primary_]->port()));
@@ -317,9 +321,10 @@ class RedisTopology {
   // Waits until every running data node but the primary replicates from it with the link up, and
   // the primary has caught up (its replica's offset equals the primary's).
   void wait_replication(const std::string& when) {
-    int pport = nodes_[primary_]->port();
     bool ok = poll(
         [&] {
+          follow_sentinels();
+          int pport = nodes_[primary_]->port();
           if (redis_ask(pport, {"ROLE"}).rfind("master", 0) != 0) return false;
           std::string info = redis_ask(pport, {"INFO", "replication"});
           size_t running = 0;
@@ -334,6 +339,17 @@ class RedisTopology {
         },
         std::chrono::seconds(30));
     if (!ok) throw std::runtime_error("replication is not up " + when + " within 30 s" + logs());
+  }
+
+  // Sentinel: the primary is the node the sentinels name. A stop or restart that outlasts
+  // down-after-milliseconds (a loaded machine) lets them promote the replica meanwhile; they then turn
+  // the node started as primary into its replica, and waiting for the old one would never end.
+  void follow_sentinels() {
+    if (topology_ != Topology::sentinel || sentinels_.empty()) return;
+    std::string named = redis_ask(sentinels_.front().port, {"SENTINEL", "get-master-addr-by-name", master_name});
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (named == "127.0.0.1\n" + std::to_string(nodes_[i]->port())) primary_ = i;
+    }
   }
 
   void wait_new_primary(size_t old, const std::string& why) {
