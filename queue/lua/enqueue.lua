@@ -70,8 +70,7 @@ end
 -- A new record holds what it has: no attempts yet (a missing count is 0), updated when created (readers
 -- take created_ms for a missing updated_ms), head_sha and replay_of only when set. Every field costs
 -- a lookup in the record, an argument and AOF bytes.
-local function create(b)
-  local id = next_id()
+local function create(b, id)
   local kind, head, replay_of = ARGV[b + 1], ARGV[b + 3], ARGV[b + 4]
   local jk = job_key(id)
   if head == '' and replay_of == '' then
@@ -109,13 +108,17 @@ local function enqueue_one(k, a)
   if not coalescing then
     -- Every job is new: the ids are known before anything is written, so the dedupe key is claimed
     -- and checked in one call.
-    local joined = string.format('%d', seq + 1)
-    for i = 2, n do joined = joined .. ',' .. string.format('%d', seq + i) end
+    local ids = {}
+    for i = 1, n do ids[i] = next_id() end
+    local joined = table.concat(ids, ',')
     if has_dedupe then
       local prev = redis.call('SET', dedupe_key, joined, 'NX', 'GET', 'EX', dedupe_ttl)
-      if prev then return duplicate(dedupe_key, prev), next_k, next_a end
+      if prev then
+        seq = seq - n  -- a duplicate takes no ids
+        return duplicate(dedupe_key, prev), next_k, next_a
+      end
     end
-    for i = 1, n do create(a + 2 + (i - 1) * 7) end
+    for i = 1, n do create(a + 2 + (i - 1) * 7, ids[i]) end
     return {0, joined, ''}, next_k, next_a
   end
   if has_dedupe then
@@ -141,7 +144,7 @@ local function enqueue_one(k, a)
       end
     end
     if not id then
-      id = create(b)
+      id = create(b, next_id())
       if older then
         supersede(older, older_state, older_kind, id)
         superseded[#superseded + 1] = older

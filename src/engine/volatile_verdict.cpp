@@ -114,7 +114,7 @@ bool chart_archive_may_vary(const std::string& path, const std::string& digest) 
     std::ifstream f(path, std::ios::binary);
     std::ostringstream ss;
     ss << f.rdbuf();
-    auto tar = core::gunzip_bounded(ss.str(), kMaxBytes, path, "the chart archive");
+    auto tar = core::gunzip_bounded(ss.view(), kMaxBytes, path, "the chart archive");
     if (!f || !tar) return true;
     const std::string_view t = *tar;
     auto field = [](const char* p, size_t n) { return std::string(p, strnlen(p, n)); };
