@@ -63,7 +63,7 @@ struct EnqueueCall {
 std::vector<core::Result<EnqueueOutcome>> parse_enqueue_replies(const redisReply* r, size_t deliveries);
 
 // A job hash as HGETALL returns it (flat field/value array).
-core::Result<JobRecord> parse_job_hash(const redisReply* r);
+core::Result<JobRecord> parse_job_hash(const redisReply* r, std::string_view id);
 
 // queue.durability replicated: WAIT until a replica has every write of this connection, or fail
 // with errc::unavailable (nothing is acknowledged that only the primary holds).

@@ -80,7 +80,7 @@ core::Result<std::optional<JobRecord>> Queue::get(std::string_view id, bool with
   const redisReply* h = (*r)[0].get();
   if (h->type == REDIS_REPLY_ERROR) return Error(errc::internal, "reading job: " + detail::reply_string(h));
   if (h->elements == 0) return std::optional<JobRecord>{};
-  auto job = detail::parse_job_hash(h);
+  auto job = detail::parse_job_hash(h, id);
   if (!job) return job.error();
   if (with_log && (*r)[1]->type == REDIS_REPLY_ARRAY) {
     const redisReply* l = (*r)[1].get();
@@ -107,9 +107,10 @@ core::Result<std::vector<JobRecord>> Queue::list(const ListFilter& filter) {
     }
     auto recs = impl_->redis.pipeline(cmds);
     if (!recs) return Error(recs.error().code, "could not list jobs: " + recs.error().message);
-    for (const auto& rec : *recs) {
+    for (size_t i = 0; i < recs->size(); ++i) {
+      const redisReply* rec = (*recs)[i].get();
       if (rec->type != REDIS_REPLY_ARRAY || rec->elements == 0) continue;  // expired meanwhile
-      auto job = detail::parse_job_hash(rec.get());
+      auto job = detail::parse_job_hash(rec, detail::reply_string(arr->element[i]));
       if (!job) {
         spdlog::warn("queue: skipping unreadable job record: {}", job.error().message);
         continue;

@@ -131,10 +131,8 @@ core::Result<void> EnqueueCall::add(std::span<const core::JobSpec> jobs, std::st
     keys.push_back(names.coalesce(ck));
     args.push_back(spec.to_json());
     args.push_back(spec.kind);
-    args.push_back(spec.repo);
     args.push_back(spec.head_sha);
     args.push_back(spec.replay_of);
-    args.push_back(spec.delivery_id);
     args.emplace_back(ck.empty() ? "0" : "1");
   }
   args[4] = std::to_string(++deliveries);
@@ -166,18 +164,17 @@ std::vector<core::Result<EnqueueOutcome>> parse_enqueue_replies(const redisReply
   return out;
 }
 
-core::Result<JobRecord> parse_job_hash(const redisReply* r) {
+core::Result<JobRecord> parse_job_hash(const redisReply* r, std::string_view id) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
     return Error(errc::internal, "unexpected reply for a job record");
   }
   JobRecord job;
+  job.id = id;
   std::string spec;
   for (size_t i = 0; i + 1 < r->elements; i += 2) {
     std::string k = reply_string(r->element[i]);
     std::string v = reply_string(r->element[i + 1]);
-    if (k == "id")
-      job.id = std::move(v);
-    else if (k == "spec")
+    if (k == "spec")
       spec = std::move(v);
     else if (k == "state")
       job.state = std::move(v);
@@ -206,7 +203,8 @@ core::Result<JobRecord> parse_job_hash(const redisReply* r) {
     else if (k == "superseded_by")
       job.superseded_by = std::move(v);
   }
-  if (job.id.empty()) return Error(errc::not_found, "job record is missing");
+  // Every record has its spec from its creation on; a hash without one is a leftover, not a job.
+  if (spec.empty()) return Error(errc::not_found, "job " + job.id + " has no record");
   if (job.updated_ms == 0) job.updated_ms = job.created_ms;  // not written at creation
   auto parsed = core::JobSpec::from_json(spec);
   if (!parsed)

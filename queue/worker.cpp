@@ -215,7 +215,7 @@ struct Worker::Impl {
       std::lock_guard lock(mu);
       held[id] = Held{token, state};
     }
-    auto parsed = detail::parse_job_hash(hash);
+    auto parsed = detail::parse_job_hash(hash, id);
     RunOutcome outcome;
     JobRecord job;
     if (!parsed) {

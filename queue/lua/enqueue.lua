@@ -2,8 +2,7 @@
 -- and coalescing by coalesce key. Deliveries are handled in order, as if each had its own call: one
 -- call for a batch saves Redis the per-call work (and the AOF its MULTI/EXEC) of each.
 -- ARGV[3] max_attempts, ARGV[4] dedupe ttl (s), ARGV[5] number of deliveries m. Then per delivery:
--- '1' when dedupe applies, n, and per job 7 values: spec, kind, repo, head_sha, replay_of, delivery_id,
--- has_coalesce_key. KEYS from 11 on, per delivery: its dedupe key, then the coalesce pointer of each job.
+-- '1' when dedupe applies, n, and per job 5 values: spec, kind, head_sha, replay_of, has_coalesce_key. KEYS from 11 on, per delivery: its dedupe key, then the coalesce pointer of each job.
 -- Returns m replies {duplicate 0|1, ids joined by ',', superseded ids joined by ','}.
 --
 -- Most of a script's cost in Redis is per redis.call, not per byte, so the writes that only add to the
@@ -67,19 +66,19 @@ local function supersede(old, state, kind, by)
   end
 end
 
--- A new record holds what it has: no attempts yet (a missing count is 0), updated when created (readers
--- take created_ms for a missing updated_ms), head_sha and replay_of only when set. Every field costs
--- a lookup in the record, an argument and AOF bytes.
+-- A new record holds what it has and nothing the key or the spec already says (the id, the repository,
+-- the delivery id): no attempts yet (a missing count is 0), updated when created (readers take created_ms
+-- for a missing updated_ms), head_sha and replay_of only when set. Every field costs a lookup in the
+-- record, an argument, memory and AOF bytes. The scripts read kind and head_sha, so they stay fields.
 local function create(b, id)
-  local kind, head, replay_of = ARGV[b + 1], ARGV[b + 3], ARGV[b + 4]
+  local kind, head, replay_of = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local jk = job_key(id)
   if head == '' and replay_of == '' then
-    redis.call('HSET', jk, 'id', id, 'spec', ARGV[b], 'kind', kind, 'repo', ARGV[b + 2], 'state', 'queued',
-               'max_attempts', max_attempts, 'created_ms', now_s, 'delivery_id', ARGV[b + 5])
+    redis.call('HSET', jk, 'spec', ARGV[b], 'kind', kind, 'state', 'queued', 'max_attempts', max_attempts,
+               'created_ms', now_s)
   else
-    redis.call('HSET', jk, 'id', id, 'spec', ARGV[b], 'kind', kind, 'repo', ARGV[b + 2], 'state', 'queued',
-               'max_attempts', max_attempts, 'created_ms', now_s, 'delivery_id', ARGV[b + 5], 'head_sha', head,
-               'replay_of', replay_of)
+    redis.call('HSET', jk, 'spec', ARGV[b], 'kind', kind, 'state', 'queued', 'max_attempts', max_attempts,
+               'created_ms', now_s, 'head_sha', head, 'replay_of', replay_of)
   end
   to_wait[#to_wait + 1] = id
   to_index[#to_index + 1] = id
@@ -100,10 +99,10 @@ local function enqueue_one(k, a)
   local dedupe_key = KEYS[k]
   local has_dedupe = ARGV[a] == '1'
   local n = tonumber(ARGV[a + 1])
-  local next_k, next_a = k + 1 + n, a + 2 + n * 7
+  local next_k, next_a = k + 1 + n, a + 2 + n * 5
   local coalescing = false
   for i = 1, n do
-    if ARGV[a + 2 + (i - 1) * 7 + 6] == '1' then coalescing = true end
+    if ARGV[a + 2 + (i - 1) * 5 + 4] == '1' then coalescing = true end
   end
   if not coalescing then
     -- Every job is new: the ids are known before anything is written, so the dedupe key is claimed
@@ -118,7 +117,7 @@ local function enqueue_one(k, a)
         return duplicate(dedupe_key, prev), next_k, next_a
       end
     end
-    for i = 1, n do create(a + 2 + (i - 1) * 7, ids[i]) end
+    for i = 1, n do create(a + 2 + (i - 1) * 5, ids[i]) end
     return {0, joined, ''}, next_k, next_a
   end
   if has_dedupe then
@@ -127,8 +126,8 @@ local function enqueue_one(k, a)
   end
   local ids, superseded = {}, {}
   for i = 1, n do
-    local b = a + 2 + (i - 1) * 7
-    local head, has_ck = ARGV[b + 3], ARGV[b + 6] == '1'
+    local b = a + 2 + (i - 1) * 5
+    local head, has_ck = ARGV[b + 2], ARGV[b + 4] == '1'
     local ck = KEYS[k + i]
     local id, older, older_state, older_kind = nil, nil, nil, nil
     if has_ck then
