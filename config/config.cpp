@@ -4,9 +4,7 @@
 
 #include <cctype>
 #include <cstdint>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "config/reader.hpp"
 #include "config/redis.hpp"
@@ -14,6 +12,7 @@
 #include "config/sops.hpp"
 #include "config/ui.hpp"
 #include "core/env.hpp"
+#include "core/files.hpp"
 
 namespace helmgate::config {
 namespace {
@@ -254,11 +253,9 @@ Config load_string(const std::string& yaml, const std::string& source_name, Use 
 }
 
 Config load_file(const std::string& path, Use use) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot read the configuration file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_string(ss.str(), path, use);
+  auto text = core::read_file(path);
+  if (!text) throw ConfigError(path + ": cannot read the configuration file");
+  return load_string(*text, path, use);
 }
 
 std::string fetch_url(const Repo& repo) {

@@ -2,10 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "core/env.hpp"
+#include "core/files.hpp"
 
 namespace helmgate::config::detail {
 
@@ -58,11 +57,9 @@ void resolve_ui_token(Config& cfg) {
       throw ConfigError(cfg.source + ": ui.read_token_file: " + path +
                         " is readable by group or others; chmod 600 it (it holds a secret)");
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(cfg.source + ": ui.read_token_file: cannot read " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string v = ss.str();
+    auto read = core::read_file(path, 64 * 1024);
+    if (!read) throw ConfigError(cfg.source + ": ui.read_token_file: cannot read " + path + " (or it is over 64 KiB)");
+    std::string v = std::move(*read);
     while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
     if (v.empty()) throw ConfigError(cfg.source + ": ui.read_token_file: " + path + " is empty");
     ui.read_token = std::move(v);

@@ -4,7 +4,8 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
+
+#include "core/files.hpp"
 
 namespace helmgate::engine {
 
@@ -47,9 +48,7 @@ std::shared_ptr<const release::sops::Keys> sops_keys(const config::SopsSettings&
       keys->sources.push_back(ref.where + ": " + ref.file + " is readable by others than its owner (chmod 600 it)");
       continue;
     }
-    std::ifstream in(ref.file, std::ios::binary);
-    std::string text;
-    if (in && static_cast<size_t>(st.st_size) <= kMaxKeyFile) text.assign(std::istreambuf_iterator<char>(in), {});
+    std::string text = core::read_file(ref.file, kMaxKeyFile).value_or("");
     if (text.empty()) {
       keys->sources.push_back(ref.where + ": " + ref.file + " cannot be read or is empty");
       continue;

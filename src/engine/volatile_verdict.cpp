@@ -4,13 +4,12 @@
 #include <cctype>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <regex>
 #include <set>
-#include <sstream>
 
+#include "core/files.hpp"
 #include "core/gzip.hpp"
 #include "core/redact.hpp"
 
@@ -81,10 +80,12 @@ bool chart_dir_may_vary(const std::string& dir) {
       vary = true;
       break;
     }
-    std::ifstream f(it->path(), std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    const std::string text = ss.str();
+    const auto read = core::read_file(it->path().string());
+    if (!read) {
+      vary = true;  // unreadable: assume the worst
+      break;
+    }
+    const std::string& text = *read;
     if (!names_varying_function(text)) continue;
     vary = !test_hook_only(text);
   }
@@ -108,14 +109,10 @@ bool chart_archive_may_vary(const std::string& path, const std::string& digest) 
   const bool vary = [&] {
     // Bounded like the chart archives helm itself accepts: a larger one (or a gzip bomb) is not read.
     constexpr size_t kMaxBytes = 64u << 20;
-    std::error_code ec;
-    const auto archive_bytes = std::filesystem::file_size(path, ec);
-    if (ec || archive_bytes > kMaxBytes) return true;
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    auto tar = core::gunzip_bounded(ss.view(), kMaxBytes, path, "the chart archive");
-    if (!f || !tar) return true;
+    const auto archive = core::read_file(path, kMaxBytes);
+    if (!archive) return true;
+    auto tar = core::gunzip_bounded(*archive, kMaxBytes, path, "the chart archive");
+    if (!tar) return true;
     const std::string_view t = *tar;
     auto field = [](const char* p, size_t n) { return std::string(p, strnlen(p, n)); };
     bool name_known = true;  // false after a GNU long name or a pax header: the next member's name is elsewhere

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "core/files.hpp"
 
 namespace helmgate::kube {
 
@@ -18,13 +18,11 @@ core::Error invalid(const std::string& source, const std::string& what) {
 }
 
 core::Result<std::string> read_file(const fs::path& p, const std::string& source, const std::string& key) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
+  auto text = core::read_file(p.string());
+  if (!text) {
     return invalid(source, key + ": cannot read " + p.string() + "; check that the file exists and is readable");
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return std::move(*text);
 }
 
 const YAML::Node find_named(const YAML::Node& list, const std::string& name) {

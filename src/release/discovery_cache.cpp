@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
+#include "core/files.hpp"
 #include "core/limits.hpp"
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
@@ -185,8 +185,7 @@ std::shared_ptr<const ClusterResult> DiscoveryCache::from_disk(const std::string
       ignore(f.string(), "larger than " + std::to_string(bounds_.max_entry_bytes) + " bytes");
       continue;
     }
-    std::ifstream in(f, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = core::read_file(f.string(), bounds_.max_entry_bytes).value_or("");
     if (text.size() != static_cast<size_t>(st.st_size)) {
       ignore(f.string(), "changed while it was read");
       continue;

@@ -1,10 +1,9 @@
 #include "release/sops.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
+#include "core/files.hpp"
 #include "core/yaml_bounded.hpp"
 #include "release/sops_tree.hpp"
 #include "release/typed_json.hpp"
@@ -215,13 +214,8 @@ LoadedKeys keys_from_environment() {
     out.keys.sources.emplace_back("SOPS_AGE_KEY");
   }
   if (const char* f = std::getenv("SOPS_AGE_KEY_FILE"); f != nullptr && *f != '\0') {
-    std::ifstream in(f, std::ios::binary);
-    std::string text;
-    if (in) {
-      text.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    if (!in.good() && !in.eof()) text.clear();
-    if (text.empty() || text.size() > kMaxKeyFile) {
+    std::string text = core::read_file(f, kMaxKeyFile).value_or("");
+    if (text.empty()) {
       out.error = std::string("SOPS_AGE_KEY_FILE names ") + f + ", which cannot be read or is not an age key file";
       return out;
     }

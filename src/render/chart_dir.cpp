@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
+#include "core/files.hpp"
 #include "core/redact.hpp"
 #include "core/yaml_bounded.hpp"
 
@@ -16,13 +15,6 @@ namespace fs = std::filesystem;
 namespace helmgate::render {
 
 namespace {
-
-std::string read_whole(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
@@ -86,7 +78,7 @@ std::string hash_dir(const std::string& dir) {
   for (const auto& f : files) {
     acc += f.lexically_relative(dir).string();
     acc += '\0';
-    acc += core::sha256_hex(read_whole(f));
+    acc += core::sha256_hex(core::read_file(f.string()).value_or(""));
     acc += '\n';
   }
   return core::sha256_hex(acc);

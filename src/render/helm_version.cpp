@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "core/private_files.hpp"
+#include "core/files.hpp"
 #include "core/redact.hpp"
 
 namespace fs = std::filesystem;
@@ -51,8 +51,7 @@ std::optional<std::string> remembered_helm_version(const std::string& dir, const
     spdlog::warn("helm version cache: ignoring {} (not a small private file of this user)", p.string());
     return std::nullopt;
   }
-  std::ifstream in(p, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = core::read_file(p.string(), 4096).value_or("");
   // format \n identity (3 lines) \n version \n
   const std::string prefix = std::string(kFormat) + "\n" + identity + "\n";
   if (text.rfind(prefix, 0) != 0 || text.empty() || text.back() != '\n') {

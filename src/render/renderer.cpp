@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "core/files.hpp"
 #include "core/names.hpp"
 #include "core/private_files.hpp"
 #include "core/redact.hpp"
@@ -32,13 +32,6 @@ std::string unique_name(std::string_view prefix) {
 
 // Values and manifests may hold Secret data: 0600 files in 0700 directories, whatever the umask.
 bool write_file(const fs::path& p, std::string_view data) { return core::write_private_file(p.string(), data); }
-
-std::string read_whole(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The last non-empty lines of a child's stderr: enough to say why, short enough for a report.
 std::string tail_lines(const std::string& s, size_t max_lines = 6) {
@@ -141,9 +134,9 @@ std::string Renderer::lookup(const std::string& key) {
   }
   if (opt_.cache_dir.empty()) return {};
   fs::path p = fs::path(opt_.cache_dir) / key.substr(0, 2) / key;
-  std::error_code ec;
-  if (!fs::exists(p, ec)) return {};
-  std::string m = read_whole(p);
+  auto read = core::read_file(p.string());
+  if (!read) return {};
+  std::string m = std::move(*read);
   // The stored file carries a trailing marker so a torn write is never taken for a render.
   static constexpr std::string_view kEnd = "\n#helmgate-end\n";
   if (m.size() < kEnd.size() || m.compare(m.size() - kEnd.size(), kEnd.size(), kEnd) != 0) return {};
@@ -188,9 +181,9 @@ std::string Renderer::lookup_verdict(const std::string& key) {
   }
   if (opt_.cache_dir.empty() || key.empty()) return {};
   fs::path p = fs::path(opt_.cache_dir) / "volatile" / key;
-  std::error_code ec;
-  if (!fs::exists(p, ec)) return {};
-  std::string v = read_whole(p);
+  auto read = core::read_file(p.string());
+  if (!read) return {};
+  std::string v = std::move(*read);
   static constexpr std::string_view kEnd = "#helmgate-end\n";
   if (v.size() < kEnd.size() || v.compare(v.size() - kEnd.size(), kEnd.size(), kEnd) != 0) return {};
   v.resize(v.size() - kEnd.size());
@@ -297,7 +290,7 @@ core::Result<Renderer::PulledChart> Renderer::pull(const ChartSource& chart, con
     tgz = find_tgz();
     if (tgz.empty()) return core::Error(core::errc::internal, "helm pull of " + shown + " produced no archive");
   }
-  PulledChart pc{tgz, core::sha256_hex(read_whole(tgz))};
+  PulledChart pc{tgz, core::sha256_hex(core::read_file(tgz).value_or(""))};
   std::lock_guard lk(mu_);
   pulled_[id_hash] = pc;
   return pc;
