@@ -141,10 +141,7 @@ bool chart_archive_may_vary(const std::string& path, const std::string& digest) 
       }
       const bool md = name_known && name.size() > 3 && name.compare(name.size() - 3, 3, ".md") == 0;
       name_known = true;
-      if (content.size() >= 2 && static_cast<unsigned char>(content[0]) == 0x1f &&
-          static_cast<unsigned char>(content[1]) == 0x8b) {
-        return true;
-      }
+      if (core::starts_gzip(content)) return true;
       if (md || !names_varying_function(content)) continue;
       if (!test_hook_only(std::string(content))) return true;
     }

@@ -67,8 +67,7 @@ core::Result<std::string> decode_release_data(std::string_view data_release, con
   auto raw = core::base64_decode(*helm_b64);
   if (!raw) return core::Error(core::errc::bad_request, where + ": data.release is not helm's base64 encoding");
   // Helm gzips its records; an older or hand-made one may be plain JSON (helm reads both).
-  if (raw->size() >= 3 && static_cast<unsigned char>((*raw)[0]) == 0x1f && static_cast<unsigned char>((*raw)[1]) == 0x8b &&
-      static_cast<unsigned char>((*raw)[2]) == 0x08) {
+  if (core::starts_gzip(*raw)) {
     return core::gunzip_bounded(*raw, limits.max_decompressed_bytes, where, "the release record");
   }
   if (raw->size() > limits.max_decompressed_bytes) {
