@@ -346,18 +346,27 @@ class RedisTopology {
   // the node started as primary into its replica, and waiting for the old one would never end.
   void follow_sentinels() {
     if (topology_ != Topology::sentinel || sentinels_.empty()) return;
-    std::string named = redis_ask(sentinels_.front().port, {"SENTINEL", "get-master-addr-by-name", master_name});
+    std::string named = primary_named_by(sentinels_.front().port);
     for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (named == "127.0.0.1\n" + std::to_string(nodes_[i]->port())) primary_ = i;
+      if (is_node(named, i)) primary_ = i;
     }
+  }
+
+  // The primary's address as a sentinel names it ("127.0.0.1\n<port>": redis_ask joins an array's
+  // elements with newlines), and whether that is node i.
+  std::string primary_named_by(int sentinel_port) const {
+    return redis_ask(sentinel_port, {"SENTINEL", "get-master-addr-by-name", master_name});
+  }
+  bool is_node(const std::string& named, size_t i) const {
+    return named == "127.0.0.1\n" + std::to_string(nodes_[i]->port());
   }
 
   void wait_new_primary(size_t old, const std::string& why) {
     bool ok = poll(
         [&] {
           for (auto& s : sentinels_) {
-            std::string a = redis_ask(s.port, {"SENTINEL", "get-master-addr-by-name", master_name});
-            if (a == "127.0.0.1\n" + std::to_string(nodes_[old]->port()) || a.empty()) return false;
+            std::string a = primary_named_by(s.port);
+            if (a.empty() || is_node(a, old)) return false;
           }
           for (size_t i = 0; i < nodes_.size(); ++i) {
             if (i != old && redis_ask(nodes_[i]->port(), {"ROLE"}).rfind("master", 0) == 0) {
