@@ -18,9 +18,8 @@ std::optional<std::string> read_file(const std::string& path, size_t max_bytes) 
     ~Close() { ::close(fd); }
   } close_fd{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) || static_cast<unsigned long long>(st.st_size) > max_bytes) {
-    return std::nullopt;
-  }
+  if (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) return std::nullopt;
+  if (static_cast<unsigned long long>(st.st_size) > max_bytes) return std::nullopt;
   std::string text;
   // One byte past the size read so far tells a file that grew apart from one that ended.
   text.resize(static_cast<size_t>(st.st_size) + 1);

@@ -10,7 +10,8 @@ namespace helmgate::core {
 
 // Whether `bytes` begin as a gzip member does (RFC 1952's two identification bytes, 1f 8b).
 inline bool starts_gzip(std::string_view bytes) {
-  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b;
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
 // `what` names the data in errors ("the release record", "the chart archive"), `where` where it came from.
