@@ -32,4 +32,17 @@ Decision determine_release_action(const Desired& desired, const Observed& observ
   return {Action::upgrade, "render changed"};
 }
 
+bool server_checks_manifests(Action action, const Observed& observed, std::string_view helm_version) {
+  // "v4.1.4+g..." -> 4; anything unreadable (including "unknown") is not helm 4.
+  if (helm_version.size() < 2 || helm_version[0] != 'v') return false;
+  int major = 0;
+  size_t i = 1;
+  for (; i < helm_version.size() && i < 4 && helm_version[i] >= '0' && helm_version[i] <= '9'; ++i) {
+    major = major * 10 + (helm_version[i] - '0');
+  }
+  if (i == 1 || major < 4) return false;
+  if (action == Action::install) return !observed.installed;
+  return action == Action::upgrade && observed.apply_method == "ssa";
+}
+
 }  // namespace helmgate::apply

@@ -22,6 +22,7 @@ struct Observed {
   bool installed = false;      // helm knows the release (any status)
   std::string status;          // helm's status: deployed, failed, pending-install, pending-upgrade, ...
   std::string applied_digest;  // digest helmgate recorded after its last successful apply ("" unknown)
+  std::string apply_method = {};  // how helm applied the latest revision: "ssa", "csa" ("" in helm 3's)
 };
 
 struct Decision {
@@ -30,5 +31,14 @@ struct Decision {
 };
 
 Decision determine_release_action(const Desired& desired, const Observed& observed, bool prune);
+
+// Whether helm's own OpenAPI check of the manifests may be left out of `action` (--disable-openapi-validation).
+// Helm 4 applies server-side a first install and an upgrade whose latest revision it applied so; the API
+// server's typed apply patch then refuses unknown fields and wrong types itself, and with or without helm's
+// check the same object fails with the same error at the same point (e2e_apply tests both), so the check
+// adds only its CPU: fetching and reading the cluster's OpenAPI documents, about half of an upgrade's.
+// Client-side applies (helm 3, or a release helm 3 last applied) keep it: there the server may drop an
+// unknown field with a warning. `helm_version` as `helm version --short` prints it ("v4.1.4+g05fa379").
+bool server_checks_manifests(Action action, const Observed& observed, std::string_view helm_version);
 
 }  // namespace helmgate::apply

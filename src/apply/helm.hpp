@@ -34,6 +34,7 @@ struct HelmRelease {
   std::string name, namespace_, status;
   int revision = 0;
   std::string description;  // helm's info.description of the latest revision ("" when not read)
+  std::string apply_method = {};  // how helm applied the latest revision ("ssa", "csa"; "" when not read)
 };
 
 // helmgate's upgrades describe their revision as "helmgate digest <digest>" (helm's --description), so
@@ -55,6 +56,9 @@ struct ReleaseSpec {
   std::string values_json;   // merged values, typed JSON (may hold Secret data: written 0600, removed after)
   bool create_namespace = false;
   bool skip_schema_validation = false;  // helm's --skip-schema-validation (for the action about to run)
+  // helm's --disable-openapi-validation: the API server checks these manifests itself
+  // (apply::server_checks_manifests).
+  bool server_checks_manifests = false;
   // helm's --force-conflicts: take over fields another field manager (a hand edit) owns. Only a drift
   // remediation sets it: a regular apply fails on such a conflict, so nobody's edit is lost unseen.
   bool force_conflicts = false;

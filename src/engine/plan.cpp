@@ -92,6 +92,7 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   if (auto it = observed.helm.find(r->target_namespace + "/" + r->release_name); it != observed.helm.end()) {
     seen.installed = true;
     seen.status = it->second.status;
+    seen.apply_method = it->second.apply_method;
     // What helm says the latest revision deployed wins over the record in Redis: an apply whose worker
     // died after helm finished, before recording, is not applied again when the job is retried.
     if (auto d = apply::digest_from_description(it->second.description); !d.empty()) seen.applied_digest = d;
@@ -100,6 +101,9 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   // Flux's spec.install/upgrade.disableSchemaValidation: the flag of the action about to run.
   p.spec.skip_schema_validation = p.decision.action == apply::Action::install ? r->skip_schema_validation_install
                                                                               : r->skip_schema_validation_upgrade;
+  if (p.decision.action == apply::Action::install || p.decision.action == apply::Action::upgrade) {
+    p.spec.server_checks_manifests = apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
+  }
   return p;
 }
 

@@ -98,6 +98,7 @@ core::Result<HelmRecord> parse_release_json(std::string_view json, const std::st
   r.first_deployed = str_at(doc, "info.first_deployed");
   r.last_deployed = str_at(doc, "info.last_deployed");
   r.description = bounded_text(str_at(doc, "info.description"), 512);
+  r.apply_method = bounded_text(str_at(doc, "apply_method"), 16);
   if (r.name.empty() || r.revision <= 0) {
     return core::Error(core::errc::bad_request, where + ": the release record has no name or version");
   }

@@ -30,6 +30,7 @@ struct HelmRecord {
   std::string first_deployed;   // RFC 3339, as helm wrote it
   std::string last_deployed;
   std::string description;      // helm's info.description ("Install complete", or why it failed), at most 512 bytes
+  std::string apply_method;     // helm 4's "ssa" or "csa" (how it applied the revision); "" in helm 3's records
   std::string secret;           // the Secret holding the latest revision (sh.helm.release.v1.<name>.v<n>)
   int64_t revisions_kept = 0;   // how many revision Secrets the cluster keeps for it
   std::string error;            // set when the latest record could not be read (then only the labels' facts)

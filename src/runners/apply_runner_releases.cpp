@@ -39,7 +39,8 @@ core::Result<std::map<std::string, apply::HelmRelease>> helm_releases(const Clus
   if (!records) return records.error();
   std::map<std::string, apply::HelmRelease> out;
   for (const auto& r : records->releases) {
-    out[r.namespace_ + "/" + r.name] = apply::HelmRelease{r.name, r.namespace_, r.status, static_cast<int>(r.revision), r.description};
+    out[r.namespace_ + "/" + r.name] =
+        apply::HelmRelease{r.name, r.namespace_, r.status, static_cast<int>(r.revision), r.description, r.apply_method};
   }
   return out;
 }

@@ -228,6 +228,62 @@ TEST_CASE("apply on merge: install, upgrade only what changed, replay, prune, ou
   fs::remove_all(opt.cache_root);
 }
 
+// helm 4 installs server-side, and helmgate then leaves helm's own OpenAPI check out of the release's
+// upgrades (apply::server_checks_manifests): the API server's typed apply patch must still refuse what that
+// check would have, the release failing with the server's reason.
+TEST_CASE("apply: without helm's OpenAPI check, a server-side upgrade still fails on an unknown field", "[e2e]") {
+  Repo repo;
+  auto cfg = config::load_string(config_yaml("hgapplyssa" + kRunId, cluster_yaml("dev", "releases/dev",
+                                                                                  test::require_env("HELMGATE_TEST_KUBECONFIG_DEV"))));
+  runners::ApplyRunnerOptions opt;
+  opt.cache_root = (repo.dir.parent_path() / ("hg-apply-ssa-cache-" + kRunId)).string();
+  auto runner = runners::make_apply_runner(cfg, opt);
+  const std::string zero(40, '0');
+  fs::create_directories(repo.dir / "charts/typo/templates");
+  std::ofstream(repo.dir / "charts/typo/Chart.yaml") << "apiVersion: v2\nname: typo\nversion: 0.1.0\n";
+  std::ofstream(repo.dir / "charts/typo/templates/cm.yaml")
+      << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\n"
+         "{{- if .Values.typo }}\ndtaa:\n{{- else }}\ndata:\n{{- end }}\n  level: {{ .Values.level | quote }}\n";
+  auto release = [&](bool typo, const std::string& level) {
+    fs::create_directories(repo.dir / "releases/dev");
+    std::ofstream(repo.dir / "releases/dev/typo.yaml", std::ios::trunc)
+        << "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: typo\n  namespace: hg-" << kRunId
+        << "\nspec:\n  releaseName: typo\n  chart:\n    git: " << kRepoUrl
+        << "\n    path: charts/typo\n    ref: main\n  values:\n    typo: " << (typo ? "true" : "false")
+        << "\n    level: " << level << "\n";
+    return repo.commit(level);
+  };
+  const std::string c1 = release(false, "info");
+  auto r1 = run_apply(runner, repo.dir.string(), zero, c1);
+  REQUIRE(r1.outcomes["dev"]["typo"] == "installed");
+  const std::string c2 = release(false, "debug");
+  auto r2 = run_apply(runner, repo.dir.string(), c1, c2);
+  REQUIRE(r2.outcomes["dev"]["typo"] == "upgraded");
+  CHECK(revision("DEV", "typo") == 2);
+
+  const std::string c3 = release(true, "warn");
+  auto r3 = run_apply(runner, repo.dir.string(), c2, c3);
+  CHECK(r3.outcomes["dev"]["typo"] == "failed");
+  std::string reason;
+  for (const auto& c : r3.result.clusters) {
+    for (const auto& rel : c.releases) {
+      if (rel.release_name == "typo") reason = rel.reason;
+    }
+  }
+  INFO(reason);
+  CHECK(reason.find("dtaa") != std::string::npos);
+  CHECK(reason.find("field not declared in schema") != std::string::npos);
+  // The live object still holds what the last good apply wrote.
+  auto kc = kube::load_kubeconfig_file(test::require_env("HELMGATE_TEST_KUBECONFIG_DEV"));
+  REQUIRE(kc.ok());
+  kube::Client client("dev", *kc);
+  auto live = client.get({"v1", "ConfigMap", "hg-" + kRunId, "typo-settings"});
+  REQUIRE(live.ok());
+  REQUIRE(live->has_value());
+  CHECK((*live)->find("\"debug\"") != std::string::npos);
+  helm({"uninstall", "typo", "-n", "hg-" + kRunId}, "DEV");  fs::remove_all(opt.cache_root);
+}
+
 TEST_CASE("apply: a cluster that is down fails its own apply and retries - the others succeed - requires blocks", "[e2e]") {
   Repo repo;
   // A kubeconfig for a cluster nobody listens on.

@@ -57,6 +57,7 @@ TEST_CASE("helm's records: install, upgrade, failed install, a gzip bomb", "[e2e
   CHECK(web->app_version == "6.14.1");
   CHECK(web->values_digest == engine::values_digest(v1));
   CHECK(web->secret == "sh.helm.release.v1.web.v1");
+  CHECK(web->apply_method == "ssa");  // helm 4 installs server-side
   CHECK_FALSE(web->last_deployed.empty());
   CHECK(web->error.empty());
 
@@ -68,6 +69,7 @@ TEST_CASE("helm's records: install, upgrade, failed install, a gzip bomb", "[e2e
   CHECK(web->revision == 2);
   CHECK(web->status == "deployed");
   CHECK(web->revisions_kept == 2);
+  CHECK(web->apply_method == "ssa");  // "auto": as the revision before
   CHECK(web->values_digest == engine::values_digest(v2));
   CHECK(web->values_digest != engine::values_digest(v1));
 

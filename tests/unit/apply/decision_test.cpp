@@ -49,3 +49,33 @@ TEST_CASE("helm's description carries the applied digest, and only a lowercase h
   CHECK(digest_from_description("helmgate digest ").empty());
   CHECK(digest_from_description("helmgate digest abc def").empty());
 }
+
+TEST_CASE("helm's own OpenAPI check is left out only where helm 4 applies server-side", "[unit][apply]") {
+  Observed none;  // not installed
+  Observed ssa;
+  ssa.installed = true;
+  ssa.status = "deployed";
+  ssa.apply_method = "ssa";
+  Observed csa = ssa;
+  csa.apply_method = "csa";
+  Observed helm3 = ssa;  // helm 3's records say nothing
+  helm3.apply_method = "";
+
+  // helm 4: a first install and an upgrade of a release it last applied server-side.
+  CHECK(server_checks_manifests(Action::install, none, "v4.1.4+g05fa379"));
+  CHECK(server_checks_manifests(Action::upgrade, ssa, "v4.1.4+g05fa379"));
+  CHECK(server_checks_manifests(Action::upgrade, ssa, "v10.0.0"));
+  // Client-side applies keep it: the record says csa, or nothing (helm 3 wrote it).
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, csa, "v4.1.4+g05fa379"));
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, helm3, "v4.1.4+g05fa379"));
+  // helm 3, or a version that cannot be read, keeps it whatever the record says.
+  CHECK_FALSE(server_checks_manifests(Action::install, none, "v3.19.0+g3d8990f"));
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, ssa, "v3.19.0"));
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, ssa, "unknown"));
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, ssa, ""));
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, ssa, "v"));
+  CHECK_FALSE(server_checks_manifests(Action::upgrade, ssa, "4.1.4"));
+  // Nothing to check for the other actions.
+  CHECK_FALSE(server_checks_manifests(Action::uninstall, ssa, "v4.1.4"));
+  CHECK_FALSE(server_checks_manifests(Action::none, ssa, "v4.1.4"));
+}
