@@ -2,7 +2,8 @@
 -- and coalescing by coalesce key. Deliveries are handled in order, as if each had its own call: one
 -- call for a batch saves Redis the per-call work (and the AOF its MULTI/EXEC) of each.
 -- ARGV[3] max_attempts, ARGV[4] dedupe ttl (s), ARGV[5] number of deliveries m. Then per delivery:
--- '1' when dedupe applies, n, and per job 5 values: spec, kind, head_sha, replay_of, has_coalesce_key. KEYS from 11 on, per delivery: its dedupe key, then the coalesce pointer of each job.
+-- '1' when dedupe applies, n, and per job 5 values: spec, kind, head_sha, replay_of, has_coalesce_key.
+-- KEYS from 11 on, per delivery: its dedupe key, then the coalesce pointer of each job.
 -- Returns m replies {duplicate 0|1, ids joined by ',', superseded ids joined by ','}.
 --
 -- Most of a script's cost in Redis is per redis.call, not per byte, so the writes that only add to the
@@ -66,19 +67,20 @@ local function supersede(old, state, kind, by)
   end
 end
 
--- A new record holds what it has and nothing the key or the spec already says (the id, the repository,
--- the delivery id): no attempts yet (a missing count is 0), updated when created (readers take created_ms
--- for a missing updated_ms), head_sha and replay_of only when set. Every field costs a lookup in the
--- record, an argument, memory and AOF bytes. The scripts read kind and head_sha, so they stay fields.
+-- A new record holds what it has and nothing the spec already says (the repository, the delivery id): no
+-- attempts yet (a missing count is 0), updated when created (readers take created_ms for a missing
+-- updated_ms), head_sha and replay_of only when set. Every field costs a lookup in the record, an argument,
+-- memory and AOF bytes. The scripts read kind and head_sha; the id stays for the workers of the previous
+-- release, which refuse a record without one (during a rolling upgrade they claim new jobs too).
 local function create(b, id)
   local kind, head, replay_of = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local jk = job_key(id)
   if head == '' and replay_of == '' then
-    redis.call('HSET', jk, 'spec', ARGV[b], 'kind', kind, 'state', 'queued', 'max_attempts', max_attempts,
-               'created_ms', now_s)
+    redis.call('HSET', jk, 'id', id, 'spec', ARGV[b], 'kind', kind, 'state', 'queued',
+               'max_attempts', max_attempts, 'created_ms', now_s)
   else
-    redis.call('HSET', jk, 'spec', ARGV[b], 'kind', kind, 'state', 'queued', 'max_attempts', max_attempts,
-               'created_ms', now_s, 'head_sha', head, 'replay_of', replay_of)
+    redis.call('HSET', jk, 'id', id, 'spec', ARGV[b], 'kind', kind, 'state', 'queued',
+               'max_attempts', max_attempts, 'created_ms', now_s, 'head_sha', head, 'replay_of', replay_of)
   end
   to_wait[#to_wait + 1] = id
   to_index[#to_index + 1] = id
