@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-
 #include "core/env.hpp"
 #include "core/files.hpp"
 

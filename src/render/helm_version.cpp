@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <random>
 
-#include "core/private_files.hpp"
 #include "core/files.hpp"
+#include "core/private_files.hpp"
 #include "core/redact.hpp"
 
 namespace fs = std::filesystem;
