@@ -14,10 +14,6 @@ namespace fs = std::filesystem;
 
 namespace helmgate::render {
 
-namespace {
-
-}  // namespace
-
 core::Result<void> check_chart_dir(const std::string& dir, const std::string& shown) {
   std::error_code ec;
   fs::path root = fs::path(dir).lexically_normal();

@@ -33,6 +33,28 @@ std::string unique_name(std::string_view prefix) {
 // Values and manifests may hold Secret data: 0600 files in 0700 directories, whatever the umask.
 bool write_file(const fs::path& p, std::string_view data) { return core::write_private_file(p.string(), data); }
 
+// Cache entries on disk end with a marker, so a torn write is never taken for content: written under a
+// temporary name and renamed into place, read back only when the marker is there (returned without it).
+void write_entry(const fs::path& dir, const std::string& name, const std::string& text, std::string_view end) {
+  core::ensure_private_dir(dir.string());
+  fs::path tmp = dir / unique_name(".tmp-");
+  if (write_file(tmp, text + std::string(end))) {
+    std::error_code ec;
+    fs::rename(tmp, dir / name, ec);
+  }
+}
+
+std::optional<std::string> read_entry(const fs::path& p, std::string_view end) {
+  auto text = core::read_file(p.string());
+  if (!text || !text->ends_with(end)) return std::nullopt;
+  text->resize(text->size() - end.size());
+  return text;
+}
+
+// The markers of the two kinds of entries, as earlier releases wrote them.
+constexpr std::string_view kRenderEnd = "\n#helmgate-end\n";
+constexpr std::string_view kVerdictEnd = "#helmgate-end\n";
+
 // The last non-empty lines of a child's stderr: enough to say why, short enough for a report.
 std::string tail_lines(const std::string& s, size_t max_lines = 6) {
   std::vector<std::string> lines;
@@ -133,17 +155,11 @@ std::string Renderer::lookup(const std::string& key) {
     if (auto it = memory_.find(key); it != memory_.end()) return it->second;
   }
   if (opt_.cache_dir.empty()) return {};
-  fs::path p = fs::path(opt_.cache_dir) / key.substr(0, 2) / key;
-  auto read = core::read_file(p.string());
-  if (!read) return {};
-  std::string m = std::move(*read);
-  // The stored file carries a trailing marker so a torn write is never taken for a render.
-  static constexpr std::string_view kEnd = "\n#helmgate-end\n";
-  if (m.size() < kEnd.size() || m.compare(m.size() - kEnd.size(), kEnd.size(), kEnd) != 0) return {};
-  m.resize(m.size() - kEnd.size());
+  auto m = read_entry(fs::path(opt_.cache_dir) / key.substr(0, 2) / key, kRenderEnd);
+  if (!m) return {};
   std::lock_guard lk(mu_);
-  memory_.emplace(key, m);
-  return m;
+  memory_.emplace(key, *m);
+  return *m;
 }
 
 void Renderer::store(const std::string& key, const std::string& manifest) {
@@ -152,13 +168,7 @@ void Renderer::store(const std::string& key, const std::string& manifest) {
     memory_[key] = manifest;
   }
   if (opt_.cache_dir.empty()) return;
-  fs::path dir = fs::path(opt_.cache_dir) / key.substr(0, 2);
-  core::ensure_private_dir(dir.string());
-  fs::path tmp = dir / unique_name(".tmp-");
-  if (write_file(tmp, manifest + "\n#helmgate-end\n")) {
-    std::error_code ec;
-    fs::rename(tmp, dir / key, ec);
-  }
+  write_entry(fs::path(opt_.cache_dir) / key.substr(0, 2), key, manifest, kRenderEnd);
 }
 
 std::vector<std::string> helm_pull_arguments(const ChartSource& chart, const std::string& destination) {
@@ -180,16 +190,11 @@ std::string Renderer::lookup_verdict(const std::string& key) {
     if (auto it = verdicts_.find(key); it != verdicts_.end()) return it->second;
   }
   if (opt_.cache_dir.empty() || key.empty()) return {};
-  fs::path p = fs::path(opt_.cache_dir) / "volatile" / key;
-  auto read = core::read_file(p.string());
-  if (!read) return {};
-  std::string v = std::move(*read);
-  static constexpr std::string_view kEnd = "#helmgate-end\n";
-  if (v.size() < kEnd.size() || v.compare(v.size() - kEnd.size(), kEnd.size(), kEnd) != 0) return {};
-  v.resize(v.size() - kEnd.size());
+  auto v = read_entry(fs::path(opt_.cache_dir) / "volatile" / key, kVerdictEnd);
+  if (!v) return {};
   std::lock_guard lk(mu_);
-  verdicts_.emplace(key, v);
-  return v;
+  verdicts_.emplace(key, *v);
+  return *v;
 }
 
 void Renderer::store_verdict(const std::string& key, const std::string& text) {
@@ -199,13 +204,7 @@ void Renderer::store_verdict(const std::string& key, const std::string& text) {
     verdicts_[key] = text;
   }
   if (opt_.cache_dir.empty()) return;
-  fs::path dir = fs::path(opt_.cache_dir) / "volatile";
-  core::ensure_private_dir(dir.string());
-  fs::path tmp = dir / unique_name(".tmp-");
-  if (write_file(tmp, text + "#helmgate-end\n")) {
-    std::error_code ec;
-    fs::rename(tmp, dir / key, ec);
-  }
+  write_entry(fs::path(opt_.cache_dir) / "volatile", key, text, kVerdictEnd);
 }
 
 namespace {
