@@ -87,6 +87,9 @@ class Preserver {
       unsigned char c = static_cast<unsigned char>(s[i]);
       if (c < 0x20 && c != '\t') return false;
       if (c == 0x7F) return false;
+      // Never in UTF-8; at the start of a document a reader takes FE FF or FF FE for a UTF-16 byte-order
+      // mark. Quoted, each such byte is U+FFFD, as the typed reader holds it.
+      if (c == 0xFE || c == 0xFF) return false;
       if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
           static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
         return false;

@@ -459,6 +459,22 @@ TEST_CASE("bytes that are not UTF-8 become U+FFFD as kubectl sends them", "[unit
   CHECK(back.value == r.value);
 }
 
+TEST_CASE("a document starting with bytes that read as a UTF-16 byte-order mark re-emits the same", "[unit]") {
+  // Found by fuzz_repo: the root scalar 0xFE 0xFF 0xFF 0xFE (not UTF-8: four U+FFFD) was written back plain,
+  // and the emitted text, read again, began with FE FF, which the reader took for UTF-16: "\uFFFE".
+  for (const std::string& text : {std::string("\n\xfe\xff\xff\xfe"), std::string("\xff\xfe: 1\n"),
+                                 std::string("a: \xfe\xff\n")}) {
+    auto v = release::typed::from_yaml_text(text);
+    REQUIRE(v.ok);
+    auto emitted = release::typed::emit_preserving(YAML::Load(text));
+    REQUIRE(emitted.ok());
+    INFO(*emitted);
+    auto back = release::typed::from_yaml_text(*emitted);
+    REQUIRE(back.ok);
+    CHECK(back.value == v.value);
+  }
+}
+
 TEST_CASE("a key longer than YAML's 1024-character limit on implicit keys reads back from every emitter",
           "[unit]") {
   // Found by fuzz_repo: a quoted key of a few thousand characters was written as "key": value, which
