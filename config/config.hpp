@@ -152,7 +152,7 @@ struct QueueSettings {
 
 struct ServerSettings {
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per core but one (at least one)
   uint64_t max_body_bytes = 25ull * 1024 * 1024;  // GitHub caps payloads at 25 MB
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};

@@ -142,7 +142,8 @@ void handle_webhook(App& app, const config::Forge& forge, const std::shared_ptr<
                                       out.superseded.empty() ? "" : fmt::format(" (supersedes {})", fmt::join(out.superseded, ",")));
                          respond(json_response(202, "{\"status\":\"accepted\",\"jobs\":" + ids_json(out.ids) +
                                                         ",\"superseded\":" + ids_json(out.superseded) + "}"));
-                       });
+                       },
+                       ctx->io);
 }
 
 void handle_list(App& app, const std::shared_ptr<Context>& ctx, Responder respond) {

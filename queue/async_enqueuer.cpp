@@ -1,7 +1,13 @@
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -12,59 +18,123 @@
 namespace helmgate::queue {
 namespace {
 
+namespace asio = boost::asio;
 using core::errc;
 using core::Error;
+using Clock = std::chrono::steady_clock;
 
 // Deliveries enqueued by one script call; large enough to amortise the round trip and the call, small
 // enough that Redis, which runs nothing else while a script runs, is held for a few milliseconds at most.
 constexpr size_t max_batch = 128;
+// How long a call may take before its connection is given up (the synchronous client's socket timeout).
+constexpr std::chrono::milliseconds call_timeout{5000};
+// After a lane's connection failed, how long its deliveries take the background thread's path before the
+// lane asks for a connection again.
+constexpr std::chrono::milliseconds reconnect_pause{1000};
+
+struct Item {
+  std::vector<core::JobSpec> jobs;
+  std::string dedupe_id;
+  AsyncEnqueuer::Done done;
+};
+
+void answer(const AsyncEnqueuer::Done& done, core::Result<EnqueueOutcome> result) {
+  try {
+    done(std::move(result));
+  } catch (const std::exception& e) {
+    spdlog::error("queue: an enqueue callback threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("queue: an enqueue callback threw");
+  }
+}
+
+// One script call for a batch (each delivery still atomic on its own). Deliveries without jobs, and those
+// the call refuses (a job without a kind), are answered at once.
+struct BatchCall {
+  BatchCall(const detail::Keys& keys, const Options& opts, std::vector<Item>& batch) : call(keys, opts) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].jobs.empty()) {
+        answer(batch[i].done, EnqueueOutcome{});
+      } else if (auto added = call.add(batch[i].jobs, batch[i].dedupe_id); !added) {
+        answer(batch[i].done, added.error());
+      } else {
+        todo.push_back(i);
+      }
+    }
+    if (todo.empty()) return;
+    commands.push_back(detail::evalsha_argv(detail::script(detail::ScriptId::enqueue), call.keys, call.args));
+    // replicated: one WAIT after the call covers every enqueue in it (WAIT waits for this connection's
+    // last write to reach a replica).
+    if (opts.durability == Options::Durability::replicated) {
+      commands.push_back({"WAIT", "1", std::to_string(opts.replica_timeout.count())});
+    }
+  }
+  detail::EnqueueCall call;
+  std::vector<size_t> todo;  // indexes into the batch, in the order of the call's deliveries
+  std::vector<std::vector<std::string>> commands;
+};
+
+// Each delivery's outcome from the script's reply and, with replicated durability, WAIT's.
+std::vector<core::Result<EnqueueOutcome>> outcomes(const Options& opts, const redisReply* script,
+                                                   const redisReply* wait, size_t deliveries) {
+  auto out = detail::parse_enqueue_replies(script, deliveries);
+  if (wait == nullptr) return out;
+  std::optional<Error> no_replica;
+  if (wait->type == REDIS_REPLY_ERROR) {
+    no_replica = detail::no_replica_error(opts, 0);
+    no_replica->message += " (WAIT failed: " + detail::reply_string(wait) + ")";
+  } else if (wait->type != REDIS_REPLY_INTEGER || wait->integer < 1) {
+    no_replica = detail::no_replica_error(opts, wait->type == REDIS_REPLY_INTEGER ? wait->integer : 0);
+  }
+  if (no_replica) {
+    spdlog::warn("queue: {} enqueue(s) not acknowledged: {}", deliveries, no_replica->message);
+    for (auto& o : out) o = *no_replica;
+  }
+  return out;
+}
 
 }  // namespace
 
 struct AsyncEnqueuer::Impl {
-  struct Item {
-    std::vector<core::JobSpec> jobs;
-    std::string dedupe_id;
-    Done done;
-  };
-
-  Impl(RedisUrl url, Options o) : opts(std::move(o)), keys(opts.key_prefix), redis(url.for_prefix(opts.key_prefix)) {}
+  class Lane;
+  Impl(RedisUrl u, Options o)
+      : opts(std::move(o)), keys(opts.key_prefix), url(u.for_prefix(opts.key_prefix)), redis(url) {}
 
   Options opts;
   detail::Keys keys;
+  RedisUrl url;
   Redis redis;  // used only by the background thread
 
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Item> pending;
+  std::deque<std::shared_ptr<Lane>> connect_requests;  // lanes waiting for a connection
   bool stopping = false;
   std::thread thread;
 
-  static void call(const Done& done, core::Result<EnqueueOutcome> result) {
-    try {
-      done(std::move(result));
-    } catch (const std::exception& e) {
-      spdlog::error("queue: an enqueue callback threw: {}", e.what());
-    } catch (...) {
-      spdlog::error("queue: an enqueue callback threw");
+  std::mutex lanes_mu;
+  std::map<asio::io_context*, std::shared_ptr<Lane>> lanes;
+
+  std::shared_ptr<Lane> lane_for(asio::io_context& io);
+
+  void submit(Item item) {
+    {
+      std::lock_guard lock(mu);
+      pending.push_back(std::move(item));
     }
+    cv.notify_one();
   }
 
-  void run() {
-    for (;;) {
-      std::vector<Item> batch;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return stopping || !pending.empty(); });
-        if (pending.empty()) return;  // stopping, and everything was answered
-        while (!pending.empty() && batch.size() < max_batch) {
-          batch.push_back(std::move(pending.front()));
-          pending.pop_front();
-        }
-      }
-      process(batch);
+  void request_connection(std::shared_ptr<Lane> lane) {
+    {
+      std::lock_guard lock(mu);
+      connect_requests.push_back(std::move(lane));
     }
+    cv.notify_one();
   }
+
+  void run();
+  void connect(const std::shared_ptr<Lane>& lane);
 
   // Redis just failed: whatever else is waiting would meet the same fate, one connect timeout per
   // batch, so answer it all now; the next enqueue tries a fresh connection.
@@ -75,72 +145,303 @@ struct AsyncEnqueuer::Impl {
       rest.swap(pending);
     }
     if (!rest.empty()) spdlog::warn("queue: {} more pending enqueue(s) failed: {}", rest.size(), err.message);
-    for (auto& item : rest) call(item.done, err);
+    for (auto& item : rest) answer(item.done, err);
   }
 
   void process(std::vector<Item>& batch) {
-    // One script call for the whole batch (each delivery still atomic on its own).
-    detail::EnqueueCall enqueue_call(keys, opts);
-    std::vector<size_t> todo;  // indexes into batch, in the order of the call's deliveries
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].jobs.empty()) {
-        call(batch[i].done, EnqueueOutcome{});
-      } else if (auto added = enqueue_call.add(batch[i].jobs, batch[i].dedupe_id); !added) {
-        call(batch[i].done, added.error());
-      } else {
-        todo.push_back(i);
-      }
-    }
-    if (todo.empty()) return;
+    BatchCall bc(keys, opts, batch);
+    if (bc.todo.empty()) return;
     auto fail_all = [&](const Error& err) {
-      for (size_t i : todo) call(batch[i].done, err);
+      for (size_t i : bc.todo) answer(batch[i].done, err);
       fail_pending(err);
     };
-    const auto& script = detail::script(detail::ScriptId::enqueue);
-    std::vector<std::vector<std::string>> cmds{
-        detail::evalsha_argv(script, enqueue_call.keys, enqueue_call.args)};
-    // replicated: one WAIT after the call covers every enqueue in it (WAIT waits for this
-    // connection's last write to reach a replica).
-    const bool replicated = opts.durability == Options::Durability::replicated;
-    if (replicated) cmds.push_back({"WAIT", "1", std::to_string(opts.replica_timeout.count())});
+    const bool replicated = bc.commands.size() > 1;
     // Two rounds at most: the second only after NOSCRIPT (Redis restarted), when nothing ran, so
     // sending the call again cannot enqueue twice.
     for (int round = 0; round < 2; ++round) {
-      auto replies = replicated ? redis.pipeline(cmds, opts.replica_timeout) : redis.pipeline(cmds);
+      auto replies = replicated ? redis.pipeline(bc.commands, opts.replica_timeout) : redis.pipeline(bc.commands);
       if (!replies) {
-        spdlog::warn("queue: {} enqueue(s) failed: {}", todo.size(), replies.error().message);
+        spdlog::warn("queue: {} enqueue(s) failed: {}", bc.todo.size(), replies.error().message);
         return fail_all(Error(errc::unavailable, "could not enqueue the job: " + replies.error().message));
       }
       const redisReply* r = replies->front().get();
       if (round == 0 && detail::is_noscript(r)) {
-        if (auto loaded = detail::load_script(redis, script); !loaded) {
+        if (auto loaded = detail::load_script(redis, detail::script(detail::ScriptId::enqueue)); !loaded) {
           return fail_all(Error(errc::unavailable, "could not enqueue the job: " + loaded.error().message));
         }
         continue;
       }
-      std::optional<Error> no_replica;
-      if (replicated) {
-        const redisReply* w = replies->back().get();
-        if (w->type == REDIS_REPLY_ERROR) {
-          no_replica = detail::no_replica_error(opts, 0);
-          no_replica->message += " (WAIT failed: " + detail::reply_string(w) + ")";
-        } else if (w->type != REDIS_REPLY_INTEGER || w->integer < 1) {
-          no_replica = detail::no_replica_error(opts, w->type == REDIS_REPLY_INTEGER ? w->integer : 0);
-        }
-        if (no_replica) spdlog::warn("queue: {} enqueue(s) not acknowledged: {}", todo.size(), no_replica->message);
-      }
-      auto outcomes = detail::parse_enqueue_replies(r, todo.size());
-      for (size_t k = 0; k < todo.size(); ++k) {
-        if (no_replica) outcomes[k] = *no_replica;
-        call(batch[todo[k]].done, std::move(outcomes[k]));
-      }
+      auto outs = outcomes(opts, r, replicated ? replies->back().get() : nullptr, bc.todo.size());
+      for (size_t k = 0; k < bc.todo.size(); ++k) answer(batch[bc.todo[k]].done, std::move(outs[k]));
       return;
     }
-    for (size_t i : todo) {
-      call(batch[i].done, Error(errc::internal, "Redis kept answering NOSCRIPT for the enqueue script"));
+    for (size_t i : bc.todo) {
+      answer(batch[i].done, Error(errc::internal, "Redis kept answering NOSCRIPT for the enqueue script"));
     }
   }
 };
+
+// The enqueues of one I/O thread (an io_context run by one thread) on a connection of its own, driven by
+// that thread's event loop: no hand-off to another thread and back, and each thread batches what its
+// connections received in one turn of its loop. The connection is opened by the background thread (it
+// may block, and it follows the URL's topology), then handed over. Whenever the lane has no connection,
+// or its call met something only the synchronous client handles (NOSCRIPT after a restart, MOVED, a
+// failover's READONLY, LOADING), the deliveries take the background thread's path, which answers them as
+// before; a call lost on a broken connection is answered unavailable, as there.
+class AsyncEnqueuer::Impl::Lane : public std::enable_shared_from_this<Lane> {
+ public:
+  Lane(Impl& owner, asio::io_context& io) : owner_(owner), io_(io) {}
+
+  asio::io_context& io() { return io_; }
+
+  void enqueue(Item item) {
+    if (state_ != State::up) {
+      owner_.submit(std::move(item));
+      if (state_ == State::down && Clock::now() >= retry_at_) {
+        state_ = State::connecting;
+        owner_.request_connection(shared_from_this());
+      }
+      return;
+    }
+    pending_.push_back(std::move(item));
+    if (!busy_ && !flush_posted_) {
+      // Sent once the loop has run what is ready now: the deliveries read in this turn go together.
+      flush_posted_ = true;
+      asio::post(io_, [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush();
+      });
+    }
+  }
+
+  // On the lane's thread, with the connection the background thread opened (or why it could not).
+  void connected(core::Result<ContextPtr> c, const std::string& node) {
+    if (closed_) return;
+    state_ = State::down;
+    if (!c) {
+      spdlog::debug("queue: I/O thread connection not opened: {}", c.error().message);
+      retry_at_ = Clock::now() + reconnect_pause;
+      return;
+    }
+    int flags = ::fcntl((*c)->fd, F_GETFL, 0);
+    if (flags < 0 || ::fcntl((*c)->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+      spdlog::warn("queue: cannot make the connection to Redis at {} non-blocking", node);
+      retry_at_ = Clock::now() + reconnect_pause;
+      return;
+    }
+    ctx_ = std::move(c.value());
+    node_ = node;
+    ctx_->flags &= ~REDIS_BLOCK;  // hiredis then takes EAGAIN for "later", not for a timeout
+    socket_.emplace(io_, ctx_->fd);
+    watchdog_.emplace(io_);
+    ++generation_;
+    state_ = State::up;
+    spdlog::debug("queue: I/O thread connected to Redis at {}", node_);
+  }
+
+  // From ~AsyncEnqueuer, once the lane's io_context no longer runs: whatever still waits is answered.
+  void close() {
+    closed_ = true;
+    Error gone(errc::unavailable, "the job queue client is shutting down");
+    for (size_t i : call_ ? call_->todo : std::vector<size_t>{}) answer(batch_[i].done, gone);
+    for (auto& item : pending_) answer(item.done, gone);
+    call_.reset();
+    batch_.clear();
+    pending_.clear();
+    drop();
+  }
+
+ private:
+  enum class State { down, connecting, up };
+
+  void flush() {
+    while (state_ == State::up && !busy_ && !pending_.empty()) {
+      batch_.clear();
+      while (!pending_.empty() && batch_.size() < max_batch) {
+        batch_.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+      call_.emplace(owner_.keys, owner_.opts, batch_);
+      if (call_->todo.empty()) {
+        call_.reset();
+        continue;
+      }
+      // Redis restarted or closed the idle connection: nothing was sent, the background path takes it.
+      if (server_closed(ctx_->fd)) return abandon();
+      for (const auto& argv : call_->commands) {
+        if (append_command(ctx_.get(), argv) != REDIS_OK) return abandon();
+      }
+      replies_.clear();
+      busy_ = true;
+      deadline_ = Clock::now() + call_timeout +
+                  (call_->commands.size() > 1 ? owner_.opts.replica_timeout : std::chrono::milliseconds(0));
+      if (!watching_) watch();
+      return write();
+    }
+  }
+
+  void write() {
+    int done = 0;
+    if (redisBufferWrite(ctx_.get(), &done) != REDIS_OK) return lost("write");
+    if (done == 0) {
+      return socket_->async_wait(asio::posix::descriptor_base::wait_write,
+                                 [self = shared_from_this(), g = generation_](const boost::system::error_code& ec) {
+                                   if (!ec && g == self->generation_) self->write();
+                                 });
+    }
+    read();
+  }
+
+  void read() {
+    socket_->async_wait(asio::posix::descriptor_base::wait_read,
+                        [self = shared_from_this(), g = generation_](const boost::system::error_code& ec) {
+                          if (!ec && g == self->generation_) self->readable();
+                        });
+  }
+
+  void readable() {
+    if (redisBufferRead(ctx_.get()) != REDIS_OK) return lost("read");
+    while (replies_.size() < call_->commands.size()) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(ctx_.get(), &raw) != REDIS_OK) return lost("read");
+      if (raw == nullptr) return read();
+      replies_.emplace_back(static_cast<redisReply*>(raw));
+    }
+    busy_ = false;
+    const redisReply* script = replies_.front().get();
+    if (detail::is_noscript(script) || is_transient_error(script)) {
+      // Refused before it ran: the background path sends it again and follows the server's answer
+      // (loads the script, follows MOVED, asks the sentinels again). Only NOSCRIPT keeps the connection.
+      if (detail::is_noscript(script)) {
+        hand_over_batch();
+        return flush();
+      }
+      spdlog::info("queue: Redis at {} answered {}; the I/O thread reconnects", node_, detail::reply_string(script));
+      return abandon();
+    }
+    auto outs = outcomes(owner_.opts, script, replies_.size() > 1 ? replies_.back().get() : nullptr,
+                         call_->todo.size());
+    for (size_t k = 0; k < call_->todo.size(); ++k) answer(batch_[call_->todo[k]].done, std::move(outs[k]));
+    call_.reset();
+    batch_.clear();
+    flush();
+  }
+
+  void hand_over_batch() {
+    if (call_) {
+      for (size_t i : call_->todo) owner_.submit(std::move(batch_[i]));
+    }
+    call_.reset();
+    batch_.clear();
+  }
+
+  // The connection broke, or stopped answering, with a call on the wire: it may have run, so it is
+  // answered unavailable (the sender delivers again and the delivery id finds what ran), as the
+  // synchronous client answers a lost reply. The lane pauses before it asks for a connection again.
+  void lost(const std::string& what) {
+    std::string detail = ctx_ && ctx_->err != 0 ? std::string(ctx_->errstr) : std::string("connection lost");
+    Error err(errc::unavailable, "could not enqueue the job: Redis at " + node_ + " is unavailable (" + what +
+                                     ": " + detail + "); check that Redis is running and reachable");
+    spdlog::warn("queue: {} enqueue(s) failed: {}", call_->todo.size(), err.message);
+    for (size_t i : call_->todo) answer(batch_[i].done, err);
+    call_.reset();
+    batch_.clear();
+    abandon();
+    retry_at_ = Clock::now() + reconnect_pause;
+  }
+
+  // The connection cannot go on, and what it holds surely did not run: that and everything waiting
+  // behind it goes to the background thread's path.
+  void abandon() {
+    hand_over_batch();
+    for (auto& item : pending_) owner_.submit(std::move(item));
+    pending_.clear();
+    drop();
+  }
+
+  void drop() {
+    ++generation_;  // waits of this connection now do nothing
+    busy_ = false;
+    if (socket_) {
+      boost::system::error_code ignored;
+      socket_->cancel(ignored);
+      socket_->release();  // hiredis owns the descriptor and closes it
+      socket_.reset();
+    }
+    watchdog_.reset();
+    watching_ = false;
+    ctx_.reset();
+    if (state_ == State::up) state_ = State::down;
+  }
+
+  // A call with no answer past its deadline gives the connection up (a Redis that stopped answering).
+  // The check runs each second while calls go out, and stops when the lane is idle: a pending wait would
+  // keep the io_context's run() from returning at shutdown.
+  void watch() {
+    watching_ = true;
+    watchdog_->expires_after(std::chrono::seconds(1));
+    watchdog_->async_wait([self = shared_from_this(), g = generation_](const boost::system::error_code& ec) {
+      if (ec || g != self->generation_) return;
+      self->watching_ = false;
+      if (!self->busy_) return;
+      if (Clock::now() >= self->deadline_) return self->lost("no answer in time");
+      self->watch();
+    });
+  }
+
+  Impl& owner_;
+  asio::io_context& io_;
+  State state_ = State::down;
+  bool closed_ = false;
+  Clock::time_point retry_at_{};
+  ContextPtr ctx_;
+  std::string node_;
+  std::optional<asio::posix::stream_descriptor> socket_;
+  std::optional<asio::steady_timer> watchdog_;
+  bool watching_ = false;
+  uint64_t generation_ = 0;
+  std::deque<Item> pending_;
+  bool flush_posted_ = false;
+  bool busy_ = false;  // a call is on the wire
+  std::vector<Item> batch_;
+  std::optional<BatchCall> call_;
+  std::vector<ReplyPtr> replies_;
+  Clock::time_point deadline_{};
+};
+
+std::shared_ptr<AsyncEnqueuer::Impl::Lane> AsyncEnqueuer::Impl::lane_for(asio::io_context& io) {
+  std::lock_guard lock(lanes_mu);
+  auto& lane = lanes[&io];
+  if (!lane) lane = std::make_shared<Lane>(*this, io);
+  return lane;
+}
+
+void AsyncEnqueuer::Impl::connect(const std::shared_ptr<Lane>& lane) {
+  Redis r(url);
+  auto c = r.release();
+  asio::post(lane->io(), [lane, c = std::move(c), node = r.node().display()]() mutable {
+    lane->connected(std::move(c), node);
+  });
+}
+
+void AsyncEnqueuer::Impl::run() {
+  for (;;) {
+    std::vector<Item> batch;
+    std::deque<std::shared_ptr<Lane>> connects;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return stopping || !pending.empty() || !connect_requests.empty(); });
+      if (pending.empty() && connect_requests.empty()) return;  // stopping, and everything was answered
+      connects.swap(connect_requests);
+      while (!pending.empty() && batch.size() < max_batch) {
+        batch.push_back(std::move(pending.front()));
+        pending.pop_front();
+      }
+    }
+    for (const auto& lane : connects) connect(lane);
+    process(batch);
+  }
+}
 
 AsyncEnqueuer::AsyncEnqueuer(RedisUrl url, Options opts)
     : impl_(std::make_unique<Impl>(std::move(url), std::move(opts))) {
@@ -154,14 +455,15 @@ AsyncEnqueuer::~AsyncEnqueuer() {
   }
   impl_->cv.notify_one();
   if (impl_->thread.joinable()) impl_->thread.join();
+  std::lock_guard lock(impl_->lanes_mu);
+  for (auto& [io, lane] : impl_->lanes) lane->close();
 }
 
-void AsyncEnqueuer::enqueue(std::vector<core::JobSpec> jobs, std::string dedupe_id, Done done) {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->pending.push_back({std::move(jobs), std::move(dedupe_id), std::move(done)});
-  }
-  impl_->cv.notify_one();
+void AsyncEnqueuer::enqueue(std::vector<core::JobSpec> jobs, std::string dedupe_id, Done done,
+                            boost::asio::io_context* io) {
+  Item item{std::move(jobs), std::move(dedupe_id), std::move(done)};
+  if (io == nullptr) return impl_->submit(std::move(item));
+  impl_->lane_for(*io)->enqueue(std::move(item));
 }
 
 }  // namespace helmgate::queue

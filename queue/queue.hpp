@@ -19,6 +19,10 @@
 #include "core/job.hpp"
 #include "queue/redis.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace helmgate::queue {
 
 struct Options {
@@ -115,15 +119,23 @@ class Queue {
   std::unique_ptr<Impl> impl_;
 };
 
-// Enqueue from many threads without blocking them: a background thread pipelines the pending
-// enqueues on its own connection and calls `done` on that thread (callers post back to their own
-// executor). errc::unavailable when Redis cannot take the job.
+// Enqueue from many threads without blocking them. errc::unavailable when Redis cannot take the job.
+// Without an io_context, a background thread pipelines the pending enqueues on its own connection and
+// calls `done` on that thread (callers post back to their own executor). With the io_context the caller
+// runs on (one run by a single thread, such as an HTTP server's I/O thread), the enqueue goes out on that
+// thread's own connection, batched with the others of the same turn of its loop, and `done` runs on that
+// thread; until that connection is open, and whenever it cannot serve (Redis restarted, a failover, a
+// slot moved), the background thread's path serves instead.
 class AsyncEnqueuer {
  public:
   using Done = std::function<void(core::Result<EnqueueOutcome>)>;
   AsyncEnqueuer(RedisUrl url, Options opts);
-  ~AsyncEnqueuer();  // finishes what is pending, then stops
-  void enqueue(std::vector<core::JobSpec> jobs, std::string dedupe_id, Done done);
+  // Finishes what is pending on the background thread, then stops. The io_contexts given to enqueue
+  // must outlive the enqueuer and no longer run when it is destroyed (what their connections still hold
+  // is then answered unavailable).
+  ~AsyncEnqueuer();
+  void enqueue(std::vector<core::JobSpec> jobs, std::string dedupe_id, Done done,
+               boost::asio::io_context* io = nullptr);
 
  private:
   struct Impl;

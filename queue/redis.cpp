@@ -69,7 +69,8 @@ std::string reply_text(const redisReply* r) {
   return std::string(r->str, r->len);
 }
 
-// True when the peer has closed the socket (EOF or a reset) and no reply is pending.
+}  // namespace
+
 bool server_closed(int fd) {
   char byte = 0;
   ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -78,16 +79,27 @@ bool server_closed(int fd) {
   return false;
 }
 
-}  // namespace
+int append_command(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<size_t> lens;
+  auto ptrs = argv_ptrs(argv, lens);
+  return redisAppendCommandArgv(c, static_cast<int>(ptrs.size()), ptrs.data(), lens.data());
+}
 
-core::Error error_from_reply(const redisReply* r, std::string_view what) {
-  std::string msg = r != nullptr && r->str != nullptr ? reply_text(r) : std::string("unexpected reply");
+bool is_transient_error(const redisReply* r) {
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR || r->str == nullptr) return false;
+  std::string_view msg(r->str, r->len);
   for (std::string_view transient :
        {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "MOVED", "ASK",
         "UNBLOCKED"}) {
-    if (std::string_view(msg).starts_with(transient)) {
-      return Error(errc::unavailable, "Redis cannot serve " + std::string(what) + " right now: " + msg);
-    }
+    if (msg.starts_with(transient)) return true;
+  }
+  return false;
+}
+
+core::Error error_from_reply(const redisReply* r, std::string_view what) {
+  std::string msg = r != nullptr && r->str != nullptr ? reply_text(r) : std::string("unexpected reply");
+  if (is_transient_error(r)) {
+    return Error(errc::unavailable, "Redis cannot serve " + std::string(what) + " right now: " + msg);
   }
   return Error(errc::internal, "Redis " + std::string(what) + " failed: " + msg);
 }
@@ -361,6 +373,12 @@ core::Result<void> Redis::ensure_connected() {
   return {};
 }
 
+core::Result<ContextPtr> Redis::release() {
+  if (auto c = ensure_connected(); !c) return c.error();
+  moved_to_.reset();
+  return std::move(ctx_);
+}
+
 bool Redis::note_error(const redisReply* r) {
   std::string_view msg(r->str, r->len);
   if (msg.starts_with("MOVED ")) {
@@ -413,13 +431,8 @@ core::Result<ReplyPtr> Redis::command(const std::vector<std::string>& argv) {
 core::Result<std::vector<ReplyPtr>> Redis::pipeline(const std::vector<std::vector<std::string>>& cmds) {
   for (int hop = 0;; ++hop) {
     if (auto c = ensure_connected(); !c) return c.error();
-    std::vector<size_t> lens;
     for (const auto& argv : cmds) {
-      auto ptrs = argv_ptrs(argv, lens);
-      if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) !=
-          REDIS_OK) {
-        return io_error("pipeline");
-      }
+      if (append_command(ctx_.get(), argv) != REDIS_OK) return io_error("pipeline");
     }
     std::vector<ReplyPtr> out;
     out.reserve(cmds.size());

@@ -63,6 +63,13 @@ using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 // The error for an error reply: errc::unavailable when the server cannot serve right now (LOADING,
 // BUSY, READONLY/MASTERDOWN during a failover, TRYAGAIN/CLUSTERDOWN), errc::internal otherwise.
 core::Error error_from_reply(const redisReply* r, std::string_view what);
+// True for an error reply of that first kind: the server refused the command, which did not run.
+bool is_transient_error(const redisReply* r);
+
+// Appends one command to a connection's output buffer (sent by the next read or buffer write).
+int append_command(redisContext* c, const std::vector<std::string>& argv);
+// True when the peer closed this socket (end of file or a reset) and no reply is waiting on it.
+bool server_closed(int fd);
 
 // One connection; reconnects on the next command after an I/O error. Not thread-safe.
 class Redis {
@@ -83,6 +90,10 @@ class Redis {
 
   // Drops the connection; the next command reconnects (and, for cluster/sentinel, asks again where).
   void disconnect() { ctx_.reset(); }
+  // Connects where the URL's topology says (if not connected) and gives the connection away, for a
+  // caller that drives it on its own event loop; node() says where it goes. This object is left
+  // without a connection.
+  core::Result<ContextPtr> release();
 
   // WAIT <replicas> <timeout>: how many replicas acknowledged every write this connection made.
   core::Result<int64_t> wait_replicas(int replicas, std::chrono::milliseconds timeout);

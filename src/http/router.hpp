@@ -21,6 +21,9 @@ struct Context {
   Request request;
   std::map<std::string, std::string, std::less<>> params;  // from "{name}" segments
   std::string route;                                         // the matched pattern
+  // The connection's I/O thread (an io_context run by that one thread), for handlers that wait for I/O
+  // on it instead of on another thread; null outside a server.
+  boost::asio::io_context* io = nullptr;
   std::string_view path() const;                             // target without the query
   std::string query(std::string_view key) const;             // decoded query parameter ("" if absent)
   std::string header(std::string_view name) const;

@@ -21,7 +21,7 @@ namespace helmgate::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: pick a free port (see Server::port())
-  int threads = 0;       // I/O threads, each with its own connections; 0: one per core
+  int threads = 0;       // I/O threads, each with its own connections; 0: one per core but one
   uint64_t max_body_bytes = 25ull * 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};

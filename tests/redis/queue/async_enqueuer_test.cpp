@@ -1,6 +1,9 @@
 // AsyncEnqueuer: many producer threads, pipelined batches, and Redis going away.
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <mutex>
@@ -291,6 +294,153 @@ TEST_CASE("AsyncEnqueuer rejects a job without a kind without touching the other
   }
   CHECK(tally.other == 1);
   CHECK(tally.ok == 1);
+}
+
+// An I/O thread as the HTTP server runs one: an io_context run by one thread, enqueuing on it.
+struct IoThread {
+  boost::asio::io_context io{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard = boost::asio::make_work_guard(io);
+  std::thread thread{[this] { io.run(); }};
+  std::thread::id id = thread.get_id();
+  ~IoThread() { stop(); }
+  void stop() {
+    guard.reset();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// Enqueues from the I/O thread (as a request handler does) and counts the answers given on it.
+struct OnIo {
+  OnIo(AsyncEnqueuer& e, IoThread& t) : enq(e), io(t) {}
+  AsyncEnqueuer& enq;
+  IoThread& io;
+  Tally tally;
+  std::atomic<int> on_io_thread{0};
+
+  void enqueue(core::JobSpec spec, std::string delivery) {
+    boost::asio::post(io.io, [this, spec = std::move(spec), delivery = std::move(delivery)] {
+      auto inner = tally.callback();
+      enq.enqueue({spec}, delivery,
+                  [this, inner](core::Result<EnqueueOutcome> r) {
+                    if (std::this_thread::get_id() == io.id) ++on_io_thread;
+                    inner(std::move(r));
+                  },
+                  &io.io);
+    });
+  }
+  // Until an answer comes on the I/O thread: its own connection is open.
+  bool wait_for_own_connection() {
+    for (int i = 0; i < 500 && on_io_thread == 0; ++i) {
+      int before = tally.total();
+      enqueue(job_of_kind("apply"), "probe-" + std::to_string(i) + "-" + std::to_string(before));
+      wait_until([&] { return tally.total() > before; });
+      if (on_io_thread == 0) std::this_thread::sleep_for(20ms);
+    }
+    return on_io_thread > 0;
+  }
+};
+
+TEST_CASE("AsyncEnqueuer on an I/O thread enqueues on that thread's own connection, batched, answered there",
+          "[redis][queue]") {
+  test::RedisTopology server;
+  Redis admin(url_of(server));
+  IoThread io;
+  AsyncEnqueuer enq(url_of(server), fast_options());
+  OnIo on(enq, io);
+  // The first enqueues take the background thread's path while the connection is being opened.
+  REQUIRE(on.wait_for_own_connection());
+  const int probes = on.tally.total();
+  REQUIRE(on.tally.ok == probes);
+
+  REQUIRE(admin.command({"CONFIG", "RESETSTAT"}).ok());
+  Tally& tally = on.tally;
+  constexpr int n = 2000, dup_every = 10;
+  on.on_io_thread = 0;
+  // All posted in one handler: they reach the lane in one turn of its loop.
+  std::vector<std::pair<core::JobSpec, std::string>> burst;
+  for (int i = 0; i < n; ++i) {
+    std::string delivery = "io-" + std::to_string(i);
+    burst.emplace_back(preview(i + 1, "sha" + std::to_string(i)), delivery);
+    if (i % dup_every == 0) burst.emplace_back(burst.back());  // a redelivery, in the same batch or the next
+  }
+  boost::asio::post(io.io, [&] {
+    for (auto& [spec, delivery] : burst) {
+      on.enqueue(spec, delivery);
+    }
+  });
+  REQUIRE(wait_until([&] { return tally.total() == probes + static_cast<int>(burst.size()); }, 60s));
+  INFO(tally.last_error);
+  CHECK(tally.unavailable == 0);
+  CHECK(tally.other == 0);
+  CHECK(tally.ok == probes + n);
+  CHECK(tally.duplicate == n / dup_every);
+  CHECK(tally.ids.size() == static_cast<size_t>(probes + n));
+  // Every answer came on the I/O thread: none took the background thread's path.
+  CHECK(on.on_io_thread == static_cast<int>(burst.size()));
+  // Batched: 2,200 deliveries in calls of up to 128, not one call each.
+  CHECK(script_calls(admin, "evalsha") <= 40);
+  io.stop();
+
+  Queue q(url_of(server), fast_options());
+  auto s = q.stats();
+  REQUIRE(s.ok());
+  CHECK(s->by_state_kind[{"queued", "preview"}] == n);
+  CHECK(s->waiting == probes + n);
+}
+
+TEST_CASE("AsyncEnqueuer on an I/O thread answers unavailable while Redis is down and reconnects after it",
+          "[redis][queue]") {
+  test::RedisTopology server;
+  IoThread io;
+  AsyncEnqueuer enq(url_of(server), fast_options());
+  OnIo on(enq, io);
+  REQUIRE(on.wait_for_own_connection());
+  const int before = on.tally.total();
+
+  server.kill();
+  for (int i = 0; i < 200; ++i) on.enqueue(job_of_kind("apply"), "down-" + std::to_string(i));
+  REQUIRE(wait_until([&] { return on.tally.total() == before + 200; }, 60s));
+  CHECK(on.tally.unavailable == 200);
+  CHECK(on.tally.last_error.find("Redis") != std::string::npos);
+
+  // Back (scripts flushed on a single server: the lane meets NOSCRIPT and the background path loads it).
+  server.start();
+  on.on_io_thread = 0;
+  REQUIRE(on.wait_for_own_connection());
+  const int after = on.tally.total(), ok_after = on.tally.ok;
+  for (int i = 0; i < 300; ++i) on.enqueue(job_of_kind("apply"), "back-" + std::to_string(i));
+  REQUIRE(wait_until([&] { return on.tally.total() == after + 300; }, 60s));
+  INFO(on.tally.last_error);
+  CHECK(on.tally.ok == ok_after + 300);
+  CHECK(on.on_io_thread > 300);
+  io.stop();
+}
+
+TEST_CASE("AsyncEnqueuer on an I/O thread follows a Sentinel failover, replicated", "[redis][queue][once]") {
+  test::RedisTopology st(test::Topology::sentinel);
+  Options opts = fast_options("fo");
+  opts.durability = Options::Durability::replicated;
+  IoThread io;
+  AsyncEnqueuer enq(url_of(st, "fo"), opts);
+  OnIo on(enq, io);
+  REQUIRE(on.wait_for_own_connection());
+  const int first = st.primary().port();
+  st.failover();
+  REQUIRE(st.primary().port() != first);
+  // The old primary is a replica now (READONLY) or the sentinels closed the connection: the lane hands
+  // over and asks for a connection to the new primary; nothing acknowledged is on the old one only.
+  on.on_io_thread = 0;
+  REQUIRE(on.wait_for_own_connection());
+  const int total = on.tally.total();
+  for (int i = 0; i < 100; ++i) on.enqueue(job_of_kind("apply"), "after-" + std::to_string(i));
+  REQUIRE(wait_until([&] { return on.tally.total() == total + 100; }, 60s));
+  io.stop();
+  Queue q(url_of(st, "fo"), opts);
+  CHECK(on.tally.ok >= 100);
+  for (const auto& id : on.tally.ids) {
+    INFO("job " << id);
+    CHECK(must_get(q, id).state == "queued");
+  }
 }
 
 }  // namespace
