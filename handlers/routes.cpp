@@ -224,6 +224,19 @@ void write_queue_metrics(http::PromWriter& w, const queue::Stats& s) {
   w.sample("helmgate_job_duration_seconds_count", {}, static_cast<double>(s.duration_count));
 }
 
+void write_enqueue_metrics(http::PromWriter& w, const queue::AsyncEnqueuer::Counts& c) {
+  // Deliveries over calls is the batch size; the background path serving steadily means the I/O threads
+  // cannot keep their own connections to Redis.
+  w.family("helmgate_enqueue_calls_total", "counter",
+           "Enqueue script calls sent, by connection: an I/O thread's own (io_thread) or the background thread's.");
+  w.sample("helmgate_enqueue_calls_total", {{"path", "io_thread"}}, static_cast<double>(c.io_calls));
+  w.sample("helmgate_enqueue_calls_total", {{"path", "background"}}, static_cast<double>(c.background_calls));
+  w.family("helmgate_enqueue_deliveries_total", "counter", "Webhook deliveries those calls carried.");
+  w.sample("helmgate_enqueue_deliveries_total", {{"path", "io_thread"}}, static_cast<double>(c.io_deliveries));
+  w.sample("helmgate_enqueue_deliveries_total", {{"path", "background"}},
+           static_cast<double>(c.background_deliveries));
+}
+
 }  // namespace
 
 std::string job_to_json(const queue::JobRecord& j, bool with_log) {
@@ -322,6 +335,7 @@ void install_routes(http::Router& router, App& app) {
       w.family("helmgate_redis_up", "gauge", "1 when the job store answered this scrape.");
       w.sample("helmgate_redis_up", {}, stats ? 1 : 0);
       if (stats) write_queue_metrics(w, *stats);
+      write_enqueue_metrics(w, app.enqueuer.counts());
       if (app.fleet != nullptr) {
         auto fleet = load_fleet(*app.fleet);
         if (fleet) write_fleet_metrics(w, *fleet);

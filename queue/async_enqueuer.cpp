@@ -5,6 +5,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -115,6 +116,8 @@ struct AsyncEnqueuer::Impl {
   std::mutex lanes_mu;
   std::map<asio::io_context*, std::shared_ptr<Lane>> lanes;
 
+  std::atomic<uint64_t> io_calls{0}, io_deliveries{0}, background_calls{0}, background_deliveries{0};
+
   std::shared_ptr<Lane> lane_for(asio::io_context& io);
 
   void submit(Item item) {
@@ -159,6 +162,8 @@ struct AsyncEnqueuer::Impl {
     // Two rounds at most: the second only after NOSCRIPT (Redis restarted), when nothing ran, so
     // sending the call again cannot enqueue twice.
     for (int round = 0; round < 2; ++round) {
+      background_calls.fetch_add(1, std::memory_order_relaxed);
+      if (round == 0) background_deliveries.fetch_add(bc.todo.size(), std::memory_order_relaxed);
       auto replies = replicated ? redis.pipeline(bc.commands, opts.replica_timeout) : redis.pipeline(bc.commands);
       if (!replies) {
         spdlog::warn("queue: {} enqueue(s) failed: {}", bc.todo.size(), replies.error().message);
@@ -271,6 +276,8 @@ class AsyncEnqueuer::Impl::Lane : public std::enable_shared_from_this<Lane> {
       for (const auto& argv : call_->commands) {
         if (append_command(ctx_.get(), argv) != REDIS_OK) return abandon();
       }
+      owner_.io_calls.fetch_add(1, std::memory_order_relaxed);
+      owner_.io_deliveries.fetch_add(call_->todo.size(), std::memory_order_relaxed);
       replies_.clear();
       busy_ = true;
       deadline_ = Clock::now() + call_timeout +
@@ -457,6 +464,12 @@ AsyncEnqueuer::~AsyncEnqueuer() {
   if (impl_->thread.joinable()) impl_->thread.join();
   std::lock_guard lock(impl_->lanes_mu);
   for (auto& [io, lane] : impl_->lanes) lane->close();
+}
+
+AsyncEnqueuer::Counts AsyncEnqueuer::counts() const {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  return {impl_->io_calls.load(relaxed), impl_->io_deliveries.load(relaxed), impl_->background_calls.load(relaxed),
+          impl_->background_deliveries.load(relaxed)};
 }
 
 void AsyncEnqueuer::enqueue(std::vector<core::JobSpec> jobs, std::string dedupe_id, Done done,

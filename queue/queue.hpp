@@ -137,6 +137,15 @@ class AsyncEnqueuer {
   void enqueue(std::vector<core::JobSpec> jobs, std::string dedupe_id, Done done,
                boost::asio::io_context* io = nullptr);
 
+  // Script calls sent (a call sent again after NOSCRIPT counts twice) and the deliveries they carried
+  // (once; a delivery an I/O thread's connection handed over counts on both), by connection: the I/O
+  // threads' own, or the background thread's. Deliveries over calls is the batch size; the background
+  // path serving steadily means the I/O threads cannot keep their connections.
+  struct Counts {
+    uint64_t io_calls = 0, io_deliveries = 0, background_calls = 0, background_deliveries = 0;
+  };
+  Counts counts() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -268,4 +268,18 @@ TEST_CASE("metrics expose requests by route and code, jobs by state and kind, qu
   CHECK(m.body.find("helmgate_queue_depth{queue=\"waiting\"} 1") != std::string::npos);
   CHECK(m.body.find("helmgate_job_duration_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
   CHECK(m.body.find("helmgate_redis_up 1") != std::string::npos);
+  // The one delivery went out on the I/O thread's connection or (while that was opening) on the background
+  // thread's, in one call (two when the script had to be loaded first).
+  auto sample = [&](const std::string& name) {
+    auto at = m.body.find(name + " ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(m.body.substr(at + name.size() + 1));
+  };
+  CHECK(sample("helmgate_enqueue_deliveries_total{path=\"io_thread\"}") +
+            sample("helmgate_enqueue_deliveries_total{path=\"background\"}") ==
+        1);
+  const double calls = sample("helmgate_enqueue_calls_total{path=\"io_thread\"}") +
+                       sample("helmgate_enqueue_calls_total{path=\"background\"}");
+  CHECK(calls >= 1);
+  CHECK(calls <= 2);
 }

@@ -379,6 +379,10 @@ TEST_CASE("AsyncEnqueuer on an I/O thread enqueues on that thread's own connecti
   CHECK(on.on_io_thread == static_cast<int>(burst.size()));
   // Batched: 2,200 deliveries in calls of up to 128, not one call each.
   CHECK(script_calls(admin, "evalsha") <= 40);
+  const auto counts = enq.counts();
+  CHECK(counts.io_deliveries >= burst.size());
+  CHECK(counts.io_calls <= counts.io_deliveries / 16);
+  CHECK(counts.background_deliveries + counts.io_deliveries >= static_cast<uint64_t>(probes) + burst.size());
   io.stop();
 
   Queue q(url_of(server), fast_options());
