@@ -68,31 +68,40 @@ struct BatchCall {
     // last write to reach a replica).
     if (opts.durability == Options::Durability::replicated) {
       commands.push_back({"WAIT", "1", std::to_string(opts.replica_timeout.count())});
+      waits_for_replica = true;
     }
   }
+
+  // Answers each delivery of the call from its replies: the script's, then (replicated) WAIT's.
+  void answer_from(std::vector<Item>& batch, const std::vector<ReplyPtr>& replies, const Options& opts) const {
+    auto out = detail::parse_enqueue_replies(replies.front().get(), todo.size());
+    if (waits_for_replica) {
+      const redisReply* wait = replies.back().get();
+      std::optional<Error> no_replica;
+      if (wait->type == REDIS_REPLY_ERROR) {
+        no_replica = detail::no_replica_error(opts, 0);
+        no_replica->message += " (WAIT failed: " + detail::reply_string(wait) + ")";
+      } else if (wait->type != REDIS_REPLY_INTEGER || wait->integer < 1) {
+        no_replica = detail::no_replica_error(opts, wait->type == REDIS_REPLY_INTEGER ? wait->integer : 0);
+      }
+      if (no_replica) {
+        spdlog::warn("queue: {} enqueue(s) not acknowledged: {}", todo.size(), no_replica->message);
+        for (auto& o : out) o = *no_replica;
+      }
+    }
+    for (size_t k = 0; k < todo.size(); ++k) answer(batch[todo[k]].done, std::move(out[k]));
+  }
+
+  // Answers each delivery of the call with the same error.
+  void answer_all(std::vector<Item>& batch, const Error& err) const {
+    for (size_t i : todo) answer(batch[i].done, err);
+  }
+
   detail::EnqueueCall call;
   std::vector<size_t> todo;  // indexes into the batch, in the order of the call's deliveries
   std::vector<std::vector<std::string>> commands;
+  bool waits_for_replica = false;  // a WAIT follows the script (queue.durability replicated)
 };
-
-// Each delivery's outcome from the script's reply and, with replicated durability, WAIT's.
-std::vector<core::Result<EnqueueOutcome>> outcomes(const Options& opts, const redisReply* script,
-                                                   const redisReply* wait, size_t deliveries) {
-  auto out = detail::parse_enqueue_replies(script, deliveries);
-  if (wait == nullptr) return out;
-  std::optional<Error> no_replica;
-  if (wait->type == REDIS_REPLY_ERROR) {
-    no_replica = detail::no_replica_error(opts, 0);
-    no_replica->message += " (WAIT failed: " + detail::reply_string(wait) + ")";
-  } else if (wait->type != REDIS_REPLY_INTEGER || wait->integer < 1) {
-    no_replica = detail::no_replica_error(opts, wait->type == REDIS_REPLY_INTEGER ? wait->integer : 0);
-  }
-  if (no_replica) {
-    spdlog::warn("queue: {} enqueue(s) not acknowledged: {}", deliveries, no_replica->message);
-    for (auto& o : out) o = *no_replica;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -155,10 +164,10 @@ struct AsyncEnqueuer::Impl {
     BatchCall bc(keys, opts, batch);
     if (bc.todo.empty()) return;
     auto fail_all = [&](const Error& err) {
-      for (size_t i : bc.todo) answer(batch[i].done, err);
+      bc.answer_all(batch, err);
       fail_pending(err);
     };
-    const bool replicated = bc.commands.size() > 1;
+    const bool replicated = bc.waits_for_replica;
     // Two rounds at most: the second only after NOSCRIPT (Redis restarted), when nothing ran, so
     // sending the call again cannot enqueue twice.
     for (int round = 0; round < 2; ++round) {
@@ -176,13 +185,9 @@ struct AsyncEnqueuer::Impl {
         }
         continue;
       }
-      auto outs = outcomes(opts, r, replicated ? replies->back().get() : nullptr, bc.todo.size());
-      for (size_t k = 0; k < bc.todo.size(); ++k) answer(batch[bc.todo[k]].done, std::move(outs[k]));
-      return;
+      return bc.answer_from(batch, *replies, opts);
     }
-    for (size_t i : bc.todo) {
-      answer(batch[i].done, Error(errc::internal, "Redis kept answering NOSCRIPT for the enqueue script"));
-    }
+    bc.answer_all(batch, Error(errc::internal, "Redis kept answering NOSCRIPT for the enqueue script"));
   }
 };
 
@@ -248,7 +253,7 @@ class AsyncEnqueuer::Impl::Lane : public std::enable_shared_from_this<Lane> {
   void close() {
     closed_ = true;
     Error gone(errc::unavailable, "the job queue client is shutting down");
-    for (size_t i : call_ ? call_->todo : std::vector<size_t>{}) answer(batch_[i].done, gone);
+    if (call_) call_->answer_all(batch_, gone);
     for (auto& item : pending_) answer(item.done, gone);
     call_.reset();
     batch_.clear();
@@ -281,7 +286,7 @@ class AsyncEnqueuer::Impl::Lane : public std::enable_shared_from_this<Lane> {
       replies_.clear();
       busy_ = true;
       deadline_ = Clock::now() + call_timeout +
-                  (call_->commands.size() > 1 ? owner_.opts.replica_timeout : std::chrono::milliseconds(0));
+                  (call_->waits_for_replica ? owner_.opts.replica_timeout : std::chrono::milliseconds(0));
       if (!watching_) watch();
       return write();
     }
@@ -316,19 +321,17 @@ class AsyncEnqueuer::Impl::Lane : public std::enable_shared_from_this<Lane> {
     }
     busy_ = false;
     const redisReply* script = replies_.front().get();
-    if (detail::is_noscript(script) || is_transient_error(script)) {
-      // Refused before it ran: the background path sends it again and follows the server's answer
-      // (loads the script, follows MOVED, asks the sentinels again). Only NOSCRIPT keeps the connection.
-      if (detail::is_noscript(script)) {
-        hand_over_batch();
-        return flush();
-      }
+    // Refused before it ran: the background path sends it again and follows the server's answer (loads the
+    // script, follows MOVED, asks the sentinels again). Only NOSCRIPT keeps the connection.
+    if (detail::is_noscript(script)) {
+      hand_over_batch();
+      return flush();
+    }
+    if (is_transient_error(script)) {
       spdlog::info("queue: Redis at {} answered {}; the I/O thread reconnects", node_, detail::reply_string(script));
       return abandon();
     }
-    auto outs = outcomes(owner_.opts, script, replies_.size() > 1 ? replies_.back().get() : nullptr,
-                         call_->todo.size());
-    for (size_t k = 0; k < call_->todo.size(); ++k) answer(batch_[call_->todo[k]].done, std::move(outs[k]));
+    call_->answer_from(batch_, replies_, owner_.opts);
     call_.reset();
     batch_.clear();
     flush();
@@ -350,7 +353,7 @@ class AsyncEnqueuer::Impl::Lane : public std::enable_shared_from_this<Lane> {
     Error err(errc::unavailable, "could not enqueue the job: Redis at " + node_ + " is unavailable (" + what +
                                      ": " + detail + "); check that Redis is running and reachable");
     spdlog::warn("queue: {} enqueue(s) failed: {}", call_->todo.size(), err.message);
-    for (size_t i : call_->todo) answer(batch_[i].done, err);
+    call_->answer_all(batch_, err);
     call_.reset();
     batch_.clear();
     abandon();
