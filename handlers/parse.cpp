@@ -1,6 +1,6 @@
 #include "handlers/parse.hpp"
 
-#include "core/json.hpp"
+#include "core/json_select.hpp"
 #include "core/redact.hpp"
 #include "handlers/webhooks/forges.hpp"
 #include "handlers/webhooks/payload.hpp"
@@ -37,31 +37,22 @@ core::Result<core::Event> parse_webhook(const WebhookInput& in) {
   if (in.event.empty()) {
     return Error(errc::bad_request, "missing " + std::string(forge->event_headers.front()) + " header");
   }
-  // A typical payload's document fits in this per-thread buffer, so building it takes no heap
-  // chunk (the pool's default 64 KiB chunk costs a malloc and a consolidating free per delivery).
-  alignas(std::max_align_t) static thread_local char scratch[32 * 1024];
-  rapidjson::MemoryPoolAllocator<> pool(scratch, sizeof scratch);
-  json::Document doc(&pool);
-  // Parsed in place in a per-thread copy of the body (its strings are not copied again into the
-  // document); the document is done with before this thread parses another.
-  static thread_local std::string reused;
-  std::string large;  // a body far above the usual is not kept for the thread's lifetime
-  std::string& text = in.body.size() <= sizeof scratch * 2 ? reused : large;
-  text.assign(in.body);
-  if (auto err = json::parse_in_place(doc, text.data(), text.size(), kMaxPayloadDepth)) {
+  // One pass that checks the whole payload's syntax and keeps only the fields the forges read.
+  json::Selection selection(webhooks::payload_paths());
+  if (auto err = json::select(in.body, selection, kMaxPayloadDepth)) {
     if (err->too_deep) {
       return Error(errc::bad_request, "payload nests deeper than " + std::to_string(kMaxPayloadDepth) + " levels");
     }
     return Error(errc::bad_request, "payload is not valid JSON: " + err->message);
   }
-  if (!doc.IsObject()) return Error(errc::bad_request, "payload is not a JSON object");
+  if (!selection.root_is_object) return Error(errc::bad_request, "payload is not a JSON object");
 
   core::Event ev;
   ev.forge = in.forge;
   ev.forge_name = in.forge_name;
   ev.raw_event = in.event;
   ev.delivery_id = in.delivery;
-  webhooks::Fields f(doc);
+  webhooks::Fields f(selection);
   ev.action = f.optional_string("action");
   ev.sender = f.optional_string("sender.login");
   forge->parse(in.event, f, ev);

@@ -16,32 +16,58 @@ void read_repo(Fields& f, core::RepoRef& repo) {
 
 }  // namespace
 
+const core::json::PathSet& payload_paths() {
+  static const core::json::PathSet paths{
+      "action", "sender.login", "ref", "before", "after", "deleted", "number", "is_pull",
+      "repository.full_name", "repository.clone_url", "repository.html_url", "repository.default_branch",
+      "pull_request.head.sha", "pull_request.head.ref", "pull_request.base.sha", "pull_request.base.ref",
+      "pull_request.merged", "pull_request.merge_commit_sha",
+      "issue.number", "issue.pull_request", "comment.id", "comment.body", "comment.user.login"};
+  return paths;
+}
+
+const json::Selected* Fields::at(std::string_view path) {
+  const json::Selected* v = selection_.at(path);
+  if (v == nullptr && error_.empty()) error_ = "internal: field '" + std::string(path) + "' is not among payload_paths()";
+  return v;
+}
+
 std::string Fields::required_string(std::string_view path) {
-  auto v = json::get_string(root_, path);
-  if (!v) note(path, "a string");
-  return checked(path, v.value_or(""));
+  const json::Selected* v = at(path);
+  if (v == nullptr || v->type != json::Selected::Type::string) {
+    note(path, "a string");
+    return "";
+  }
+  return checked(path, v);
 }
 
 std::string Fields::optional_string(std::string_view path) {
-  return checked(path, json::get_string(root_, path).value_or(""));
+  const json::Selected* v = at(path);
+  return v == nullptr || v->type != json::Selected::Type::string ? "" : checked(path, v);
 }
 
 int64_t Fields::required_int(std::string_view path) {
-  auto v = json::get_int(root_, path);
-  if (!v) note(path, "an integer");
-  return v.value_or(0);
+  const json::Selected* v = at(path);
+  if (v == nullptr || !v->is_int64) {
+    note(path, "an integer");
+    return 0;
+  }
+  return v->int64;
 }
 
-bool Fields::optional_bool(std::string_view path) { return json::get_bool(root_, path).value_or(false); }
+bool Fields::optional_bool(std::string_view path) {
+  const json::Selected* v = at(path);
+  return v != nullptr && v->type == json::Selected::Type::boolean && v->boolean;
+}
 
 bool Fields::has_object(std::string_view path) {
-  const auto* v = json::find(root_, path);
-  return v != nullptr && v->IsObject();
+  const json::Selected* v = at(path);
+  return v != nullptr && v->type == json::Selected::Type::object;
 }
 
-std::string Fields::checked(std::string_view path, std::string v) {
-  if (!json::valid_utf8(v)) note(path, "valid UTF-8");
-  return v;
+std::string Fields::checked(std::string_view path, const json::Selected* v) {
+  if (!json::valid_utf8(v->string)) note(path, "valid UTF-8");
+  return v->string;
 }
 
 void Fields::note(std::string_view path, const char* type) {

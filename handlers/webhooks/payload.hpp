@@ -6,16 +6,21 @@
 #include <string_view>
 
 #include "core/event.hpp"
-#include "core/json.hpp"
+#include "core/json_select.hpp"
 #include "handlers/webhooks/forges.hpp"
 
 namespace helmgate::handlers::webhooks {
 
+// Every path a forge's parse function may read, for the payload's one selective read (core::json::select).
+const core::json::PathSet& payload_paths();
+
+// Reads the values selected from a payload at payload_paths(); a path outside them is a mistake in this
+// code, reported as the field's error ("internal: ...") so that the corpus tests find it.
 class Fields {
  public:
-  explicit Fields(const core::json::Value& root) : root_(root) {}
+  explicit Fields(const core::json::Selection& selection) : selection_(selection) {}
 
-  // The payload was parsed without encoding checks (the hot path); each kept string is checked here.
+  // The payload was read without encoding checks (the hot path); each kept string is checked here.
   std::string required_string(std::string_view path);
   std::string optional_string(std::string_view path);
   int64_t required_int(std::string_view path);
@@ -26,9 +31,10 @@ class Fields {
   const std::string& error() const { return error_; }
 
  private:
-  std::string checked(std::string_view path, std::string v);
+  const core::json::Selected* at(std::string_view path);
+  std::string checked(std::string_view path, const core::json::Selected* v);
   void note(std::string_view path, const char* type);
-  const core::json::Value& root_;
+  const core::json::Selection& selection_;
   std::string error_;
 };
 

@@ -1,7 +1,8 @@
 // libFuzzer target over the webhook path: signature check + payload parsing + job decision.
 // Input: first byte picks forge and event header; then a signature header line; then the body.
-// Properties checked beyond "no crash": a body's own signature always verifies, and every job
-// spec survives a JSON round trip unchanged.
+// Properties checked beyond "no crash": a body's own signature always verifies, every job spec survives
+// a JSON round trip unchanged, and the payload's one-pass reader (core::json::select) accepts exactly the
+// bodies the document parser accepts (but for the documented differences: a NUL, a number too big).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,8 +10,11 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "core/json.hpp"
+#include "core/json_select.hpp"
 #include "handlers/parse.hpp"
 #include "handlers/signature.hpp"
+#include "handlers/webhooks/payload.hpp"
 
 namespace {
 constexpr const char* kEvents[] = {"ping", "push", "pull_request", "issue_comment", "pull_request_sync",
@@ -34,6 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)handlers::verify_hmac_sha256("fuzz-secret", body, sig, (sel & 0x80) != 0, &why);
   if (!handlers::verify_hmac_sha256("fuzz-secret", body, handlers::sign_sha256("fuzz-secret", body), true, &why)) {
     std::abort();
+  }
+
+  if (body.find('\0') == std::string_view::npos) {
+    core::json::Document doc;
+    std::string copy(body);
+    auto by_document = core::json::parse_in_place(doc, copy.data(), copy.size(), 64);
+    core::json::Selection selection(handlers::webhooks::payload_paths());
+    auto by_select = core::json::select(body, selection, 64);
+    bool too_big = by_document && by_document->message.find("too big") != std::string::npos;
+    if (!too_big && by_document.has_value() != by_select.has_value()) std::abort();
   }
 
   handlers::WebhookInput in;
