@@ -130,4 +130,28 @@ Response text_response(unsigned status, std::string body, std::string_view conte
   return res;
 }
 
+std::string wire_text(const Response& res) {
+  size_t size = 32 + res.body().size();
+  for (const auto& f : res) size += f.name_string().size() + f.value().size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += "HTTP/";
+  out += static_cast<char>('0' + res.version() / 10 % 10);
+  out += '.';
+  out += static_cast<char>('0' + res.version() % 10);
+  out += ' ';
+  out += std::to_string(res.result_int());
+  out += ' ';
+  out += res.reason();
+  out += "\r\n";
+  for (const auto& f : res) {
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += res.body();
+  return out;
+}
 }  // namespace helmgate::http

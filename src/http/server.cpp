@@ -226,11 +226,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res.version(version_);
     res.keep_alive(keep);
     status_ = res.result_int();
-    auto msg = std::make_shared<Response>(std::move(res));
+    if (res.chunked()) res.prepare_payload();  // wire_text writes the body whole, with its length
     stream_.expires_after(server_->opts.body_timeout);
-    beast::http::async_write(stream_, *msg, [self = shared_from_this(), msg, keep](beast::error_code ec, size_t) {
-      self->on_write(ec, keep);
-    });
+    auto text = std::make_shared<std::string>(wire_text(res));
+    asio::async_write(stream_, asio::buffer(*text),
+                      [self = shared_from_this(), text, keep](beast::error_code ec, size_t) { self->on_write(ec, keep); });
   }
 
   void on_write(beast::error_code ec, bool keep) {
