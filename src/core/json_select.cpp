@@ -199,19 +199,9 @@ class SelectReader {
       if (p_ == end_ || *p_ != ':') return error("missing a colon after the name of an object member");
       ++p_;
       ws();
-      if (!value(child)) return false;
-      ws();
-      if (p_ != end_ && *p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (p_ != end_ && *p_ == '}') {
-        ++p_;
-        --depth_;
-        return true;
-      }
-      return error("missing a comma or '}' after an object member");
+      bool more = false;
+      if (!value(child) || !next(more, '}', "missing a comma or '}' after an object member")) return false;
+      if (!more) return true;
     }
   }
 
@@ -222,21 +212,28 @@ class SelectReader {
       --depth_;
       return true;
     }
-    for (;;) {
-      if (!value(-1)) return false;
-      ws();
-      if (p_ != end_ && *p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (p_ != end_ && *p_ == ']') {
-        ++p_;
-        --depth_;
-        return true;
-      }
-      return error("missing a comma or ']' after an array element");
+    for (bool more = true; more;) {
+      if (!value(-1) || !next(more, ']', "missing a comma or ']' after an array element")) return false;
     }
+    return true;
+  }
+
+  // After a member or an element: a comma (more to come) or the container's end.
+  bool next(bool& more, char close, const char* missing) {
+    ws();
+    if (p_ != end_ && *p_ == ',') {
+      ++p_;
+      ws();
+      more = true;
+      return true;
+    }
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+      --depth_;
+      more = false;
+      return true;
+    }
+    return error(missing);
   }
 
   bool literal(const char* word, Selected* sel, Selected::Type type, bool b) {

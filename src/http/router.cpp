@@ -154,4 +154,5 @@ std::string wire_text(const Response& res) {
   out += res.body();
   return out;
 }
+
 }  // namespace helmgate::http

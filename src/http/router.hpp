@@ -51,11 +51,11 @@ class Router {
 Response json_response(unsigned status, std::string body, unsigned version = 11, bool keep_alive = true);
 // {"error": "<reason>"} with the given status.
 Response error_response(unsigned status, std::string_view reason, unsigned version = 11, bool keep_alive = true);
+Response text_response(unsigned status, std::string body, std::string_view content_type);
 // A response as it goes on the wire, in one buffer: the status line, the fields, the body. For the server's
 // responses, whose builders above set the body's length (prepare_payload); not for a chunked one. Beast's
 // serializer walks a view of a dozen pieces per response, a tenth of serve's CPU per webhook.
 std::string wire_text(const Response& res);
-Response text_response(unsigned status, std::string body, std::string_view content_type);
 
 std::string url_decode(std::string_view s);
 
