@@ -102,14 +102,6 @@ std::optional<ParseFailure> parse_bounded(Document& doc, std::string_view text, 
                        : parse_with<rapidjson::kParseDefaultFlags>(doc, text, max_depth);
 }
 
-std::optional<ParseFailure> parse_in_place(Document& doc, char* text, size_t size, unsigned max_depth) {
-  // The in-place stream stops at the first NUL, as the memory stream does at its end (and at a NUL
-  // inside, which it also reads as the end): a NUL before `size` ends the text early either way.
-  if (text[size] != '\0') return ParseFailure{"internal: the text to parse in place is not NUL-terminated", false};
-  rapidjson::InsituStringStream is(text);
-  return parse_stream<rapidjson::kParseInsituFlag>(doc, is, max_depth);
-}
-
 std::optional<std::string> parse(Document& doc, std::string_view text) {
   return message(parse_bounded(doc, text, default_depth(), true));
 }

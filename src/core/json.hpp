@@ -25,15 +25,11 @@ struct ParseFailure {
   bool too_deep = false;  // the depth limit, not a syntax error
 };
 std::optional<ParseFailure> parse_bounded(Document& doc, std::string_view text, unsigned max_depth, bool validate_utf8);
-// The same, unvalidated, in place: `text` must end with a NUL (text[size] == 0), and the parse rewrites
-// it (escapes decoded); the document's strings point into it, so it must outlive the document. Half
-// the work of copying every string into the document, for the webhook hot path.
-std::optional<ParseFailure> parse_in_place(Document& doc, char* text, size_t size, unsigned max_depth);
 
 // Parses text, rejecting invalid UTF-8; on failure returns a message "offset N: reason".
 std::optional<std::string> parse(Document& doc, std::string_view text);
 std::optional<std::string> parse(Document& doc, std::string_view text, unsigned max_depth);
-// The same without checking string encodings: about a third faster on the webhook hot path, for
+// The same without checking string encodings: about a third faster on large texts (API answers), for
 // callers that validate every string they keep (valid_utf8) instead of the whole document.
 std::optional<std::string> parse_unvalidated(Document& doc, std::string_view text);
 

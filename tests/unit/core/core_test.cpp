@@ -5,6 +5,7 @@
 #include "core/hmac.hpp"
 #include "core/job.hpp"
 #include "core/json.hpp"
+#include "core/json_select.hpp"
 #include "core/redact.hpp"
 
 using namespace helmgate;
@@ -62,47 +63,15 @@ TEST_CASE("control characters are escaped when written and refused raw when read
   REQUIRE_FALSE(core::json::parse(doc, text));
   CHECK(doc["k"].GetString() == value);
 
+  const core::json::PathSet paths{"k"};
   for (int c = 1; c < 0x20; ++c) {
     INFO("byte " << c);
     std::string raw = "{\"k\":\"" + std::string(40, 'a') + static_cast<char>(c) + std::string(40, 'b') + "\"}";
     CHECK(core::json::parse(doc, raw));
     CHECK(core::json::parse_unvalidated(doc, raw));
-    std::string copy = raw;
-    CHECK(core::json::parse_in_place(doc, copy.data(), copy.size(), 64));
+    core::json::Selection selection(paths);
+    CHECK(core::json::select(raw, selection, 64));
   }
-}
-
-TEST_CASE("parsing in place builds the same documents and refuses the same texts as parsing a copy",
-          "[unit][core]") {
-  namespace json = core::json;
-  auto same = [](const std::string& text, unsigned depth) {
-    INFO(text);
-    json::Document copied, in_place;
-    auto a = json::parse_bounded(copied, text, depth, false);
-    std::string buf = text;
-    auto b = json::parse_in_place(in_place, buf.data(), buf.size(), depth);
-    REQUIRE(a.has_value() == b.has_value());
-    if (a) {
-      CHECK(a->message == b->message);
-      CHECK(a->too_deep == b->too_deep);
-    } else {
-      CHECK(copied == in_place);
-    }
-  };
-  for (const std::string text : {
-           R"({"a":"plain","b":"esc\"aped\\ \n\t \u00e9 \ud83d\ude00","c":[1,-2.5,1e3,true,false,null],"d":{}})",
-           R"({"ref":"refs/heads/main","commits":[{"id":"abc","message":"fix: \"quotes\"\r\n"}]})",
-           R"(  ["x", {"y": ["z"]}]  )", R"({"a":1,})", R"({"a":"unterminated)", R"({"a":"bad \x escape"})",
-           R"({"a":1} trailing)", R"([[[[[[[[[["deep"]]]]]]]]]])", "", "   ", R"("just a string")"}) {
-    same(text, 64);
-    same(text, 5);  // the depth limit, in both
-  }
-  // The text must end with a NUL, which the parse needs to stop.
-  std::string unterminated = "{}x";
-  json::Document doc;
-  auto refused = json::parse_in_place(doc, unterminated.data(), 2, 64);
-  REQUIRE(refused);
-  CHECK(refused->message.find("NUL") != std::string::npos);
 }
 
 TEST_CASE("dotted lookups stop at each segment", "[unit][core]") {

@@ -33,11 +33,10 @@ const json::PathSet& paths() {
   return p;
 }
 
-// Whether the document parser accepts the text as the webhook path did (in place, no encoding checks).
+// Whether the document parser accepts the text as the webhook path did (no encoding checks).
 bool document_accepts(const std::string& text, std::string* why = nullptr) {
   json::Document doc;
-  std::string copy = text;
-  auto f = json::parse_in_place(doc, copy.data(), copy.size(), kDepth);
+  auto f = json::parse_bounded(doc, text, kDepth, false);
   if (f && why != nullptr) *why = f->message;
   return !f;
 }
@@ -47,7 +46,7 @@ bool select_accepts(const std::string& text) {
   return !json::select(text, s, kDepth);
 }
 
-// Texts where the two are documented to differ: a NUL (the in-place parser stops there) and a number too
+// Texts where the two are documented to differ: a NUL (the document parser stops there) and a number too
 // large for a double (refused by the document parser only).
 bool comparable(const std::string& text) {
   if (text.find('\0') != std::string::npos) return false;
