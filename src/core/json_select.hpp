@@ -4,10 +4,10 @@
 // dotted paths chosen beforehand. Everything else is skipped over at the speed of a string scan, so a
 // payload of mostly URLs and shas costs a fraction of building its document.
 //
-// Differences from core::json::parse_bounded (without encoding checks, as the webhook path used it), all in
-// what is refused: a NUL byte anywhere is an error (the document parser takes it for the end of the text),
-// and numbers are checked for their syntax only (a number too large for a double is not refused where no
-// field is read from it).
+// Differences from core::json::parse_bounded (without encoding checks): a NUL byte anywhere is an error (the
+// document parser takes it for the end of the text), so is a byte order mark (which it skips; the webhook
+// path's in-place parse refused it too), and numbers are checked for their syntax only (a number too large
+// for a double is not refused where no field is read from it).
 #include "core/json.hpp"
 
 #include <cstdint>
