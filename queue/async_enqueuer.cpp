@@ -167,13 +167,13 @@ struct AsyncEnqueuer::Impl {
       bc.answer_all(batch, err);
       fail_pending(err);
     };
-    const bool replicated = bc.waits_for_replica;
     // Two rounds at most: the second only after NOSCRIPT (Redis restarted), when nothing ran, so
     // sending the call again cannot enqueue twice.
     for (int round = 0; round < 2; ++round) {
       background_calls.fetch_add(1, std::memory_order_relaxed);
       if (round == 0) background_deliveries.fetch_add(bc.todo.size(), std::memory_order_relaxed);
-      auto replies = replicated ? redis.pipeline(bc.commands, opts.replica_timeout) : redis.pipeline(bc.commands);
+      auto replies =
+          bc.waits_for_replica ? redis.pipeline(bc.commands, opts.replica_timeout) : redis.pipeline(bc.commands);
       if (!replies) {
         spdlog::warn("queue: {} enqueue(s) failed: {}", bc.todo.size(), replies.error().message);
         return fail_all(Error(errc::unavailable, "could not enqueue the job: " + replies.error().message));

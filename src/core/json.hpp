@@ -34,6 +34,8 @@ std::optional<std::string> parse(Document& doc, std::string_view text, unsigned 
 std::optional<std::string> parse_unvalidated(Document& doc, std::string_view text);
 
 bool valid_utf8(std::string_view s);
+// Appends a code point (at most U+10FFFF) in UTF-8; a surrogate is encoded as it is (not valid UTF-8).
+void append_utf8(std::string& out, uint32_t cp);
 
 // Walks a dotted path ("pull_request.head.sha"); nullptr when any step is missing or not an object.
 const Value* find(const Value& root, std::string_view dotted_path);

@@ -18,24 +18,6 @@ constexpr unsigned kMaxDepth = 128;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-void put_utf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 }  // namespace
 
 PathSet::PathSet(std::initializer_list<std::string_view> paths) {
@@ -376,7 +358,7 @@ class SelectReader {
           if (low < 0xDC00 || low > 0xDFFF) return error_at(at, "an invalid surrogate pair in a string");
           cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
         }
-        if (into != nullptr) put_utf8(cp, *into);
+        if (into != nullptr) append_utf8(*into, cp);
         return true;
       }
       default:

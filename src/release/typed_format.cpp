@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/json.hpp"
 #include "release/typed_scalar.hpp"
 
 namespace helmgate::release::typed {
@@ -120,24 +121,6 @@ void each_rune(const std::string& s, F&& f) {
   }
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Characters that YAML does not allow raw (and JSON control characters): escaped as \uXXXX.
 bool needs_escape(uint32_t cp) {
   return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0x85 || cp == 0x2028 ||
@@ -154,7 +137,7 @@ std::string valid_utf8(const std::string& s) {
   std::string out;
   each_rune(s, [&](uint32_t, const std::string& bytes, bool invalid) {
     if (invalid) {
-      append_utf8(out, 0xFFFD);
+      core::json::append_utf8(out, 0xFFFD);
     } else {
       out += bytes;
     }
@@ -179,7 +162,7 @@ std::string quote(const std::string& s) {
       std::snprintf(buf, sizeof buf, "\\u%04X", cp);
       out += buf;
     } else if (invalid) {
-      append_utf8(out, 0xFFFD);
+      core::json::append_utf8(out, 0xFFFD);
     } else {
       out += bytes;
     }
