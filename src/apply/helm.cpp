@@ -178,7 +178,7 @@ core::Result<int> upgrade_install(const HelmEnv& env, const ReleaseSpec& spec, b
                                    "--output=json"};
   if (create_namespace) args.emplace_back("--create-namespace");
   if (spec.skip_schema_validation) args.emplace_back("--skip-schema-validation");
-  if (spec.server_checks_manifests) args.emplace_back("--disable-openapi-validation");
+  if (spec.disable_openapi_validation) args.emplace_back("--disable-openapi-validation");
   if (spec.force_conflicts) args.emplace_back("--force-conflicts");
   if (auto d = digest_description(spec.digest); !d.empty()) args.push_back("--description=" + d);
   for (size_t i = 1; i < spec.chart_args.size(); i += 2) {

@@ -57,8 +57,8 @@ struct ReleaseSpec {
   bool create_namespace = false;
   bool skip_schema_validation = false;  // helm's --skip-schema-validation (for the action about to run)
   // helm's --disable-openapi-validation: the API server checks these manifests itself
-  // (apply::server_checks_manifests).
-  bool server_checks_manifests = false;
+  // (apply::server_checks_manifests), or the HelmRelease asks for it (Flux's disableOpenAPIValidation).
+  bool disable_openapi_validation = false;
   // helm's --force-conflicts: take over fields another field manager (a hand edit) owns. Only a drift
   // remediation sets it: a regular apply fails on such a conflict, so nobody's edit is lost unseen.
   bool force_conflicts = false;

@@ -102,7 +102,11 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   p.spec.skip_schema_validation = p.decision.action == apply::Action::install ? r->skip_schema_validation_install
                                                                               : r->skip_schema_validation_upgrade;
   if (p.decision.action == apply::Action::install || p.decision.action == apply::Action::upgrade) {
-    p.spec.server_checks_manifests = apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
+    // Flux's spec.install/upgrade.disableOpenAPIValidation likewise.
+    const bool asked = p.decision.action == apply::Action::install ? r->skip_openapi_validation_install
+                                                                   : r->skip_openapi_validation_upgrade;
+    p.spec.disable_openapi_validation =
+        asked || apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
   }
   return p;
 }

@@ -21,7 +21,7 @@ namespace helmgate::release {
 
 namespace {
 
-constexpr std::string_view kFormat = "helmgate-discovery-v1";
+constexpr std::string_view kFormat = "helmgate-discovery-v2";
 
 // helmgate's own build: another binary may discover differently with the same format.
 const std::string& build_identity() {

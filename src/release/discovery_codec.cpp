@@ -18,7 +18,7 @@ using core::json::Value;
 using core::json::Writer;
 using core::json::write_str;
 
-constexpr std::string_view kFormat = "helmgate-discovery-v1";
+constexpr std::string_view kFormat = "helmgate-discovery-v2";
 
 // A field added to these types must be stored below (and read back): then update the size.
 static_assert(sizeof(Release) == 904, "Release changed: store the new field in discovery_codec.cpp");
@@ -98,6 +98,8 @@ void release(Writer& w, const Release& r) {
   w.Bool(r.create_namespace);
   w.Bool(r.skip_schema_validation_install);
   w.Bool(r.skip_schema_validation_upgrade);
+  w.Bool(r.skip_openapi_validation_install);
+  w.Bool(r.skip_openapi_validation_upgrade);
   const ChartRef& c = r.chart;
   w.StartArray();
   w.Int(static_cast<int>(c.kind));
@@ -218,7 +220,7 @@ YAML::Node build_node(const Value& v) {
 }
 
 Release release_of(const Value& v, const std::shared_ptr<core::json::Document>& doc) {
-  arr(v, 21, "release");
+  arr(v, 23, "release");
   Release r;
   rapidjson::SizeType i = 0;
   for (std::string* s : {&r.cluster, &r.api_version, &r.namespace_, &r.name, &r.release_name, &r.target_namespace,
@@ -228,6 +230,8 @@ Release release_of(const Value& v, const std::shared_ptr<core::json::Document>& 
   r.create_namespace = boolean(v[i++], "create_namespace");
   r.skip_schema_validation_install = boolean(v[i++], "skip_schema_validation_install");
   r.skip_schema_validation_upgrade = boolean(v[i++], "skip_schema_validation_upgrade");
+  r.skip_openapi_validation_install = boolean(v[i++], "skip_openapi_validation_install");
+  r.skip_openapi_validation_upgrade = boolean(v[i++], "skip_openapi_validation_upgrade");
   const Value& c = arr(v[i++], 8, "chart");
   if (!c[0].IsInt() || c[0].GetInt() < 0 || c[0].GetInt() > static_cast<int>(ChartKind::remote_git)) throw Bad("chart kind");
   r.chart.kind = static_cast<ChartKind>(c[0].GetInt());

@@ -48,6 +48,8 @@ Release read_flux_v2(const Doc& d, const std::string& root, const std::vector<st
   }
   r.skip_schema_validation_install = detail::truthy(detail::get(spec, "install"), "disableSchemaValidation");
   r.skip_schema_validation_upgrade = detail::truthy(detail::get(spec, "upgrade"), "disableSchemaValidation");
+  r.skip_openapi_validation_install = detail::truthy(detail::get(spec, "install"), "disableOpenAPIValidation");
+  r.skip_openapi_validation_upgrade = detail::truthy(detail::get(spec, "upgrade"), "disableOpenAPIValidation");
 
   // Values: spec.valuesFiles of the chart source, then valuesFrom in order, then spec.values on top, all as
   // typed JSON converted the way kubectl sends the HelmRelease (quoted "1.10" stays a string).

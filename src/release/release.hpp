@@ -117,6 +117,11 @@ struct Release {
   // --skip-schema-validation for the install and for the upgrade action.
   bool skip_schema_validation_install = false;
   bool skip_schema_validation_upgrade = false;
+  // Flux v2 spec.install.disableOpenAPIValidation / spec.upgrade.disableOpenAPIValidation: helm's
+  // --disable-openapi-validation for that action (the API server then decides: a client-side apply drops a
+  // field its schema does not know, a server-side apply refuses it, as the preview's dry-run does).
+  bool skip_openapi_validation_install = false;
+  bool skip_openapi_validation_upgrade = false;
   ChartRef chart;
   // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
   std::string values_json;

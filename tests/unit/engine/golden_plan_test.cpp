@@ -113,15 +113,38 @@ TEST_CASE("plans of a change against what the cluster has", "[unit][golden]") {
       INFO(a.id << " with apply method '" << method << "'");
       if (p.decision.action == apply::Action::install) {
         ++installs;
-        CHECK(p.spec.server_checks_manifests);
+        CHECK(p.spec.disable_openapi_validation);
       } else if (p.decision.action == apply::Action::upgrade) {
         ++upgrades;
-        CHECK(p.spec.server_checks_manifests == (std::string(method) == "ssa"));
+        CHECK(p.spec.disable_openapi_validation == (std::string(method) == "ssa"));
       } else {
-        CHECK_FALSE(p.spec.server_checks_manifests);
+        CHECK_FALSE(p.spec.disable_openapi_validation);
       }
     }
   }
   CHECK(installs > 0);
   CHECK(upgrades > 0);
+
+  // Flux's spec.install/upgrade.disableOpenAPIValidation: left out of the action it names, client-side too.
+  for (auto& [key, rel] : observed.helm) rel.apply_method = "csa";
+  size_t asked = 0;
+  for (const auto& a : *aff) {
+    if (a.head == nullptr) continue;
+    for (bool on_install : {false, true}) {
+      release::Release flagged = *a.head;
+      (on_install ? flagged.skip_openapi_validation_install : flagged.skip_openapi_validation_upgrade) = true;
+      release::Affected with_flag = a;
+      with_flag.head = &flagged;
+      auto p = engine::plan_release(with_flag, observed, at_head, *w.ws->renderer, head);
+      INFO(a.id << (on_install ? " asking on install" : " asking on upgrade"));
+      if (p.decision.action == apply::Action::upgrade) {
+        ++asked;
+        CHECK(p.spec.disable_openapi_validation == !on_install);
+      } else if (p.decision.action == apply::Action::install) {
+        ++asked;
+        CHECK(p.spec.disable_openapi_validation);  // helm 4's first install: server-side anyway
+      }
+    }
+  }
+  CHECK(asked > 0);
 }

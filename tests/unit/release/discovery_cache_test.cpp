@@ -27,6 +27,10 @@ metadata:
   namespace: apps
 spec:
   interval: 10m
+  install:
+    disableSchemaValidation: true
+  upgrade:
+    disableOpenAPIValidation: true
   dependsOn:
     - name: base
   chart:
@@ -108,6 +112,11 @@ void require_same(const Discovery& a, const Discovery& b) {
     CHECK(x.where.file == y.where.file);
     CHECK(x.where.line == y.where.line);
     CHECK(x.kube_version == y.kube_version);
+    CHECK(x.create_namespace == y.create_namespace);
+    CHECK(y.skip_schema_validation_install);
+    CHECK_FALSE(y.skip_schema_validation_upgrade);
+    CHECK_FALSE(y.skip_openapi_validation_install);
+    CHECK(y.skip_openapi_validation_upgrade);
     CHECK(x.spec.kind() == y.spec.kind());
     CHECK(x.spec.changed_fields(y.spec, 8).empty());
     CHECK(y.spec.changed_fields(x.spec, 8).empty());

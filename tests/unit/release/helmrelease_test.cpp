@@ -54,6 +54,7 @@ TEST_CASE("helmrelease v2: names, chart, valuesFrom under spec.values, schema fl
   f.objects.add(doc("kind: Secret\nmetadata: {name: creds, namespace: apps}\nstringData:\n  token: hg-secret-token\n",
                     "apps/secret.yaml", 1));
   Release r = f.read(v2("  targetNamespace: web\n  install:\n    createNamespace: true\n    disableSchemaValidation: true\n"
+                        "  upgrade:\n    disableOpenAPIValidation: true\n"
                         "  valuesFrom:\n    - kind: ConfigMap\n      name: values\n    - kind: Secret\n      name: creds\n"
                         "      valuesKey: token\n      targetPath: auth.token\n  values:\n    replicas: 3\n"));
   INFO(errors(r));
@@ -65,6 +66,8 @@ TEST_CASE("helmrelease v2: names, chart, valuesFrom under spec.values, schema fl
   CHECK_FALSE(r.create_namespace);
   CHECK(r.skip_schema_validation_install);
   CHECK_FALSE(r.skip_schema_validation_upgrade);
+  CHECK_FALSE(r.skip_openapi_validation_install);
+  CHECK(r.skip_openapi_validation_upgrade);
   CHECK(r.chart.kind == ChartKind::helm_repository);
   CHECK(r.chart.url == "https://charts.example.com");
   CHECK(r.chart.version == "6.5.0");
