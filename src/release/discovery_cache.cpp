@@ -21,8 +21,6 @@ namespace helmgate::release {
 
 namespace {
 
-constexpr std::string_view kFormat = "helmgate-discovery-v2";
-
 // helmgate's own build: another binary may discover differently with the same format.
 const std::string& build_identity() {
   static const std::string id = [] {
@@ -69,7 +67,7 @@ std::vector<std::pair<std::string, std::string>> closure_of(const ReadLog& reads
 
 std::string discovery_key(const ClusterSpec& cluster, const DiscoverOptions& o) {
   std::string m;
-  add(m, "format", kFormat);
+  add(m, "format", kDiscoveryFormat);
   add(m, "build", build_identity());
   add(m, "cluster", cluster.name);
   for (const auto& p : cluster.paths) add(m, "path", p);

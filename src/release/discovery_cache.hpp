@@ -48,6 +48,9 @@ std::vector<std::pair<std::string, std::string>> closure_of(const ReadLog& reads
 // Everything besides Git content that decides a cluster's discovery, as a hex digest.
 std::string discovery_key(const ClusterSpec& cluster, const DiscoverOptions& options);
 
+// The entry format's name: in every entry's header and in every key, so entries of another format miss.
+inline constexpr std::string_view kDiscoveryFormat = "helmgate-discovery-v2";
+
 // The entry file's text (a header line with the key and the closure, then the result) and back.
 std::string encode_entry(const std::string& key, const ClusterResult& r);
 struct DecodedHeader {

@@ -18,8 +18,6 @@ using core::json::Value;
 using core::json::Writer;
 using core::json::write_str;
 
-constexpr std::string_view kFormat = "helmgate-discovery-v2";
-
 // A field added to these types must be stored below (and read back): then update the size.
 static_assert(sizeof(Release) == 904, "Release changed: store the new field in discovery_codec.cpp");
 static_assert(sizeof(ChartRef) == 240, "ChartRef changed: store the new field in discovery_codec.cpp");
@@ -293,7 +291,7 @@ std::string uncacheable_reason(const ClusterResult& r) {
 std::string encode_entry(const std::string& key, const ClusterResult& r) {
   std::string header = to_text([&](Writer& w) {
     w.StartObject();
-    core::json::kv(w, "format", kFormat);
+    core::json::kv(w, "format", kDiscoveryFormat);
     core::json::kv(w, "key", key);
     write_str(w, "closure");
     w.StartArray();
@@ -335,7 +333,7 @@ core::Result<DecodedHeader> decode_header(std::string_view text) {
     if (!d.IsObject() || d.MemberCount() != 3 || !d.HasMember("format") || !d.HasMember("key") || !d.HasMember("closure")) {
       throw Bad("header fields");
     }
-    if (str(d["format"], "format") != kFormat) throw Bad("another format");
+    if (str(d["format"], "format") != kDiscoveryFormat) throw Bad("another format");
     DecodedHeader h;
     h.key = str(d["key"], "key");
     for (const auto& x : arr(d["closure"], 0, "closure").GetArray()) {
