@@ -98,15 +98,14 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
     if (auto d = apply::digest_from_description(it->second.description); !d.empty()) seen.applied_digest = d;
   }
   p.decision = apply::determine_release_action(desired, seen, observed.prune);
-  // Flux's spec.install/upgrade.disableSchemaValidation: the flag of the action about to run.
-  p.spec.skip_schema_validation = p.decision.action == apply::Action::install ? r->skip_schema_validation_install
-                                                                              : r->skip_schema_validation_upgrade;
-  if (p.decision.action == apply::Action::install || p.decision.action == apply::Action::upgrade) {
-    // Flux's spec.install/upgrade.disableOpenAPIValidation likewise.
-    const bool asked = p.decision.action == apply::Action::install ? r->skip_openapi_validation_install
-                                                                   : r->skip_openapi_validation_upgrade;
+  // Flux's spec.install/upgrade.disableSchemaValidation and disableOpenAPIValidation: the flags of the
+  // action about to run.
+  const bool installing = p.decision.action == apply::Action::install;
+  p.spec.skip_schema_validation = installing ? r->skip_schema_validation_install : r->skip_schema_validation_upgrade;
+  if (installing || p.decision.action == apply::Action::upgrade) {
     p.spec.disable_openapi_validation =
-        asked || apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
+        (installing ? r->skip_openapi_validation_install : r->skip_openapi_validation_upgrade) ||
+        apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
   }
   return p;
 }
