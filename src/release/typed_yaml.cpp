@@ -1,5 +1,6 @@
 // Typed values back to YAML: plain emission of a typed tree (to_yaml) and style-preserving emission of a
 // parsed document (emit_preserving), each reading back to the same typed tree.
+#include <algorithm>
 #include <cmath>
 
 #include "release/typed_json.hpp"
@@ -166,13 +167,16 @@ class Preserver {
       }
       return quote(s);
     }
-    std::string t;
-    if (tag.rfind(kTagPrefix, 0) == 0) {
-      t = "!!" + tag.substr(std::string(kTagPrefix).size());
-    } else {
-      bool simple = tag.size() > 1 && tag[0] == '!';
-      for (char c : tag) simple = simple && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '!' || c == '-' || c == '_' || c == '.' || c == '/');
-      t = simple ? tag : "!<" + tag + ">";
+    // A shorthand (!!int, !local) only where it reads back as the same tag, anything else verbatim (!<...>):
+    // "!!" alone (the core prefix, empty suffix) is no tag to a reader, "!a!b" names an undeclared handle.
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.'; };
+    const std::string prefix(kTagPrefix);
+    std::string t = "!<" + tag + ">";
+    if (tag.size() > prefix.size() && tag.rfind(prefix, 0) == 0 && std::all_of(tag.begin() + prefix.size(), tag.end(), word)) {
+      t = "!!" + tag.substr(prefix.size());
+    } else if (tag.size() > 1 && tag[0] == '!' &&
+               std::all_of(tag.begin() + 1, tag.end(), [&](char c) { return word(c) || c == '/'; })) {
+      t = tag;
     }
     return t + " " + quote(s);
   }

@@ -492,3 +492,23 @@ TEST_CASE("a key longer than YAML's 1024-character limit on implicit keys reads 
   REQUIRE(again.ok);
   CHECK(again.value == v.value);
 }
+
+TEST_CASE("a tag with no shorthand that reads back is re-emitted verbatim", "[unit]") {
+  // Found by fuzz_repo: a key tagged with the core prefix and an empty suffix was written back as `!! ""`,
+  // which no reader takes ("tag handle with no suffix"). A verbatim tag naming a handle nobody declared
+  // (!a!b) or a core tag with characters a shorthand cannot hold must not come back as a shorthand either.
+  for (const std::string& text :
+       {std::string("!<tag:yaml.org,2002:> \"\": null\n"), std::string("a: !<tag:yaml.org,2002:> x\n"),
+        std::string("a: !<!a!b> x\n"),
+        std::string("a: !<tag:yaml.org,2002:a;b> x\n"), std::string("a: !!int 12\nb: !local y\nc: !<urn:x> z\n")}) {
+    INFO(text);
+    auto v = release::typed::from_yaml_text(text);
+    REQUIRE(v.ok);
+    auto emitted = release::typed::emit_preserving(YAML::Load(text));
+    REQUIRE(emitted.ok());
+    INFO(*emitted);
+    auto back = release::typed::from_yaml_text(*emitted);
+    REQUIRE(back.ok);
+    CHECK(back.value == v.value);
+  }
+}
