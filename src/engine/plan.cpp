@@ -60,7 +60,7 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
     // action will. Also the preview's render of the head (same flag when the release existed at its base),
     // so the apply finds it in the render cache instead of rendering again.
     const bool installed = observed.helm.count(r->target_namespace + "/" + r->release_name) != 0;
-    if (req) req->skip_schema_validation = installed ? r->skip_schema_validation_upgrade : r->skip_schema_validation_install;
+    if (req) req->skip_schema_validation = r->checks_for(!installed).skip_schema_validation;
     if (!req) {
       p.failure = "chart " + r->chart.describe() + ": " + req.error().message;
       return p;
@@ -101,11 +101,11 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   // Flux's spec.install/upgrade.disableSchemaValidation and disableOpenAPIValidation: the flags of the
   // action about to run.
   const bool installing = p.decision.action == apply::Action::install;
-  p.spec.skip_schema_validation = installing ? r->skip_schema_validation_install : r->skip_schema_validation_upgrade;
+  const release::Release::ActionChecks& checks = r->checks_for(installing);
+  p.spec.skip_schema_validation = checks.skip_schema_validation;
   if (installing || p.decision.action == apply::Action::upgrade) {
     p.spec.disable_openapi_validation =
-        (installing ? r->skip_openapi_validation_install : r->skip_openapi_validation_upgrade) ||
-        apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
+        checks.skip_openapi_validation || apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
   }
   return p;
 }

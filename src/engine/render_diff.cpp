@@ -140,8 +140,8 @@ diff::ReleaseReport release_report(const release::Affected& x, size_t i, const B
 }  // namespace
 
 bool skips_schema_validation(const release::Release& r, bool is_head, bool existed_at_base) {
-  if (!is_head) return r.skip_schema_validation_install || r.skip_schema_validation_upgrade;
-  return existed_at_base ? r.skip_schema_validation_upgrade : r.skip_schema_validation_install;
+  if (!is_head) return r.install_checks.skip_schema_validation || r.upgrade_checks.skip_schema_validation;
+  return r.checks_for(!existed_at_base).skip_schema_validation;
 }
 
 core::Result<RenderedChange> render_diff(const RenderDiffInput& in, render::Renderer& renderer, diff::Redactor& redactor) {

@@ -94,10 +94,10 @@ void release(Writer& w, const Release& r) {
     write_str(w, *s);
   }
   w.Bool(r.create_namespace);
-  w.Bool(r.skip_schema_validation_install);
-  w.Bool(r.skip_schema_validation_upgrade);
-  w.Bool(r.skip_openapi_validation_install);
-  w.Bool(r.skip_openapi_validation_upgrade);
+  w.Bool(r.install_checks.skip_schema_validation);
+  w.Bool(r.upgrade_checks.skip_schema_validation);
+  w.Bool(r.install_checks.skip_openapi_validation);
+  w.Bool(r.upgrade_checks.skip_openapi_validation);
   const ChartRef& c = r.chart;
   w.StartArray();
   w.Int(static_cast<int>(c.kind));
@@ -226,10 +226,10 @@ Release release_of(const Value& v, const std::shared_ptr<core::json::Document>& 
     *s = str(v[i++], "release field");
   }
   r.create_namespace = boolean(v[i++], "create_namespace");
-  r.skip_schema_validation_install = boolean(v[i++], "skip_schema_validation_install");
-  r.skip_schema_validation_upgrade = boolean(v[i++], "skip_schema_validation_upgrade");
-  r.skip_openapi_validation_install = boolean(v[i++], "skip_openapi_validation_install");
-  r.skip_openapi_validation_upgrade = boolean(v[i++], "skip_openapi_validation_upgrade");
+  r.install_checks.skip_schema_validation = boolean(v[i++], "install skip_schema_validation");
+  r.upgrade_checks.skip_schema_validation = boolean(v[i++], "upgrade skip_schema_validation");
+  r.install_checks.skip_openapi_validation = boolean(v[i++], "install skip_openapi_validation");
+  r.upgrade_checks.skip_openapi_validation = boolean(v[i++], "upgrade skip_openapi_validation");
   const Value& c = arr(v[i++], 8, "chart");
   if (!c[0].IsInt() || c[0].GetInt() < 0 || c[0].GetInt() > static_cast<int>(ChartKind::remote_git)) throw Bad("chart kind");
   r.chart.kind = static_cast<ChartKind>(c[0].GetInt());

@@ -46,10 +46,11 @@ Release read_flux_v2(const Doc& d, const std::string& root, const std::vector<st
     const std::string target_ns = scalar(spec, "targetNamespace");
     r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
   }
-  r.skip_schema_validation_install = detail::truthy(detail::get(spec, "install"), "disableSchemaValidation");
-  r.skip_schema_validation_upgrade = detail::truthy(detail::get(spec, "upgrade"), "disableSchemaValidation");
-  r.skip_openapi_validation_install = detail::truthy(detail::get(spec, "install"), "disableOpenAPIValidation");
-  r.skip_openapi_validation_upgrade = detail::truthy(detail::get(spec, "upgrade"), "disableOpenAPIValidation");
+  for (auto [action, checks] : {std::pair{"install", &r.install_checks}, std::pair{"upgrade", &r.upgrade_checks}}) {
+    const YAML::Node a = detail::get(spec, action);
+    checks->skip_schema_validation = detail::truthy(a, "disableSchemaValidation");
+    checks->skip_openapi_validation = detail::truthy(a, "disableOpenAPIValidation");
+  }
 
   // Values: spec.valuesFiles of the chart source, then valuesFrom in order, then spec.values on top, all as
   // typed JSON converted the way kubectl sends the HelmRelease (quoted "1.10" stays a string).

@@ -113,15 +113,16 @@ struct Release {
   std::string target_namespace;  // effective namespace of the rendered resources
   std::string kube_version;      // of the cluster (may be empty)
   bool create_namespace = false;  // the helm-operator generations install with the namespace created
-  // Flux v2 spec.install.disableSchemaValidation / spec.upgrade.disableSchemaValidation: helm's
-  // --skip-schema-validation for the install and for the upgrade action.
-  bool skip_schema_validation_install = false;
-  bool skip_schema_validation_upgrade = false;
-  // Flux v2 spec.install.disableOpenAPIValidation / spec.upgrade.disableOpenAPIValidation: helm's
-  // --disable-openapi-validation for that action (the API server then decides: a client-side apply drops a
-  // field its schema does not know, a server-side apply refuses it, as the preview's dry-run does).
-  bool skip_openapi_validation_install = false;
-  bool skip_openapi_validation_upgrade = false;
+  // What Flux v2's spec.install and spec.upgrade turn off for that action.
+  struct ActionChecks {
+    // disableSchemaValidation: helm's --skip-schema-validation.
+    bool skip_schema_validation = false;
+    // disableOpenAPIValidation: helm's --disable-openapi-validation (the API server then decides: a client-side
+    // apply drops a field its schema does not know, a server-side apply refuses it, as the preview's dry-run does).
+    bool skip_openapi_validation = false;
+  };
+  ActionChecks install_checks, upgrade_checks;
+  const ActionChecks& checks_for(bool installing) const { return installing ? install_checks : upgrade_checks; }
   ChartRef chart;
   // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
   std::string values_json;

@@ -142,8 +142,8 @@ TEST_CASE("schema validation: the render fails with helm's schema error unless d
     opt.clusters = release::default_clusters(*repo, with_install).value();
     auto d = release::discover(*repo, with_install, opt);
     REQUIRE(d.releases.size() == 1);
-    CHECK(d.releases[0].skip_schema_validation_install);
-    CHECK_FALSE(d.releases[0].skip_schema_validation_upgrade);
+    CHECK(d.releases[0].install_checks.skip_schema_validation);
+    CHECK_FALSE(d.releases[0].upgrade_checks.skip_schema_validation);
     release::Affected a;
     a.id = d.releases[0].id();
     a.head = &d.releases[0];

@@ -108,12 +108,12 @@ TEST_CASE("render_diff without helm is an error when something is to be rendered
 
 TEST_CASE("skips_schema_validation follows the action Flux would take", "[unit]") {
   release::Release r;
-  r.skip_schema_validation_install = true;
+  r.install_checks.skip_schema_validation = true;
   CHECK(engine::skips_schema_validation(r, true, false));   // head, new: install
   CHECK_FALSE(engine::skips_schema_validation(r, true, true));  // head, existed: upgrade
   CHECK(engine::skips_schema_validation(r, false, true));   // base: either
-  r.skip_schema_validation_install = false;
-  r.skip_schema_validation_upgrade = true;
+  r.install_checks.skip_schema_validation = false;
+  r.upgrade_checks.skip_schema_validation = true;
   CHECK(engine::skips_schema_validation(r, true, true));
   CHECK(engine::skips_schema_validation(r, false, false));
 }

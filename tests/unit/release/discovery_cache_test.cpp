@@ -113,10 +113,10 @@ void require_same(const Discovery& a, const Discovery& b) {
     CHECK(x.where.line == y.where.line);
     CHECK(x.kube_version == y.kube_version);
     CHECK(x.create_namespace == y.create_namespace);
-    CHECK(y.skip_schema_validation_install);
-    CHECK_FALSE(y.skip_schema_validation_upgrade);
-    CHECK_FALSE(y.skip_openapi_validation_install);
-    CHECK(y.skip_openapi_validation_upgrade);
+    CHECK(y.install_checks.skip_schema_validation);
+    CHECK_FALSE(y.upgrade_checks.skip_schema_validation);
+    CHECK_FALSE(y.install_checks.skip_openapi_validation);
+    CHECK(y.upgrade_checks.skip_openapi_validation);
     CHECK(x.spec.kind() == y.spec.kind());
     CHECK(x.spec.changed_fields(y.spec, 8).empty());
     CHECK(y.spec.changed_fields(x.spec, 8).empty());

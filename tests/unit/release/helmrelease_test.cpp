@@ -64,10 +64,10 @@ TEST_CASE("helmrelease v2: names, chart, valuesFrom under spec.values, schema fl
   CHECK(r.release_name == "web-podinfo");
   CHECK(r.target_namespace == "web");
   CHECK_FALSE(r.create_namespace);
-  CHECK(r.skip_schema_validation_install);
-  CHECK_FALSE(r.skip_schema_validation_upgrade);
-  CHECK_FALSE(r.skip_openapi_validation_install);
-  CHECK(r.skip_openapi_validation_upgrade);
+  CHECK(r.install_checks.skip_schema_validation);
+  CHECK_FALSE(r.upgrade_checks.skip_schema_validation);
+  CHECK_FALSE(r.install_checks.skip_openapi_validation);
+  CHECK(r.upgrade_checks.skip_openapi_validation);
   CHECK(r.chart.kind == ChartKind::helm_repository);
   CHECK(r.chart.url == "https://charts.example.com");
   CHECK(r.chart.version == "6.5.0");
