@@ -169,6 +169,19 @@ std::string scratch(const char* what) {
 
 std::string show(const Value& v) { return release::typed::to_json(v); }
 
+// The text reads as a typed value, and emit_preserving's text of its document reads back as the same value.
+void check_preserving_round_trip(const std::string& text) {
+  INFO(text);
+  auto v = release::typed::from_yaml_text(text);
+  REQUIRE(v.ok);
+  auto emitted = release::typed::emit_preserving(YAML::Load(text));
+  REQUIRE(emitted.ok());
+  INFO(*emitted);
+  auto back = release::typed::from_yaml_text(*emitted);
+  REQUIRE(back.ok);
+  CHECK(back.value == v.value);
+}
+
 }  // namespace
 
 TEST_CASE("the converter gives what kubectl gives for every case of the scalar table", "[unit]") {
@@ -464,14 +477,7 @@ TEST_CASE("a document starting with bytes that read as a UTF-16 byte-order mark 
   // and the emitted text, read again, began with FE FF, which the reader took for UTF-16: "\uFFFE".
   for (const std::string& text : {std::string("\n\xfe\xff\xff\xfe"), std::string("\xff\xfe: 1\n"),
                                  std::string("a: \xfe\xff\n")}) {
-    auto v = release::typed::from_yaml_text(text);
-    REQUIRE(v.ok);
-    auto emitted = release::typed::emit_preserving(YAML::Load(text));
-    REQUIRE(emitted.ok());
-    INFO(*emitted);
-    auto back = release::typed::from_yaml_text(*emitted);
-    REQUIRE(back.ok);
-    CHECK(back.value == v.value);
+    check_preserving_round_trip(text);
   }
 }
 
@@ -486,11 +492,7 @@ TEST_CASE("a key longer than YAML's 1024-character limit on implicit keys reads 
   auto back = release::typed::from_yaml_text(release::typed::to_yaml(v.value));
   REQUIRE(back.ok);
   CHECK(back.value == v.value);
-  auto emitted = release::typed::emit_preserving(YAML::Load(text));
-  REQUIRE(emitted.ok());
-  auto again = release::typed::from_yaml_text(*emitted);
-  REQUIRE(again.ok);
-  CHECK(again.value == v.value);
+  check_preserving_round_trip(text);
 }
 
 TEST_CASE("a tag with no shorthand that reads back is re-emitted verbatim", "[unit]") {
@@ -501,14 +503,6 @@ TEST_CASE("a tag with no shorthand that reads back is re-emitted verbatim", "[un
        {std::string("!<tag:yaml.org,2002:> \"\": null\n"), std::string("a: !<tag:yaml.org,2002:> x\n"),
         std::string("a: !<!a!b> x\n"),
         std::string("a: !<tag:yaml.org,2002:a;b> x\n"), std::string("a: !!int 12\nb: !local y\nc: !<urn:x> z\n")}) {
-    INFO(text);
-    auto v = release::typed::from_yaml_text(text);
-    REQUIRE(v.ok);
-    auto emitted = release::typed::emit_preserving(YAML::Load(text));
-    REQUIRE(emitted.ok());
-    INFO(*emitted);
-    auto back = release::typed::from_yaml_text(*emitted);
-    REQUIRE(back.ok);
-    CHECK(back.value == v.value);
+    check_preserving_round_trip(text);
   }
 }
