@@ -105,7 +105,8 @@ PlannedRelease plan_release(const release::Affected& a, const Observed& observed
   p.spec.skip_schema_validation = checks.skip_schema_validation;
   if (installing || p.decision.action == apply::Action::upgrade) {
     p.spec.disable_openapi_validation =
-        checks.skip_openapi_validation || apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
+        checks.skip_openapi_validation ||
+        apply::server_checks_manifests(p.decision.action, seen, renderer.helm_version());
   }
   return p;
 }

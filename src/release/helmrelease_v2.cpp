@@ -46,7 +46,8 @@ Release read_flux_v2(const Doc& d, const std::string& root, const std::vector<st
     const std::string target_ns = scalar(spec, "targetNamespace");
     r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
   }
-  for (auto [action, checks] : {std::pair{"install", &r.install_checks}, std::pair{"upgrade", &r.upgrade_checks}}) {
+  for (auto [action, checks] :
+       {std::pair{"install", &r.install_checks}, std::pair{"upgrade", &r.upgrade_checks}}) {
     const YAML::Node a = detail::get(spec, action);
     checks->skip_schema_validation = detail::truthy(a, "disableSchemaValidation");
     checks->skip_openapi_validation = detail::truthy(a, "disableOpenAPIValidation");

@@ -117,12 +117,15 @@ struct Release {
   struct ActionChecks {
     // disableSchemaValidation: helm's --skip-schema-validation.
     bool skip_schema_validation = false;
-    // disableOpenAPIValidation: helm's --disable-openapi-validation (the API server then decides: a client-side
-    // apply drops a field its schema does not know, a server-side apply refuses it, as the preview's dry-run does).
+    // disableOpenAPIValidation: helm's --disable-openapi-validation (the API server then decides: a
+    // client-side apply drops a field its schema does not know, a server-side apply refuses it, as the
+    // preview's dry-run does).
     bool skip_openapi_validation = false;
   };
   ActionChecks install_checks, upgrade_checks;
-  const ActionChecks& checks_for(bool installing) const { return installing ? install_checks : upgrade_checks; }
+  const ActionChecks& checks_for(bool installing) const {
+    return installing ? install_checks : upgrade_checks;
+  }
   ChartRef chart;
   // Merged values (valuesFrom in order, then spec.values) as canonical typed JSON: what Flux hands helm.
   std::string values_json;

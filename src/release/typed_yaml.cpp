@@ -169,10 +169,13 @@ class Preserver {
     }
     // A shorthand (!!int, !local) only where it reads back as the same tag, anything else verbatim (!<...>):
     // "!!" alone (the core prefix, empty suffix) is no tag to a reader, "!a!b" names an undeclared handle.
-    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.'; };
+    auto word = [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+    };
     const std::string prefix(kTagPrefix);
     std::string t = "!<" + tag + ">";
-    if (tag.size() > prefix.size() && tag.rfind(prefix, 0) == 0 && std::all_of(tag.begin() + prefix.size(), tag.end(), word)) {
+    if (tag.size() > prefix.size() && tag.rfind(prefix, 0) == 0 &&
+        std::all_of(tag.begin() + prefix.size(), tag.end(), word)) {
       t = "!!" + tag.substr(prefix.size());
     } else if (tag.size() > 1 && tag[0] == '!' &&
                std::all_of(tag.begin() + 1, tag.end(), [&](char c) { return word(c) || c == '/'; })) {

@@ -132,7 +132,7 @@ TEST_CASE("plans of a change against what the cluster has", "[unit][golden]") {
     if (a.head == nullptr) continue;
     for (bool on_install : {false, true}) {
       release::Release flagged = *a.head;
-      (on_install ? flagged.install_checks.skip_openapi_validation : flagged.upgrade_checks.skip_openapi_validation) = true;
+      (on_install ? flagged.install_checks : flagged.upgrade_checks).skip_openapi_validation = true;
       release::Affected with_flag = a;
       with_flag.head = &flagged;
       auto p = engine::plan_release(with_flag, observed, at_head, *w.ws->renderer, head);

@@ -501,8 +501,8 @@ TEST_CASE("a tag with no shorthand that reads back is re-emitted verbatim", "[un
   // (!a!b) or a core tag with characters a shorthand cannot hold must not come back as a shorthand either.
   for (const std::string& text :
        {std::string("!<tag:yaml.org,2002:> \"\": null\n"), std::string("a: !<tag:yaml.org,2002:> x\n"),
-        std::string("a: !<!a!b> x\n"),
-        std::string("a: !<tag:yaml.org,2002:a;b> x\n"), std::string("a: !!int 12\nb: !local y\nc: !<urn:x> z\n")}) {
+        std::string("a: !<!a!b> x\n"), std::string("a: !<tag:yaml.org,2002:a;b> x\n"),
+        std::string("a: !!int 12\nb: !local y\nc: !<urn:x> z\n")}) {
     check_preserving_round_trip(text);
   }
 }
