@@ -46,12 +46,13 @@ Release read_flux_v2(const Doc& d, const std::string& root, const std::vector<st
     const std::string target_ns = scalar(spec, "targetNamespace");
     r.release_name = target_ns.empty() ? r.name : target_ns + "-" + r.name;
   }
-  for (auto [action, checks] :
-       {std::pair{"install", &r.install_checks}, std::pair{"upgrade", &r.upgrade_checks}}) {
+  auto checks_of = [&](const char* action) {
     const YAML::Node a = detail::get(spec, action);
-    checks->skip_schema_validation = detail::truthy(a, "disableSchemaValidation");
-    checks->skip_openapi_validation = detail::truthy(a, "disableOpenAPIValidation");
-  }
+    return Release::ActionChecks{detail::truthy(a, "disableSchemaValidation"),
+                                 detail::truthy(a, "disableOpenAPIValidation")};
+  };
+  r.install_checks = checks_of("install");
+  r.upgrade_checks = checks_of("upgrade");
 
   // Values: spec.valuesFiles of the chart source, then valuesFrom in order, then spec.values on top, all as
   // typed JSON converted the way kubectl sends the HelmRelease (quoted "1.10" stays a string).
